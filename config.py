@@ -1,0 +1,92 @@
+"""Configuration read from MICROBLOG_* environment variables.
+
+Nothing is read at import time: `config_from_env()` builds a config object when
+the app is created, so tests and tools can pass their own environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Settings shared by every environment; embedded defaults for one box."""
+
+    ENV_NAME = "development"
+    TESTING = False
+    REQUIRE_SECRET_KEY = False
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        self.DATA_DIR = Path(env.get("MICROBLOG_DATA_DIR") or "instance").resolve()
+        self.SQLALCHEMY_DATABASE_URI = (
+            env.get("MICROBLOG_DATABASE_URL") or f"sqlite:///{self.DATA_DIR / 'microblog.db'}"
+        )
+        self.REDIS_URL = env.get("MICROBLOG_REDIS_URL") or None
+        self.SEARCH_BACKEND = env.get("MICROBLOG_SEARCH_BACKEND") or "whoosh"
+        self.SEARCH_LANGUAGE = env.get("MICROBLOG_SEARCH_LANGUAGE") or "english"
+        self.SECRET_KEY = env.get("MICROBLOG_SECRET_KEY") or None
+        self.ALLOWED_EMAIL_DOMAINS = tuple(
+            d.strip().lower().lstrip("@")
+            for d in (env.get("MICROBLOG_ALLOWED_EMAIL_DOMAINS") or "").split(",")
+            if d.strip()
+        )
+        self.HOST = env.get("MICROBLOG_HOST") or "127.0.0.1"
+        self.PORT = int(env.get("MICROBLOG_PORT") or 5000)
+        self.LOGIN_RATE_LIMIT = env.get("MICROBLOG_LOGIN_RATE_LIMIT") or "10 per minute"
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _flag(env.get("MICROBLOG_SECURE_COOKIES"))
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.WTF_CSRF_TIME_LIMIT = None  # tied to the session, not to a clock
+
+
+class DevelopmentConfig(Config):
+    """`make run` on one box: generated secret key kept in the data directory."""
+
+
+class ProductionConfig(Config):
+    """Behind gunicorn: a secret key must be configured."""
+
+    ENV_NAME = "production"
+    REQUIRE_SECRET_KEY = True
+
+
+class TestingConfig(Config):
+    """The test suite: CSRF off for the plain client, fixed secret."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(environ)
+        self.SECRET_KEY = self.SECRET_KEY or "testing-secret-key"
+        self.WTF_CSRF_ENABLED = False
+        self.RATELIMIT_ENABLED = True
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def config_from_env(environ: Mapping[str, str] | None = None) -> Config:
+    """Build the config class named by MICROBLOG_ENV (default: development)."""
+    env = os.environ if environ is None else environ
+    name = (env.get("MICROBLOG_ENV") or "development").strip().lower()
+    if name not in CONFIGS:
+        raise RuntimeError(f"MICROBLOG_ENV={name!r}: expected one of {', '.join(CONFIGS)}")
+    return CONFIGS[name](env)

@@ -1,0 +1,99 @@
+"""Sign-up, log-in and log-out; Flask-Login wiring."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from microblog.extensions import db, limiter, login_manager
+from microblog.services import accounts
+from microblog.services.errors import ServiceError
+from microblog.web.helpers import safe_next, show_error
+from models import User
+
+from .forms import LoginForm, SignupForm
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Return the logged-in user; a deactivated user is logged out on their next request."""
+    try:
+        user = db.session.get(User, int(user_id))
+    except ValueError:
+        return None
+    return user if user is not None and user.is_active else None
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    """Show the log-in form; log in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("web.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.login.data, form.password.data)
+        except ServiceError as error:
+            show_error(form, error)
+            status = error.status_code
+        else:
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def signup():
+    """Show the sign-up form; create an account and log in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("web.home"))
+    form = SignupForm()
+    domains = current_app.config["ALLOWED_EMAIL_DOMAINS"]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                form.username.data,
+                form.email.data,
+                form.password.data,
+                display_name=form.display_name.data or "",
+                allowed_domains=domains,
+            )
+        except ServiceError as error:
+            show_error(form, error)
+            status = error.status_code
+        else:
+            login_user(user)
+            flash("Welcome! Follow a few colleagues and #tags to fill your home feed.")
+            return redirect(url_for("web.people"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/signup.html", form=form, domains=domains), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    """Log out (POST, so a link elsewhere cannot log people out)."""
+    logout_user()
+    flash("You are logged out.")
+    return redirect(url_for("auth.login"))
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint and Flask-Login."""
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Log in to see that page."
+    app.register_blueprint(bp)

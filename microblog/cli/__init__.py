@@ -1,0 +1,14 @@
+"""CLI commands under `flask --app wsgi ...`."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups."""
+    from .demo import demo
+    from .posts import posts
+    from .serve import serve
+    from .users import users
+
+    for group in (users, demo, posts, serve):
+        app.cli.add_command(group)

@@ -1,0 +1,25 @@
+"""`flask --app wsgi serve`: what `make run` starts."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from microblog.services import accounts
+
+
+@click.command("serve")
+@with_appcontext
+def serve() -> None:
+    """Serve the site on MICROBLOG_HOST:MICROBLOG_PORT (one process, embedded defaults)."""
+    config = current_app.config
+    host, port = config["HOST"], config["PORT"]
+    click.echo(f"microblog: serving on http://{host}:{port}  (data in {config['DATA_DIR']})")
+    if accounts.count_users() == 0:
+        click.echo(
+            "\nNo accounts yet. Create the first administrator in another terminal:\n"
+            "  .venv/bin/flask --app wsgi users create admin --email admin@example.com --admin\n"
+            f"then log in at http://{host}:{port}/login\n"
+        )
+    current_app.run(host=host, port=port, threaded=True, use_reloader=False)

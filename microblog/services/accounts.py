@@ -1,0 +1,172 @@
+"""Accounts: sign-up, log-in checks, profiles, and what admins do to accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from microblog.extensions import db
+from microblog.text import USERNAME_RE
+from models import User
+from models.user import USERNAME_MAX
+
+from .errors import Conflict, NotFound, PermissionDenied, ValidationError
+
+PASSWORD_MIN = 8
+PROFILE_LIMITS = {"display_name": 60, "job_title": 80, "department": 80, "bio": 300}
+
+
+def check_username(username: str) -> str:
+    """Return the username in stored form, or raise ValidationError."""
+    name = (username or "").strip().lstrip("@").lower()
+    if len(name) < 2 or len(name) > USERNAME_MAX or not USERNAME_RE.fullmatch(name):
+        raise ValidationError(
+            "Usernames are 2-30 characters: letters a-z, digits, '.', '_' or '-', "
+            "starting and ending with a letter, digit or '_'.",
+            field="username",
+        )
+    return name
+
+
+def check_email(email: str, allowed_domains: Sequence[str] = ()) -> str:
+    """Return the normalized email address, or raise ValidationError."""
+    try:
+        address = validate_email((email or "").strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValidationError(f"That email address is not valid: {exc}", field="email") from None
+    domain = address.rsplit("@", 1)[1].lower()
+    if allowed_domains and domain not in allowed_domains:
+        raise ValidationError(
+            "Sign-up is open to company addresses only (" + ", ".join(allowed_domains) + ").",
+            field="email",
+        )
+    return address.lower()
+
+
+def check_password(password: str) -> str:
+    """Return the password if it is acceptable, or raise ValidationError."""
+    if len(password or "") < PASSWORD_MIN:
+        raise ValidationError(
+            f"Passwords need at least {PASSWORD_MIN} characters.", field="password"
+        )
+    return password
+
+
+def check_profile(**fields: str) -> dict[str, str]:
+    """Return profile fields stripped and within their limits, or raise ValidationError."""
+    cleaned = {}
+    for key, value in fields.items():
+        if key not in PROFILE_LIMITS:
+            raise ValidationError(f"Unknown profile field {key!r}.", field=key)
+        value = " ".join((value or "").split()) if key != "bio" else (value or "").strip()
+        if len(value) > PROFILE_LIMITS[key]:
+            raise ValidationError(
+                f"{key.replace('_', ' ').capitalize()} is at most {PROFILE_LIMITS[key]} characters.",
+                field=key,
+            )
+        cleaned[key] = value
+    return cleaned
+
+
+def create_user(
+    username: str,
+    email: str,
+    password: str,
+    *,
+    display_name: str = "",
+    is_admin: bool = False,
+    allowed_domains: Sequence[str] = (),
+) -> User:
+    """Create an account; raise Conflict if the username or email is taken."""
+    user = User(
+        username=check_username(username),
+        email=check_email(email, allowed_domains),
+        is_admin=is_admin,
+        **check_profile(display_name=display_name),
+    )
+    user.set_password(check_password(password))
+    taken = db.session.scalar(
+        select(User.username).where(
+            (User.username == user.username) | (func.lower(User.email) == user.email)
+        )
+    )
+    if taken is not None:
+        field = "username" if taken == user.username else "email"
+        raise Conflict(f"That {field} is already registered.", field=field)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("That username or email is already registered.") from None
+    return user
+
+
+def authenticate(login: str, password: str) -> User:
+    """Return the active user with this username or email and password, or raise."""
+    login = (login or "").strip().lower()
+    user = db.session.scalar(
+        select(User).where((User.username == login.lstrip("@")) | (func.lower(User.email) == login))
+    )
+    if user is None or not user.check_password(password or ""):
+        raise ValidationError("Wrong username or password.")
+    if not user.is_active:
+        raise PermissionDenied("This account has been deactivated. Ask an administrator.")
+    return user
+
+
+def update_profile(user: User, **fields: str) -> User:
+    """Change the user's display name, job title, department or bio."""
+    for key, value in check_profile(**fields).items():
+        setattr(user, key, value)
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Replace the user's password after checking the current one."""
+    if not user.check_password(current or ""):
+        raise ValidationError("The current password is wrong.", field="current_password")
+    user.set_password(check_password(new))
+    db.session.commit()
+
+
+def access_user(username: str) -> User:
+    """Return the user with this username, or raise NotFound."""
+    user = db.session.scalar(select(User).where(User.username == (username or "").lower()))
+    if user is None:
+        raise NotFound(f"There is no one called @{username} here.")
+    return user
+
+
+def _check_admin(actor: User, target: User) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("Only administrators can do that.")
+    if actor.id == target.id:
+        raise PermissionDenied("Administrators cannot change their own account this way.")
+
+
+def set_active(actor: User, username: str, active: bool) -> User:
+    """Deactivate (ending their sessions) or reactivate a user; admins only."""
+    target = access_user(username)
+    _check_admin(actor, target)
+    target.is_active = active
+    db.session.commit()
+    return target
+
+
+def set_admin(actor: User, username: str, admin: bool) -> User:
+    """Grant or revoke administrator rights; admins only."""
+    target = access_user(username)
+    _check_admin(actor, target)
+    target.is_admin = admin
+    db.session.commit()
+    return target
+
+
+def count_users() -> int:
+    """Return how many accounts exist."""
+    return db.session.scalar(select(func.count()).select_from(User)) or 0

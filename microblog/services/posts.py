@@ -1,0 +1,167 @@
+"""Posting, replying, liking and deleting statuses."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from microblog.extensions import db
+from microblog.text import check_post_text, extract_mentions, extract_tags, render_html
+from models import Like, Post, Tag, User, mentions, post_tags
+
+from .errors import NotFound, PermissionDenied
+
+
+def access_post(post_id: int | str) -> Post:
+    """Return the post with its author and tags loaded, or raise NotFound."""
+    try:
+        pid = int(post_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such post.") from None
+    post = db.session.scalar(
+        select(Post)
+        .where(Post.id == pid)
+        .options(joinedload(Post.author), selectinload(Post.tags))
+    )
+    if post is None:
+        raise NotFound("That post does not exist or was deleted.")
+    return post
+
+
+def tags_by_name(names: list[str]) -> list[Tag]:
+    """Return Tag rows for the given stored names, creating the missing ones."""
+    if not names:
+        return []
+    existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    for name in names:
+        if name in existing:
+            continue
+        try:
+            with db.session.begin_nested():  # another process may create it at the same time
+                tag = Tag(name=name)
+                db.session.add(tag)
+            existing[name] = tag
+        except IntegrityError:
+            existing[name] = db.session.scalars(select(Tag).where(Tag.name == name)).one()
+    return [existing[n] for n in names]
+
+
+def post_status(author: User, text: str, *, in_reply_to: int | str | None = None) -> Post:
+    """Publish a status; a reply joins its parent's thread and addresses its author.
+
+    Invariants: text obeys the post rule (microblog.text.check_post_text);
+    posts.html is render_html(text) with the mentions that resolved to users;
+    the parent's reply_count counts its direct replies.
+    """
+    text = check_post_text(text)
+    parent = access_post(in_reply_to) if in_reply_to not in (None, "") else None
+    names = extract_mentions(text)
+    mentioned = (
+        list(db.session.scalars(select(User).where(User.username.in_(names)))) if names else []
+    )
+    post = Post(
+        author_id=author.id,
+        text=text,
+        html=render_html(text, {u.username for u in mentioned}),
+        in_reply_to_id=parent.id if parent else None,
+        conversation_id=parent.thread_id if parent else None,
+    )
+    db.session.add(post)
+    db.session.flush()
+    tags = tags_by_name(extract_tags(text))
+    if tags:
+        db.session.execute(insert(post_tags), [{"post_id": post.id, "tag_id": t.id} for t in tags])
+    addressed = {u.id for u in mentioned}
+    if parent is not None:
+        addressed.add(parent.author_id)
+        db.session.execute(
+            update(Post).where(Post.id == parent.id).values(reply_count=Post.reply_count + 1)
+        )
+    addressed.discard(author.id)
+    if addressed:
+        db.session.execute(
+            insert(mentions), [{"post_id": post.id, "user_id": uid} for uid in sorted(addressed)]
+        )
+    db.session.commit()
+    return post
+
+
+def delete_post(actor: User, post_id: int | str) -> int:
+    """Delete a post (its author or an admin); replies stay, detached. Return its id."""
+    post = access_post(post_id)
+    if post.author_id != actor.id and not actor.is_admin:
+        raise PermissionDenied("You can only delete your own posts.")
+    if post.in_reply_to_id is not None:
+        db.session.execute(
+            update(Post)
+            .where(Post.id == post.in_reply_to_id, Post.reply_count > 0)
+            .values(reply_count=Post.reply_count - 1)
+        )
+    deleted_id = post.id
+    db.session.delete(post)
+    db.session.commit()
+    return deleted_id
+
+
+def like_post(actor: User, post_id: int | str) -> Post:
+    """Like a post; liking it again changes nothing."""
+    post = access_post(post_id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(Like(user_id=actor.id, post_id=post.id))
+        db.session.execute(
+            update(Post).where(Post.id == post.id).values(like_count=Post.like_count + 1)
+        )
+    except IntegrityError:
+        pass  # already liked
+    db.session.commit()
+    db.session.refresh(post)
+    return post
+
+
+def unlike_post(actor: User, post_id: int | str) -> Post:
+    """Take back a like; unliking a post not liked changes nothing."""
+    post = access_post(post_id)
+    removed = db.session.execute(
+        delete(Like).where(Like.user_id == actor.id, Like.post_id == post.id)
+    ).rowcount
+    if removed:
+        db.session.execute(
+            update(Post).where(Post.id == post.id).values(like_count=Post.like_count - removed)
+        )
+    db.session.commit()
+    db.session.refresh(post)
+    return post
+
+
+def rerender_all(batch_size: int = 1000) -> int:
+    """Rebuild posts.html from posts.text for every post; return how many were written."""
+    count = 0
+    last_id = 0
+    while True:
+        rows = db.session.execute(
+            select(Post.id, Post.text).where(Post.id > last_id).order_by(Post.id).limit(batch_size)
+        ).all()
+        if not rows:
+            return count
+        known = _mentioned_usernames([r.id for r in rows])
+        db.session.execute(
+            update(Post),
+            [{"id": r.id, "html": render_html(r.text, known.get(r.id, ()))} for r in rows],
+        )
+        db.session.commit()
+        count += len(rows)
+        last_id = rows[-1].id
+
+
+def _mentioned_usernames(post_ids: list[int]) -> dict[int, set[str]]:
+    result: dict[int, set[str]] = {}
+    rows = db.session.execute(
+        select(mentions.c.post_id, User.username)
+        .join(User, User.id == mentions.c.user_id)
+        .where(mentions.c.post_id.in_(post_ids))
+    )
+    for post_id, username in rows:
+        result.setdefault(post_id, set()).add(username)
+    return result

@@ -1,0 +1,49 @@
+/* Conveniences on top of server-rendered pages: the composer's live counter,
+ * Ctrl/Cmd+Enter to post, confirmation before deleting, auto-submitting filters. */
+(function () {
+  "use strict";
+
+  function setupComposer(form) {
+    var textarea = form.querySelector("textarea[name=text]");
+    var counter = form.querySelector("[data-counter]");
+    var button = form.querySelector("button[type=submit]");
+    if (!textarea || !counter) return;
+    function update() {
+      var check = MicroblogText.checkPost(textarea.value);
+      var remaining = MicroblogText.MAX - check.length;
+      counter.textContent = String(remaining);
+      counter.dataset.remaining = String(remaining);
+      counter.classList.toggle("warn", remaining <= 20 && remaining >= 0);
+      counter.classList.toggle("over", remaining < 0);
+      counter.title = check.reason === "control" ? "The post contains control characters" : remaining + " characters left";
+      button.disabled = !check.valid;
+    }
+    textarea.addEventListener("input", update);
+    textarea.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && !button.disabled) {
+        form.requestSubmit();
+      }
+    });
+    form.addEventListener("submit", function () {
+      button.disabled = true; // no double posts on a double click
+    });
+    update();
+    window.addEventListener("pageshow", update); // back button: re-enable after a submit
+    if (textarea.value && document.activeElement === document.body && form.id === "reply") {
+      textarea.focus();
+      textarea.setSelectionRange(textarea.value.length, textarea.value.length);
+    }
+  }
+
+  document.querySelectorAll("form.composer").forEach(setupComposer);
+
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+})();

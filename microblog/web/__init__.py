@@ -1,0 +1,41 @@
+"""The web UI: server-rendered pages; JavaScript only adds the counter and conveniences."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Flask, request
+
+from .forms import ButtonForm
+
+bp = Blueprint("web", __name__)
+
+
+def timeago(moment: datetime, now: datetime | None = None) -> str:
+    """Return '5m', '3h', '2d' or a date, as feeds show post times."""
+    now = now or datetime.now(UTC)
+    seconds = int((now - moment).total_seconds())
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h"
+    if seconds < 7 * 86400:
+        return f"{seconds // 86400}d"
+    if moment.year == now.year:
+        return moment.strftime("%-d %b")
+    return moment.strftime("%-d %b %Y")
+
+
+def init_app(app: Flask) -> None:
+    """Register the web blueprint, its filters and template globals."""
+    from . import admin, feeds, people, settings  # noqa: F401  (routes)
+
+    app.register_blueprint(bp)
+    app.add_template_filter(timeago, "timeago")
+
+    @app.context_processor
+    def _buttons() -> dict:
+        # One CSRF-carrying form for every button on a page; `next` brings the user back.
+        return {"button_form": ButtonForm(formdata=None, next=request.full_path.rstrip("?"))}

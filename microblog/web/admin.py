@@ -1,0 +1,59 @@
+"""Administration: accounts."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, flash, render_template, request
+from flask_login import current_user, login_required
+
+from microblog.services import accounts, social
+
+from . import bp
+from .helpers import redirect_back
+
+
+def admin_required(view):
+    """Refuse the view to anyone but administrators."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.route("/admin/users")
+@admin_required
+def admin_users():
+    """Every account, with deactivate and admin buttons."""
+    users = social.all_users(after=request.args.get("after") or None)
+    return render_template(
+        "admin/users.html",
+        users=users,
+        next_after=users[-1].username if len(users) >= social.LIST_LIMIT else None,
+        title="Accounts",
+    )
+
+
+_ACTIONS = {
+    "deactivate": (accounts.set_active, False, "{} is deactivated and logged out."),
+    "reactivate": (accounts.set_active, True, "{} can log in again."),
+    "grant-admin": (accounts.set_admin, True, "{} is now an administrator."),
+    "revoke-admin": (accounts.set_admin, False, "{} is no longer an administrator."),
+}
+
+
+@bp.route("/admin/users/<username>/<action>", methods=["POST"])
+@admin_required
+def admin_user_action(username: str, action: str):
+    """Deactivate, reactivate, grant or revoke admin."""
+    if action not in _ACTIONS:
+        abort(404)
+    service, value, message = _ACTIONS[action]
+    user = service(current_user, username, value)
+    flash(message.format(user.name))
+    return redirect_back("web.admin_users")

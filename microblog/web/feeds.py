@@ -1,0 +1,142 @@
+"""Feeds and posts: home, company, mentions, tags, profiles, threads."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from microblog.services import accounts, posts, social, timelines
+from microblog.services.errors import ServiceError
+from microblog.services.timelines import Cursor, Page
+
+from . import bp
+from .forms import PostForm
+from .helpers import redirect_back, safe_next, show_error
+
+
+def _feed(template: str, page: Page, status: int = 200, **context):
+    """Render a feed page with the composer."""
+    form = context.pop("form", None) or PostForm(formdata=None)
+    return render_template(template, page=page, form=form, **context), status
+
+
+@bp.route("/")
+@login_required
+def home():
+    """The home timeline: own posts, followed people and tags, mentions."""
+    page = timelines.home_timeline(current_user, Cursor.parse(request.args))
+    return _feed("feeds/home.html", page, title="Home", feed="home")
+
+
+@bp.route("/public")
+@login_required
+def public():
+    """Everything said in the company."""
+    page = timelines.public_timeline(current_user, Cursor.parse(request.args))
+    return _feed("feeds/home.html", page, title="Company", feed="public")
+
+
+@bp.route("/mentions")
+@login_required
+def mentions():
+    """Posts that mention or reply to me."""
+    page = timelines.mentions_timeline(current_user, Cursor.parse(request.args))
+    return _feed("feeds/home.html", page, title="Mentions", feed="mentions")
+
+
+@bp.route("/tags/<name>")
+@login_required
+def tag(name: str):
+    """A tag's posts, its followers and a follow button."""
+    tag = social.access_tag(name)
+    page = timelines.tag_timeline(current_user, tag, Cursor.parse(request.args))
+    form = PostForm(formdata=None, text=f"#{tag.name} ")
+    return _feed(
+        "feeds/tag.html",
+        page,
+        form=form,
+        tag=tag,
+        title=f"#{tag.name}",
+        follower_count=social.tag_follower_count(tag),
+        followers=social.tag_followers(tag, limit=12),
+        following=social.is_following_tag(current_user, tag),
+    )
+
+
+@bp.route("/@<username>")
+@login_required
+def profile(username: str):
+    """A person's profile and posts."""
+    user = accounts.access_user(username)
+    page = timelines.user_timeline(current_user, user, Cursor.parse(request.args))
+    return _feed(
+        "feeds/profile.html",
+        page,
+        user=user,
+        title=user.name,
+        stats=social.profile_stats(user),
+        following=social.is_following(current_user, user),
+    )
+
+
+@bp.route("/posts", methods=["POST"])
+@login_required
+def create_post():
+    """Publish a post from the composer (works without JavaScript)."""
+    form = PostForm()
+    if form.validate_on_submit():
+        try:
+            post = posts.post_status(current_user, form.text.data, in_reply_to=form.in_reply_to.data)
+        except ServiceError as error:
+            show_error(form, error)
+        else:
+            if post.in_reply_to_id:
+                return redirect(url_for("web.post", post_id=post.thread_id, _anchor=f"post-{post.id}"))
+            return redirect(safe_next(form.next.data))
+    # Show the form again with the text kept and the reason beside it.
+    if form.in_reply_to.data:
+        return post(form.in_reply_to.data, form=form, status=422)
+    page = timelines.home_timeline(current_user)
+    return _feed("feeds/home.html", page, status=422, form=form, title="Home", feed="home")
+
+
+@bp.route("/posts/<post_id>")
+@login_required
+def post(post_id: str, form: PostForm | None = None, status: int = 200):
+    """A post's whole conversation, with a reply box."""
+    focus = posts.access_post(post_id)
+    thread = timelines.conversation(current_user, focus)
+    if form is None:
+        mention = "" if focus.author_id == current_user.id else f"@{focus.author.username} "
+        form = PostForm(formdata=None, text=mention, in_reply_to=focus.id)
+    return render_template(
+        "posts/thread.html", page=thread, focus=focus, form=form, title="Conversation"
+    ), status
+
+
+@bp.route("/posts/<post_id>/delete", methods=["POST"])
+@login_required
+def delete_post(post_id: str):
+    """Delete a post (author or admin)."""
+    posts.delete_post(current_user, post_id)
+    flash("Post deleted.")
+    target = safe_next(request.form.get("next"))
+    if target.startswith(f"/posts/{post_id}"):
+        target = url_for("web.home")
+    return redirect(target)
+
+
+@bp.route("/posts/<post_id>/like", methods=["POST"])
+@login_required
+def like(post_id: str):
+    """Like a post."""
+    posts.like_post(current_user, post_id)
+    return redirect_back()
+
+
+@bp.route("/posts/<post_id>/unlike", methods=["POST"])
+@login_required
+def unlike(post_id: str):
+    """Take back a like."""
+    posts.unlike_post(current_user, post_id)
+    return redirect_back()

@@ -1,0 +1,60 @@
+"""Settings: profile and password."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from microblog.services import accounts
+from microblog.services.errors import ServiceError
+
+from . import bp
+from .forms import PasswordForm, ProfileForm
+from .helpers import show_error
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    """Edit the profile; the password form posts to its own route."""
+    form = ProfileForm(obj=current_user)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(
+                current_user,
+                display_name=form.display_name.data,
+                job_title=form.job_title.data,
+                department=form.department.data,
+                bio=form.bio.data,
+            )
+        except ServiceError as error:
+            show_error(form, error)
+            status = error.status_code
+        else:
+            flash("Profile saved.")
+            return redirect(url_for("web.settings"))
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "settings/profile.html", form=form, password_form=PasswordForm(formdata=None), title="Settings"
+    ), status
+
+
+@bp.route("/settings/password", methods=["POST"])
+@login_required
+def change_password():
+    """Change the password."""
+    form = PasswordForm()
+    try:
+        accounts.change_password(current_user, form.current_password.data, form.new_password.data)
+    except ServiceError as error:
+        show_error(form, error)
+        return render_template(
+            "settings/profile.html",
+            form=ProfileForm(formdata=None, obj=current_user),
+            password_form=form,
+            title="Settings",
+        ), error.status_code
+    flash("Password changed.")
+    return redirect(url_for("web.settings"))

@@ -1,0 +1,23 @@
+"""SQLAlchemy models of microblog: schema, indexes and small invariants only."""
+
+from .base import Base, utcnow
+from .follow import Follow
+from .like import Like
+from .mention import mentions
+from .post import Post
+from .tag import Tag, post_tags
+from .tag_follow import TagFollow
+from .user import User
+
+__all__ = [
+    "Base",
+    "Follow",
+    "Like",
+    "Post",
+    "Tag",
+    "TagFollow",
+    "User",
+    "mentions",
+    "post_tags",
+    "utcnow",
+]

@@ -1,0 +1,56 @@
+"""Status updates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, Integer, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, BigId, UTCDateTime, utcnow
+from .mention import mentions
+from .tag import post_tags
+
+if TYPE_CHECKING:
+    from .tag import Tag
+    from .user import User
+
+
+class Post(Base):
+    """A status of at most 140 characters; `text` is the source of truth."""
+
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    # Cached output of microblog.text.render_html(text); `flask posts rerender` rebuilds it.
+    html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    in_reply_to_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("posts.id", ondelete="SET NULL")
+    )
+    # Id of the thread's first post; NULL on that first post itself.
+    conversation_id: Mapped[int | None] = mapped_column(BigId)
+    like_count: Mapped[int] = mapped_column(Integer, default=0)
+    reply_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    author: Mapped[User] = relationship(lazy="raise")
+    tags: Mapped[list[Tag]] = relationship(secondary=post_tags, lazy="raise", order_by="Tag.name")
+    mentioned_users: Mapped[list[User]] = relationship(secondary=mentions, lazy="raise")
+    in_reply_to: Mapped[Post | None] = relationship(remote_side=[id], lazy="raise")
+
+    __table_args__ = (
+        Index("ix_posts_author_id_id", author_id, id.desc()),
+        Index("ix_posts_conversation_id", conversation_id),
+        Index("ix_posts_in_reply_to_id", in_reply_to_id),
+    )
+
+    @property
+    def thread_id(self) -> int:
+        """Return the id of the first post of this post's thread."""
+        return self.conversation_id or self.id
+
+    def __repr__(self) -> str:
+        return f"<Post {self.id} by {self.author_id}>"

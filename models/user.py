@@ -1,0 +1,50 @@
+"""Employee accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .base import Base, UTCDateTime, utcnow
+
+USERNAME_MAX = 30
+
+
+class User(UserMixin, Base):
+    """A person who can log in, post and follow."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-case; unique.  Usernames never change, so @mentions stay valid.
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(60), default="")
+    job_title: Mapped[str] = mapped_column(String(80), default="")
+    department: Mapped[str] = mapped_column(String(80), default="", index=True)
+    bio: Mapped[str] = mapped_column(String(300), default="")
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Flask-Login reads is_active: a deactivated user can neither log in nor stay logged in.
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        """Hash and store a new password (scrypt)."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        """Return whether the password matches the stored hash."""
+        return bool(self.password_hash) and check_password_hash(self.password_hash or "", password)
+
+    @property
+    def name(self) -> str:
+        """Return the name to show: display name, else username."""
+        return self.display_name or self.username
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
