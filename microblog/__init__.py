@@ -10,7 +10,7 @@ from flask import Flask
 from config import Config, config_from_env
 
 from . import database  # noqa: F401  (registers the SQLite pragmas)
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import csrf, db, limiter, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,8 +7,18 @@ from html import escape
 
 # Background colours with enough contrast for white text.
 _PALETTE = (
-    "#1f6feb", "#8250df", "#bf3989", "#cf222e", "#bc4c00", "#4d7c0f",
-    "#0f766e", "#0369a1", "#6d28d9", "#9a3412", "#166534", "#1e40af",
+    "#1f6feb",
+    "#8250df",
+    "#bf3989",
+    "#cf222e",
+    "#bc4c00",
+    "#4d7c0f",
+    "#0f766e",
+    "#0369a1",
+    "#6d28d9",
+    "#9a3412",
+    "#166534",
+    "#1e40af",
 )
 
 

@@ -15,9 +15,7 @@ class Like(Base):
 
     __tablename__ = "likes"
 
-    post_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
-    )
+    post_id: Mapped[int] = mapped_column(BigId, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

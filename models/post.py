@@ -28,9 +28,7 @@ class Post(Base):
     # Cached output of microblog.text.render_html(text); `flask posts rerender` rebuilds it.
     html: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    in_reply_to_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("posts.id", ondelete="SET NULL")
-    )
+    in_reply_to_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("posts.id", ondelete="SET NULL"))
     # Id of the thread's first post; NULL on that first post itself.
     conversation_id: Mapped[int | None] = mapped_column(BigId)
     like_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -9,7 +9,7 @@ from multiprocessing import Pool
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 
 from microblog.extensions import db
 from microblog.text import check_post_text, render_html
@@ -24,12 +24,32 @@ LAST = (
     "haugen bakke lie dahl smith jones taylor brown wilson evans moen solberg strand eide"
 ).split()
 DEPARTMENTS = (
-    "Engineering", "Product", "Design", "Sales", "Marketing", "Finance", "People", "IT",
-    "Support", "Legal", "Data", "Operations",
+    "Engineering",
+    "Product",
+    "Design",
+    "Sales",
+    "Marketing",
+    "Finance",
+    "People",
+    "IT",
+    "Support",
+    "Legal",
+    "Data",
+    "Operations",
 )
 TITLES = (
-    "Software Engineer", "Senior Engineer", "Product Manager", "Designer", "Account Executive",
-    "Analyst", "Team Lead", "Support Specialist", "Controller", "Recruiter", "SRE", "Architect",
+    "Software Engineer",
+    "Senior Engineer",
+    "Product Manager",
+    "Designer",
+    "Account Executive",
+    "Analyst",
+    "Team Lead",
+    "Support Specialist",
+    "Controller",
+    "Recruiter",
+    "SRE",
+    "Architect",
 )
 PROJECTS = (
     "apollo gemini mercury artemis voyager pioneer hubble kepler cassini juno orion atlas "
@@ -69,7 +89,7 @@ BATCH = 5000
 
 
 def _usernames(count: int) -> list[str]:
-    names = [f"{f}.{l}" for f, l in itertools.product(FIRST, LAST)]
+    names = [f"{first}.{last}" for first, last in itertools.product(FIRST, LAST)]
     return [names[i % len(names)] + (str(i // len(names)) if i >= len(names) else "") for i in range(count)]
 
 
@@ -148,7 +168,7 @@ def seed(user_count: int, post_count: int, tag_count: int, follows_per_user: int
         }
         for i, name in enumerate(usernames)
     ]
-    _bulk(Post.metadata.tables["users"], user_rows, "people")
+    _bulk(User.__table__, user_rows, "people")
     user_ids = [r["id"] for r in user_rows]
 
     tag_names = [n for n in _tag_names(tag_count)]
@@ -162,21 +182,33 @@ def seed(user_count: int, post_count: int, tag_count: int, follows_per_user: int
             target = user_ids[_skewed(rng, user_count)]
             if target != uid:
                 follows.add((uid, target))
-    _bulk(Follow.__table__, [{"follower_id": a, "followee_id": b, "created_at": now} for a, b in sorted(follows)], "follows")
+    _bulk(
+        Follow.__table__,
+        [{"follower_id": a, "followee_id": b, "created_at": now} for a, b in sorted(follows)],
+        "follows",
+    )
 
     tag_follows = set()
     for uid in user_ids:
         for _ in range(rng.randint(3, 7)):
             tag_follows.add((uid, tag_ids[tag_names[_skewed(rng, len(tag_names))]]))
-    _bulk(TagFollow.__table__, [{"user_id": a, "tag_id": b, "created_at": now} for a, b in sorted(tag_follows)], "tag follows")
+    _bulk(
+        TagFollow.__table__,
+        [{"user_id": a, "tag_id": b, "created_at": now} for a, b in sorted(tag_follows)],
+        "tag follows",
+    )
 
     _seed_posts(rng, post_count, post_base, user_ids, usernames, tag_names, tag_ids, now)
     if db.engine.dialect.name == "postgresql":
         for table in ("users", "posts", "tags"):
-            db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+            db.session.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            )
         db.session.commit()
         db.session.execute(text("ANALYZE"))
-    click.echo(f"Seeded {user_count} people, {len(follows)} follows, {post_count} posts. Password: {DEMO_PASSWORD}")
+    click.echo(
+        f"Seeded {user_count} people, {len(follows)} follows, {post_count} posts. Password: {DEMO_PASSWORD}"
+    )
 
 
 def _seed_posts(rng, post_count, post_base, user_ids, usernames, tag_names, tag_ids, now) -> None:
@@ -231,7 +263,7 @@ def _seed_posts(rng, post_count, post_base, user_ids, usernames, tag_names, tag_
             bar.update(size)
 
 
-def _bulk(table, rows: list[dict], label: str) -> None:
+def _bulk(table: Table, rows: list[dict], label: str) -> None:
     with click.progressbar(length=len(rows), label=label) as bar:
         for i in range(0, len(rows), BATCH):
             db.session.execute(insert(table), rows[i : i + BATCH])

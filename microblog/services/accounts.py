@@ -49,9 +49,7 @@ def check_email(email: str, allowed_domains: Sequence[str] = ()) -> str:
 def check_password(password: str) -> str:
     """Return the password if it is acceptable, or raise ValidationError."""
     if len(password or "") < PASSWORD_MIN:
-        raise ValidationError(
-            f"Passwords need at least {PASSWORD_MIN} characters.", field="password"
-        )
+        raise ValidationError(f"Passwords need at least {PASSWORD_MIN} characters.", field="password")
     return password
 
 
@@ -89,9 +87,7 @@ def create_user(
     )
     user.set_password(check_password(password))
     taken = db.session.scalar(
-        select(User.username).where(
-            (User.username == user.username) | (func.lower(User.email) == user.email)
-        )
+        select(User.username).where((User.username == user.username) | (func.lower(User.email) == user.email))
     )
     if taken is not None:
         field = "username" if taken == user.username else "email"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select, update
+from typing import cast
+
+from sqlalchemy import CursorResult, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -20,9 +22,7 @@ def access_post(post_id: int | str) -> Post:
     except (TypeError, ValueError):
         raise NotFound("No such post.") from None
     post = db.session.scalar(
-        select(Post)
-        .where(Post.id == pid)
-        .options(joinedload(Post.author), selectinload(Post.tags))
+        select(Post).where(Post.id == pid).options(joinedload(Post.author), selectinload(Post.tags))
     )
     if post is None:
         raise NotFound("That post does not exist or was deleted.")
@@ -57,9 +57,7 @@ def post_status(author: User, text: str, *, in_reply_to: int | str | None = None
     text = check_post_text(text)
     parent = access_post(in_reply_to) if in_reply_to not in (None, "") else None
     names = extract_mentions(text)
-    mentioned = (
-        list(db.session.scalars(select(User).where(User.username.in_(names)))) if names else []
-    )
+    mentioned = list(db.session.scalars(select(User).where(User.username.in_(names)))) if names else []
     post = Post(
         author_id=author.id,
         text=text,
@@ -75,9 +73,7 @@ def post_status(author: User, text: str, *, in_reply_to: int | str | None = None
     addressed = {u.id for u in mentioned}
     if parent is not None:
         addressed.add(parent.author_id)
-        db.session.execute(
-            update(Post).where(Post.id == parent.id).values(reply_count=Post.reply_count + 1)
-        )
+        db.session.execute(update(Post).where(Post.id == parent.id).values(reply_count=Post.reply_count + 1))
     addressed.discard(author.id)
     if addressed:
         db.session.execute(
@@ -110,9 +106,7 @@ def like_post(actor: User, post_id: int | str) -> Post:
     try:
         with db.session.begin_nested():
             db.session.add(Like(user_id=actor.id, post_id=post.id))
-        db.session.execute(
-            update(Post).where(Post.id == post.id).values(like_count=Post.like_count + 1)
-        )
+        db.session.execute(update(Post).where(Post.id == post.id).values(like_count=Post.like_count + 1))
     except IntegrityError:
         pass  # already liked
     db.session.commit()
@@ -123,9 +117,8 @@ def like_post(actor: User, post_id: int | str) -> Post:
 def unlike_post(actor: User, post_id: int | str) -> Post:
     """Take back a like; unliking a post not liked changes nothing."""
     post = access_post(post_id)
-    removed = db.session.execute(
-        delete(Like).where(Like.user_id == actor.id, Like.post_id == post.id)
-    ).rowcount
+    result = db.session.execute(delete(Like).where(Like.user_id == actor.id, Like.post_id == post.id))
+    removed = cast(CursorResult, result).rowcount
     if removed:
         db.session.execute(
             update(Post).where(Post.id == post.id).values(like_count=Post.like_count - removed)

@@ -39,9 +39,7 @@ def follow_user(actor: User, username: str) -> User:
 def unfollow_user(actor: User, username: str) -> User:
     """Stop following a colleague."""
     target = access_user(username)
-    db.session.execute(
-        delete(Follow).where(Follow.follower_id == actor.id, Follow.followee_id == target.id)
-    )
+    db.session.execute(delete(Follow).where(Follow.follower_id == actor.id, Follow.followee_id == target.id))
     db.session.commit()
     return target
 
@@ -141,7 +139,10 @@ def followed_tags(user: User) -> list[Tag]:
     """Return the tags user follows, by name."""
     return list(
         db.session.scalars(
-            select(Tag).join(TagFollow, TagFollow.tag_id == Tag.id).where(TagFollow.user_id == user.id).order_by(Tag.name)
+            select(Tag)
+            .join(TagFollow, TagFollow.tag_id == Tag.id)
+            .where(TagFollow.user_id == user.id)
+            .order_by(Tag.name)
         )
     )
 

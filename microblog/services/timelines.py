@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, Select, exists, literal, or_, select, union
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
 
 from microblog.database import is_postgresql
 from microblog.extensions import db
@@ -21,6 +21,9 @@ from .errors import ValidationError
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
+MAX_ID = 2**63 - 1  # ids are 64-bit in every database
+
+IdColumn = ColumnElement[int] | InstrumentedAttribute[int]
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,8 @@ class Cursor:
                 value = int(str(raw))
             except ValueError:
                 raise ValidationError(f"{name} must be a post id (a whole number).") from None
-            if value < 0:
-                raise ValidationError(f"{name} must not be negative.")
+            if not 0 <= value <= MAX_ID:
+                raise ValidationError(f"{name} is out of range.")
             return value
 
         limit = number("limit")
@@ -62,7 +65,7 @@ class Cursor:
         """A min_id page is read oldest-first from min_id, then shown newest first."""
         return self.min_id is not None
 
-    def bound(self, id_col: ColumnElement[int]) -> list[ColumnElement[bool]]:
+    def bound(self, id_col: IdColumn) -> list[ColumnElement[bool]]:
         """Return the id conditions of this page."""
         conditions = []
         if self.max_id is not None:
@@ -73,7 +76,7 @@ class Cursor:
             conditions.append(id_col > self.min_id)
         return conditions
 
-    def order(self, id_col: ColumnElement[int]) -> ColumnElement[int]:
+    def order(self, id_col: IdColumn) -> ColumnElement[int]:
         """Return the ORDER BY of this page."""
         return id_col.asc() if self.ascending else id_col.desc()
 
@@ -97,7 +100,7 @@ class Page:
         return self.posts[0].id if self.posts else None
 
 
-def _ids(id_col: ColumnElement[int], where: list[ColumnElement[bool]], cursor: Cursor) -> Select:
+def _ids(id_col: IdColumn, where: list[ColumnElement[bool]], cursor: Cursor) -> Select:
     return (
         select(id_col.label("id"))
         .where(*where, *cursor.bound(id_col))

@@ -95,14 +95,14 @@ def create_post():
             return redirect(safe_next(form.next.data))
     # Show the form again with the text kept and the reason beside it.
     if form.in_reply_to.data:
-        return post(form.in_reply_to.data, form=form, status=422)
+        return show_post(form.in_reply_to.data, form=form, status=422)
     page = timelines.home_timeline(current_user)
     return _feed("feeds/home.html", page, status=422, form=form, title="Home", feed="home")
 
 
-@bp.route("/posts/<post_id>")
+@bp.route("/posts/<post_id>", endpoint="post")
 @login_required
-def post(post_id: str, form: PostForm | None = None, status: int = 200):
+def show_post(post_id: str, form: PostForm | None = None, status: int = 200):
     """A post's whole conversation, with a reply box."""
     focus = posts.access_post(post_id)
     thread = timelines.conversation(current_user, focus)

@@ -1,0 +1,168 @@
+"""Fixtures: a fresh app per test on SQLite and (when configured) PostgreSQL.
+
+MICROBLOG_TEST_DATABASE_URL   run every database test on PostgreSQL too
+MICROBLOG_REQUIRE_SERVICES=1  fail (instead of skip) when PostgreSQL or Chromium is missing (CI)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, event, text
+
+from config import TestingConfig
+from microblog import create_app
+from microblog.extensions import db
+from models import Base
+
+from .factories import login, make_user
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("MICROBLOG_TEST_DATABASE_URL", "")
+REQUIRE_SERVICES = os.environ.get("MICROBLOG_REQUIRE_SERVICES") == "1"
+
+
+def missing_service(reason: str) -> None:
+    """Skip a test whose service is missing, or fail it where services are required (CI)."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (MICROBLOG_REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _migrate(url: str, data_dir: Path) -> None:
+    app = create_app(TestingConfig({"MICROBLOG_DATABASE_URL": url, "MICROBLOG_DATA_DIR": str(data_dir)}))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file upgraded by the migrations once; each test gets a copy."""
+    folder = tmp_path_factory.mktemp("template")
+    path = folder / "microblog.db"
+    _migrate(f"sqlite:///{path}", folder)
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The PostgreSQL test database, upgraded by the migrations once per session."""
+    if not PG_URL:
+        missing_service("MICROBLOG_TEST_DATABASE_URL is not set")
+    _migrate(PG_URL, tmp_path_factory.mktemp("pg"))
+    return PG_URL
+
+
+def _truncate_all(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database for one test."""
+    if request.param == "sqlite":
+        path = tmp_path / "microblog.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_url")
+    _truncate_all(url)
+    return url
+
+
+@pytest.fixture
+def config(database_url: str, tmp_path: Path) -> TestingConfig:
+    """The test configuration: temporary data dir and database."""
+    return TestingConfig(
+        {"MICROBLOG_DATABASE_URL": database_url, "MICROBLOG_DATA_DIR": str(tmp_path / "data")}
+    )
+
+
+@pytest.fixture
+def app(config: TestingConfig) -> Iterator[Flask]:
+    """A fresh app, with an app context pushed so services can be called directly."""
+    app = create_app(config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def alice(app: Flask):
+    """A regular user."""
+    return make_user("alice", display_name="Alice Andersen", department="Engineering")
+
+
+@pytest.fixture
+def bob(app: Flask):
+    """Another regular user."""
+    return make_user("bob", display_name="Bob Berg", department="Sales")
+
+
+@pytest.fixture
+def admin(app: Flask):
+    """An administrator."""
+    return make_user("root", display_name="Ada Admin", is_admin=True)
+
+
+@pytest.fixture
+def alice_client(client: FlaskClient, alice) -> FlaskClient:
+    """The test client, logged in as alice."""
+    login(client, "alice")
+    return client
+
+
+class QueryCounter:
+    """Counts the SQL statements run inside `with counter:`."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask):
+    """Return a context manager that records the SQL statements run inside it."""
+
+    @contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+
+        def record(conn, cursor, statement, parameters, context, executemany) -> None:
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE")):
+                counter.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    return counting

@@ -1,0 +1,39 @@
+"""Test data made through the services, as the product makes it."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from microblog.services import accounts, posts
+from models import Post, User
+
+PASSWORD = "correct horse battery"
+
+
+def make_user(username: str, *, is_admin: bool = False, **profile: str) -> User:
+    """Create an account (password: factories.PASSWORD) with an optional profile."""
+    user = accounts.create_user(
+        username,
+        f"{username}@example.com",
+        PASSWORD,
+        display_name=profile.pop("display_name", ""),
+        is_admin=is_admin,
+    )
+    if profile:
+        accounts.update_profile(user, **profile)
+    return user
+
+
+def make_post(author: User, text: str = "Status update", **kwargs) -> Post:
+    """Publish a post through the service."""
+    return posts.post_status(author, text, **kwargs)
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD, remember: bool = False):
+    """Log the client in through the form; return the response."""
+    data = {"login": username, "password": password}
+    if remember:
+        data["remember"] = "y"
+    response = client.post("/login", data=data)
+    assert response.status_code == 302, response.data
+    return response

@@ -1,0 +1,118 @@
+"""Account services: sign-up rules, log-in checks, admin controls."""
+
+import pytest
+from sqlalchemy import select
+
+from microblog.extensions import db
+from microblog.services import accounts
+from microblog.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from models import User
+
+from .factories import PASSWORD, make_user
+
+
+def test_create_user_stores_a_scrypt_hash_and_normalizes(app):
+    user = accounts.create_user(
+        "Kari.Nordmann", "Kari@Example.COM", "long enough pw", display_name=" Kari  N "
+    )
+    stored = db.session.scalars(select(User)).one()
+    assert stored.id == user.id
+    assert (stored.username, stored.email, stored.display_name) == (
+        "kari.nordmann",
+        "kari@example.com",
+        "Kari N",
+    )
+    assert stored.password_hash.startswith("scrypt:")
+    assert "long enough pw" not in stored.password_hash
+    assert stored.check_password("long enough pw") and not stored.check_password("wrong")
+
+
+@pytest.mark.parametrize(
+    "username, email, password, field",
+    [
+        ("a", "a@example.com", PASSWORD, "username"),
+        ("has space", "a@example.com", PASSWORD, "username"),
+        ("trailing.", "a@example.com", PASSWORD, "username"),
+        ("x" * 31, "a@example.com", PASSWORD, "username"),
+        ("okname", "not-an-email", PASSWORD, "email"),
+        ("okname", "a@example.com", "short", "password"),
+    ],
+)
+def test_create_user_refuses_bad_input(app, username, email, password, field):
+    with pytest.raises(ValidationError) as info:
+        accounts.create_user(username, email, password)
+    assert info.value.field == field
+    assert db.session.scalar(select(User.id)) is None
+
+
+def test_sign_up_restricted_to_allowed_domains(app):
+    with pytest.raises(ValidationError, match="company addresses"):
+        accounts.create_user("eve", "eve@gmail.com", PASSWORD, allowed_domains=("example.com",))
+    user = accounts.create_user("kari", "kari@Example.com", PASSWORD, allowed_domains=("example.com",))
+    assert user.id
+
+
+def test_duplicate_username_or_email_conflicts(app, alice):
+    with pytest.raises(Conflict) as info:
+        accounts.create_user("ALICE", "other@example.com", PASSWORD)
+    assert info.value.field == "username"
+    with pytest.raises(Conflict) as info:
+        accounts.create_user("alice2", "Alice@example.com", PASSWORD)
+    assert info.value.field == "email"
+
+
+def test_authenticate_by_username_or_email(app, alice):
+    assert accounts.authenticate("Alice", PASSWORD).id == alice.id
+    assert accounts.authenticate("alice@example.com", PASSWORD).id == alice.id
+    with pytest.raises(ValidationError, match="Wrong username or password"):
+        accounts.authenticate("alice", "nope")
+    with pytest.raises(ValidationError, match="Wrong username or password"):
+        accounts.authenticate("nobody", PASSWORD)
+
+
+def test_deactivated_user_cannot_authenticate(app, admin, alice):
+    accounts.set_active(admin, "alice", False)
+    with pytest.raises(PermissionDenied, match="deactivated"):
+        accounts.authenticate("alice", PASSWORD)
+    accounts.set_active(admin, "alice", True)
+    assert accounts.authenticate("alice", PASSWORD).id == alice.id
+
+
+def test_only_admins_change_accounts_and_not_their_own(app, admin, alice, bob):
+    with pytest.raises(PermissionDenied):
+        accounts.set_active(alice, "bob", False)
+    with pytest.raises(PermissionDenied):
+        accounts.set_admin(alice, "alice", True)
+    with pytest.raises(PermissionDenied):
+        accounts.set_active(admin, "root", False)
+    with pytest.raises(NotFound):
+        accounts.set_admin(admin, "ghost", True)
+    assert accounts.set_admin(admin, "bob", True).is_admin
+    assert db.session.get(User, bob.id).is_admin
+
+
+def test_update_profile_limits_and_strips(app, alice):
+    accounts.update_profile(
+        alice, job_title="  Staff   Engineer ", department="Platform", bio="Hei!\nI fix builds."
+    )
+    assert (alice.job_title, alice.department, alice.bio) == (
+        "Staff Engineer",
+        "Platform",
+        "Hei!\nI fix builds.",
+    )
+    with pytest.raises(ValidationError, match="at most 300"):
+        accounts.update_profile(alice, bio="x" * 301)
+    db.session.rollback()
+    assert db.session.get(User, alice.id).bio == "Hei!\nI fix builds."
+
+
+def test_change_password_checks_the_current_one(app, alice):
+    with pytest.raises(ValidationError):
+        accounts.change_password(alice, "wrong", "new password 1")
+    accounts.change_password(alice, PASSWORD, "new password 1")
+    assert accounts.authenticate("alice", "new password 1").id == alice.id
+
+
+def test_make_user_factory_sets_profile(app):
+    user = make_user("kari", department="Finance")
+    assert user.department == "Finance"

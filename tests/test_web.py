@@ -1,0 +1,275 @@
+"""The web UI through the Flask test client: status codes, database state, error cases."""
+
+import pytest
+from sqlalchemy import func, select
+
+from config import TestingConfig
+from microblog import create_app
+from microblog.extensions import db
+from microblog.services import accounts, social
+from models import Follow, Like, Post, TagFollow, User
+
+from .factories import PASSWORD, login, make_post, make_user
+
+
+def _posts() -> int:
+    return db.session.scalar(select(func.count()).select_from(Post))
+
+
+def test_anonymous_users_are_sent_to_log_in(client):
+    for path in ("/", "/public", "/people", "/tags/apollo", "/@alice", "/settings", "/admin/users"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.location, path
+
+
+def test_sign_up_logs_in_and_lands_on_people(client):
+    response = client.post(
+        "/signup",
+        data={
+            "username": "Kari.Nordmann",
+            "display_name": "Kari",
+            "email": "kari@example.com",
+            "password": PASSWORD,
+        },
+    )
+    assert response.status_code == 302 and response.location == "/people"
+    assert db.session.scalar(select(User.username)) == "kari.nordmann"
+    assert client.get("/").status_code == 200
+
+
+def test_sign_up_errors_keep_the_input(client, alice):
+    response = client.post(
+        "/signup",
+        data={"username": "alice", "display_name": "Other", "email": "x@example.com", "password": PASSWORD},
+    )
+    assert response.status_code == 409
+    assert b"already registered" in response.data and b'value="x@example.com"' in response.data
+    response = client.post("/signup", data={"username": "ok", "email": "ok@example.com", "password": "short"})
+    assert response.status_code == 422 and b"at least 8" in response.data
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_sign_up_domain_restriction(tmp_path, database_url):
+    config = TestingConfig(
+        {
+            "MICROBLOG_DATABASE_URL": database_url,
+            "MICROBLOG_DATA_DIR": str(tmp_path),
+            "MICROBLOG_ALLOWED_EMAIL_DOMAINS": "example.com, corp.example.org",
+        }
+    )
+    app = create_app(config)
+    with app.app_context():
+        client = app.test_client()
+        assert b"example.com, corp.example.org" in client.get("/signup").data
+        data = {"username": "eve", "email": "eve@gmail.com", "password": PASSWORD}
+        response = client.post("/signup", data=data)
+        assert response.status_code == 422 and b"company addresses" in response.data
+        response = client.post("/signup", data={**data, "email": "eve@corp.example.org"})
+        assert response.status_code == 302
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_login_logout_and_wrong_password(client, alice):
+    response = client.post("/login", data={"login": "alice", "password": "wrong"})
+    assert response.status_code == 422 and b"Wrong username or password" in response.data
+    login(client, "alice")
+    assert b"@alice" in client.get("/").data
+    assert client.get("/logout").status_code == 405  # logging out takes a POST
+    assert client.post("/logout").status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_login_redirects_only_to_local_pages(client, alice):
+    for target, expected in [("/tags/x", "/tags/x"), ("https://evil.example/", "/"), ("//evil.example", "/")]:
+        response = client.post(f"/login?next={target}", data={"login": "alice", "password": PASSWORD})
+        assert response.location == expected
+        client.post("/logout")
+
+
+def test_remember_me_sets_a_lasting_cookie(client, alice):
+    login(client, "alice", remember=True)
+    assert client.get_cookie("remember_token") is not None
+    client.delete_cookie("session")
+    assert client.get("/").status_code == 200  # the remember cookie logs the user back in
+
+
+def test_login_attempts_are_rate_limited(client, alice):
+    for _ in range(10):
+        client.post("/login", data={"login": "alice", "password": "wrong"})
+    response = client.post("/login", data={"login": "alice", "password": PASSWORD})
+    assert response.status_code == 429
+    assert b"Too many attempts" in response.data
+    assert client.get("/login").status_code == 200  # only attempts are limited
+
+
+def test_deactivation_ends_the_session(client, alice, admin):
+    login(client, "alice", remember=True)
+    assert client.get("/").status_code == 200
+    accounts.set_active(admin, "alice", False)
+    assert client.get("/").status_code == 302
+    response = client.post("/login", data={"login": "alice", "password": PASSWORD})
+    assert response.status_code == 403 and b"deactivated" in response.data
+
+
+def test_posting_from_the_composer(alice_client, alice):
+    response = alice_client.post("/posts", data={"text": "Shipped <b>42</b> #apollo", "next": "/public"})
+    assert response.status_code == 302 and response.location == "/public"
+    post = db.session.scalars(select(Post)).one()
+    assert post.author_id == alice.id
+    page = alice_client.get("/public").data.decode()
+    assert "Shipped &lt;b&gt;42&lt;/b&gt;" in page and "<b>42</b>" not in page
+    assert 'href="/tags/apollo"' in page
+
+
+@pytest.mark.parametrize("text", ["x" * 141, "   ", "bell\x07"])
+def test_a_refused_post_keeps_the_text_and_says_why(alice_client, text):
+    response = alice_client.post("/posts", data={"text": text, "next": "/"})
+    assert response.status_code == 422
+    assert b'class="field-error"' in response.data
+    if text.strip() and "\x07" not in text:
+        assert text.encode() in response.data
+    assert _posts() == 0
+
+
+def test_reply_from_the_thread_page(alice_client, alice, bob):
+    root = make_post(bob, "Who can review?")
+    page = alice_client.get(f"/posts/{root.id}").data.decode()
+    assert 'name="in_reply_to"' in page and "@bob " in page
+    response = alice_client.post("/posts", data={"text": "@bob me", "in_reply_to": str(root.id)})
+    reply = db.session.scalars(select(Post).where(Post.in_reply_to_id == root.id)).one()
+    assert response.location == f"/posts/{root.id}#post-{reply.id}"
+    response = alice_client.post("/posts", data={"text": "x" * 200, "in_reply_to": str(root.id)})
+    assert response.status_code == 422 and b"Conversation" in response.data
+
+
+def test_like_unlike_and_delete_buttons(alice_client, alice, bob):
+    post = make_post(bob, "like me")
+    assert alice_client.post(f"/posts/{post.id}/like", data={"next": "/public"}).location == "/public"
+    assert db.session.scalar(select(func.count()).select_from(Like)) == 1
+    assert 'aria-pressed="true"' in alice_client.get("/public").data.decode()
+    alice_client.post(f"/posts/{post.id}/unlike", data={"next": "/public"})
+    assert db.session.scalar(select(func.count()).select_from(Like)) == 0
+    assert alice_client.post(f"/posts/{post.id}/delete").status_code == 403
+    own = make_post(alice, "mine")
+    response = alice_client.post(f"/posts/{own.id}/delete", data={"next": f"/posts/{own.id}"})
+    assert response.status_code == 302 and response.location == "/"
+    assert _posts() == 1
+
+
+def test_follow_buttons_and_tag_page(alice_client, alice, bob):
+    make_post(bob, "status on #apollo")
+    assert alice_client.post("/@bob/follow", data={"next": "/@bob"}).location == "/@bob"
+    assert db.session.scalar(select(func.count()).select_from(Follow)) == 1
+    assert alice_client.post("/tags/apollo/follow", data={"next": "/tags/apollo"}).status_code == 302
+    assert db.session.scalar(select(TagFollow.user_id)) == alice.id
+    page = alice_client.get("/tags/apollo").data.decode()
+    assert "Unfollow #apollo" in page and "1 follower" in page and "status on" in page
+    assert b"Alice" in alice_client.get("/tags/apollo/followers").data
+    response = alice_client.post("/tags", data={"name": "#Gemini"})
+    assert response.location == "/tags/gemini"
+    assert b"#gemini" in alice_client.get("/tags").data
+    alice_client.post("/@bob/unfollow")
+    assert db.session.scalar(select(func.count()).select_from(Follow)) == 0
+
+
+def test_profile_people_and_lists(alice_client, alice, bob):
+    social.follow_user(bob, "alice")
+    accounts.update_profile(alice, job_title="SRE", bio="Hei")
+    page = alice_client.get("/@alice").data.decode()
+    assert "SRE" in page and "Engineering" in page and "<strong>1</strong> followers" in page
+    assert "Bob Berg" in alice_client.get("/@alice/followers").data.decode()
+    assert "Bob Berg" not in alice_client.get("/people?department=Engineering").data.decode()
+    assert "Bob Berg" in alice_client.get("/people?department=Sales").data.decode()
+    svg = alice_client.get("/avatars/alice.svg")
+    assert svg.mimetype == "image/svg+xml" and b">AA<" in svg.data
+
+
+def test_settings_update_profile(alice_client, alice):
+    response = alice_client.post(
+        "/settings",
+        data={"display_name": "Alice A", "job_title": "Lead", "department": "Platform", "bio": "x"},
+    )
+    assert response.status_code == 302
+    assert db.session.get(User, alice.id).department == "Platform"
+    response = alice_client.post("/settings", data={"display_name": "x" * 61})
+    assert response.status_code == 422
+    response = alice_client.post(
+        "/settings/password", data={"current_password": "no", "new_password": "abcdefgh1"}
+    )
+    assert response.status_code == 422 and b"current password is wrong" in response.data
+
+
+def test_admin_pages_and_actions(client, admin, alice):
+    login(client, "alice")
+    assert client.get("/admin/users").status_code == 403
+    assert client.post("/admin/users/root/deactivate").status_code == 403
+    client.post("/logout")
+    login(client, "root")
+    assert b"alice@example.com" in client.get("/admin/users").data
+    assert client.post("/admin/users/alice/deactivate").status_code == 302
+    assert db.session.get(User, alice.id).is_active is False
+    assert client.post("/admin/users/alice/grant-admin").status_code == 302
+    assert db.session.get(User, alice.id).is_admin is True
+    assert client.post("/admin/users/alice/explode").status_code == 404
+    assert client.post("/admin/users/ghost/reactivate").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "method, path, data",
+    [
+        ("get", "/?max_id=abc", None),
+        ("get", "/?limit=-5", None),
+        ("get", "/public?since_id=99999999999999999999999", None),
+        ("get", "/posts/notanumber", None),
+        ("get", "/posts/99999999", None),
+        ("get", "/tags/%3Cscript%3E", None),
+        ("get", "/@nobody", None),
+        ("get", "/avatars/nobody.svg", None),
+        ("post", "/posts", {"text": "x", "in_reply_to": "nope"}),
+        ("post", "/posts", {"text": "\x00"}),
+        ("post", "/posts/1/like", None),
+        ("post", "/tags", {"name": "!!!"}),
+        ("post", "/@alice/follow", None),
+        ("get", "/people?department=%00&after=x", None),
+        ("get", "/@%00", None),
+        ("post", "/login", {"login": "a\x00", "password": "x"}),
+        ("post", "/settings", {"display_name": "nul\x00"}),
+    ],
+)
+def test_bad_input_is_a_clear_4xx_never_a_500(alice_client, method, path, data):
+    response = getattr(alice_client, method)(path, data=data)
+    assert 400 <= response.status_code < 500, (path, response.status_code)
+    assert b"<h1" in response.data
+
+
+def test_forms_need_a_csrf_token(tmp_path, database_url):
+    config = TestingConfig({"MICROBLOG_DATABASE_URL": database_url, "MICROBLOG_DATA_DIR": str(tmp_path)})
+    config.WTF_CSRF_ENABLED = True
+    app = create_app(config)
+    with app.app_context():
+        make_user("alice")
+        client = app.test_client()
+        response = client.post("/login", data={"login": "alice", "password": PASSWORD})
+        assert response.status_code == 400  # refused without its token
+        page = client.get("/login").data.decode()
+        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        response = client.post("/login", data={"login": "alice", "password": PASSWORD, "csrf_token": token})
+        assert response.status_code == 302
+        response = client.post("/posts", data={"text": "forged"})
+        assert response.status_code == 400 and b"form expired" in response.data
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_pages_cost_a_constant_number_of_queries(alice_client, alice, bob, count_queries):
+    social.follow_user(alice, "bob")
+    sizes = {}
+    for n in (3, 30):
+        while db.session.scalar(select(func.count()).select_from(Post)) < n:
+            make_post(bob, "#apollo post")
+        _ = alice.id
+        with count_queries() as counter:
+            assert alice_client.get("/").status_code == 200
+        sizes[n] = counter.count
+    assert sizes[3] == sizes[30] <= 6, sizes
