@@ -68,6 +68,7 @@ class TestingConfig(Config):
 
     ENV_NAME = "testing"
     TESTING = True
+    __test__ = False  # not a pytest test class
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         super().__init__(environ)

@@ -1,19 +1,27 @@
-"""One query function per feed: newest first, keyset-paginated, authors and tags eager-loaded.
+"""One query function per feed: newest first, keyset-paginated, authors and tags loaded with the posts.
 
-Every feed selects post ids from an index, bounded by `max_id` (older than),
-`since_id` (newer than) or `min_id` (the page just after), and loads the page's
-posts in one more statement, so a page costs the same few queries whatever
-its size.  Never OFFSET: a live feed would shift under it.
+A feed page is one SQL statement: the page's post ids come from an index,
+bounded by `max_id` (older than), `since_id` (newer than) or `min_id` (the
+page right after), and the same statement returns each post with its author,
+tag names and whether the viewer liked it.  So a page costs one query,
+whatever its size.  Never OFFSET: a live feed would shift under it.
+
+Statements are built once per shape (feed, which cursor bounds, database)
+with bound parameters and then reused: building a SQLAlchemy statement costs
+more than SQLite takes to run it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, literal, or_, select, union
-from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
+from sqlalchemy import BigInteger, ColumnElement, Integer, Select, bindparam, exists, func, or_, select, union
+from sqlalchemy.orm import InstrumentedAttribute
 
-from microblog.database import is_postgresql
 from microblog.extensions import db
 from models import Follow, Like, Post, Tag, TagFollow, User, mentions, post_tags
 
@@ -22,13 +30,14 @@ from .errors import ValidationError
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
 MAX_ID = 2**63 - 1  # ids are 64-bit in every database
+THREAD_LIMIT = 500
 
 IdColumn = ColumnElement[int] | InstrumentedAttribute[int]
 
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where a page starts: at most one of max_id/min_id, optionally since_id."""
+    """Where a page starts: max_id and/or since_id, or min_id; and how many posts."""
 
     max_id: int | None = None
     since_id: int | None = None
@@ -36,7 +45,7 @@ class Cursor:
     limit: int = DEFAULT_LIMIT
 
     @classmethod
-    def parse(cls, args: dict | None = None, **kwargs: object) -> Cursor:
+    def parse(cls, args: Any = None, **kwargs: object) -> Cursor:
         """Build a cursor from query-string values, refusing nonsense with ValidationError."""
         values = dict(args or {}, **kwargs)
 
@@ -61,33 +70,64 @@ class Cursor:
         )
 
     @property
-    def ascending(self) -> bool:
-        """A min_id page is read oldest-first from min_id, then shown newest first."""
-        return self.min_id is not None
+    def shape(self) -> tuple[bool, bool, bool]:
+        """Which bounds are set: the part of a statement's shape that the cursor decides."""
+        return (self.max_id is not None, self.since_id is not None, self.min_id is not None)
 
-    def bound(self, id_col: IdColumn) -> list[ColumnElement[bool]]:
-        """Return the id conditions of this page."""
-        conditions = []
-        if self.max_id is not None:
-            conditions.append(id_col < self.max_id)
-        if self.since_id is not None:
-            conditions.append(id_col > self.since_id)
-        if self.min_id is not None:
-            conditions.append(id_col > self.min_id)
-        return conditions
+    def params(self) -> dict[str, int]:
+        """Return the bound values of this page."""
+        lower = max(self.since_id or 0, self.min_id or 0)
+        return {"max_id": self.max_id or 0, "lower_id": lower, "limit": self.limit}
 
-    def order(self, id_col: IdColumn) -> ColumnElement[int]:
-        """Return the ORDER BY of this page."""
-        return id_col.asc() if self.ascending else id_col.desc()
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """The author of a feed post, as feeds show it."""
+
+    id: int
+    username: str
+    display_name: str
+    is_active: bool
+
+    @property
+    def name(self) -> str:
+        """Return the name to show: display name, else username."""
+        return self.display_name or self.username
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPost:
+    """A post as feeds show it, with its author, tag names and the viewer's like."""
+
+    id: int
+    text: str
+    html: str
+    created_at: datetime
+    in_reply_to_id: int | None
+    conversation_id: int | None
+    like_count: int
+    reply_count: int
+    author: Author
+    tags: tuple[str, ...]
+    liked: bool
+
+    @property
+    def author_id(self) -> int:
+        """Return the author's user id."""
+        return self.author.id
+
+    @property
+    def thread_id(self) -> int:
+        """Return the id of the first post of this post's thread."""
+        return self.conversation_id or self.id
 
 
 @dataclass
 class Page:
-    """One page of a feed, newest first, with what the viewer has liked."""
+    """One page of a feed, newest first (a conversation: oldest first)."""
 
-    posts: list[Post]
+    posts: list[FeedPost]
     cursor: Cursor
-    liked_ids: set[int] = field(default_factory=set)
 
     @property
     def next_max_id(self) -> int | None:
@@ -100,95 +140,169 @@ class Page:
         return self.posts[0].id if self.posts else None
 
 
-def _ids(id_col: IdColumn, where: list[ColumnElement[bool]], cursor: Cursor) -> Select:
+# Bound parameters of every feed statement.
+_SUBJECT = bindparam("subject", type_=Integer)  # the user, author or tag the feed is about
+_VIEWER = bindparam("viewer", type_=Integer)  # whose likes to show (0: nobody's)
+_MAX_ID = bindparam("max_id", type_=BigInteger)
+_LOWER_ID = bindparam("lower_id", type_=BigInteger)
+_LIMIT = bindparam("limit", type_=Integer)
+
+
+def _ids(id_col: IdColumn, where: list[ColumnElement[bool]], shape: tuple[bool, bool, bool]) -> Select:
+    """Select one page of post ids from an index: bounded, ordered, limited."""
+    has_max, has_since, has_min = shape
+    bounds = [*where]
+    if has_max:
+        bounds.append(id_col < _MAX_ID)
+    if has_since or has_min:
+        bounds.append(id_col > _LOWER_ID)
+    order = id_col.asc() if has_min else id_col.desc()  # min_id: the page just above it
+    return select(id_col.label("id")).where(*bounds).order_by(order).limit(_LIMIT)
+
+
+def _with_posts(where: ColumnElement[bool], *, oldest_first: bool = False) -> Select:
+    """Select posts with author, tag names and the viewer's like, in one statement."""
+    tag_names = (
+        select(func.aggregate_strings(Tag.name, " "))
+        .select_from(post_tags.join(Tag, Tag.id == post_tags.c.tag_id))
+        .where(post_tags.c.post_id == Post.id)
+        .scalar_subquery()
+    )
+    liked = exists().where(Like.post_id == Post.id, Like.user_id == _VIEWER)
     return (
-        select(id_col.label("id"))
-        .where(*where, *cursor.bound(id_col))
-        .order_by(cursor.order(id_col))
-        .limit(cursor.limit)
-    )
-
-
-def _load(ids: Select, cursor: Cursor, viewer: User | None) -> Page:
-    """Load the posts whose ids the subquery selects, with authors, tags and likes."""
-    posts = list(
-        db.session.scalars(
-            select(Post)
-            .where(Post.id.in_(ids.scalar_subquery()))
-            .options(joinedload(Post.author), selectinload(Post.tags))
-            .order_by(Post.id.desc())
+        select(
+            Post.id,
+            Post.text,
+            Post.html,
+            Post.created_at,
+            Post.in_reply_to_id,
+            Post.conversation_id,
+            Post.like_count,
+            Post.reply_count,
+            User.id,
+            User.username,
+            User.display_name,
+            User.is_active,
+            tag_names,
+            liked,
         )
-    )
-    return Page(posts=posts, cursor=cursor, liked_ids=liked_ids(viewer, posts))
-
-
-def liked_ids(viewer: User | None, posts: list[Post]) -> set[int]:
-    """Return which of these posts the viewer has liked, in one query."""
-    if viewer is None or not posts:
-        return set()
-    return set(
-        db.session.scalars(
-            select(Like.post_id).where(Like.user_id == viewer.id, Like.post_id.in_([p.id for p in posts]))
-        )
+        .join(User, User.id == Post.author_id)
+        .where(where)
+        .order_by(Post.id.asc() if oldest_first else Post.id.desc())
     )
 
 
-def home_ids(user: User, cursor: Cursor) -> Select:
-    """Select the ids of user's home timeline: own posts, followed people and tags, mentions.
+def _home_ids(postgresql: bool, shape: tuple[bool, bool, bool]) -> Select:
+    """Select the ids of a home timeline: own posts, followed people and tags, mentions.
 
     The shape differs by database (see ../shared/MEASUREMENTS.md): SQLite walks
     the id index once with an OR of cheap index probes; PostgreSQL would hash
     every post of a popular tag for that OR, so it merges one top-N per source.
     """
-    followees = select(Follow.followee_id).where(Follow.follower_id == user.id)
-    followed_tags = select(TagFollow.tag_id).where(TagFollow.user_id == user.id)
-    if not is_postgresql(db.engine):
+    followees = select(Follow.followee_id).where(Follow.follower_id == _SUBJECT)
+    followed_tags = select(TagFollow.tag_id).where(TagFollow.user_id == _SUBJECT)
+    if not postgresql:
         tagged = exists().where(post_tags.c.post_id == Post.id, post_tags.c.tag_id.in_(followed_tags))
-        mentioned = exists().where(mentions.c.post_id == Post.id, mentions.c.user_id == user.id)
-        source = or_(Post.author_id == user.id, Post.author_id.in_(followees), tagged, mentioned)
-        return _ids(Post.id, [source], cursor)
-    people = _ids(Post.id, [Post.author_id.in_(followees.union_all(select(literal(user.id))))], cursor)
-    tags = _ids(post_tags.c.post_id, [post_tags.c.tag_id.in_(followed_tags)], cursor)
-    mention = _ids(mentions.c.post_id, [mentions.c.user_id == user.id], cursor)
+        mentioned = exists().where(mentions.c.post_id == Post.id, mentions.c.user_id == _SUBJECT)
+        source = or_(Post.author_id == _SUBJECT, Post.author_id.in_(followees), tagged, mentioned)
+        return _ids(Post.id, [source], shape)
+    people = _ids(Post.id, [Post.author_id.in_(followees.union_all(select(_SUBJECT)))], shape)
+    tags = _ids(post_tags.c.post_id, [post_tags.c.tag_id.in_(followed_tags)], shape)
+    mention = _ids(mentions.c.post_id, [mentions.c.user_id == _SUBJECT], shape)
     merged = union(people, tags, mention).subquery()
-    return select(merged.c.id).order_by(cursor.order(merged.c.id)).limit(cursor.limit)
+    order = merged.c.id.asc() if shape[2] else merged.c.id.desc()
+    return select(merged.c.id).order_by(order).limit(_LIMIT)
+
+
+_FEED_IDS: dict[str, Callable[[bool, tuple[bool, bool, bool]], Select]] = {
+    "home": _home_ids,
+    "public": lambda pg, shape: _ids(Post.id, [], shape),
+    "user": lambda pg, shape: _ids(Post.id, [Post.author_id == _SUBJECT], shape),
+    "tag": lambda pg, shape: _ids(post_tags.c.post_id, [post_tags.c.tag_id == _SUBJECT], shape),
+    "mentions": lambda pg, shape: _ids(mentions.c.post_id, [mentions.c.user_id == _SUBJECT], shape),
+}
+
+
+@cache
+def _feed_statement(feed: str, postgresql: bool, shape: tuple[bool, bool, bool]) -> Select:
+    ids = _FEED_IDS[feed](postgresql, shape)
+    return _with_posts(Post.id.in_(ids.scalar_subquery()))
+
+
+@cache
+def _thread_statement() -> Select:
+    root = bindparam("subject", type_=BigInteger)
+    return _with_posts((Post.id == root) | (Post.conversation_id == root), oldest_first=True).limit(_LIMIT)
+
+
+def _rows_to_posts(rows: Any) -> list[FeedPost]:
+    return [
+        FeedPost(
+            pid,
+            text,
+            html,
+            created_at,
+            in_reply_to_id,
+            conversation_id,
+            like_count,
+            reply_count,
+            Author(author_id, username, display_name, is_active),
+            tuple(sorted(tags.split())) if tags else (),
+            bool(liked),
+        )
+        for (
+            pid,
+            text,
+            html,
+            created_at,
+            in_reply_to_id,
+            conversation_id,
+            like_count,
+            reply_count,
+            author_id,
+            username,
+            display_name,
+            is_active,
+            tags,
+            liked,
+        ) in rows
+    ]
+
+
+def _page(feed: str, subject: int, viewer: User | None, cursor: Cursor) -> Page:
+    postgresql = db.engine.dialect.name == "postgresql"
+    stmt = _feed_statement(feed, postgresql, cursor.shape)
+    params = {"subject": subject, "viewer": viewer.id if viewer else 0, **cursor.params()}
+    return Page(_rows_to_posts(db.session.execute(stmt, params)), cursor)
 
 
 def home_timeline(user: User, cursor: Cursor = Cursor()) -> Page:
-    """Return a page of user's home timeline."""
-    return _load(home_ids(user, cursor), cursor, user)
+    """Return a page of user's home timeline: own posts, followed people and tags, mentions."""
+    return _page("home", user.id, user, cursor)
 
 
 def public_timeline(viewer: User | None, cursor: Cursor = Cursor()) -> Page:
     """Return a page of every post in the company."""
-    return _load(_ids(Post.id, [], cursor), cursor, viewer)
+    return _page("public", 0, viewer, cursor)
 
 
 def user_timeline(viewer: User | None, author: User, cursor: Cursor = Cursor()) -> Page:
     """Return a page of one person's posts."""
-    return _load(_ids(Post.id, [Post.author_id == author.id], cursor), cursor, viewer)
+    return _page("user", author.id, viewer, cursor)
 
 
 def tag_timeline(viewer: User | None, tag: Tag, cursor: Cursor = Cursor()) -> Page:
     """Return a page of the posts carrying a tag."""
-    return _load(_ids(post_tags.c.post_id, [post_tags.c.tag_id == tag.id], cursor), cursor, viewer)
+    return _page("tag", tag.id, viewer, cursor)
 
 
 def mentions_timeline(user: User, cursor: Cursor = Cursor()) -> Page:
     """Return a page of posts that mention or reply to user."""
-    return _load(_ids(mentions.c.post_id, [mentions.c.user_id == user.id], cursor), cursor, user)
+    return _page("mentions", user.id, user, cursor)
 
 
 def conversation(viewer: User | None, post: Post) -> Page:
-    """Return the whole thread of a post, oldest first, in one query."""
-    root = post.thread_id
-    posts = list(
-        db.session.scalars(
-            select(Post)
-            .where((Post.id == root) | (Post.conversation_id == root))
-            .options(joinedload(Post.author), selectinload(Post.tags))
-            .order_by(Post.id)
-            .limit(500)
-        )
-    )
-    return Page(posts=posts, cursor=Cursor(limit=500), liked_ids=liked_ids(viewer, posts))
+    """Return the whole thread of a post (up to 500 posts), oldest first, in one query."""
+    params = {"subject": post.thread_id, "viewer": viewer.id if viewer else 0, "limit": THREAD_LIMIT}
+    posts = _rows_to_posts(db.session.execute(_thread_statement(), params))
+    return Page(posts, Cursor(limit=THREAD_LIMIT))
