@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import random
 from datetime import timedelta
 from multiprocessing import Pool
@@ -89,8 +88,10 @@ BATCH = 5000
 
 
 def _usernames(count: int) -> list[str]:
-    names = [f"{first}.{last}" for first, last in itertools.product(FIRST, LAST)]
-    return [names[i % len(names)] + (str(i // len(names)) if i >= len(names) else "") for i in range(count)]
+    # Walk first and last names together so that any prefix of the list looks like a company.
+    pairs = len(FIRST) * len(LAST)
+    names = [f"{FIRST[i % len(FIRST)]}.{LAST[(i + i // len(FIRST)) % len(LAST)]}" for i in range(pairs)]
+    return [names[i % pairs] + (str(i // pairs) if i >= pairs else "") for i in range(count)]
 
 
 def _tag_names(count: int) -> list[str]:
@@ -108,13 +109,13 @@ def _post_text(rng: random.Random, usernames: list[str], tags: list[str], user_c
         parts = [rng.choice(NORWEGIAN if rng.random() < 0.4 else ENGLISH)]
         if rng.random() < 0.5:
             parts.append(rng.choice(NORWEGIAN if rng.random() < 0.4 else ENGLISH))
-        text = ". ".join(parts).capitalize()
+        text = ". ".join(part[0].upper() + part[1:] for part in parts)
         if rng.random() < 0.12:
             text = f"@{usernames[rng.randrange(user_count)]} {text}"
         if rng.random() < 0.06:
             text += f" https://wiki.example.com/{rng.choice(PROJECTS)}/{rng.randrange(10**6)}"
-        for _ in range(rng.choice((0, 1, 1, 1, 2))):
-            text += f" #{tags[_skewed(rng, len(tags))]}"
+        picked = {tags[_skewed(rng, len(tags))] for _ in range(rng.choice((0, 1, 1, 1, 2)))}
+        text += "".join(f" #{name}" for name in sorted(picked))
         try:
             return check_post_text(text)
         except Exception:

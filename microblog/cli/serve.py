@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
 from microblog.services import accounts
 
@@ -22,4 +23,5 @@ def serve() -> None:
             "  .venv/bin/flask --app wsgi users create admin --email admin@example.com --admin\n"
             f"then log in at http://{host}:{port}/login\n"
         )
-    current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+    # app.run() refuses to start inside a flask command; run the same server directly.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)

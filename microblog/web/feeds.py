@@ -121,7 +121,7 @@ def delete_post(post_id: str):
     posts.delete_post(current_user, post_id)
     flash("Post deleted.")
     target = safe_next(request.form.get("next"))
-    if target.startswith(f"/posts/{post_id}"):
+    if target.split("?")[0] == url_for("web.post", post_id=post_id):  # that page is gone now
         target = url_for("web.home")
     return redirect(target)
 

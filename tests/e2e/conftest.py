@@ -1,0 +1,92 @@
+"""Real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, against a real server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ..conftest import missing_service
+from ..server import flask_cli, free_port, running_server, server_env
+
+CHROMIUM = os.environ.get("MICROBLOG_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session."""
+    if not Path(CHROMIUM).exists():
+        missing_service(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Site:
+    """A running server plus helpers to drive it."""
+
+    def __init__(self, url: str, env: dict[str, str]) -> None:
+        self.url = url
+        self.env = env
+
+    def create_user(self, name: str, *extra: str) -> None:
+        """Create an account through the CLI (password: 'password123')."""
+        flask_cli(
+            self.env,
+            "users",
+            "create",
+            name,
+            "--email",
+            f"{name}@example.com",
+            "--password",
+            "password123",
+            *extra,
+        )
+
+
+@pytest.fixture
+def site(database_url: str, tmp_path: Path) -> Iterator[Site]:
+    """A fresh database and a server process serving it on a free loopback port."""
+    env = server_env(database_url, tmp_path / "data", free_port())
+    flask_cli(env, "db", "upgrade")
+    with running_server(env) as url:
+        yield Site(url, env)
+
+
+@pytest.fixture
+def new_page(browser):
+    """Return a factory of pages, each in its own browser context (its own cookies)."""
+    contexts = []
+
+    def make(**options):
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def log_in(page, site: Site, name: str) -> None:
+    """Log in through the form."""
+    page.goto(f"{site.url}/login")
+    page.fill("#login", name)
+    page.fill("#password", "password123")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site.url}/")

@@ -1,0 +1,116 @@
+"""End-to-end: sign-up, posting, the live counter, following a tag, in real Chromium."""
+
+from __future__ import annotations
+
+import pytest
+
+from ..vectors import post_length_cases
+from .conftest import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_sign_up_and_post(site, new_page):
+    page = new_page()
+    page.goto(f"{site.url}/signup")
+    page.fill("#username", "kari.nordmann")
+    page.fill("#display_name", "Kari Nordmann")
+    page.fill("#email", "kari@example.com")
+    page.fill("#password", "password123")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site.url}/people")
+    page.click("nav.mainnav >> text=Home")
+    page.fill("#composer-text", "Blåbærsyltetøy <b>på</b> fredag! #kantine https://wiki.example.com/x")
+    page.click("form.composer button[type=submit]")
+    post = page.locator("article.post").first
+    post.wait_for()
+    assert "Blåbærsyltetøy <b>på</b> fredag!" in post.locator(".post-text").inner_text()
+    assert post.locator(".post-text b").count() == 0  # typed HTML is text, never markup
+    assert post.locator("a.hashtag").get_attribute("href") == "/tags/kantine"
+    assert (
+        post.locator("a[href^='https://wiki.example.com']").get_attribute("rel")
+        == "nofollow noopener noreferrer"
+    )
+    assert "Kari Nordmann" in post.locator(".author").inner_text()
+
+
+def test_counter_agrees_with_the_shared_vectors(site, new_page):
+    site.create_user("alice")
+    page = new_page()
+    log_in(page, site, "alice")
+    counter = page.locator("[data-counter]")
+    button = page.locator("form.composer button[type=submit]")
+    assert counter.inner_text() == "140"
+    for case in post_length_cases():
+        page.evaluate(
+            """text => {
+                const area = document.querySelector('#composer-text');
+                area.value = text;
+                area.dispatchEvent(new Event('input', {bubbles: true}));
+            }""",
+            case["text"],
+        )
+        if case["length"] is not None:
+            assert counter.get_attribute("data-remaining") == str(140 - case["length"]), case["name"]
+        assert button.is_enabled() == case["valid"], case["name"]
+
+
+def test_refused_post_keeps_the_text_without_javascript(site, new_page):
+    site.create_user("alice")
+    page = new_page(java_script_enabled=False)
+    log_in(page, site, "alice")
+    page.fill("#composer-text", "x" * 150)
+    page.click("form.composer button[type=submit]")
+    assert "at most 140 characters; this one has 150" in page.locator(".field-error").inner_text()
+    assert page.locator("#composer-text").input_value() == "x" * 150
+    page.fill("#composer-text", "Posting works without JavaScript")
+    page.click("form.composer button[type=submit]")
+    assert page.locator("article.post .post-text").first.inner_text() == "Posting works without JavaScript"
+
+
+def test_follow_a_tag_and_see_its_posts_at_home(site, new_page):
+    site.create_user("alice")
+    site.create_user("bob")
+    bob = new_page()
+    log_in(bob, site, "bob")
+    bob.fill("#composer-text", "Apollo 2.1 is on staging #apollo")
+    bob.keyboard.press("Control+Enter")  # the shortcut posts too
+    bob.locator("article.post").first.wait_for()
+
+    alice = new_page()
+    log_in(alice, site, "alice")
+    assert alice.locator("article.post").count() == 0  # alice follows nobody yet
+    alice.goto(f"{site.url}/tags/apollo")
+    alice.click("button[data-follow-tag=apollo]")
+    assert "Unfollow #apollo" in alice.locator("button[data-follow-tag=apollo]").inner_text()
+    alice.click("nav.mainnav >> text=Home")
+    assert alice.locator("article.post .post-text").first.inner_text() == "Apollo 2.1 is on staging #apollo"
+
+
+def test_reply_like_and_delete(site, new_page):
+    site.create_user("alice")
+    site.create_user("bob")
+    bob = new_page()
+    log_in(bob, site, "bob")
+    bob.fill("#composer-text", "Who reviews the release notes?")
+    bob.click("form.composer button[type=submit]")
+
+    alice = new_page()
+    log_in(alice, site, "alice")
+    alice.goto(f"{site.url}/public")
+    alice.click("article.post button.like")
+    assert alice.locator("article.post button.like").get_attribute("aria-pressed") == "true"
+    alice.click("article.post a.action[title=Reply]")
+    assert alice.locator("#composer-text").input_value() == "@bob "
+    alice.locator("#composer-text").press("End")
+    alice.locator("#composer-text").type("I will")
+    alice.click("form.composer button[type=submit]")
+    assert alice.locator(".thread-item").count() == 2
+    assert alice.locator(".thread-item.is-reply .post-text").inner_text() == "@bob I will"
+
+    alice.on("dialog", lambda dialog: dialog.accept())
+    alice.locator(".thread-item.is-reply button.delete").click()
+    alice.wait_for_selector(".flash >> text=Post deleted.")
+    assert alice.locator(".thread-item").count() == 1  # back on the thread, reply gone
+    alice.goto(f"{site.url}/public")
+    assert alice.locator("article.post").count() == 1

@@ -1,0 +1,76 @@
+"""Run microblog as a real server process on a loopback port, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
+
+
+def free_port() -> int:
+    """Return a TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(database_url: str, data_dir: Path, port: int, **extra: str) -> dict[str, str]:
+    """Return the environment of a server process (development mode, loopback only)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MICROBLOG_")}
+    env.update(
+        MICROBLOG_DATABASE_URL=database_url,
+        MICROBLOG_DATA_DIR=str(data_dir),
+        MICROBLOG_HOST="127.0.0.1",
+        MICROBLOG_PORT=str(port),
+        MICROBLOG_ENV="development",
+        **extra,
+    )
+    return env
+
+
+def flask_cli(env: dict[str, str], *args: str) -> str:
+    """Run a `flask --app wsgi ...` command with env; return its output or raise."""
+    result = subprocess.run([*FLASK, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+@contextmanager
+def running_server(env: dict[str, str], timeout: float = 30) -> Iterator[str]:
+    """Start `flask --app wsgi serve` with env; yield its base URL; stop it afterwards."""
+    log = Path(env["MICROBLOG_DATA_DIR"]) / "server.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    url = f"http://127.0.0.1:{env['MICROBLOG_PORT']}"
+    with log.open("w") as out:
+        process = subprocess.Popen([*FLASK, "serve"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"server exited early:\n{log.read_text()}")
+                try:
+                    with urllib.request.urlopen(f"{url}/login", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not answer within {timeout}s:\n{log.read_text()}")
+                time.sleep(0.1)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -1,0 +1,145 @@
+"""CLI commands: users create, demo seed, posts rerender; configuration at start-up."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from config import ProductionConfig, config_from_env
+from microblog import create_app
+from microblog.extensions import db
+from models import Follow, Post, Tag, TagFollow, User, mentions, post_tags
+
+
+def _count(table) -> int:
+    return db.session.scalar(select(func.count()).select_from(table))
+
+
+def test_users_create(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["users", "create", "kari", "--email", "kari@example.com", "--password", "pw123456", "--admin"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created administrator @kari" in result.output
+    assert db.session.scalar(select(User.is_admin).where(User.username == "kari")) is True
+    again = runner.invoke(
+        args=["users", "create", "kari", "--email", "k2@example.com", "--password", "pw123456"]
+    )
+    assert again.exit_code == 1 and "already registered" in again.output
+    bad = runner.invoke(
+        args=["users", "create", "x y", "--email", "k3@example.com", "--password", "pw123456"]
+    )
+    assert bad.exit_code == 1 and "Usernames are" in bad.output
+
+
+def _snapshot() -> list:
+    return [
+        list(db.session.execute(select(User.username, User.department).order_by(User.id))),
+        list(
+            db.session.execute(
+                select(Post.id, Post.author_id, Post.text, Post.html, Post.in_reply_to_id).order_by(Post.id)
+            )
+        ),
+        sorted(db.session.execute(select(post_tags.c.post_id, post_tags.c.tag_id))),
+        sorted(db.session.execute(select(mentions.c.post_id, mentions.c.user_id))),
+        sorted(db.session.execute(select(Follow.follower_id, Follow.followee_id))),
+    ]
+
+
+def test_demo_seed_is_deterministic_and_consistent(app, tmp_path):
+    runner = app.test_cli_runner()
+    args = ["demo", "seed", "--users", "40", "--posts", "600", "--tags", "30", "--follows", "10"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert (_count(User), _count(Post)) == (40, 600)
+    assert _count(Tag) == 30 and _count(TagFollow) >= 40 * 3 and _count(Follow) > 40 * 5
+    # Every stored post obeys the post rule and its tags match its text.
+    from microblog.text import check_post_text, extract_tags
+
+    for post in db.session.scalars(select(Post).limit(200)):
+        assert check_post_text(post.text) == post.text
+        stored = set(
+            db.session.scalars(select(Tag.name).join(post_tags).where(post_tags.c.post_id == post.id))
+        )
+        assert stored == set(extract_tags(post.text))
+    replies = db.session.scalars(select(Post).where(Post.in_reply_to_id.is_not(None))).all()
+    assert replies and all(p.conversation_id for p in replies)
+    reply_total = db.session.scalar(select(func.sum(Post.reply_count)))
+    assert reply_total == len(replies)
+    assert runner.invoke(args=args).exit_code == 1  # refuses to seed twice
+    first = _snapshot()
+
+    # The same seed on another empty database gives the same data.
+    other = create_app(
+        type(app.config["MICROBLOG_CONFIG"])(
+            {"MICROBLOG_DATABASE_URL": f"sqlite:///{tmp_path}/o.db", "MICROBLOG_DATA_DIR": str(tmp_path)}
+        )
+    )
+    with other.app_context():
+        db.metadata.create_all(db.engine)
+        assert other.test_cli_runner().invoke(args=args).exit_code == 0
+        assert _snapshot() == first
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_demo_accounts_can_log_in(app, client):
+    app.test_cli_runner().invoke(args=["demo", "seed", "--users", "5", "--posts", "20"])
+    username = db.session.scalar(select(User.username).order_by(User.id))
+    response = client.post("/login", data={"login": username, "password": "demo-password"})
+    assert response.status_code == 302
+
+
+def test_posts_rerender_command(app):
+    from .factories import make_post, make_user
+
+    make_post(make_user("kari"), "#apollo")
+    db.session.execute(Post.__table__.update().values(html=""))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["posts", "rerender"])
+    assert result.exit_code == 0 and "Re-rendered 1 posts" in result.output
+    assert "/tags/apollo" in db.session.scalar(select(Post.html))
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    with pytest.raises(RuntimeError, match="MICROBLOG_SECRET_KEY is not set"):
+        create_app(ProductionConfig({"MICROBLOG_DATA_DIR": str(tmp_path)}))
+    app = create_app(
+        ProductionConfig({"MICROBLOG_DATA_DIR": str(tmp_path), "MICROBLOG_SECRET_KEY": "k" * 40})
+    )
+    assert app.config["SECRET_KEY"] == "k" * 40
+
+
+def test_development_generates_and_keeps_a_secret_key(tmp_path):
+    env = {"MICROBLOG_DATA_DIR": str(tmp_path)}
+    first = create_app(config_from_env(env)).config["SECRET_KEY"]
+    assert len(first) >= 32 and (Path(tmp_path) / "secret_key").stat().st_mode & 0o077 == 0
+    assert create_app(config_from_env(env)).config["SECRET_KEY"] == first
+
+
+def test_config_reads_the_environment():
+    config = config_from_env(
+        {
+            "MICROBLOG_ENV": "production",
+            "MICROBLOG_DATABASE_URL": "postgresql+psycopg://db/microblog",
+            "MICROBLOG_ALLOWED_EMAIL_DOMAINS": " Example.com, @corp.example.org ,",
+            "MICROBLOG_PORT": "8080",
+            "MICROBLOG_REDIS_URL": "redis://127.0.0.1:6379/0",
+        }
+    )
+    assert isinstance(config, ProductionConfig)
+    assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://db/microblog"
+    assert config.ALLOWED_EMAIL_DOMAINS == ("example.com", "corp.example.org")
+    assert config.PORT == 8080 and config.RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/0"
+    with pytest.raises(RuntimeError, match="MICROBLOG_ENV"):
+        config_from_env({"MICROBLOG_ENV": "staging"})
+
+
+def test_migrations_match_the_models(app):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    assert diff == []
