@@ -236,37 +236,32 @@ def _thread_statement() -> Select:
 
 
 def _rows_to_posts(rows: Any) -> list[FeedPost]:
-    return [
-        FeedPost(
+    posts = []
+    for row in rows:  # columns in the order _with_posts selects them
+        (
             pid,
             text,
             html,
-            created_at,
-            in_reply_to_id,
-            conversation_id,
-            like_count,
-            reply_count,
-            Author(author_id, username, display_name, is_active),
-            tuple(sorted(tags.split())) if tags else (),
-            bool(liked),
-        )
-        for (
-            pid,
-            text,
-            html,
-            created_at,
-            in_reply_to_id,
-            conversation_id,
-            like_count,
-            reply_count,
-            author_id,
+            created,
+            reply_to,
+            thread,
+            likes,
+            replies,
+            uid,
             username,
-            display_name,
-            is_active,
+            name,
+            active,
             tags,
             liked,
-        ) in rows
-    ]
+        ) = row
+        author = Author(uid, username, name, active)
+        tag_names = tuple(sorted(tags.split())) if tags else ()
+        posts.append(
+            FeedPost(
+                pid, text, html, created, reply_to, thread, likes, replies, author, tag_names, bool(liked)
+            )
+        )
+    return posts
 
 
 def _page(feed: str, subject: int, viewer: User | None, cursor: Cursor) -> Page:
