@@ -50,6 +50,7 @@ class Config:
         self.SESSION_COOKIE_SECURE = _flag(env.get("MICROBLOG_SECURE_COOKIES"))
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session, not to a clock
+        self.MAX_CONTENT_LENGTH = 1024 * 1024  # no form here needs more; larger bodies get a 413
 
 
 class DevelopmentConfig(Config):

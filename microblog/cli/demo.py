@@ -205,8 +205,8 @@ def seed(user_count: int, post_count: int, tag_count: int, follows_per_user: int
             db.session.execute(
                 text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
             )
+        db.session.execute(text("ANALYZE"))  # fresh statistics, or the planner guesses badly
         db.session.commit()
-        db.session.execute(text("ANALYZE"))
     click.echo(
         f"Seeded {user_count} people, {len(follows)} follows, {post_count} posts. Password: {DEMO_PASSWORD}"
     )
