@@ -39,6 +39,8 @@ class Config:
         )
         self.HOST = env.get("MICROBLOG_HOST") or "127.0.0.1"
         self.PORT = int(env.get("MICROBLOG_PORT") or 5000)
+        # Reverse proxies in front (nginx: 1); their X-Forwarded-* headers are trusted, no others.
+        self.PROXY_HOPS = int(env.get("MICROBLOG_PROXY_HOPS") or 0)
         self.LOGIN_RATE_LIMIT = env.get("MICROBLOG_LOGIN_RATE_LIMIT") or "10 per minute"
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True

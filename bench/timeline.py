@@ -162,7 +162,7 @@ def run(label: str, url: str, args: argparse.Namespace) -> None:
         client = app.test_client()
         for uid in sample[: args.http_samples]:
             with client.session_transaction() as session:
-                session["_user_id"] = str(uid)
+                session["_user_id"] = users[uid].session_token
                 session["_fresh"] = True
             ms, response = timed(lambda: client.get("/"))
             assert response.status_code == 200, response.status_code

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, config_from_env
 
@@ -26,9 +28,13 @@ def _secret_key(config: Config) -> str:
             "and put it in the service's environment."
         )
     path = config.DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    try:  # created readable by the owner only; a second process starting at once reads it
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 
@@ -44,6 +50,9 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_object(config)
     app.config["SECRET_KEY"] = _secret_key(config)
     app.config["MICROBLOG_CONFIG"] = config
+    if config.PROXY_HOPS:
+        hops = config.PROXY_HOPS
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

@@ -23,6 +23,8 @@ URL_LENGTH = 23
 _COUNTED_URL = regex.compile(r"https?://\S+", regex.IGNORECASE)
 _GRAPHEME = regex.compile(r"\X")
 _FORBIDDEN_CONTROL = regex.compile(r"[^\P{Cc}\t\n]")
+# Nothing visible: white space and format characters (zero-width space, BOM ...) only.
+_BLANK = regex.compile(r"[\p{White_Space}\p{Cf}]*")
 
 USERNAME_RE = regex.compile(r"[a-z0-9_](?:[a-z0-9_.-]{0,28}[a-z0-9_])?")
 _MENTION = regex.compile(r"(?<![\p{L}\p{N}_.@/-])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)")
@@ -48,7 +50,7 @@ def post_length(text: str) -> int:
 
 def check_post_text(text: str) -> str:
     """Validate a status text and return its normalized form, or raise ValidationError."""
-    if not text or not text.strip():
+    if not text or _BLANK.fullmatch(text):
         raise ValidationError("Write something first: a post cannot be empty.", field="text")
     if _FORBIDDEN_CONTROL.search(text.replace("\r\n", "\n")):
         raise ValidationError("The post contains control characters.", field="text")

@@ -20,6 +20,7 @@ NAMING_CONVENTION = {
 
 # 64-bit ids on PostgreSQL; SQLite's INTEGER PRIMARY KEY is already 64-bit rowid.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+MAX_ID = 2**63 - 1  # no id is larger, in any database
 
 
 def utcnow() -> datetime:

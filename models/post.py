@@ -9,7 +9,6 @@ from sqlalchemy import ForeignKey, Index, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, BigId, UTCDateTime, utcnow
-from .mention import mentions
 from .tag import post_tags
 
 if TYPE_CHECKING:
@@ -36,8 +35,6 @@ class Post(Base):
 
     author: Mapped[User] = relationship(lazy="raise")
     tags: Mapped[list[Tag]] = relationship(secondary=post_tags, lazy="raise", order_by="Tag.name")
-    mentioned_users: Mapped[list[User]] = relationship(secondary=mentions, lazy="raise")
-    in_reply_to: Mapped[Post | None] = relationship(remote_side=[id], lazy="raise")
 
     __table_args__ = (
         Index("ix_posts_author_id_id", author_id, id.desc()),

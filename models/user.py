@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -12,6 +13,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .base import Base, UTCDateTime, utcnow
 
 USERNAME_MAX = 30
+
+
+def new_session_token() -> str:
+    """Return a fresh random session token."""
+    return secrets.token_hex(16)
 
 
 class User(UserMixin, Base):
@@ -32,6 +38,17 @@ class User(UserMixin, Base):
     # Flask-Login reads is_active: a deactivated user can neither log in nor stay logged in.
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What sessions and remember-me cookies carry instead of the id: a new token
+    # (deactivation, password change) ends every session the old one signed.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+
+    def get_id(self) -> str:
+        """Return the session token (Flask-Login stores it in the session and cookie)."""
+        return self.session_token
+
+    def end_sessions(self) -> None:
+        """Invalidate every session and remember-me cookie of this user."""
+        self.session_token = new_session_token()
 
     def set_password(self, password: str) -> None:
         """Hash and store a new password (scrypt)."""

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, event, text
@@ -99,6 +99,13 @@ def config(database_url: str, tmp_path: Path) -> TestingConfig:
 def app(config: TestingConfig) -> Iterator[Flask]:
     """A fresh app, with an app context pushed so services can be called directly."""
     app = create_app(config)
+
+    @app.teardown_request
+    def _forget_user(exc: BaseException | None) -> None:
+        # Test requests share the test's app context, and so `g`, where Flask-Login
+        # keeps the user it loaded; a real request starts with a fresh one.
+        g.pop("_login_user", None)
+
     with app.app_context():
         yield app
         db.session.remove()

@@ -106,6 +106,18 @@ def test_update_profile_limits_and_strips(app, alice):
     assert db.session.get(User, alice.id).bio == "Hei!\nI fix builds."
 
 
+@pytest.mark.parametrize("field", ["display_name", "job_title", "department", "bio"])
+@pytest.mark.parametrize("value", ["Kari\u202eNordmann", "bell\x07", "tab\there"])
+def test_profile_refuses_control_and_bidi_override_characters(app, alice, field, value):
+    with pytest.raises(ValidationError, match="control characters"):
+        accounts.update_profile(alice, **{field: value})
+
+
+def test_bio_keeps_line_breaks(app, alice):
+    accounts.update_profile(alice, bio="Line one\r\nLine two")
+    assert alice.bio == "Line one\nLine two"
+
+
 def test_change_password_checks_the_current_one(app, alice):
     with pytest.raises(ValidationError):
         accounts.change_password(alice, "wrong", "new password 1")

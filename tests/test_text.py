@@ -42,6 +42,8 @@ def test_check_post_text_normalizes_nfc_and_line_ends():
     [
         ("", "empty"),
         ("  \n ", "empty"),
+        ("\u200b", "empty"),
+        ("\ufeff \u2060", "empty"),
         ("a" * 141, "140"),
         ("bad\x1bchar", "control"),
         ("cr\ronly", "control"),

@@ -103,13 +103,76 @@ def test_login_attempts_are_rate_limited(client, alice):
     assert client.get("/login").status_code == 200  # only attempts are limited
 
 
-def test_deactivation_ends_the_session(client, alice, admin):
+def test_deactivation_ends_the_session_for_good(client, alice, admin):
     login(client, "alice", remember=True)
     assert client.get("/").status_code == 200
     accounts.set_active(admin, "alice", False)
     assert client.get("/").status_code == 302
     response = client.post("/login", data={"login": "alice", "password": PASSWORD})
     assert response.status_code == 403 and b"deactivated" in response.data
+    accounts.set_active(admin, "alice", True)
+    assert client.get("/").status_code == 302  # the old session and cookie stay dead
+    login(client, "alice")
+    assert client.get("/").status_code == 200
+
+
+def test_password_change_ends_other_sessions_but_not_this_one(app, alice):
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, "alice", remember=True)
+    login(phone, "alice", remember=True)
+    response = laptop.post(
+        "/settings/password", data={"current_password": PASSWORD, "new_password": "a new passphrase"}
+    )
+    assert response.status_code == 302
+    assert laptop.get("/").status_code == 200
+    assert phone.get("/").status_code == 302
+
+
+def test_older_posts_link_pages_through_the_feed(alice_client, alice):
+    ids = [make_post(alice, f"post {i}").id for i in range(25)]
+    page = alice_client.get("/").data.decode()
+    assert f'href="/?max_id={ids[5]}"' in page and "post 24" in page and "post 4<" not in page
+    older = alice_client.get(f"/?max_id={ids[5]}").data.decode()
+    assert "post 4<" in older and "post 0<" in older and "post 5<" not in older
+    assert "Older posts" not in older
+
+
+def test_deleting_the_first_post_keeps_the_thread_reachable(alice_client, alice, bob):
+    root = make_post(bob, "root")
+    reply = make_post(alice, "reply", in_reply_to=root.id)
+    deeper = make_post(bob, "deeper", in_reply_to=reply.id)
+    from microblog.services import posts as post_service
+
+    post_service.delete_post(bob, root.id)
+    page = alice_client.get(f"/posts/{deeper.id}")
+    assert page.status_code == 200 and b"reply" in page.data and b"deeper" in page.data
+    response = alice_client.post("/posts", data={"text": "still here", "in_reply_to": str(deeper.id)})
+    assert alice_client.get(response.location).status_code == 200
+    assert f'href="/posts/{reply.id}#post-{reply.id}"' in alice_client.get("/").data.decode()
+
+
+def test_forwarded_headers_count_only_with_configured_proxies(tmp_path, database_url):
+    def client_address(hops: str) -> str:
+        env = {
+            "MICROBLOG_DATABASE_URL": database_url,
+            "MICROBLOG_DATA_DIR": str(tmp_path),
+            "MICROBLOG_PROXY_HOPS": hops,
+        }
+        app = create_app(TestingConfig(env))
+        seen = {}
+
+        @app.get("/_address")
+        def _address():
+            from flask import request
+
+            seen["address"] = request.remote_addr
+            return ""
+
+        app.test_client().get("/_address", headers={"X-Forwarded-For": "10.1.2.3"})
+        return seen["address"]
+
+    assert client_address("0") == "127.0.0.1"
+    assert client_address("1") == "10.1.2.3"
 
 
 def test_posting_from_the_composer(alice_client, alice):
@@ -138,7 +201,7 @@ def test_reply_from_the_thread_page(alice_client, alice, bob):
     assert 'name="in_reply_to"' in page and "@bob " in page
     response = alice_client.post("/posts", data={"text": "@bob me", "in_reply_to": str(root.id)})
     reply = db.session.scalars(select(Post).where(Post.in_reply_to_id == root.id)).one()
-    assert response.location == f"/posts/{root.id}#post-{reply.id}"
+    assert response.location == f"/posts/{reply.id}#post-{reply.id}"
     response = alice_client.post("/posts", data={"text": "x" * 200, "in_reply_to": str(root.id)})
     assert response.status_code == 422 and b"Conversation" in response.data
 
@@ -223,6 +286,10 @@ def test_admin_pages_and_actions(client, admin, alice):
         ("get", "/public?since_id=99999999999999999999999", None),
         ("get", "/posts/notanumber", None),
         ("get", "/posts/99999999", None),
+        ("get", "/posts/99999999999999999999", None),
+        ("post", "/posts/99999999999999999999/like", None),
+        ("post", "/posts/99999999999999999999/delete", None),
+        ("post", "/posts", {"text": "keep me", "in_reply_to": "99999999999999999999"}),
         ("get", "/tags/%3Cscript%3E", None),
         ("get", "/@nobody", None),
         ("get", "/avatars/nobody.svg", None),

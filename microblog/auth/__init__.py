@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
 
 from microblog.extensions import db, limiter, login_manager
 from microblog.services import accounts
@@ -17,13 +18,11 @@ bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(session_token: str) -> User | None:
     """Return the logged-in user; a deactivated user is logged out on their next request."""
-    try:
-        user = db.session.get(User, int(user_id))
-    except ValueError:
-        return None
-    return user if user is not None and user.is_active else None
+    return db.session.scalar(
+        select(User).where(User.session_token == session_token, User.is_active.is_(True))
+    )
 
 
 def _login_limit() -> str:

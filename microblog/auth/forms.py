@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Length
 
 
 class LoginForm(FlaskForm):
-    """Username or email, password, remember me."""
+    """Username or email, password, remember me (lengths bounded: scrypt hashes what it gets)."""
 
     login = StringField("Username or email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
@@ -16,7 +16,7 @@ class LoginForm(FlaskForm):
 class SignupForm(FlaskForm):
     """A new account; the services check the rules."""
 
-    username = StringField("Username", validators=[DataRequired(), Length(max=30)])
-    display_name = StringField("Full name", validators=[Length(max=60)])
-    email = EmailField("Work email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    username = StringField("Username", validators=[DataRequired()])
+    display_name = StringField("Full name")
+    email = EmailField("Work email", validators=[DataRequired()])
+    password = PasswordField("Password", validators=[DataRequired()])

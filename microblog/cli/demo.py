@@ -11,8 +11,10 @@ from flask.cli import with_appcontext
 from sqlalchemy import Table, func, insert, select, text
 
 from microblog.extensions import db
-from microblog.text import check_post_text, render_html
+from microblog.services.errors import ValidationError
+from microblog.text import check_post_text, extract_mentions, extract_tags, render_html
 from models import Follow, Post, Tag, TagFollow, User, mentions, post_tags, utcnow
+from models.user import new_session_token
 
 FIRST = (
     "kari ola ingrid lars nora jonas emma henrik sofie magnus ida erik thea anders maja "
@@ -118,7 +120,7 @@ def _post_text(rng: random.Random, usernames: list[str], tags: list[str], user_c
         text += "".join(f" #{name}" for name in sorted(picked))
         try:
             return check_post_text(text)
-        except Exception:
+        except ValidationError:
             continue  # too long: draw again (deterministic, since the rng drives it)
 
 
@@ -166,6 +168,7 @@ def seed(user_count: int, post_count: int, tag_count: int, follows_per_user: int
             "is_admin": False,
             "is_active": True,
             "created_at": now - timedelta(days=400),
+            "session_token": new_session_token(),
         }
         for i, name in enumerate(usernames)
     ]
@@ -179,10 +182,16 @@ def seed(user_count: int, post_count: int, tag_count: int, follows_per_user: int
 
     follows = set()
     for uid in user_ids:
-        for _ in range(min(follows_per_user, user_count - 1)):
+        # Draw until the user follows `follows_per_user` distinct colleagues (the head repeats).
+        want = min(follows_per_user, user_count - 1)
+        mine: set[int] = set()
+        for _ in range(want * 20):
+            if len(mine) >= want:
+                break
             target = user_ids[_skewed(rng, user_count)]
             if target != uid:
-                follows.add((uid, target))
+                mine.add(target)
+        follows.update((uid, target) for target in sorted(mine))
     _bulk(
         Follow.__table__,
         [{"follower_id": a, "followee_id": b, "created_at": now} for a, b in sorted(follows)],
@@ -191,8 +200,11 @@ def seed(user_count: int, post_count: int, tag_count: int, follows_per_user: int
 
     tag_follows = set()
     for uid in user_ids:
-        for _ in range(rng.randint(3, 7)):
-            tag_follows.add((uid, tag_ids[tag_names[_skewed(rng, len(tag_names))]]))
+        want = min(rng.randint(3, 7), len(tag_names))
+        picked: set[int] = set()
+        while len(picked) < want:
+            picked.add(tag_ids[tag_names[_skewed(rng, len(tag_names))]])
+        tag_follows.update((uid, tag_id) for tag_id in sorted(picked))
     _bulk(
         TagFollow.__table__,
         [{"user_id": a, "tag_id": b, "created_at": now} for a, b in sorted(tag_follows)],
@@ -225,7 +237,7 @@ def _seed_posts(rng, post_count, post_base, user_ids, usernames, tag_names, tag_
                 pid = post_base + i + 1
                 author = user_ids[_skewed(rng, user_count)]
                 text_ = _post_text(rng, usernames, tag_names, user_count)
-                mentioned = [w[1:] for w in text_.split() if w.startswith("@")]
+                mentioned = extract_mentions(text_)
                 parent = pid - 1 - rng.randrange(min(50, i)) if i and rng.random() < 0.05 else None
                 root, parent_author = recent.get(parent, (parent, None)) if parent else (None, None)
                 recent[pid] = (root or pid, author)
@@ -243,9 +255,7 @@ def _seed_posts(rng, post_count, post_base, user_ids, usernames, tag_names, tag_
                     }
                 )
                 jobs.append((text_, tuple(mentioned)))
-                for name in dict.fromkeys(w[1:].lower() for w in text_.split() if w.startswith("#")):
-                    if name in tag_ids:
-                        tag_rows.append({"post_id": pid, "tag_id": tag_ids[name]})
+                tag_rows += [{"post_id": pid, "tag_id": tag_ids[name]} for name in extract_tags(text_)]
                 addressed = {name_to_id.get(name, author) for name in mentioned} | {parent_author or author}
                 mention_rows += [{"post_id": pid, "user_id": uid} for uid in sorted(addressed - {author})]
             for row, html in zip(posts, pool.map(_render, jobs, chunksize=250), strict=True):

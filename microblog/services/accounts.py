@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import regex
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +18,8 @@ from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 
 PASSWORD_MIN = 8
 PROFILE_LIMITS = {"display_name": 60, "job_title": 80, "department": 80, "bio": 300}
+# Control characters, and the bidirectional overrides that can make a name read as another's.
+_UNPRINTABLE = regex.compile(r"[\p{Cc}\u202A-\u202E\u2066-\u2069]")
 
 
 def check_username(username: str) -> str:
@@ -59,7 +62,10 @@ def check_profile(**fields: str) -> dict[str, str]:
     for key, value in fields.items():
         if key not in PROFILE_LIMITS:
             raise ValidationError(f"Unknown profile field {key!r}.", field=key)
-        value = " ".join((value or "").split()) if key != "bio" else (value or "").strip()
+        value = value or ""
+        if _UNPRINTABLE.search(value.replace("\r\n", "\n").replace("\n", "") if key == "bio" else value):
+            raise ValidationError("Use plain text: control characters are not allowed here.", field=key)
+        value = " ".join(value.split()) if key != "bio" else value.replace("\r\n", "\n").strip()
         if len(value) > PROFILE_LIMITS[key]:
             raise ValidationError(
                 f"{key.replace('_', ' ').capitalize()} is at most {PROFILE_LIMITS[key]} characters.",
@@ -87,7 +93,7 @@ def create_user(
     )
     user.set_password(check_password(password))
     taken = db.session.scalar(
-        select(User.username).where((User.username == user.username) | (func.lower(User.email) == user.email))
+        select(User.username).where((User.username == user.username) | (User.email == user.email))
     )
     if taken is not None:
         field = "username" if taken == user.username else "email"
@@ -104,9 +110,7 @@ def create_user(
 def authenticate(login: str, password: str) -> User:
     """Return the active user with this username or email and password, or raise."""
     login = (login or "").strip().lower()
-    user = db.session.scalar(
-        select(User).where((User.username == login.lstrip("@")) | (func.lower(User.email) == login))
-    )
+    user = db.session.scalar(select(User).where((User.username == login.lstrip("@")) | (User.email == login)))
     if user is None or not user.check_password(password or ""):
         raise ValidationError("Wrong username or password.")
     if not user.is_active:
@@ -123,10 +127,11 @@ def update_profile(user: User, **fields: str) -> User:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """Replace the user's password after checking the current one."""
+    """Replace the user's password after checking the current one; end all other sessions."""
     if not user.check_password(current or ""):
         raise ValidationError("The current password is wrong.", field="current_password")
     user.set_password(check_password(new))
+    user.end_sessions()  # a stolen session or cookie dies with the old password
     db.session.commit()
 
 
@@ -150,6 +155,8 @@ def set_active(actor: User, username: str, active: bool) -> User:
     target = access_user(username)
     _check_admin(actor, target)
     target.is_active = active
+    if not active:
+        target.end_sessions()
     db.session.commit()
     return target
 

@@ -6,24 +6,25 @@ from typing import cast
 
 from sqlalchemy import CursorResult, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from microblog.extensions import db
 from microblog.text import check_post_text, extract_mentions, extract_tags, render_html
 from models import Like, Post, Tag, User, mentions, post_tags
+from models.base import MAX_ID
 
 from .errors import NotFound, PermissionDenied
 
 
 def access_post(post_id: int | str) -> Post:
-    """Return the post with its author and tags loaded, or raise NotFound."""
+    """Return the post with its author loaded, or raise NotFound."""
     try:
         pid = int(post_id)
     except (TypeError, ValueError):
         raise NotFound("No such post.") from None
-    post = db.session.scalar(
-        select(Post).where(Post.id == pid).options(joinedload(Post.author), selectinload(Post.tags))
-    )
+    if not 0 < pid <= MAX_ID:
+        raise NotFound("No such post.")
+    post = db.session.scalar(select(Post).where(Post.id == pid).options(joinedload(Post.author)))
     if post is None:
         raise NotFound("That post does not exist or was deleted.")
     return post

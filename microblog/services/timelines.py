@@ -22,14 +22,15 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, Integer, Select, bindparam, exists, func, or_, select, union
 from sqlalchemy.orm import InstrumentedAttribute
 
+from microblog.database import is_postgresql
 from microblog.extensions import db
 from models import Follow, Like, Post, Tag, TagFollow, User, mentions, post_tags
+from models.base import MAX_ID
 
 from .errors import ValidationError
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
-MAX_ID = 2**63 - 1  # ids are 64-bit in every database
 THREAD_LIMIT = 500
 
 IdColumn = ColumnElement[int] | InstrumentedAttribute[int]
@@ -265,8 +266,7 @@ def _rows_to_posts(rows: Any) -> list[FeedPost]:
 
 
 def _page(feed: str, subject: int, viewer: User | None, cursor: Cursor) -> Page:
-    postgresql = db.engine.dialect.name == "postgresql"
-    stmt = _feed_statement(feed, postgresql, cursor.shape)
+    stmt = _feed_statement(feed, is_postgresql(db.engine), cursor.shape)
     params = {"subject": subject, "viewer": viewer.id if viewer else 0, **cursor.params()}
     return Page(_rows_to_posts(db.session.execute(stmt, params)), cursor)
 

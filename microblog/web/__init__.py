@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, request, url_for
+
+from microblog.avatars import initials
 
 from .forms import ButtonForm
 
@@ -28,12 +30,18 @@ def timeago(moment: datetime, now: datetime | None = None) -> str:
     return moment.strftime("%-d %b %Y")
 
 
+def avatar_url(user) -> str:
+    """Return the URL of a user's avatar; it changes with the initials, so caches stay right."""
+    return url_for("web.avatar", username=user.username, v=initials(user.name))
+
+
 def init_app(app: Flask) -> None:
     """Register the web blueprint, its filters and template globals."""
     from . import admin, feeds, people, settings  # noqa: F401  (routes)
 
     app.register_blueprint(bp)
     app.add_template_filter(timeago, "timeago")
+    app.add_template_global(avatar_url, "avatar_url")
 
     @app.context_processor
     def _buttons() -> dict:

@@ -91,7 +91,7 @@ def create_post():
             show_error(form, error)
         else:
             if post.in_reply_to_id:
-                return redirect(url_for("web.post", post_id=post.thread_id, _anchor=f"post-{post.id}"))
+                return redirect(url_for("web.post", post_id=post.id, _anchor=f"post-{post.id}"))
             return redirect(safe_next(form.next.data))
     # Show the form again with the text kept and the reason beside it.
     if form.in_reply_to.data:

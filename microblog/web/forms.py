@@ -1,27 +1,15 @@
-"""Forms of the web UI.  Rules come from the services; forms only carry and show them."""
+"""Forms of the web UI.  The rules live in the services; forms carry input and show their errors."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField, TextAreaField
-from wtforms.validators import Length
-from wtforms.validators import ValidationError as FieldError
-
-from microblog.services.errors import ValidationError
-from microblog.text import check_post_text
-
-
-def _post_rule(form: FlaskForm, field: TextAreaField) -> None:
-    try:
-        check_post_text(field.data or "")
-    except ValidationError as error:
-        raise FieldError(error.message) from None
 
 
 class PostForm(FlaskForm):
-    """The composer: the same rule as the API and the live counter."""
+    """The composer; services.posts.post_status applies the post rule."""
 
-    text = TextAreaField("What are you working on?", validators=[_post_rule])
+    text = TextAreaField("What are you working on?")
     in_reply_to = HiddenField()
     next = HiddenField()
 
@@ -35,10 +23,10 @@ class ButtonForm(FlaskForm):
 class ProfileForm(FlaskForm):
     """Profile fields; lengths are checked by services.accounts.check_profile."""
 
-    display_name = StringField("Full name", validators=[Length(max=60)])
-    job_title = StringField("Job title", validators=[Length(max=80)])
-    department = StringField("Department", validators=[Length(max=80)])
-    bio = TextAreaField("About you", validators=[Length(max=300)])
+    display_name = StringField("Full name")
+    job_title = StringField("Job title")
+    department = StringField("Department")
+    bio = TextAreaField("About you")
 
 
 class PasswordForm(FlaskForm):

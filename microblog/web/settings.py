@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user
 
 from microblog.services import accounts
 from microblog.services.errors import ServiceError
@@ -56,5 +56,7 @@ def change_password():
             password_form=form,
             title="Settings",
         ), error.status_code
-    flash("Password changed.")
+    # The change ended every session, this one included: sign this browser in again.
+    login_user(current_user._get_current_object(), remember=bool(request.cookies.get("remember_token")))
+    flash("Password changed. Other browsers and devices are logged out.")
     return redirect(url_for("web.settings"))

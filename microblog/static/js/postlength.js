@@ -8,6 +8,8 @@
   var COUNTED_URL = /https?:\/\/\S+/gi;
   // Control characters other than tab and newline (a CR LF pair is a newline).
   var FORBIDDEN = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
+  // Nothing visible: white space and format characters only (same as the server's _BLANK).
+  var BLANK = /^[\p{White_Space}\p{Cf}]*$/u;
   var segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
   function graphemes(text) {
@@ -28,7 +30,7 @@
   }
 
   function checkPost(text) {
-    if (!text || !text.trim()) return { valid: false, length: 0, reason: "empty" };
+    if (!text || BLANK.test(text)) return { valid: false, length: 0, reason: "empty" };
     var length = postLength(text);
     if (FORBIDDEN.test(text.replace(/\r\n/g, "\n"))) return { valid: false, length: length, reason: "control" };
     return { valid: length <= MAX, length: length, reason: length <= MAX ? null : "long" };
