@@ -76,6 +76,7 @@ class TestingConfig(Config):
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         super().__init__(environ)
         self.SECRET_KEY = self.SECRET_KEY or "testing-secret-key"
+        self.SERVER_NAME = "localhost"  # services build absolute URLs outside requests too
         self.WTF_CSRF_ENABLED = False
         self.RATELIMIT_ENABLED = True
 

@@ -59,8 +59,11 @@ def create_app(config: Config | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
+    import realtime
+
     from . import auth, cli, errors, web
 
+    realtime.init_app(app)
     auth.init_app(app)
     web.init_app(app)
     errors.init_app(app)

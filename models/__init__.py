@@ -4,6 +4,7 @@ from .base import Base, utcnow
 from .follow import Follow
 from .like import Like
 from .mention import mentions
+from .notification import Notification
 from .post import Post
 from .tag import Tag, post_tags
 from .tag_follow import TagFollow
@@ -13,6 +14,7 @@ __all__ = [
     "Base",
     "Follow",
     "Like",
+    "Notification",
     "Post",
     "Tag",
     "TagFollow",

@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .base import Base, UTCDateTime, utcnow
+from .base import Base, BigId, UTCDateTime, utcnow
 
 USERNAME_MAX = 30
 
@@ -41,6 +41,8 @@ class User(UserMixin, Base):
     # What sessions and remember-me cookies carry instead of the id: a new token
     # (deactivation, password change) ends every session the old one signed.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    # Notifications up to this id have been seen (the badge counts the newer ones).
+    notifications_seen_id: Mapped[int] = mapped_column(BigId, default=0)
 
     def get_id(self) -> str:
         """Return the session token (Flask-Login stores it in the session and cookie)."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+import secrets
+
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
+import realtime
 from microblog.extensions import db, limiter, login_manager
 from microblog.services import accounts
 from microblog.services.errors import ServiceError
@@ -23,6 +26,12 @@ def load_user(session_token: str) -> User | None:
     return db.session.scalar(
         select(User).where(User.session_token == session_token, User.is_active.is_(True))
     )
+
+
+def _log_in(user: User, remember: bool = False) -> None:
+    """Log the user in; name this browser's login so that logging out can end its live connections."""
+    login_user(user, remember=remember)
+    session[realtime.LOGIN_KEY] = secrets.token_hex(8)
 
 
 def _login_limit() -> str:
@@ -44,7 +53,7 @@ def login():
             show_error(form, error)
             status = error.status_code
         else:
-            login_user(user, remember=form.remember.data)
+            _log_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 422
@@ -73,7 +82,7 @@ def signup():
             show_error(form, error)
             status = error.status_code
         else:
-            login_user(user)
+            _log_in(user)
             flash("Welcome! Follow a few colleagues and #tags to fill your home feed.")
             return redirect(url_for("web.people"))
     elif request.method == "POST":
@@ -85,6 +94,7 @@ def signup():
 @login_required
 def logout():
     """Log out (POST, so a link elsewhere cannot log people out)."""
+    accounts.end_browser_login(session.pop(realtime.LOGIN_KEY, None))
     logout_user()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))

@@ -23,5 +23,6 @@ def serve() -> None:
             "  .venv/bin/flask --app wsgi users create admin --email admin@example.com --admin\n"
             f"then log in at http://{host}:{port}/login\n"
         )
-    # app.run() refuses to start inside a flask command; run the same server directly.
+    # One process, one thread per connection; Socket.IO's websockets run on simple-websocket
+    # (what socketio.run() does in threading mode, which app.run() refuses inside a flask command).
     run_simple(host, port, current_app._get_current_object(), threaded=True)

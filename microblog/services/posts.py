@@ -8,12 +8,16 @@ from sqlalchemy import CursorResult, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+import realtime
+from microblog.api import serializers
 from microblog.extensions import db
 from microblog.text import check_post_text, extract_mentions, extract_tags, render_html
 from models import Like, Post, Tag, User, mentions, post_tags
 from models.base import MAX_ID
 
+from . import notifications, timelines
 from .errors import NotFound, PermissionDenied
+from .transaction import on_commit
 
 
 def access_post(post_id: int | str) -> Post:
@@ -80,8 +84,36 @@ def post_status(author: User, text: str, *, in_reply_to: int | str | None = None
         db.session.execute(
             insert(mentions), [{"post_id": post.id, "user_id": uid} for uid in sorted(addressed)]
         )
+    notifications.notify("mention", author, sorted(addressed), post.id)
+    _announce("update", post.id)
+    if parent is not None:
+        _announce("status.update", parent.id)
     db.session.commit()
     return post
+
+
+def _announce(event: str, post_id: int) -> None:
+    """Send an event about a post, after the commit, to every stream that may show it.
+
+    Those are the home (`user`) streams holding the post, the company stream and
+    its tags' streams.  Recipients and payload are read now, inside the
+    transaction: after the commit (or the delete) they are gone or changed.
+    """
+    view = timelines.post_view(post_id)
+    if view is None:
+        return
+    payload = {"id": str(post_id)} if event == "delete" else serializers.status(view)
+    streams = [
+        realtime.user_stream(timelines.home_audience(post_id)),
+        realtime.PUBLIC,
+        *(realtime.hashtag_stream(tag) for tag in view.tags),
+    ]
+
+    def send() -> None:
+        for stream in streams:
+            realtime.publish(stream, event, payload)
+
+    on_commit(send)
 
 
 def delete_post(actor: User, post_id: int | str) -> int:
@@ -96,6 +128,9 @@ def delete_post(actor: User, post_id: int | str) -> int:
             .values(reply_count=Post.reply_count - 1)
         )
     deleted_id = post.id
+    _announce("delete", post.id)
+    if post.in_reply_to_id is not None:
+        _announce("status.update", post.in_reply_to_id)  # its reply count changed
     db.session.delete(post)
     db.session.commit()
     return deleted_id
@@ -107,9 +142,12 @@ def like_post(actor: User, post_id: int | str) -> Post:
     try:
         with db.session.begin_nested():
             db.session.add(Like(user_id=actor.id, post_id=post.id))
-        db.session.execute(update(Post).where(Post.id == post.id).values(like_count=Post.like_count + 1))
     except IntegrityError:
         pass  # already liked
+    else:
+        db.session.execute(update(Post).where(Post.id == post.id).values(like_count=Post.like_count + 1))
+        notifications.notify("favourite", actor, [post.author_id], post.id)
+        _announce("status.update", post.id)
     db.session.commit()
     db.session.refresh(post)
     return post
@@ -124,6 +162,7 @@ def unlike_post(actor: User, post_id: int | str) -> Post:
         db.session.execute(
             update(Post).where(Post.id == post.id).values(like_count=Post.like_count - removed)
         )
+        _announce("status.update", post.id)
     db.session.commit()
     db.session.refresh(post)
     return post

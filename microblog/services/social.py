@@ -11,6 +11,7 @@ from microblog.extensions import db
 from microblog.text import normalize_tag
 from models import Follow, Post, Tag, TagFollow, User
 
+from . import notifications
 from .accounts import access_user
 from .errors import NotFound, ValidationError
 from .posts import tags_by_name
@@ -18,13 +19,14 @@ from .posts import tags_by_name
 LIST_LIMIT = 40
 
 
-def _insert_once(row: Follow | TagFollow) -> None:
+def _insert_once(row: Follow | TagFollow) -> bool:
+    """Insert a follow row; return False if it was there already (following twice changes nothing)."""
     try:
         with db.session.begin_nested():
             db.session.add(row)
     except IntegrityError:
-        pass  # already following: following twice changes nothing
-    db.session.commit()
+        return False
+    return True
 
 
 def follow_user(actor: User, username: str) -> User:
@@ -32,7 +34,9 @@ def follow_user(actor: User, username: str) -> User:
     target = access_user(username)
     if target.id == actor.id:
         raise ValidationError("You always see your own posts; no need to follow yourself.")
-    _insert_once(Follow(follower_id=actor.id, followee_id=target.id))
+    if _insert_once(Follow(follower_id=actor.id, followee_id=target.id)):
+        notifications.notify("follow", actor, [target.id])
+    db.session.commit()
     return target
 
 
@@ -64,6 +68,7 @@ def follow_tag(actor: User, name: str) -> Tag:
     """Follow a #tag (creating it if new); its posts enter the actor's home timeline."""
     (tag,) = tags_by_name([check_tag_name(name)])
     _insert_once(TagFollow(user_id=actor.id, tag_id=tag.id))
+    db.session.commit()
     return tag
 
 

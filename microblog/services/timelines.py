@@ -13,7 +13,7 @@ more than SQLite takes to run it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -294,6 +294,42 @@ def tag_timeline(viewer: User | None, tag: Tag, cursor: Cursor = Cursor()) -> Pa
 def mentions_timeline(user: User, cursor: Cursor = Cursor()) -> Page:
     """Return a page of posts that mention or reply to user."""
     return _page("mentions", user.id, user, cursor)
+
+
+@cache
+def _posts_statement() -> Select:
+    return _with_posts(Post.id.in_(bindparam("ids", expanding=True)))
+
+
+def post_views(post_ids: Iterable[int], viewer: User | None = None) -> dict[int, FeedPost]:
+    """Return these posts as feeds show them, by id, in one query (deleted ones are left out)."""
+    ids = sorted(set(post_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(_posts_statement(), {"ids": ids, "viewer": viewer.id if viewer else 0})
+    return {post.id: post for post in _rows_to_posts(rows)}
+
+
+def post_view(post_id: int, viewer: User | None = None) -> FeedPost | None:
+    """Return one post as feeds show it (None if it does not exist)."""
+    return post_views([post_id], viewer).get(post_id)
+
+
+def home_audience(post_id: int) -> list[int]:
+    """Return the ids of the users whose home timeline holds this post.
+
+    The author, the author's followers, followers of the post's tags and the
+    people it mentions or replies to: the same sources as home_timeline.
+    """
+    author = select(Post.author_id).where(Post.id == post_id).scalar_subquery()
+    tags = select(post_tags.c.tag_id).where(post_tags.c.post_id == post_id)
+    audience = union(
+        select(author),
+        select(Follow.follower_id).where(Follow.followee_id == author),
+        select(TagFollow.user_id).where(TagFollow.tag_id.in_(tags)),
+        select(mentions.c.user_id).where(mentions.c.post_id == post_id),
+    )
+    return list(db.session.scalars(audience))
 
 
 def conversation(viewer: User | None, post: Post) -> Page:

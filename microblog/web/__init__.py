@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, request, url_for
+from flask_login import current_user
 
 from microblog.avatars import initials
+from microblog.services import notifications
 
 from .forms import ButtonForm
 
@@ -42,6 +44,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_filter(timeago, "timeago")
     app.add_template_global(avatar_url, "avatar_url")
+
+    @app.context_processor
+    def _unread() -> dict:
+        if not current_user.is_authenticated or request.args.get("fragment"):
+            return {"unread_notifications": 0}
+        return {"unread_notifications": notifications.unread_count(current_user)}
 
     @app.context_processor
     def _buttons() -> dict:

@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from microblog.services import accounts, posts, social, timelines
+from microblog.services import notifications as notification_service
 from microblog.services.errors import ServiceError
 from microblog.services.timelines import Cursor, Page
 
@@ -15,7 +16,9 @@ from .helpers import redirect_back, safe_next, show_error
 
 
 def _feed(template: str, page: Page, status: int = 200, **context):
-    """Render a feed page with the composer."""
+    """Render a feed page with the composer, or (?fragment=1) only its posts, for live catch-up."""
+    if request.args.get("fragment"):
+        return render_template("partials/feed_items.html", page=page), status
     form = context.pop("form", None) or PostForm(formdata=None)
     return render_template(template, page=page, form=form, **context), status
 
@@ -77,6 +80,14 @@ def profile(username: str):
         stats=social.profile_stats(user),
         following=social.is_following(current_user, user),
     )
+
+
+@bp.route("/notifications")
+@login_required
+def notifications():
+    """Mentions, replies, likes and new followers; viewing them clears the badge."""
+    items = notification_service.list_notifications(current_user, Cursor.parse(request.args))
+    return render_template("feeds/notifications.html", items=items, title="Notifications")
 
 
 @bp.route("/posts", methods=["POST"])

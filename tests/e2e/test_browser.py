@@ -122,6 +122,6 @@ def test_reply_like_and_delete(site, new_page):
     alice.on("dialog", lambda dialog: dialog.accept())
     alice.locator(".thread-item.is-reply button.delete").click()
     alice.wait_for_url(f"{site.url}/")  # the reply's own page is gone: back home
-    expect(alice.locator(".flash")).to_have_text("Post deleted.")
+    expect(alice.locator(".flashes .flash")).to_have_text("Post deleted.")
     alice.goto(f"{site.url}/public")
     assert alice.locator("article.post").count() == 1

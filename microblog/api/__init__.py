@@ -1,0 +1,1 @@
+"""The JSON side: Mastodon-compatible entities (serializers) shared by the API and the streams."""

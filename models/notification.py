@@ -1,0 +1,28 @@
+"""Notifications: someone mentioned, replied to, liked or followed a user."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, BigId, UTCDateTime, utcnow
+
+# Mastodon's names: a reply is a "mention" of the author replied to.
+NOTIFICATION_KINDS = ("mention", "favourite", "follow")
+
+
+class Notification(Base):
+    """One notification for `user_id`, caused by `actor_id`, about `post_id` (if any)."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    post_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("posts.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_notifications_user_id_id", user_id, id.desc()),)

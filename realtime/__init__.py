@@ -1,0 +1,181 @@
+"""Realtime delivery over Socket.IO: authenticated connect, streams, publish().
+
+Clients connect to the default namespace at /socket.io with their session
+cookie (or auth={"token": ...}).  Every client is in its `user` stream (its home
+timeline and notifications); `subscribe` / `unsubscribe` add `public` and
+`hashtag` streams.  Events are Mastodon's: `update`, `delete`, `notification`,
+plus `status.update` (counts changed), each carrying
+{"stream": [...], "payload": ...}.
+
+This package only emits: services call publish() after their commit.  It
+writes nothing to the database and imports nothing from the web layer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, session
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
+
+from microblog.text import normalize_tag
+
+from .queue import END_SESSIONS, LocalManager, RedisQueue
+
+log = logging.getLogger(__name__)
+
+socketio = SocketIO()
+
+LOGIN_KEY = "realtime_login"  # set in the Flask session at log-in; names the browser's login
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A stream clients subscribe to; `users` lists whose `user` stream (home) it is."""
+
+    name: str
+    tag: str | None = None
+    users: tuple[int, ...] = ()
+
+    @property
+    def label(self) -> list[str]:
+        """Return the stream as events name it: ["user"], ["public"], ["hashtag", "apollo"]."""
+        return ["hashtag", self.tag or ""] if self.name == "hashtag" else [self.name]
+
+    @property
+    def rooms(self) -> list[str]:
+        """Return the Socket.IO rooms that make up the stream."""
+        if self.name == "user":
+            return [user_room(uid) for uid in self.users]
+        return [f"hashtag:{self.tag}" if self.name == "hashtag" else "public"]
+
+
+def user_stream(user_ids: Iterable[int]) -> Stream:
+    """Return the `user` stream of these users (their home timelines and notifications)."""
+    return Stream("user", users=tuple(sorted(set(user_ids))))
+
+
+PUBLIC = Stream("public")
+
+
+def hashtag_stream(tag: str) -> Stream:
+    """Return the stream of one tag."""
+    return Stream("hashtag", tag=tag)
+
+
+def user_room(user_id: int) -> str:
+    """Return the room of every connection of one user."""
+    return f"user:{user_id}"
+
+
+def publish(stream: Stream, event: str, payload: Any) -> None:
+    """Deliver an event to every client in the stream, in every process. Never raises."""
+    if not stream.rooms:
+        return
+    try:
+        # One emit (one Redis publish) for all rooms; a client in several gets it once.
+        socketio.emit(event, {"stream": stream.label, "payload": payload}, to=stream.rooms)
+    except Exception:
+        log.exception("could not publish %s to %s", event, stream.label)
+
+
+def end_sessions(user_id: int) -> None:
+    """Disconnect every connection of a user (deactivated, or password changed)."""
+    _end_room(user_room(user_id))
+
+
+def end_login(login: str) -> None:
+    """Disconnect the connections opened under one browser login (it logged out)."""
+    _end_room(f"login:{login}")
+
+
+def _end_room(room: str) -> None:
+    try:
+        socketio.emit(END_SESSIONS, None, to=room)
+    except Exception:
+        log.exception("could not end the sessions in %s", room)
+
+
+# Looks up the user of an API access token; the API registers it (None: tokens refused).
+token_user: Callable[[str], Any] | None = None
+
+
+@socketio.on("connect")
+def _connect(auth: Any = None) -> None:
+    user = current_user if current_user.is_authenticated else None
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if user is None and isinstance(token, str) and token_user is not None:
+        user = token_user(token)
+    if user is None:
+        raise ConnectionRefusedError("authentication required")
+    join_room(user_room(user.id))
+    login = session.get(LOGIN_KEY)
+    if login:
+        join_room(f"login:{login}")
+
+
+def _stream_room(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return None
+    if data.get("stream") == "public":
+        return PUBLIC.rooms[0]
+    tag = data.get("tag")
+    if data.get("stream") == "hashtag" and isinstance(tag, str):
+        name = normalize_tag(tag)
+        return hashtag_stream(name).rooms[0] if name else None
+    return None
+
+
+@socketio.on("subscribe")
+def _subscribe(data: Any = None) -> dict:
+    room = _stream_room(data)
+    if room is None:
+        return {"error": 'Expected {"stream": "public"} or {"stream": "hashtag", "tag": "name"}.'}
+    join_room(room)
+    return {"ok": True}
+
+
+@socketio.on("unsubscribe")
+def _unsubscribe(data: Any = None) -> dict:
+    room = _stream_room(data)
+    if room is None:
+        return {"error": 'Expected {"stream": "public"} or {"stream": "hashtag", "tag": "name"}.'}
+    leave_room(room)
+    return {"ok": True}
+
+
+def _async_mode() -> str:
+    """gevent when the process runs under gevent (gunicorn's gevent worker), else threads."""
+    try:
+        from gevent import monkey
+
+        if monkey.is_module_patched("socket"):
+            return "gevent"
+    except ImportError:
+        pass
+    return "threading"
+
+
+def init_app(app: Flask) -> None:
+    """Attach Socket.IO; with MICROBLOG_REDIS_URL, all processes share one Redis queue."""
+    url = app.config.get("REDIS_URL")
+    manager = RedisQueue(url, channel="microblog-socketio") if url else LocalManager()
+    socketio.init_app(app, async_mode=_async_mode(), client_manager=manager)
+
+
+__all__ = [
+    "END_SESSIONS",
+    "PUBLIC",
+    "Stream",
+    "end_login",
+    "end_sessions",
+    "hashtag_stream",
+    "init_app",
+    "publish",
+    "socketio",
+    "user_stream",
+]
