@@ -29,6 +29,8 @@ class Config:
             env.get("MICROBLOG_DATABASE_URL") or f"sqlite:///{self.DATA_DIR / 'microblog.db'}"
         )
         self.REDIS_URL = env.get("MICROBLOG_REDIS_URL") or None
+        # Processes of one installation share this pub/sub channel (one Redis can serve several).
+        self.REDIS_CHANNEL = env.get("MICROBLOG_REDIS_CHANNEL") or "microblog-socketio"
         self.SEARCH_BACKEND = env.get("MICROBLOG_SEARCH_BACKEND") or "whoosh"
         self.SEARCH_LANGUAGE = env.get("MICROBLOG_SEARCH_LANGUAGE") or "english"
         self.SECRET_KEY = env.get("MICROBLOG_SECRET_KEY") or None

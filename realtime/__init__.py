@@ -163,7 +163,7 @@ def _async_mode() -> str:
 def init_app(app: Flask) -> None:
     """Attach Socket.IO; with MICROBLOG_REDIS_URL, all processes share one Redis queue."""
     url = app.config.get("REDIS_URL")
-    manager = RedisQueue(url, channel="microblog-socketio") if url else LocalManager()
+    manager = RedisQueue(url, channel=app.config["REDIS_CHANNEL"]) if url else LocalManager()
     socketio.init_app(app, async_mode=_async_mode(), client_manager=manager)
 
 

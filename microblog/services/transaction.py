@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from microblog.extensions import db
 
@@ -21,7 +21,10 @@ def on_commit(callback: Callable[[], None]) -> None:
     Callbacks must not touch the database: compute what they need before the commit.
     A failing callback is logged and never undoes or fails the write.
     """
-    db.session().info.setdefault(_KEY, []).append(callback)
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback, even of nothing, ends it and drops the callback
+    session.info.setdefault(_KEY, []).append(callback)
 
 
 @event.listens_for(Session, "after_commit")
@@ -33,6 +36,8 @@ def _run_callbacks(session: Session) -> None:
             log.exception("after-commit callback %r failed", callback)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_callbacks(session: Session) -> None:
-    session.info.pop(_KEY, None)
+@event.listens_for(Session, "after_transaction_end")
+def _drop_callbacks(session: Session, transaction: SessionTransaction) -> None:
+    # Runs after after_commit: what is left when the outermost transaction ends was rolled back.
+    if transaction.parent is None:
+        session.info.pop(_KEY, None)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from config import TestingConfig
+from microblog import create_app
+from microblog.extensions import db
 
 from ..conftest import missing_service
 from ..server import flask_cli, free_port, running_server, server_env
@@ -43,6 +48,21 @@ class Site:
         self.url = url
         self.env = env
 
+    @contextmanager
+    def services(self) -> Iterator[None]:
+        """Run services in this process on the site's database (their events reach no client)."""
+        config = TestingConfig(
+            {
+                "MICROBLOG_DATABASE_URL": self.env["MICROBLOG_DATABASE_URL"],
+                "MICROBLOG_DATA_DIR": self.env["MICROBLOG_DATA_DIR"],
+            }
+        )
+        app = create_app(config)
+        with app.app_context():
+            yield
+            db.session.remove()
+            db.engine.dispose()
+
     def create_user(self, name: str, *extra: str) -> None:
         """Create an account through the CLI (password: 'password123')."""
         flask_cli(
@@ -59,12 +79,18 @@ class Site:
 
 
 @pytest.fixture
-def site(database_url: str, tmp_path: Path) -> Iterator[Site]:
-    """A fresh database and a server process serving it on a free loopback port."""
+def site_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """The environment of a server process on a fresh, upgraded database and a free port."""
     env = server_env(database_url, tmp_path / "data", free_port())
     flask_cli(env, "db", "upgrade")
-    with running_server(env) as url:
-        yield Site(url, env)
+    return env
+
+
+@pytest.fixture
+def site(site_env: dict[str, str]) -> Iterator[Site]:
+    """A server process serving a fresh database on a free loopback port."""
+    with running_server(site_env) as url:
+        yield Site(url, site_env)
 
 
 @pytest.fixture

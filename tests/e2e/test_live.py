@@ -1,0 +1,140 @@
+"""Live feeds in real Chromium: two people, a delete, a scrolled reader, a server restart."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from microblog.services import accounts, posts, social
+
+from ..server import running_server
+from .conftest import Site, log_in
+
+pytestmark = pytest.mark.browser
+
+
+def _connected(page) -> None:
+    expect(page.locator("body")).to_have_attribute("data-live", "connected", timeout=10_000)
+
+
+def _post(page, text: str) -> None:
+    page.fill("#composer-text", text)
+    page.click("form.composer button[type=submit]")
+    page.wait_for_load_state()
+
+
+def _texts(page) -> list[str]:
+    return page.locator("article.post .post-text").all_inner_texts()
+
+
+def test_two_people_see_each_others_posts_live_and_deletes_vanish(site, new_page):
+    site.create_user("alice")
+    site.create_user("bob")
+    alice, bob = new_page(), new_page()
+    log_in(alice, site, "alice")
+    log_in(bob, site, "bob")
+    alice.goto(f"{site.url}/@bob")
+    alice.click("form[action='/@bob/follow'] button")
+    bob.goto(f"{site.url}/@alice")
+    bob.click("form[action='/@alice/follow'] button")
+    alice.goto(f"{site.url}/")
+    bob.goto(f"{site.url}/")
+    _connected(alice)
+    _connected(bob)
+    alice.evaluate("window.notReloaded = true")
+
+    _post(bob, "Standup moved to 10:15 <i>today</i> #apollo")
+    live = alice.locator("article.post").first
+    expect(live.locator(".post-text")).to_have_text(
+        "Standup moved to 10:15 <i>today</i> #apollo", timeout=5_000
+    )
+    assert live.locator(".post-text i").count() == 0
+    assert live.locator("a.hashtag").get_attribute("href") == "/tags/apollo"  # same markup as the page
+    assert alice.evaluate("window.notReloaded") is True
+
+    _post(alice, "@bob thanks, noted")  # (alice's own page reloads: she posted through the form)
+    _connected(alice)
+    alice.evaluate("window.notReloaded = true")
+    expect(bob.locator("article.post .post-text").first).to_have_text("@bob thanks, noted", timeout=5_000)
+    # alice's follow counted when bob's page loaded; her mention arrives live
+    expect(bob.locator("[data-notification-badge]")).to_have_text("2")
+
+    bob.on("dialog", lambda dialog: dialog.accept())
+    bob.locator("article.post", has_text="Standup moved").locator("button.delete").click()
+    expect(alice.locator("article.post", has_text="Standup moved")).to_have_count(0, timeout=5_000)
+    assert alice.evaluate("window.notReloaded") is True
+
+
+def test_likes_update_live(site, new_page):
+    site.create_user("alice")
+    site.create_user("bob")
+    bob = new_page()
+    log_in(bob, site, "bob")
+    _post(bob, "Like this if the build is green")
+    alice = new_page()
+    log_in(alice, site, "alice")
+    alice.goto(f"{site.url}/public")
+    bob.goto(f"{site.url}/public")
+    _connected(bob)
+    alice.click("article.post button.like")
+    expect(bob.locator("article.post [data-like-count]")).to_have_text("1", timeout=5_000)
+    expect(bob.locator("[data-notification-badge]")).to_have_text("1")
+
+
+def test_a_scrolled_reader_gets_a_new_posts_bar(site, new_page):
+    site.create_user("alice")
+    site.create_user("bob")
+    with site.services():
+        alice, bob = accounts.access_user("alice"), accounts.access_user("bob")
+        social.follow_user(alice, "bob")
+        for i in range(15):
+            posts.post_status(bob, f"Older status number {i}")
+    page = new_page(viewport={"width": 1000, "height": 600})
+    log_in(page, site, "alice")
+    _connected(page)
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    other = new_page()
+    log_in(other, site, "bob")
+    _post(other, "Fresh news while you read")
+    bar = page.locator("[data-new-posts]")
+    expect(bar).to_have_text("1 new post", timeout=5_000)
+    assert page.evaluate("window.scrollY") > 300  # not yanked to the top
+    assert not page.locator("article.post", has_text="Fresh news").is_visible()
+    bar.click()
+    expect(page.locator("article.post", has_text="Fresh news")).to_be_visible()
+    expect(bar).to_be_hidden()
+
+
+def test_after_a_server_restart_the_page_catches_up_without_loss_or_doubles(site_env, new_page):
+    site = Site(f"http://127.0.0.1:{site_env['MICROBLOG_PORT']}", site_env)
+    site.create_user("alice")
+    site.create_user("bob")
+    with site.services():
+        social.follow_user(accounts.access_user("alice"), "bob")
+    page = new_page()
+    with running_server(site_env):
+        log_in(page, site, "alice")
+        _connected(page)
+        poster = new_page()
+        log_in(poster, site, "bob")
+        _post(poster, "live before the restart")
+        expect(page.locator("article.post").first).to_contain_text("live before the restart", timeout=5_000)
+    # The server is down: the page notices; posts made meanwhile reach no live client.
+    expect(page.locator("body")).to_have_attribute("data-live", "disconnected", timeout=10_000)
+    with site.services():
+        bob = accounts.access_user("bob")
+        for i in range(3):
+            posts.post_status(bob, f"missed {i}")
+    with running_server(site_env):
+        expect(page.locator("article.post").first).to_contain_text("missed 2", timeout=15_000)
+        _post(poster, "live after the restart")
+        expect(page.locator("article.post").first).to_contain_text("live after the restart", timeout=5_000)
+        assert _texts(page) == [
+            "live after the restart",
+            "missed 2",
+            "missed 1",
+            "missed 0",
+            "live before the restart",
+        ]
+        ids = page.locator("article.post").evaluate_all("els => els.map(e => e.id)")
+        assert len(ids) == len(set(ids))

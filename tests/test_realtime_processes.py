@@ -1,0 +1,163 @@
+"""Several server processes sharing Redis: delivery across processes, and across a Redis restart."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import pytest
+import redis
+
+from .conftest import missing_service
+from .live import LiveClient
+from .server import flask_cli, free_port, running_server, server_env
+
+MACHINE_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def _redis_up(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@contextmanager
+def servers(database_url: str, tmp_path: Path, redis_url: str, count: int = 2) -> Iterator[list[str]]:
+    """Start `count` server processes on one database and one Redis; yield their URLs."""
+    shared = {
+        "MICROBLOG_REDIS_URL": redis_url,
+        "MICROBLOG_REDIS_CHANNEL": f"microblog-test-{uuid.uuid4().hex}",
+        "MICROBLOG_SECRET_KEY": "shared-by-all-processes",
+    }
+    envs = [server_env(database_url, tmp_path / f"p{i}", free_port(), **shared) for i in range(count)]
+    flask_cli(envs[0], "db", "upgrade")
+    for name in ("alice", "bob", "dave"):
+        flask_cli(
+            envs[0],
+            "users",
+            "create",
+            name,
+            "--email",
+            f"{name}@example.com",
+            "--password",
+            "correct horse battery",
+        )
+    with ExitStack() as stack:
+        yield [stack.enter_context(running_server(env)) for env in envs]
+
+
+def _follow(client: LiveClient, username: str) -> None:
+    assert client.form(f"/@{username}/follow").status_code == 302
+
+
+@pytest.fixture
+def machine_redis() -> str:
+    if not _redis_up(MACHINE_REDIS):
+        missing_service("Redis is not running on 127.0.0.1:6379")
+    return MACHINE_REDIS
+
+
+def test_a_post_through_one_process_reaches_clients_of_both(database_url, tmp_path, machine_redis):
+    with servers(database_url, tmp_path, machine_redis) as (first, second):
+        alice = LiveClient(first, "alice")
+        dave = LiveClient(second, "dave")
+        _follow(alice, "bob")
+        _follow(dave, "bob")
+        alice.connect(), dave.connect()
+        bob = LiveClient(first, "bob")
+        try:
+            bob.post("Deploy of Apollo 2.1 done #apollo")
+            for client in (alice, dave):
+                assert client.wait_for(lambda c=client: c.updates() == ["Deploy of Apollo 2.1 done #apollo"])
+            time.sleep(0.5)  # nothing doubles
+            assert alice.updates() == dave.updates() == ["Deploy of Apollo 2.1 done #apollo"]
+        finally:
+            alice.close(), dave.close()
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, on a free port, that the test may stop and start."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.tmp_path = tmp_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            cwd=self.tmp_path,
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            if _redis_up(self.url):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    if shutil.which("redis-server") is None:
+        missing_service("redis-server is not installed")
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    if server.process and server.process.poll() is None:
+        server.stop()
+
+
+def test_delivery_resumes_after_a_redis_restart_and_catch_up_fills_the_gap(
+    database_url, tmp_path, private_redis
+):
+    with servers(database_url, tmp_path, private_redis.url) as (first, second):
+        bob = LiveClient(first, "bob")
+        alice = LiveClient(second, "alice")  # on the other process than the poster
+        _follow(alice, "bob")
+        alice.connect()
+        try:
+            bob.post("before the outage")
+            assert alice.wait_for(lambda: alice.updates() == ["before the outage"])
+            newest = int(alice.events[-1][1]["payload"]["id"])
+
+            private_redis.stop()
+            bob.post("during the outage")  # stored; its event cannot cross to the other process
+            time.sleep(0.5)
+            assert alice.updates() == ["before the outage"]
+
+            private_redis.start()
+            # The other process notices Redis is back and drops its clients so that they resync.
+            assert alice.wait_for(lambda: alice.disconnects >= 1, timeout=30)
+            alice.wait_for(lambda: not alice.sio.connected, timeout=5)
+            if not alice.sio.connected:
+                alice.connect()  # what live.js does after a server-side disconnect
+            missed = alice.catch_up("/", newest)
+            assert len(missed) == 1  # "during the outage", once
+
+            bob.post("after the outage")
+            assert alice.wait_for(lambda: alice.updates()[-1:] == ["after the outage"], timeout=15)
+            assert alice.updates() == ["before the outage", "after the outage"]
+        finally:
+            alice.close()
