@@ -14,6 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
+# Production mode: gunicorn's gevent worker with the project's own configuration file.
+GUNICORN = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "wsgi:app"]
 
 
 def free_port() -> int:
@@ -46,13 +48,14 @@ def flask_cli(env: dict[str, str], *args: str) -> str:
 
 
 @contextmanager
-def running_server(env: dict[str, str], timeout: float = 30) -> Iterator[str]:
-    """Start `flask --app wsgi serve` with env; yield its base URL; stop it afterwards."""
+def running_server(env: dict[str, str], timeout: float = 30, *, gunicorn: bool = False) -> Iterator[str]:
+    """Start `flask --app wsgi serve` (or gunicorn + gevent) with env; yield its URL; stop it afterwards."""
     log = Path(env["MICROBLOG_DATA_DIR"]) / "server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{env['MICROBLOG_PORT']}"
     with log.open("w") as out:
-        process = subprocess.Popen([*FLASK, "serve"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        command = GUNICORN if gunicorn else [*FLASK, "serve"]
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + timeout
             while True:

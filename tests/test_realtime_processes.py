@@ -36,6 +36,8 @@ def servers(database_url: str, tmp_path: Path, redis_url: str, count: int = 2) -
         "MICROBLOG_SECRET_KEY": "shared-by-all-processes",
     }
     envs = [server_env(database_url, tmp_path / f"p{i}", free_port(), **shared) for i in range(count)]
+    for env in envs:
+        env["MICROBLOG_ENV"] = "production"
     flask_cli(envs[0], "db", "upgrade")
     for name in ("alice", "bob", "dave"):
         flask_cli(
@@ -49,7 +51,8 @@ def servers(database_url: str, tmp_path: Path, redis_url: str, count: int = 2) -
             "correct horse battery",
         )
     with ExitStack() as stack:
-        yield [stack.enter_context(running_server(env)) for env in envs]
+        # Production mode: each process is gunicorn with one gevent worker (deploy/gunicorn.conf.py).
+        yield [stack.enter_context(running_server(env, gunicorn=True)) for env in envs]
 
 
 def _follow(client: LiveClient, username: str) -> None:
