@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import socketio
 
 from .conftest import missing_service
 from .live import LiveClient
@@ -82,6 +83,23 @@ def test_a_post_through_one_process_reaches_clients_of_both(database_url, tmp_pa
             assert alice.updates() == dave.updates() == ["Deploy of Apollo 2.1 done #apollo"]
         finally:
             alice.close(), dave.close()
+
+
+def test_real_clients_need_a_session_to_connect(database_url, tmp_path, machine_redis):
+    with servers(database_url, tmp_path, machine_redis, count=1) as (url,):
+        anonymous = socketio.Client(reconnection=False)
+        with pytest.raises(socketio.exceptions.ConnectionError, match="authentication required"):
+            anonymous.connect(url, transports=["websocket"], wait_timeout=10)
+        forged = socketio.Client(reconnection=False)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            forged.connect(url, headers={"Cookie": "session=not-a-signed-session"}, transports=["websocket"])
+        alice = LiveClient(url, "alice").connect()
+        try:
+            assert alice.sio.connected
+            assert alice.sio.call("subscribe", {"stream": "public"}, timeout=5) == {"ok": True}
+            assert "error" in alice.sio.call("subscribe", {"stream": "secret"}, timeout=5)
+        finally:
+            alice.close()
 
 
 class PrivateRedis:

@@ -14,7 +14,8 @@
   if (!body.dataset.userId || typeof io === "undefined") return;
 
   var stream = feed ? feed.dataset.liveStream : null; // "public" | "hashtag:<tag>" | null (home)
-  var socket = io({ transports: ["websocket", "polling"] });
+  // Websocket first (no sticky routing needed); long-polling if a proxy blocks websockets.
+  var socket = io({ transports: ["websocket", "polling"], tryAllTransports: true });
   var loggedOut = false;
   var fetching = null;
   var again = false;
