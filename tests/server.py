@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .factories import PASSWORD
+
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
 # Production mode: gunicorn's gevent worker with the project's own configuration file.
@@ -45,6 +47,11 @@ def flask_cli(env: dict[str, str], *args: str) -> str:
     if result.returncode != 0:
         raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
+
+
+def create_user(env: dict[str, str], name: str, *extra: str) -> None:
+    """Create an account through the CLI (password: factories.PASSWORD)."""
+    flask_cli(env, "users", "create", name, "--email", f"{name}@example.com", "--password", PASSWORD, *extra)
 
 
 @contextmanager

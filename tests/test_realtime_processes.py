@@ -16,7 +16,7 @@ import socketio
 
 from .conftest import missing_service
 from .live import LiveClient
-from .server import flask_cli, free_port, running_server, server_env
+from .server import create_user, flask_cli, free_port, running_server, server_env
 
 MACHINE_REDIS = "redis://127.0.0.1:6379/0"
 
@@ -41,16 +41,7 @@ def servers(database_url: str, tmp_path: Path, redis_url: str, count: int = 2) -
         env["MICROBLOG_ENV"] = "production"
     flask_cli(envs[0], "db", "upgrade")
     for name in ("alice", "bob", "dave"):
-        flask_cli(
-            envs[0],
-            "users",
-            "create",
-            name,
-            "--email",
-            f"{name}@example.com",
-            "--password",
-            "correct horse battery",
-        )
+        create_user(envs[0], name)
     with ExitStack() as stack:
         # Production mode: each process is gunicorn with one gevent worker (deploy/gunicorn.conf.py).
         yield [stack.enter_context(running_server(env, gunicorn=True)) for env in envs]

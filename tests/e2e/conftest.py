@@ -14,7 +14,8 @@ from microblog import create_app
 from microblog.extensions import db
 
 from ..conftest import missing_service
-from ..server import flask_cli, free_port, running_server, server_env
+from ..factories import PASSWORD
+from ..server import create_user, flask_cli, free_port, running_server, server_env
 
 CHROMIUM = os.environ.get("MICROBLOG_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -64,18 +65,8 @@ class Site:
             db.engine.dispose()
 
     def create_user(self, name: str, *extra: str) -> None:
-        """Create an account through the CLI (password: 'password123')."""
-        flask_cli(
-            self.env,
-            "users",
-            "create",
-            name,
-            "--email",
-            f"{name}@example.com",
-            "--password",
-            "password123",
-            *extra,
-        )
+        """Create an account through the CLI (password: factories.PASSWORD)."""
+        create_user(self.env, name, *extra)
 
 
 @pytest.fixture
@@ -113,6 +104,6 @@ def log_in(page, site: Site, name: str) -> None:
     """Log in through the form."""
     page.goto(f"{site.url}/login")
     page.fill("#login", name)
-    page.fill("#password", "password123")
+    page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{site.url}/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from ..factories import PASSWORD
 from ..vectors import post_length_cases
 from .conftest import log_in
 
@@ -17,7 +18,7 @@ def test_sign_up_and_post(site, new_page):
     page.fill("#username", "kari.nordmann")
     page.fill("#display_name", "Kari Nordmann")
     page.fill("#email", "kari@example.com")
-    page.fill("#password", "password123")
+    page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{site.url}/people")
     page.click("nav.mainnav >> text=Home")
