@@ -43,14 +43,23 @@ class RedisQueue(socketio.RedisManager):
 
     def __init__(self, url: str, **kwargs) -> None:
         super().__init__(url, **kwargs)
-        self._connected_once = False
+        self._subscribed_before = False
 
     def _redis_connect(self) -> None:
         super()._redis_connect()
-        if self._connected_once and self.server is not None:
-            log.warning("reconnected to Redis: asking this process's clients to resync")
-            self.server.start_background_task(self._resync_clients)
-        self._connected_once = True
+        # Only the listener subscribes, and only once Redis answers: a resubscription is the
+        # moment this process is back on the queue (publishes reconnect too, but never subscribe).
+        subscribe = self.pubsub.subscribe
+
+        def subscribe_then_resync(*channels, **kwargs):
+            result = subscribe(*channels, **kwargs)
+            if self._subscribed_before and self.server is not None:
+                log.warning("back on the Redis queue: asking this process's clients to resync")
+                self.server.start_background_task(self._resync_clients)
+            self._subscribed_before = True
+            return result
+
+        self.pubsub.subscribe = subscribe_then_resync
 
     def _resync_clients(self) -> None:
         for namespace in list(self.get_namespaces()):

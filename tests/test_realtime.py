@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 import realtime
 from microblog.extensions import db
 from microblog.services import accounts, posts, social
-from microblog.services.errors import ValidationError
 from microblog.services.transaction import on_commit
 from models import Post
 
@@ -44,8 +43,15 @@ def test_anonymous_connections_are_refused(app, connect):
     assert not connect().is_connected()
 
 
-def test_token_connections_need_a_known_token(app, connect, alice):
+def test_token_connections_need_a_known_token(app, connect, alice, monkeypatch):
+    monkeypatch.setattr(realtime, "token_user", lambda token: alice if token == "good-token" else None)
     assert not connect(auth={"token": "nonsense"}).is_connected()
+    assert not connect(auth={"token": 42}).is_connected()
+    bot = connect(auth={"token": "good-token"})
+    assert bot.is_connected()
+    bot.get_received()
+    make_post(alice, "posted while the bot listens")
+    assert [e["payload"]["text"] for e in events(bot, "update")] == ["posted while the bot listens"]
 
 
 def test_deactivated_users_are_disconnected_and_refused(app, connect, alice, admin):
@@ -203,11 +209,20 @@ def test_a_rolled_back_write_announces_nothing(app):
     assert announced == ["sent"]
 
 
-def test_a_refused_post_announces_nothing(app, connect, alice):
+def test_a_post_that_fails_after_announcing_announces_nothing(app, connect, alice, monkeypatch):
     sio = connect("alice")
     sio.get_received()
-    with pytest.raises(ValidationError):
-        posts.post_status(alice, "x" * 141)
+    real_announce = posts._announce
+
+    def announce_then_fail(event, post_id):
+        real_announce(event, post_id)  # registers the publish for after the commit ...
+        raise RuntimeError("disk full")  # ... which never comes
+
+    monkeypatch.setattr(posts, "_announce", announce_then_fail)
+    with pytest.raises(RuntimeError):
+        posts.post_status(alice, "never stored")
     db.session.rollback()
-    assert events(sio) == []
-    assert db.session.scalar(select(func.count()).select_from(Post)) == 0
+    monkeypatch.undo()
+    make_post(alice, "the next post")  # its commit must not carry the failed post's events
+    assert [e["payload"]["text"] for e in events(sio, "update")] == ["the next post"]
+    assert db.session.scalar(select(func.count()).select_from(Post)) == 1

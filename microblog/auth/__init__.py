@@ -100,8 +100,15 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+def _name_this_login() -> None:
+    """Give sessions restored from a remember-me cookie (or older ones) a login name too."""
+    if realtime.LOGIN_KEY not in session and current_user.is_authenticated:
+        session[realtime.LOGIN_KEY] = secrets.token_hex(8)
+
+
 def init_app(app: Flask) -> None:
     """Register the blueprint and Flask-Login."""
+    app.before_request(_name_this_login)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Log in to see that page."

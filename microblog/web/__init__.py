@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from microblog.avatars import initials
 from microblog.services import notifications
+from microblog.services.timelines import Author, FeedPost
 
 from .forms import ButtonForm
 
@@ -37,6 +38,20 @@ def avatar_url(user) -> str:
     return url_for("web.avatar", username=user.username, v=initials(user.name))
 
 
+# Placeholders in the live post <template>; live.js swaps them for an event's values.
+TEMPLATE_POST_ID = 1111111111
+TEMPLATE_REPLY_ID = 2222222222
+TEMPLATE_USERNAME = "__username__"
+
+
+def live_post_template() -> FeedPost:
+    """Return the placeholder post that the live <template> is rendered from."""
+    author = Author(0, TEMPLATE_USERNAME, "", True)
+    return FeedPost(
+        TEMPLATE_POST_ID, "", "", datetime.now(UTC), TEMPLATE_REPLY_ID, None, 0, 0, author, (), False
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the web blueprint, its filters and template globals."""
     from . import admin, feeds, people, settings  # noqa: F401  (routes)
@@ -44,6 +59,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_filter(timeago, "timeago")
     app.add_template_global(avatar_url, "avatar_url")
+    app.add_template_global(live_post_template, "live_post_template")
 
     @app.context_processor
     def _unread() -> dict:
@@ -54,4 +70,6 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _buttons() -> dict:
         # One CSRF-carrying form for every button on a page; `next` brings the user back.
-        return {"button_form": ButtonForm(formdata=None, next=request.full_path.rstrip("?"))}
+        # A live catch-up fragment's buttons come back to the page, not to the fragment.
+        here = request.path if request.args.get("fragment") else request.full_path.rstrip("?")
+        return {"button_form": ButtonForm(formdata=None, next=here)}

@@ -15,10 +15,19 @@ from .forms import PostForm
 from .helpers import redirect_back, safe_next, show_error
 
 
+def _wants_fragment() -> bool:
+    return bool(request.args.get("fragment"))
+
+
+def _fragment(page: Page):
+    """Render only the posts of a page: what live.js fetches to catch up after a disconnect."""
+    return render_template("partials/feed_items.html", page=page)
+
+
 def _feed(template: str, page: Page, status: int = 200, **context):
-    """Render a feed page with the composer, or (?fragment=1) only its posts, for live catch-up."""
-    if request.args.get("fragment"):
-        return render_template("partials/feed_items.html", page=page), status
+    """Render a feed page with the composer, or (?fragment=1) only its posts."""
+    if _wants_fragment():
+        return _fragment(page), status
     form = context.pop("form", None) or PostForm(formdata=None)
     return render_template(template, page=page, form=form, **context), status
 
@@ -53,6 +62,8 @@ def tag(name: str):
     """A tag's posts, its followers and a follow button."""
     tag = social.access_tag(name)
     page = timelines.tag_timeline(current_user, tag, Cursor.parse(request.args))
+    if _wants_fragment():
+        return _fragment(page)
     form = PostForm(formdata=None, text=f"#{tag.name} ")
     return _feed(
         "feeds/tag.html",
@@ -72,6 +83,8 @@ def profile(username: str):
     """A person's profile and posts."""
     user = accounts.access_user(username)
     page = timelines.user_timeline(current_user, user, Cursor.parse(request.args))
+    if _wants_fragment():
+        return _fragment(page)
     return _feed(
         "feeds/profile.html",
         page,
@@ -88,6 +101,13 @@ def notifications():
     """Mentions, replies, likes and new followers; viewing them clears the badge."""
     items = notification_service.list_notifications(current_user, Cursor.parse(request.args))
     return render_template("feeds/notifications.html", items=items, title="Notifications")
+
+
+@bp.route("/notifications/unread")
+@login_required
+def unread_notifications():
+    """The unread count behind the badge (live.js refreshes it after a reconnect)."""
+    return {"count": notification_service.unread_count(current_user)}
 
 
 @bp.route("/posts", methods=["POST"])

@@ -49,15 +49,25 @@ def test_two_people_see_each_others_posts_live_and_deletes_vanish(site, new_page
         "Standup moved to 10:15 <i>today</i> #apollo", timeout=5_000
     )
     assert live.locator(".post-text i").count() == 0
-    assert live.locator("a.hashtag").get_attribute("href") == "/tags/apollo"  # same markup as the page
+    assert live.locator("a.hashtag").get_attribute("href") == "/tags/apollo"
     assert alice.evaluate("window.notReloaded") is True
+    # Built from the page's own post template: links, author, buttons (no Delete: not hers).
+    post_id = live.get_attribute("data-post-id")
+    assert live.locator("a.time").get_attribute("href") == f"/posts/{post_id}#post-{post_id}"
+    assert live.locator(".author .handle").inner_text() == "@bob"
+    assert live.locator(".author").get_attribute("href") == "/@bob"
+    assert live.locator("button.delete").count() == 0 and live.locator("[data-in-reply]").count() == 0
+    live.locator("button.like").click()  # its buttons work (the page reloads after the form)
+    expect(alice.locator(f"#post-{post_id} button.like")).to_have_attribute("aria-pressed", "true")
+    _connected(alice)
+    alice.evaluate("window.notReloaded = true")
 
     _post(alice, "@bob thanks, noted")  # (alice's own page reloads: she posted through the form)
     _connected(alice)
     alice.evaluate("window.notReloaded = true")
     expect(bob.locator("article.post .post-text").first).to_have_text("@bob thanks, noted", timeout=5_000)
-    # alice's follow counted when bob's page loaded; her mention arrives live
-    expect(bob.locator("[data-notification-badge]")).to_have_text("2")
+    # alice's follow (counted when bob's page loaded), then live: her like and her mention
+    expect(bob.locator("[data-notification-badge]")).to_have_text("3")
 
     bob.on("dialog", lambda dialog: dialog.accept())
     bob.locator("article.post", has_text="Standup moved").locator("button.delete").click()
@@ -123,18 +133,14 @@ def test_after_a_server_restart_the_page_catches_up_without_loss_or_doubles(site
     expect(page.locator("body")).to_have_attribute("data-live", "disconnected", timeout=10_000)
     with site.services():
         bob = accounts.access_user("bob")
-        for i in range(3):
+        for i in range(45):  # more than one catch-up page (40)
             posts.post_status(bob, f"missed {i}")
     with running_server(site_env):
-        expect(page.locator("article.post").first).to_contain_text("missed 2", timeout=15_000)
+        expect(page.locator("article.post").first).to_contain_text("missed 44", timeout=20_000)
+        expect(page.locator("article.post")).to_have_count(46)
         _post(poster, "live after the restart")
         expect(page.locator("article.post").first).to_contain_text("live after the restart", timeout=5_000)
-        assert _texts(page) == [
-            "live after the restart",
-            "missed 2",
-            "missed 1",
-            "missed 0",
-            "live before the restart",
-        ]
-        ids = page.locator("article.post").evaluate_all("els => els.map(e => e.id)")
-        assert len(ids) == len(set(ids))
+        missed = [f"missed {i}" for i in reversed(range(45))]
+        assert _texts(page) == ["live after the restart", *missed, "live before the restart"]
+        ids = page.locator("article.post").evaluate_all("els => els.map(e => Number(e.dataset.postId))")
+        assert ids == sorted(set(ids), reverse=True)  # each once, newest first

@@ -1,33 +1,40 @@
 /* Live feeds over Socket.IO.
  *
- * Events are pokes; the server-rendered page is the source of truth.  When a
- * post arrives (or the connection comes back), the page fetches the posts
- * newer than the newest it shows (?min_id=...&fragment=1), rendered by the same
- * template as the page itself, and inserts the ones it does not have yet, in
- * order.  So nothing is lost across a disconnect and nothing is shown twice.
- * Deletes remove posts, count updates change counts, notifications raise the badge.
+ * A new post arrives as a Status in an `update` event and is built from the
+ * page's <template data-post-template>, which the server rendered with the same
+ * macro as every post on the page; the post text is the server's own HTML
+ * (microblog.text.render_html).  Posts are placed by id, so out-of-order
+ * arrivals land where they belong.  After a (re)connect the page fetches the
+ * server-rendered posts newer than its newest (?fragment=1&min_id=...), page by
+ * page, so nothing is lost and nothing is shown twice.  Deletes remove posts,
+ * `status.update` changes counts, notifications raise the badge.
  */
 (function () {
   "use strict";
   var body = document.body;
-  var feed = document.querySelector("[data-live-feed]");
   if (!body.dataset.userId || typeof io === "undefined") return;
 
-  var stream = feed ? feed.dataset.liveStream : null; // "public" | "hashtag:<tag>" | null (home)
+  var feed = document.querySelector("[data-live-feed]");
+  // Pages without a live feed still follow the company stream: deletes and counts.
+  var stream = feed ? (feed.dataset.liveStream || null) : "public";
   // Websocket first (no sticky routing needed); long-polling if a proxy blocks websockets.
   var socket = io({ transports: ["websocket", "polling"], tryAllTransports: true });
-  var loggedOut = false;
-  var fetching = null;
-  var again = false;
+  var template = document.querySelector("template[data-post-template]");
   var bar = document.querySelector("[data-new-posts]");
   var pending = [];
+  var deleted = new Set();
+  var loggedOut = false;
+  var fetching = false;
+  var again = false;
+  var retryDelay = 1000;
+
+  function atTop() { return window.scrollY < 120; }
+
+  function postsShown() { return feed ? feed.querySelectorAll("[data-posts] > article.post") : []; }
 
   function newestId() {
-    var max = 0;
-    document.querySelectorAll("article.post[data-post-id]").forEach(function (el) {
-      max = Math.max(max, Number(el.dataset.postId));
-    });
-    return max;
+    var first = postsShown()[0];
+    return first ? Number(first.dataset.postId) : 0;
   }
 
   function showPending() {
@@ -42,73 +49,122 @@
     showPending();
   }
 
-  function atTop() { return window.scrollY < 120; }
-
-  function insert(html) {
-    var holder = document.createElement("div");
-    holder.innerHTML = html; // server-rendered by templates/partials/post.html
-    var list = feed.querySelector("[data-posts]");
+  // Put a post where its id belongs; a reader who scrolled down gets the bar instead.
+  function place(el) {
+    var id = Number(el.dataset.postId);
+    if (deleted.has(String(id)) || document.getElementById(el.id)) return;
+    var shown = postsShown();
+    var before = null;
+    for (var i = 0; i < shown.length; i++) {
+      if (Number(shown[i].dataset.postId) < id) { before = shown[i]; break; }
+    }
+    if (!before && shown.length) return; // older than the whole page: it belongs to older pages
     var empty = feed.querySelector(".empty");
-    var added = 0;
-    // The fragment is newest first; insert oldest first at the top, so order holds.
-    Array.prototype.slice.call(holder.querySelectorAll("article.post")).reverse().forEach(function (el) {
-      if (document.getElementById(el.id)) return;
-      if (empty) { empty.remove(); empty = null; }
-      el.hidden = !atTop();
-      if (el.hidden) pending.push(el); else el.classList.add("fresh");
-      list.insertBefore(el, list.firstChild);
-      added++;
-    });
+    if (empty) empty.remove();
+    el.hidden = !atTop();
+    if (el.hidden) pending.push(el); else el.classList.add("fresh");
+    feed.querySelector("[data-posts]").insertBefore(el, before);
     showPending();
-    return added;
   }
 
-  // Fetch what is newer than the newest post shown, page by page, until nothing is left.
+  function swap(value, id, replyTo, username) {
+    return value.split("1111111111").join(id).split("2222222222").join(replyTo).split("__username__").join(username);
+  }
+
+  // Fill the server-rendered template with a Status; text via textContent, post HTML parsed inertly.
+  function build(status) {
+    var el = template.content.firstElementChild.cloneNode(true);
+    var account = status.account;
+    el.querySelectorAll("[href], [action], [id], [data-post-id]").forEach(function (node) {
+      ["href", "action", "id", "data-post-id"].forEach(function (name) {
+        var value = node.getAttribute(name);
+        if (value) node.setAttribute(name, swap(value, status.id, status.in_reply_to_id || "", account.username));
+      });
+    });
+    if (el.dataset.postId !== String(status.id)) { el.id = "post-" + status.id; el.dataset.postId = status.id; }
+    el.querySelector("img.avatar").src = account.avatar;
+    el.querySelector(".author strong").textContent = account.display_name || account.username;
+    el.querySelector(".author .handle").textContent = "@" + account.username;
+    var time = el.querySelector("time");
+    time.setAttribute("datetime", status.created_at);
+    time.title = status.created_at;
+    time.textContent = "now";
+    var content = new DOMParser().parseFromString(status.content, "text/html").body.firstElementChild;
+    el.querySelector(".post-text").replaceChildren.apply(el.querySelector(".post-text"), Array.from(content.childNodes));
+    el.querySelector("[data-reply-count]").textContent = status.replies_count || "";
+    el.querySelector("[data-like-count]").textContent = status.favourites_count || "";
+    if (!status.in_reply_to_id) el.querySelector("[data-in-reply]").remove();
+    if (account.id !== body.dataset.userId && !("admin" in body.dataset)) el.querySelector("[data-owner-only]").remove();
+    return el;
+  }
+
+  // Fetch the posts newer than the newest shown, page by page, until none are left.
   function catchUp() {
     if (!feed) return;
     if (fetching) { again = true; return; }
+    fetching = true;
     var url = new URL(feed.dataset.liveUrl, window.location.origin);
     url.searchParams.set("fragment", "1");
     url.searchParams.set("limit", "40");
     url.searchParams.set("min_id", String(newestId()));
-    fetching = fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+    fetch(url, { credentials: "same-origin" })
       .then(function (response) {
+        if (response.redirected) { loggedOut = true; throw new Error("logged out"); }
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.text();
       })
       .then(function (html) {
-        var count = (html.match(/<article /g) || []).length;
-        insert(html);
-        fetching = null;
-        if (count >= 40 || again) { again = false; catchUp(); }
+        var doc = new DOMParser().parseFromString(html, "text/html"); // inert: nothing runs while parsing
+        var posts = Array.from(doc.querySelectorAll("article.post"));
+        posts.reverse().forEach(function (el) { place(document.adoptNode(el)); });
+        fetching = false;
+        retryDelay = 1000;
+        if (posts.length >= 40 || again) { again = false; catchUp(); }
       })
-      .catch(function () { fetching = null; });
+      .catch(function () {
+        fetching = false;
+        if (loggedOut) return;
+        setTimeout(catchUp, retryDelay); // the server may be restarting: try again, less often
+        retryDelay = Math.min(retryDelay * 2, 30000);
+      });
   }
 
-  function subscribe() {
-    if (!stream) return;
-    var parts = stream.split(":");
-    socket.emit("subscribe", parts[0] === "hashtag" ? { stream: "hashtag", tag: parts[1] } : { stream: parts[0] });
+  function refreshBadge() {
+    fetch("/notifications/unread", { credentials: "same-origin" })
+      .then(function (response) { return response.ok && !response.redirected ? response.json() : null; })
+      .then(function (data) { if (data) setBadge(data.count); })
+      .catch(function () {});
+  }
+
+  function setBadge(count) {
+    var badge = document.querySelector("[data-notification-badge]");
+    if (!badge) return;
+    badge.dataset.count = String(count);
+    badge.textContent = String(count);
+    badge.hidden = count === 0;
   }
 
   function wanted(data) {
-    if (!feed) return false;
-    var label = data.stream.join(":");
+    if (!feed || !template) return false;
     var author = feed.dataset.liveAuthor;
     if (author && data.payload.account && data.payload.account.id !== author) return false;
-    return label === (stream || "user");
+    return data.stream.join(":") === (stream || "user");
   }
 
   socket.on("connect", function () {
     body.dataset.live = "connected";
-    subscribe();
-    catchUp(); // whatever came while we were away
+    refreshBadge();
+    if (!stream) { catchUp(); return; }
+    var parts = stream.split(":");
+    var request = parts[0] === "hashtag" ? { stream: "hashtag", tag: parts[1] } : { stream: parts[0] };
+    // Catch up once the stream is joined: nothing posted in between can slip through.
+    socket.emit("subscribe", request, function () { catchUp(); });
   });
 
   socket.on("disconnect", function (reason) {
     body.dataset.live = "disconnected";
     // The server ended the connection (logged out elsewhere, or it lost its message
-    // queue): try once more; a refused reconnect means we are logged out.
+    // queue): try again; a refused reconnect means we are logged out.
     if (reason === "io server disconnect" && !loggedOut) {
       setTimeout(function () { socket.connect(); }, 250 + Math.random() * 750);
     }
@@ -124,11 +180,13 @@
   });
 
   socket.on("update", function (data) {
-    if (wanted(data)) catchUp();
+    if (wanted(data)) place(build(data.payload));
   });
 
   socket.on("delete", function (data) {
-    var el = document.getElementById("post-" + data.payload.id);
+    var id = String(data.payload.id);
+    deleted.add(id);
+    var el = document.getElementById("post-" + id);
     if (!el) return;
     var index = pending.indexOf(el);
     if (index >= 0) { pending.splice(index, 1); showPending(); }
@@ -139,19 +197,13 @@
     var status = data.payload;
     var el = document.getElementById("post-" + status.id);
     if (!el) return;
-    var likes = el.querySelector("[data-like-count]");
-    var replies = el.querySelector("[data-reply-count]");
-    if (likes) likes.textContent = status.favourites_count ? String(status.favourites_count) : "";
-    if (replies) replies.textContent = status.replies_count ? String(status.replies_count) : "";
+    el.querySelectorAll("[data-like-count]").forEach(function (n) { n.textContent = status.favourites_count || ""; });
+    el.querySelectorAll("[data-reply-count]").forEach(function (n) { n.textContent = status.replies_count || ""; });
   });
 
   socket.on("notification", function () {
     var badge = document.querySelector("[data-notification-badge]");
-    if (!badge) return;
-    var count = Number(badge.dataset.count || "0") + 1;
-    badge.dataset.count = String(count);
-    badge.textContent = String(count);
-    badge.hidden = false;
+    setBadge(Number((badge && badge.dataset.count) || "0") + 1);
   });
 
   if (bar) bar.addEventListener("click", function () { reveal(); window.scrollTo({ top: 0 }); });
