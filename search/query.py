@@ -1,0 +1,130 @@
+"""Parse what people type into the search box into a structured query, whatever they type.
+
+    apollo "release notes" #apollo from:kari @ola before:2026-11-01 after:2026-10-01 -draft
+
+Words and "phrases" are matched against post text (by the backend's analyzer);
+`#tag`, `from:username`, `@username` (mentions) and the dates filter; `-word`
+or `-"a phrase"` exclude.  Nothing here raises: unbalanced quotes close at the
+end, operators without a value are dropped with a note, and very long input is
+cut.  Both backends and the Mastodon-compatible /api/v2/search use this parser.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+import regex
+
+from microblog.text import USERNAME_RE, normalize_tag
+
+MAX_QUERY_LENGTH = 500
+MAX_TERMS = 32
+
+_TOKEN = regex.compile(r'(-?)"([^"]*)(?:"|$)|(\S+)')
+_CONTROL = regex.compile(r"\p{C}")
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A parsed search; empty tuples mean no such condition."""
+
+    words: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    mentions: tuple[str, ...] = ()
+    after: date | None = None
+    before: date | None = None
+    newest_first: bool = False
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def is_empty(self) -> bool:
+        """Return whether there is nothing to search for (only exclusions, or nothing)."""
+        return not (self.words or self.phrases or self.tags or self.authors or self.mentions)
+
+    @property
+    def text_terms(self) -> tuple[str, ...]:
+        """Return the words and phrases to highlight in results."""
+        return self.words + self.phrases
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def parse_query(raw: str | None, *, newest_first: bool = False) -> SearchQuery:
+    """Parse a search string into a SearchQuery; never raises."""
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", raw or ""))
+    notes: list[str] = []
+    if len(text) > MAX_QUERY_LENGTH:
+        text = text[:MAX_QUERY_LENGTH]
+        notes.append(f"Only the first {MAX_QUERY_LENGTH} characters were searched.")
+    found: dict[str, list[str]] = {
+        k: [] for k in ("words", "phrases", "excluded", "tags", "authors", "mentions")
+    }
+    dates: dict[str, date] = {}
+    terms = 0
+    for match in _TOKEN.finditer(text):
+        if terms >= MAX_TERMS:
+            notes.append(f"Only the first {MAX_TERMS} terms were searched.")
+            break
+        terms += 1
+        negated, phrase, token = match.group(1), match.group(2), match.group(3)
+        if phrase is not None:
+            phrase = " ".join(phrase.split())
+            if phrase:
+                found["excluded" if negated else "phrases"].append(phrase)
+            continue
+        _token(token, found, dates, notes)
+    return SearchQuery(
+        **{key: tuple(dict.fromkeys(values)) for key, values in found.items()},
+        after=dates.get("after"),
+        before=dates.get("before"),
+        newest_first=newest_first,
+        notes=tuple(dict.fromkeys(notes)),
+    )
+
+
+def _token(token: str, found: dict[str, list[str]], dates: dict[str, date], notes: list[str]) -> None:
+    lowered = token.lower()
+    for operator in ("from:", "before:", "after:"):
+        if lowered.startswith(operator):
+            value = token[len(operator) :].strip()
+            if operator == "from:":
+                name = value.lstrip("@").lower()
+                if USERNAME_RE.fullmatch(name):
+                    found["authors"].append(name)
+                else:
+                    notes.append(f"“{token}” needs a username, like from:kari.nordmann.")
+            else:
+                day = _date(value)
+                if day is None:
+                    notes.append(f"“{token}” needs a date, like {operator}2026-11-01.")
+                else:
+                    dates[operator[:-1]] = day
+            return
+    if token.startswith("#"):
+        tag = normalize_tag(token)
+        if tag:
+            found["tags"].append(tag)
+        return
+    if token.startswith("@"):
+        name = token[1:].rstrip(".,;:!?").lower()
+        if USERNAME_RE.fullmatch(name):
+            found["mentions"].append(name)
+        return
+    if token.startswith("-"):
+        word = token[1:].strip()
+        if word:
+            found["excluded"].append(word)
+        return
+    word = token.strip(".,;:!?()[]{}'\"")
+    if word and any(ch.isalnum() for ch in word):
+        found["words"].append(word)
