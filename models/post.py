@@ -9,10 +9,8 @@ from sqlalchemy import ForeignKey, Index, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, BigId, UTCDateTime, utcnow
-from .tag import post_tags
 
 if TYPE_CHECKING:
-    from .tag import Tag
     from .user import User
 
 
@@ -34,7 +32,6 @@ class Post(Base):
     reply_count: Mapped[int] = mapped_column(Integer, default=0)
 
     author: Mapped[User] = relationship(lazy="raise")
-    tags: Mapped[list[Tag]] = relationship(secondary=post_tags, lazy="raise", order_by="Tag.name")
 
     __table_args__ = (
         Index("ix_posts_author_id_id", author_id, id.desc()),

@@ -130,22 +130,22 @@ def _stream_room(data: Any) -> str | None:
     return None
 
 
-@socketio.on("subscribe")
-def _subscribe(data: Any = None) -> dict:
+def _change_subscription(data: Any, change: Callable[[str], None]) -> dict:
     room = _stream_room(data)
     if room is None:
         return {"error": 'Expected {"stream": "public"} or {"stream": "hashtag", "tag": "name"}.'}
-    join_room(room)
+    change(room)
     return {"ok": True}
+
+
+@socketio.on("subscribe")
+def _subscribe(data: Any = None) -> dict:
+    return _change_subscription(data, join_room)
 
 
 @socketio.on("unsubscribe")
 def _unsubscribe(data: Any = None) -> dict:
-    room = _stream_room(data)
-    if room is None:
-        return {"error": 'Expected {"stream": "public"} or {"stream": "hashtag", "tag": "name"}.'}
-    leave_room(room)
-    return {"ok": True}
+    return _change_subscription(data, leave_room)
 
 
 def _async_mode() -> str:

@@ -46,11 +46,6 @@ class SearchQuery:
         """Return whether there is nothing to search for (only exclusions, or nothing)."""
         return not (self.words or self.phrases or self.tags or self.authors or self.mentions)
 
-    @property
-    def text_terms(self) -> tuple[str, ...]:
-        """Return the words and phrases to highlight in results."""
-        return self.words + self.phrases
-
 
 def _date(value: str) -> date | None:
     try:

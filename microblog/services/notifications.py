@@ -27,11 +27,10 @@ def notify(kind: str, actor: User, recipient_ids: list[int], post_id: int | None
     recipients = sorted(set(recipient_ids) - {actor.id})
     if not recipients:
         return
-    ids = db.session.scalars(
-        insert(Notification).returning(Notification.id),
+    notes = db.session.scalars(
+        insert(Notification).returning(Notification),
         [{"user_id": uid, "actor_id": actor.id, "kind": kind, "post_id": post_id} for uid in recipients],
     ).all()
-    notes = db.session.scalars(select(Notification).where(Notification.id.in_(ids))).all()
     author = Author(actor.id, actor.username, actor.display_name, actor.is_active)
     post = timelines.post_view(post_id) if post_id is not None else None
     payloads = [(note.user_id, serializers.notification(note, author, post)) for note in notes]

@@ -135,11 +135,6 @@ class Page:
         """Return max_id for the next (older) page, or None when this page is the last."""
         return self.posts[-1].id if len(self.posts) >= self.cursor.limit else None
 
-    @property
-    def newest_id(self) -> int | None:
-        """Return the newest post id on this page (for since_id / min_id)."""
-        return self.posts[0].id if self.posts else None
-
 
 # Bound parameters of every feed statement.
 _SUBJECT = bindparam("subject", type_=Integer)  # the user, author or tag the feed is about
