@@ -33,6 +33,8 @@ class Config:
         self.REDIS_CHANNEL = env.get("MICROBLOG_REDIS_CHANNEL") or "microblog-socketio"
         self.SEARCH_BACKEND = env.get("MICROBLOG_SEARCH_BACKEND") or "whoosh"
         self.SEARCH_LANGUAGE = env.get("MICROBLOG_SEARCH_LANGUAGE") or "english"
+        # Serving processes index in the background; tests drain the outbox themselves.
+        self.SEARCH_INDEXER = True
         self.SECRET_KEY = env.get("MICROBLOG_SECRET_KEY") or None
         self.ALLOWED_EMAIL_DOMAINS = tuple(
             d.strip().lower().lstrip("@")
@@ -80,6 +82,7 @@ class TestingConfig(Config):
         self.SECRET_KEY = self.SECRET_KEY or "testing-secret-key"
         self.SERVER_NAME = "localhost"  # services build absolute URLs outside requests too
         self.WTF_CSRF_ENABLED = False
+        self.SEARCH_INDEXER = False
         self.RATELIMIT_ENABLED = True
 
 

@@ -60,10 +60,12 @@ def create_app(config: Config | None = None) -> Flask:
     limiter.init_app(app)
 
     import realtime
+    import search
 
     from . import auth, cli, errors, web
 
     realtime.init_app(app)
+    search.init_app(app)
     auth.init_app(app)
     web.init_app(app)
     errors.init_app(app)

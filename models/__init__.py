@@ -6,6 +6,8 @@ from .like import Like
 from .mention import mentions
 from .notification import Notification
 from .post import Post
+from .post_search import PostSearch
+from .search_outbox import SearchOutbox
 from .tag import Tag, post_tags
 from .tag_follow import TagFollow
 from .user import User
@@ -16,6 +18,8 @@ __all__ = [
     "Like",
     "Notification",
     "Post",
+    "PostSearch",
+    "SearchOutbox",
     "Tag",
     "TagFollow",
     "User",

@@ -1,8 +1,140 @@
-"""Full-text search over posts, people and tags.
+"""Full-text search over posts, people and tags: the interface the rest of microblog uses.
 
-Built so far: the query parser (search.query, shared by both backends and the
-API) and the Whoosh backend with English and Norwegian analysis
-(search.whoosh_backend, search.analysis).  Still to come: the PostgreSQL
-backend, indexing after commit through an outbox, the search page and
-`flask --app wsgi search reindex`.
+    index_post(post_id) / remove_post(post_id)   in the post's transaction
+    search_posts(query, page)                     ids, best or newest first
+    search_people(query) / search_tags(query)     beside the posts
+    rebuild(progress)                             everything again, from the database
+
+MICROBLOG_SEARCH_BACKEND picks the post index: `whoosh` (a directory under
+MICROBLOG_DATA_DIR, default) or `postgres` (tsvector + GIN, for several hosts).
+Writes reach it through the outbox (search.indexer), after the commit: a post
+never waits for, or fails with, its indexing.  Results are only ids; a deleted
+post is gone at once because posts are loaded from the database afterwards.
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from flask import Flask, current_app
+
+from microblog.extensions import db
+from microblog.services.transaction import on_commit
+from models import SearchOutbox
+
+from . import indexer
+from .analysis import analyzed_terms, check_language
+from .backend import Backend, Hits, IndexBusy, IndexUnavailable, PageRequest, Progress
+from .directory import search_people, search_tags
+from .postgres_backend import PostgresBackend
+from .query import SearchQuery, parse_query
+from .whoosh_backend import WhooshBackend
+
+__all__ = [
+    "Hits",
+    "IndexBusy",
+    "PageRequest",
+    "SearchQuery",
+    "analyzed_terms",
+    "drain",
+    "index_post",
+    "init_app",
+    "parse_query",
+    "rebuild",
+    "remove_post",
+    "search_people",
+    "search_posts",
+    "search_tags",
+    "status",
+]
+
+BACKENDS = ("whoosh", "postgres")
+UNAVAILABLE = "Search is being rebuilt and cannot answer right now. Please try again in a few minutes."
+REBUILDING = "The search index is being rebuilt, so some posts may be missing from the results."
+
+
+@dataclass
+class _Search:
+    backend: Backend
+    indexer: indexer.Indexer
+    background: bool
+
+
+def make_backend(app: Flask) -> Backend:
+    """Build the backend that MICROBLOG_SEARCH_BACKEND names."""
+    name = app.config["SEARCH_BACKEND"]
+    language = check_language(app.config["SEARCH_LANGUAGE"])
+    if name == "whoosh":
+        return WhooshBackend(app.config["DATA_DIR"] / "search", language)
+    if name == "postgres":
+        return PostgresBackend(language)
+    raise ValueError(f"MICROBLOG_SEARCH_BACKEND={name!r}: expected one of {', '.join(BACKENDS)}")
+
+
+def init_app(app: Flask) -> None:
+    """Attach the configured backend; serving processes start the background indexer on first use."""
+    backend = make_backend(app)
+    state = _Search(backend, indexer.Indexer(app, backend), app.config["SEARCH_INDEXER"])
+    app.extensions["search"] = state
+    if state.background:
+        app.before_request(state.indexer.start)
+
+
+def _state() -> _Search:
+    return current_app.extensions["search"]
+
+
+def backend() -> Backend:
+    """Return this app's backend."""
+    return _state().backend
+
+
+def index_post(post_id: int) -> None:
+    """Queue a new or changed post for the index, in the caller's transaction."""
+    db.session.add(SearchOutbox(post_id=post_id))
+    state = _state()
+    if state.background:
+        on_commit(state.indexer.wake)
+
+
+def remove_post(post_id: int) -> None:
+    """Queue a deleted post's removal from the index, in the caller's transaction."""
+    index_post(post_id)  # the indexer finds the post gone and removes it
+
+
+def search_posts(query: SearchQuery, page: PageRequest | None = None) -> Hits:
+    """Return one page of matching post ids, with notes for the reader; never raises."""
+    page = page or PageRequest()
+    state = _state()
+    notes = list(query.notes)
+    if query.is_empty:
+        return Hits([], notes=tuple(notes))
+    try:
+        hits = state.backend.search(query, page)
+    except IndexUnavailable:
+        if state.background:
+            state.indexer.start_rebuild()
+        return Hits([], notes=(*notes, UNAVAILABLE))
+    if isinstance(state.backend, WhooshBackend) and state.backend.rebuilding:
+        notes.append(REBUILDING)
+    return replace(hits, notes=tuple(notes))
+
+
+def drain() -> int:
+    """Apply every queued change to the index now; return how many were applied."""
+    return indexer.drain(_state().backend)
+
+
+def rebuild(progress: Progress | None = None) -> int:
+    """Index every post again from the database, then apply what was queued meanwhile."""
+    count = _state().backend.rebuild(progress)
+    try:
+        drain()
+    except IndexBusy:
+        pass  # a serving process is draining; it will finish
+    return count
+
+
+def status() -> str | None:
+    """Return what is wrong with search, or None when it serves."""
+    return _state().backend.status()

@@ -7,6 +7,8 @@ letters of their own there and stay as they are (while é, ü ... fold).
 
 from __future__ import annotations
 
+from functools import cache
+
 from whoosh.analysis import (
     Analyzer,
     CharsetFilter,
@@ -31,10 +33,21 @@ def check_language(name: str) -> str:
     return name
 
 
+def folding_map(language: str) -> dict[int, str]:
+    """Return the accent folding of this language, as a str.translate table."""
+    return _norwegian_accent_map if check_language(language) == "norwegian" else accent_map
+
+
+def fold(text: str, language: str) -> str:
+    """Fold accents the way the analyzer does (for backends that stem elsewhere)."""
+    return text.translate(folding_map(language))
+
+
+@cache
 def text_analyzer(language: str) -> Analyzer:
     """Return the Whoosh analyzer for post text in this language."""
     code = LANGUAGES[check_language(language)]
-    folding = _norwegian_accent_map if language == "norwegian" else accent_map
+    folding = folding_map(language)
     # Fold before stemming, so that "kafé" and "kafe" stem alike.
     return (
         RegexTokenizer()
@@ -43,3 +56,8 @@ def text_analyzer(language: str) -> Analyzer:
         | StopFilter(lang=code)
         | StemFilter(lang=code)
     )
+
+
+def analyzed_terms(text: str, language: str) -> list[str]:
+    """Return the terms the index holds for this text: folded, without stop words, stemmed."""
+    return [token.text for token in text_analyzer(language)(text)]

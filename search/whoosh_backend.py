@@ -1,47 +1,46 @@
 """The embedded search backend: a Whoosh index in MICROBLOG_DATA_DIR/search.
 
-Whoosh allows one writer at a time (LockError otherwise); callers that write
-must be prepared to wait (`writer_timeout`).  Searches only read.
+Whoosh allows one writer at a time per index and raises LockError otherwise.
+Every write here (draining the outbox, a rebuild) goes through `ix.writer`
+with a timeout, so several processes take turns; one that times out leaves
+its outbox rows for the next drain.  Searches only read, from a small pool of
+searchers that are refreshed when another process commits.
+
+A rebuild writes every post into one new segment and commits it with
+mergetype=CLEAR, which swaps the whole index in one step: searches keep
+answering from the old one meanwhile.  It takes a second lock (REBUILD) so that
+only one runs, and leaves a REBUILDING marker while it works, so an
+interrupted rebuild is seen and done again at the next start.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, time
 from pathlib import Path
 
 from whoosh import index
 from whoosh import query as q
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
-from whoosh.index import EmptyIndexError
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import LockError
+from whoosh.searching import Searcher
+from whoosh.writing import CLEAR, IndexWriter
 
-from .analysis import text_analyzer
+from .analysis import analyzed_terms, text_analyzer
+from .backend import Hits, IndexBusy, IndexUnavailable, PageRequest, Progress, newest_first
+from .documents import PostDocument, document_batches, load_documents
 from .query import SearchQuery
 
+log = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class PostDocument:
-    """What the index knows of a post."""
+REBUILD_MARKER = "REBUILDING"
 
-    id: int
-    text: str
-    author: str
-    tags: tuple[str, ...]
-    mentions: tuple[str, ...]
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Hits:
-    """One page of matching post ids, best (or newest) first, and how many match in all."""
-
-    ids: list[int]
-    total: int
-
-
-class IndexUnavailable(Exception):
-    """The index is missing or unreadable and must be rebuilt."""
+# What a damaged index raises when read (truncated or garbled files, files gone).
+READ_ERRORS = (OSError, ValueError, EOFError, KeyError, IndexError, TypeError, AttributeError)
 
 
 def schema(language: str) -> Schema:
@@ -56,87 +55,201 @@ def schema(language: str) -> Schema:
     )
 
 
-class WhooshIndex:
-    """A Whoosh index of posts in a directory."""
+def _fields(doc: PostDocument) -> dict[str, object]:
+    return {
+        "id": doc.id,
+        "text": doc.text,
+        "author": doc.author,
+        "tags": " ".join(doc.tags),
+        "mentions": " ".join(doc.mentions),
+        "created_at": doc.created_at.astimezone(UTC).replace(tzinfo=None),
+    }
 
-    def __init__(self, path: Path, language: str, *, writer_timeout: float = 10.0) -> None:
+
+class WhooshBackend:
+    """A Whoosh index of posts in one directory, shared by every process of an installation."""
+
+    name = "whoosh"
+
+    def __init__(
+        self,
+        path: Path,
+        language: str,
+        *,
+        writer_timeout: float = 2.0,
+        rebuild_timeout: float = 60.0,
+        limitmb: int = 256,
+    ) -> None:
         self.path = Path(path)
         self.language = language
         self.writer_timeout = writer_timeout
+        self.rebuild_timeout = rebuild_timeout
+        self.limitmb = limitmb
         self._index: index.Index | None = None
+        self._searchers: list[Searcher] = []
+        self._pool_lock = threading.Lock()
 
-    def open(self, *, create: bool = True) -> index.Index:
-        """Open the index (creating an empty one if asked); raise IndexUnavailable if unreadable."""
+    # -- state -------------------------------------------------------------
+
+    @property
+    def rebuilding(self) -> bool:
+        """Return whether a rebuild is under way (or was interrupted)."""
+        return (self.path / REBUILD_MARKER).exists()
+
+    def _open(self) -> index.Index:
         if self._index is None:
             try:
-                if index.exists_in(self.path):
-                    self._index = index.open_dir(self.path)
-                elif create:
-                    self.path.mkdir(parents=True, exist_ok=True)
-                    self._index = index.create_in(self.path, schema(self.language))
-                else:
-                    raise IndexUnavailable(f"no search index in {self.path}")
-            except (EmptyIndexError, OSError, ValueError, EOFError) as error:
-                raise IndexUnavailable(f"search index in {self.path} is unreadable: {error}") from error
+                self._index = index.open_dir(str(self.path))
+            except (index.EmptyIndexError, *READ_ERRORS) as error:
+                raise IndexUnavailable(f"no readable search index in {self.path}: {error}") from error
         return self._index
 
-    def recreate(self) -> None:
-        """Start over with an empty index (after corruption, or for a rebuild)."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        self._index = index.create_in(self.path, schema(self.language))
-
-    def write(self, add: Iterable[PostDocument] = (), remove: Iterable[int] = ()) -> None:
-        """Add or replace and remove documents in one commit; waits for the writer lock."""
-        writer = self.open().writer(timeout=self.writer_timeout)  # LockError if it stays busy
+    def status(self) -> str | None:
+        """Return what is wrong with the index, or None when it can be searched."""
         try:
-            for post_id in remove:
+            with self._open().searcher() as searcher:
+                reader = searcher.reader()
+                reader.doc_count()
+                for _ in zip(range(1), reader.all_terms(), strict=False):
+                    pass
+                searcher.search(q.Every(), limit=1)
+        except IndexUnavailable as error:
+            return str(error)
+        except READ_ERRORS as error:
+            self._index = None
+            return f"search index in {self.path} is damaged: {error!r}"
+        return None
+
+    def prepare(self) -> bool:
+        """Return whether the index must be rebuilt: missing, unreadable or half rebuilt."""
+        if self.rebuilding and self._rebuild_lock_free():
+            return True
+        return self.status() is not None
+
+    def _storage(self) -> FileStorage:
+        return FileStorage(str(self.path)).create()
+
+    def _rebuild_lock_free(self) -> bool:
+        lock = self._storage().lock("REBUILD")
+        if lock.acquire(blocking=False):
+            lock.release()
+            return True
+        return False
+
+    # -- writing -----------------------------------------------------------
+
+    def _create_if_missing(self) -> None:
+        """Start an empty index if there is none at all (a damaged one is left to rebuild)."""
+        if index.exists_in(str(self.path)):
+            return
+        lock = self._storage().lock("MAIN_WRITELOCK")  # the lock Whoosh's writer takes
+        if not lock.acquire(blocking=False):
+            raise IndexBusy("another process is creating the search index")
+        try:
+            if not index.exists_in(str(self.path)):
+                index.create_in(str(self.path), schema(self.language))
+        finally:
+            lock.release()
+
+    def _writer(self, timeout: float, **options: object) -> IndexWriter:
+        self._create_if_missing()
+        try:
+            return self._open().writer(timeout=timeout, **options)
+        except LockError as error:
+            raise IndexBusy("another process is writing the search index") from error
+
+    @contextmanager
+    def writing(self) -> Iterator[Callable[[Sequence[int]], None]]:
+        """Hold the index writer; yield apply(post_ids); commit on leaving."""
+        writer = self._writer(self.writer_timeout)
+
+        def apply(post_ids: Sequence[int]) -> None:
+            docs = load_documents(post_ids)
+            for post_id in set(post_ids) - {d.id for d in docs}:
                 writer.delete_by_term("id", post_id)
-            for doc in add:
-                writer.update_document(
-                    id=doc.id,
-                    text=doc.text,
-                    author=doc.author,
-                    tags=" ".join(doc.tags),
-                    mentions=" ".join(doc.mentions),
-                    created_at=doc.created_at.astimezone(UTC).replace(tzinfo=None),
-                )
+            for doc in docs:
+                writer.update_document(**_fields(doc))
+
+        try:
+            yield apply
         except BaseException:
             writer.cancel()
             raise
         writer.commit()
 
-    def search(self, query: SearchQuery, *, limit: int = 20, before_id: int | None = None) -> Hits:
-        """Return matching post ids: by relevance, or newest first; `before_id` pages newest-first."""
-        whoosh_query = self._compile(query)
-        if whoosh_query is None:
-            return Hits([], 0)
-        if before_id is not None:
-            whoosh_query = q.And([whoosh_query, q.NumericRange("id", None, before_id, endexcl=True)])
-        ix = self.open()
-        with ix.searcher() as searcher:
-            if query.newest_first or before_id is not None:
-                results = searcher.search(whoosh_query, limit=limit, sortedby="id", reverse=True)
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Index every post again, in one new segment swapped in at the end."""
+        storage = self._storage()
+        lock = storage.lock("REBUILD")
+        if not lock.acquire(blocking=False):
+            raise IndexBusy("another process is rebuilding the search index")
+        marker = self.path / REBUILD_MARKER
+        try:
+            marker.touch()
+            if self.status() is not None:
+                log.warning("search index in %s is missing or damaged: starting a new one", self.path)
+                self._index = index.create_in(str(self.path), schema(self.language))
+            writer = self._writer(self.rebuild_timeout, limitmb=self.limitmb)
+            count = 0
+            try:
+                for batch in document_batches():
+                    for doc in batch:
+                        writer.add_document(**_fields(doc))
+                    count += len(batch)
+                    if progress:
+                        progress(len(batch))
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit(mergetype=CLEAR)
+            marker.unlink()
+            return count
+        finally:
+            lock.release()
+
+    # -- reading -----------------------------------------------------------
+
+    def _checkout(self) -> Searcher:
+        with self._pool_lock:
+            searcher = self._searchers.pop() if self._searchers else None
+        try:
+            return searcher.refresh() if searcher else self._open().searcher()
+        except READ_ERRORS as error:
+            self._index = None
+            raise IndexUnavailable(f"search index in {self.path} is unreadable: {error!r}") from error
+
+    def search(self, query: SearchQuery, page: PageRequest) -> Hits:
+        """Return one page of matching post ids, by relevance or newest first."""
+        compiled = self._compile(query)
+        if compiled is None:
+            return Hits([])
+        newest = newest_first(query, page)
+        if page.before_id is not None:
+            compiled = q.And([compiled, q.NumericRange("id", None, page.before_id, endexcl=True)])
+        searcher = self._checkout()
+        try:
+            if newest:
+                results = searcher.search(compiled, limit=page.limit + 1, sortedby="id", reverse=True)
+                ids = [hit["id"] for hit in results]
             else:
-                results = searcher.search(whoosh_query, limit=limit)
-            return Hits([hit["id"] for hit in results], len(results))
+                results = searcher.search(compiled, limit=page.offset + page.limit + 1)
+                ids = [hit["id"] for hit in results[page.offset :]]
+        except READ_ERRORS as error:
+            searcher.close()
+            self._index = None
+            raise IndexUnavailable(f"search index in {self.path} is unreadable: {error!r}") from error
+        with self._pool_lock:
+            self._searchers.append(searcher)
+        return Hits.from_ids(ids, page, newest_first=newest)
 
     def _compile(self, query: SearchQuery) -> q.Query | None:
-        analyzer = text_analyzer(self.language)
-
         def terms(text: str) -> list[str]:
-            return [token.text for token in analyzer(text)]
+            return analyzed_terms(text, self.language)
 
         must: list[q.Query] = []
         for word in query.words:
-            stems = terms(word)
-            if stems:
-                must.append(q.And([q.Term("text", s) for s in stems]))
-        for phrase in query.phrases:
-            stems = terms(phrase)
-            if len(stems) == 1:
-                must.append(q.Term("text", stems[0]))
-            elif stems:
-                must.append(q.Phrase("text", stems))
+            must += [q.Term("text", stem) for stem in terms(word)]
+        must += [_term_or_phrase(stems) for stems in map(terms, query.phrases) if stems]
         must += [q.Term("tags", tag) for tag in query.tags]
         must += [q.Term("author", name) for name in query.authors]
         must += [q.Term("mentions", name) for name in query.mentions]
@@ -146,8 +259,12 @@ class WhooshIndex:
             start = datetime.combine(query.after, time.min) if query.after else None
             end = datetime.combine(query.before, time.min) if query.before else None
             must.append(q.DateRange("created_at", start, end, endexcl=True))
-        excluded = [q.Or([q.Term("text", s) for s in terms(word)]) for word in query.excluded if terms(word)]
+        excluded = [_term_or_phrase(stems) for stems in map(terms, query.excluded) if stems]
         compiled: q.Query = q.And(must)
         if excluded:
             compiled = q.AndNot(compiled, q.Or(excluded))
         return compiled
+
+
+def _term_or_phrase(stems: list[str]) -> q.Query:
+    return q.Term("text", stems[0]) if len(stems) == 1 else q.Phrase("text", stems)

@@ -7,8 +7,9 @@ def init_app(app: Flask) -> None:
     """Register the command groups."""
     from .demo import demo
     from .posts import posts
+    from .search import search_group
     from .serve import serve
     from .users import users
 
-    for group in (users, demo, posts, serve):
+    for group in (users, demo, posts, search_group, serve):
         app.cli.add_command(group)

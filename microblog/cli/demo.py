@@ -10,6 +10,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import Table, func, insert, select, text
 
+from microblog.cli.search import reindex_with_progress
 from microblog.extensions import db
 from microblog.services.errors import ValidationError
 from microblog.text import check_post_text, extract_mentions, extract_tags, render_html
@@ -139,8 +140,11 @@ def demo() -> None:
 @click.option("--tags", "tag_count", default=500, show_default=True)
 @click.option("--follows", "follows_per_user", default=100, show_default=True)
 @click.option("--seed", default=42, show_default=True, help="Same seed, same data.")
+@click.option("--index/--no-index", default=True, help="Rebuild the search index afterwards.")
 @with_appcontext
-def seed(user_count: int, post_count: int, tag_count: int, follows_per_user: int, seed: int) -> None:
+def seed(
+    user_count: int, post_count: int, tag_count: int, follows_per_user: int, seed: int, index: bool
+) -> None:
     """Create a deterministic demo company: people, follows, tags and posts.
 
     Every demo account's password is "demo-password".
@@ -219,6 +223,8 @@ def seed(user_count: int, post_count: int, tag_count: int, follows_per_user: int
             )
         db.session.execute(text("ANALYZE"))  # fresh statistics, or the planner guesses badly
         db.session.commit()
+    if index:  # bulk inserts bypass the outbox: index everything in one go
+        reindex_with_progress()
     click.echo(
         f"Seeded {user_count} people, {len(follows)} follows, {post_count} posts. Password: {DEMO_PASSWORD}"
     )

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 import realtime
+import search
 from microblog.api import serializers
 from microblog.extensions import db
 from microblog.text import check_post_text, extract_mentions, extract_tags, render_html
@@ -85,6 +86,7 @@ def post_status(author: User, text: str, *, in_reply_to: int | str | None = None
             insert(mentions), [{"post_id": post.id, "user_id": uid} for uid in sorted(addressed)]
         )
     notifications.notify("mention", author, sorted(addressed), post.id)
+    search.index_post(post.id)
     _announce("update", post.id)
     if parent is not None:
         _announce("status.update", parent.id)
@@ -128,6 +130,7 @@ def delete_post(actor: User, post_id: int | str) -> int:
             .values(reply_count=Post.reply_count - 1)
         )
     deleted_id = post.id
+    search.remove_post(post.id)
     _announce("delete", post.id)
     if post.in_reply_to_id is not None:
         _announce("status.update", post.in_reply_to_id)  # its reply count changed

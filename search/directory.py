@@ -1,0 +1,78 @@
+"""People and tags matching a search: beside the posts, from the tables they live in.
+
+A directory of colleagues and a list of tags are small next to the posts, so a
+scan with LIKE answers in milliseconds and is never stale; both backends share it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import case, func, literal, or_, select
+
+from microblog.database import is_postgresql
+from microblog.extensions import db
+from microblog.text import normalize_tag
+from models import Tag, User
+
+from .query import SearchQuery
+
+PEOPLE_LIMIT = 5
+TAG_LIMIT = 8
+
+
+def _like_pattern(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def person_terms(query: SearchQuery) -> list[str]:
+    """Return what a person's name, username, title or department must contain."""
+    return [t.casefold() for t in (*query.words, *query.phrases, *query.authors, *query.mentions)][:8]
+
+
+def search_people(query: SearchQuery, limit: int = PEOPLE_LIMIT) -> list[User]:
+    """Return active colleagues whose name, username, title or department hold every term."""
+    terms = person_terms(query)
+    if not terms:
+        return []
+    lower = func.lower if is_postgresql(db.engine) else func.casefold
+    haystack = lower(
+        User.username
+        + literal(" ")
+        + User.display_name
+        + literal(" ")
+        + User.job_title
+        + literal(" ")
+        + User.department
+    )
+    first = terms[0]
+    best = case(
+        (User.username == first, 0),
+        (lower(User.display_name).startswith(first, autoescape=True), 1),
+        (User.username.startswith(first, autoescape=True), 1),
+        else_=2,
+    )
+    statement = (
+        select(User)
+        .where(User.is_active.is_(True), *(haystack.like(_like_pattern(t), escape="\\") for t in terms))
+        .order_by(best, User.username)
+        .limit(limit)
+    )
+    return list(db.session.scalars(statement))
+
+
+def search_tags(query: SearchQuery, limit: int = TAG_LIMIT) -> list[str]:
+    """Return tag names that start with a searched tag or word (or with it after a hyphen)."""
+    terms = list(dict.fromkeys(n for n in (*query.tags, *map(normalize_tag, query.words)) if n))[:8]
+    if not terms:
+        return []
+    matches = []
+    for term in terms:
+        matches += [
+            Tag.name.startswith(term, autoescape=True),
+            Tag.name.contains(f"-{term}", autoescape=True),
+        ]
+    exact = case((Tag.name.in_(terms), 0), else_=1)
+    statement = (
+        select(Tag.name).where(or_(*matches)).order_by(exact, func.length(Tag.name), Tag.name).limit(limit)
+    )
+    return list(db.session.scalars(statement))

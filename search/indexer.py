@@ -1,0 +1,107 @@
+"""Keeping the index up to date: drain the outbox after each commit, and on a timer.
+
+Posting writes an outbox row in its own transaction and wakes this process's
+indexer after the commit; the indexer takes the index's writer, re-reads the
+posts the outbox names, applies them and deletes those rows.  A process that
+cannot get the writer (another is writing, or rebuilding) leaves the rows, and
+every process looks at the outbox again each `interval` seconds, so a post
+written anywhere is indexed by whichever process gets there first, and a post
+whose process died right after its commit is indexed all the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import delete, select
+
+from microblog.extensions import db
+from models import SearchOutbox
+
+from .backend import Backend, IndexBusy, IndexUnavailable
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def drain_batch(backend: Backend, batch_size: int = 500) -> int:
+    """Apply one batch of the outbox to the index; return how many rows it held (0: empty)."""
+    with backend.writing() as apply:
+        rows = db.session.execute(
+            select(SearchOutbox.id, SearchOutbox.post_id).order_by(SearchOutbox.id).limit(batch_size)
+        ).all()
+        if rows:
+            apply(sorted({post_id for _, post_id in rows}))
+    if rows:
+        db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([row_id for row_id, _ in rows])))
+    db.session.commit()
+    return len(rows)
+
+
+def drain(backend: Backend, batch_size: int = 500) -> int:
+    """Apply the whole outbox; return how many rows were drained.  Raises IndexBusy."""
+    total = 0
+    while count := drain_batch(backend, batch_size):
+        total += count
+    return total
+
+
+class Indexer:
+    """This process's background indexer: one thread (or greenlet under gevent)."""
+
+    def __init__(self, app: Flask, backend: Backend, *, interval: float = 1.0) -> None:
+        self.app = app
+        self.backend = backend
+        self.interval = interval
+        self._wakeup = threading.Event()
+        self._start_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.rebuilder: subprocess.Popen[bytes] | None = None
+
+    def wake(self) -> None:
+        """Drain soon (called after a commit that wrote outbox rows)."""
+        self._wakeup.set()
+
+    def start(self) -> None:
+        """Start the background loop once; the first round checks the index."""
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="search-indexer", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        with self.app.app_context():
+            try:
+                if self.backend.prepare():
+                    self.start_rebuild()
+            except Exception:
+                log.exception("checking the search index failed")
+            finally:
+                db.session.remove()
+        while True:
+            self._wakeup.wait(self.interval)
+            self._wakeup.clear()
+            with self.app.app_context():
+                try:
+                    drain(self.backend)
+                except (IndexBusy, IndexUnavailable) as busy:
+                    log.debug("search outbox left for later: %s", busy)
+                except Exception:
+                    log.exception("indexing the search outbox failed; it is kept and retried")
+                    db.session.rollback()
+                finally:
+                    db.session.remove()
+
+    def start_rebuild(self) -> None:
+        """Rebuild the index in a child process (`flask search reindex`), so this one keeps serving."""
+        if self.rebuilder is not None and self.rebuilder.poll() is None:
+            return
+        log.warning("the search index is missing or damaged: rebuilding it in the background")
+        command = [sys.executable, "-m", "flask", "--app", "wsgi", "search", "reindex", "--quiet"]
+        self.rebuilder = subprocess.Popen(command, cwd=ROOT)
