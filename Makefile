@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint typecheck pytest bench-timeline clean
+.PHONY: run test lint typecheck pytest bench-timeline bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ test: lint typecheck pytest
 
 bench-timeline: $(VENV)/.dev-installed
 	$(BIN)/python bench/timeline.py $(BENCH_ARGS)
+
+bench-search: $(VENV)/.dev-installed
+	$(BIN)/python bench/search.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

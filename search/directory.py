@@ -30,7 +30,7 @@ def person_terms(query: SearchQuery) -> list[str]:
 
 
 def search_people(query: SearchQuery, limit: int = PEOPLE_LIMIT) -> list[User]:
-    """Return active colleagues whose name, username, title or department hold every term."""
+    """Return active colleagues whose name, username, title or department hold the most terms."""
     terms = person_terms(query)
     if not terms:
         return []
@@ -44,17 +44,17 @@ def search_people(query: SearchQuery, limit: int = PEOPLE_LIMIT) -> list[User]:
         + literal(" ")
         + User.department
     )
-    first = terms[0]
-    best = case(
-        (User.username == first, 0),
-        (lower(User.display_name).startswith(first, autoescape=True), 1),
-        (User.username.startswith(first, autoescape=True), 1),
+    matches = [haystack.like(_like_pattern(t), escape="\\") for t in terms]
+    matched = sum((case((m, 1), else_=0) for m in matches), literal(0))
+    name_first = case(
+        (User.username.in_(terms), 0),
+        (or_(*(lower(User.display_name).startswith(t, autoescape=True) for t in terms)), 1),
         else_=2,
     )
     statement = (
         select(User)
-        .where(User.is_active.is_(True), *(haystack.like(_like_pattern(t), escape="\\") for t in terms))
-        .order_by(best, User.username)
+        .where(User.is_active.is_(True), or_(*matches))
+        .order_by(matched.desc(), name_first, User.username)
         .limit(limit)
     )
     return list(db.session.scalars(statement))

@@ -39,8 +39,9 @@ log = logging.getLogger(__name__)
 
 REBUILD_MARKER = "REBUILDING"
 
-# What a damaged index raises when read (truncated or garbled files, files gone).
-READ_ERRORS = (OSError, ValueError, EOFError, KeyError, IndexError, TypeError, AttributeError)
+# A damaged index raises almost anything when read (OSError, EOFError, struct.error, pickle
+# errors, whoosh.index.IndexError ...): reading is the boundary where all of it means "unreadable".
+READ_ERRORS = (Exception,)
 
 
 def schema(language: str) -> Schema:
@@ -100,7 +101,7 @@ class WhooshBackend:
         if self._index is None:
             try:
                 self._index = index.open_dir(str(self.path))
-            except (index.EmptyIndexError, *READ_ERRORS) as error:
+            except READ_ERRORS as error:
                 raise IndexUnavailable(f"no readable search index in {self.path}: {error}") from error
         return self._index
 
@@ -235,6 +236,7 @@ class WhooshBackend:
                 results = searcher.search(compiled, limit=page.offset + page.limit + 1)
                 ids = [hit["id"] for hit in results[page.offset :]]
         except READ_ERRORS as error:
+            log.exception("searching %s failed", self.path)
             searcher.close()
             self._index = None
             raise IndexUnavailable(f"search index in {self.path} is unreadable: {error!r}") from error

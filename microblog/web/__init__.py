@@ -54,7 +54,7 @@ def live_post_template() -> FeedPost:
 
 def init_app(app: Flask) -> None:
     """Register the web blueprint, its filters and template globals."""
-    from . import admin, feeds, people, settings  # noqa: F401  (routes)
+    from . import admin, feeds, people, search, settings  # noqa: F401  (routes)
 
     app.register_blueprint(bp)
     app.add_template_filter(timeago, "timeago")

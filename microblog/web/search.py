@@ -1,0 +1,44 @@
+"""The search page: posts, people and tags for what was typed in the header's search box."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import current_app, render_template, request
+from flask_login import current_user, login_required
+
+import search
+from microblog.services import timelines
+from search.highlight import highlight
+
+from . import bp
+
+
+@bp.route("/search")
+@login_required
+def search_page():
+    """Search posts (relevance or newest first, cursor paging), with matching people and tags."""
+    raw = request.args.get("q", "")
+    newest = request.args.get("order") == "newest"
+    query = search.parse_query(raw, newest_first=newest)
+    page = search.PageRequest.parse(request.args.get("cursor"))
+    hits = search.search_posts(query, page)
+    found = timelines.post_views(hits.ids, current_user)
+    language = current_app.config["SEARCH_LANGUAGE"]
+    posts = [
+        replace(found[i], html=highlight(found[i].html, query, language)) for i in hits.ids if i in found
+    ]
+    first_page = page.offset == 0 and page.before_id is None
+    return render_template(
+        "search.html",
+        q=raw,
+        query=query,
+        newest=newest,
+        posts=posts,
+        notes=hits.notes,
+        next_cursor=hits.next_cursor,
+        people=search.search_people(query) if first_page else [],
+        tags=search.search_tags(query) if first_page else [],
+        first_page=first_page,
+        title=f"Search: {raw}" if raw.strip() else "Search",
+    )

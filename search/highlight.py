@@ -1,0 +1,52 @@
+"""Mark the words of a post that a search matched, in the post's rendered HTML."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import regex
+from markupsafe import Markup
+
+from .analysis import analyzed_terms
+from .query import SearchQuery
+
+# The renderer's output is text (already escaped) between tags; entities are not words.
+_TAG = regex.compile(r"(<[^>]*>)")
+_WORD = regex.compile(r"(&#?\w+;)|([\p{L}\p{N}_]+)")
+
+
+@lru_cache(maxsize=20_000)
+def _stems(word: str, language: str) -> frozenset[str]:
+    return frozenset(analyzed_terms(word, language))
+
+
+def matched_terms(query: SearchQuery, language: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Return the stems a post's words are matched against, and the tag names searched."""
+    stems: set[str] = set()
+    for text in (*query.words, *query.phrases):
+        stems.update(analyzed_terms(text, language))
+    return frozenset(stems), frozenset(query.tags)
+
+
+def highlight(html: str, query: SearchQuery, language: str) -> Markup:
+    """Wrap each word of `html` whose stem (or tag name) the query searched in <mark>.
+
+    `html` must be microblog.text.render_html output: tags are the renderer's
+    own and text between them is escaped, so only text runs are touched.
+    """
+    stems, tags = matched_terms(query, language)
+    if not (stems or tags):
+        return Markup(html)
+
+    def mark(match: regex.Match[str]) -> str:
+        word = match.group(2)
+        if word is None:
+            return match.group(0)
+        if word.lower() in tags or _stems(word, language) & stems:
+            return f"<mark>{word}</mark>"
+        return word
+
+    parts = _TAG.split(html)
+    for i in range(0, len(parts), 2):  # even parts are text, odd parts are tags
+        parts[i] = _WORD.sub(mark, parts[i])
+    return Markup("".join(parts))
