@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, time
 from pathlib import Path
+from typing import TypeVar
 
 from whoosh import index
 from whoosh import query as q
@@ -38,10 +40,21 @@ from .query import SearchQuery
 log = logging.getLogger(__name__)
 
 REBUILD_MARKER = "REBUILDING"
+T = TypeVar("T")
 
 # A damaged index raises almost anything when read (OSError, EOFError, struct.error, pickle
 # errors, whoosh.index.IndexError ...): reading is the boundary where all of it means "unreadable".
 READ_ERRORS = (Exception,)
+
+
+def _retrying(open_latest: Callable[[], T]) -> T:
+    """Open the newest generation, again if a concurrent commit removed it meanwhile."""
+    for _ in range(9):
+        try:
+            return open_latest()
+        except FileNotFoundError:
+            time.sleep(0.01)
+    return open_latest()
 
 
 def schema(language: str) -> Schema:
@@ -100,10 +113,14 @@ class WhooshBackend:
     def _open(self) -> index.Index:
         if self._index is None:
             try:
-                self._index = index.open_dir(str(self.path))
+                self._index = _retrying(lambda: index.open_dir(str(self.path)))
             except READ_ERRORS as error:
                 raise IndexUnavailable(f"no readable search index in {self.path}: {error}") from error
         return self._index
+
+    def _has_index(self) -> bool:
+        # Not whoosh.index.exists_in: it opens the newest TOC, which a commit may just have replaced.
+        return self.path.is_dir() and any(p.suffix == ".toc" for p in self.path.iterdir())
 
     def status(self) -> str | None:
         """Return what is wrong with the index, or None when it can be searched."""
@@ -141,13 +158,13 @@ class WhooshBackend:
 
     def _create_if_missing(self) -> None:
         """Start an empty index if there is none at all (a damaged one is left to rebuild)."""
-        if index.exists_in(str(self.path)):
+        if self._has_index():
             return
         lock = self._storage().lock("MAIN_WRITELOCK")  # the lock Whoosh's writer takes
         if not lock.acquire(blocking=False):
             raise IndexBusy("another process is creating the search index")
         try:
-            if not index.exists_in(str(self.path)):
+            if not self._has_index():
                 index.create_in(str(self.path), schema(self.language))
         finally:
             lock.release()
@@ -214,7 +231,9 @@ class WhooshBackend:
         with self._pool_lock:
             searcher = self._searchers.pop() if self._searchers else None
         try:
-            return searcher.refresh() if searcher else self._open().searcher()
+            if searcher is not None:
+                return _retrying(searcher.refresh)
+            return _retrying(lambda: self._open().searcher())
         except READ_ERRORS as error:
             self._index = None
             raise IndexUnavailable(f"search index in {self.path} is unreadable: {error!r}") from error

@@ -1,0 +1,152 @@
+"""Search with real processes: concurrent writers, background indexing, rebuilds, the CLI."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+import search
+from config import config_from_env
+from microblog import create_app
+from models import SearchOutbox
+
+from .conftest import _truncate_all
+from .live import _csrf_token
+from .server import ROOT, create_user, flask_cli, free_port, running_server, server_env
+
+WRITERS = 3
+POSTS_EACH = 40
+
+
+def _search_ids(env: dict[str, str], raw: str) -> list[int]:
+    app = create_app(config_from_env(env))
+    with app.app_context():
+        ids = search.search_posts(search.parse_query(raw), search.PageRequest(limit=40)).ids
+        outbox = app.extensions["sqlalchemy"].session.scalar(select(func.count()).select_from(SearchOutbox))
+        assert outbox == 0
+        return ids
+
+
+def test_concurrent_writers_in_separate_processes_lose_nothing(database_url, tmp_path):
+    env = server_env(database_url, tmp_path / "data", free_port())
+    flask_cli(env, "db", "upgrade")
+    names = [f"writer{n}" for n in range(WRITERS)]
+    for name in names:
+        create_user(env, name)
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.search_writer", name, str(POSTS_EACH)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in names
+    ]
+    outputs = [w.communicate(timeout=300) for w in writers]
+    for writer, (out, err) in zip(writers, outputs, strict=True):
+        print(out.strip())  # how often each found the writer busy
+        assert writer.returncode == 0, err
+        assert "Traceback" not in err, err
+    for name in names:
+        found = _search_ids(env, f"from:{name}")
+        assert len(found) == POSTS_EACH - POSTS_EACH // 5, (name, found)
+        for i in range(POSTS_EACH):
+            hits = _search_ids(env, f"token{name}x{i}")
+            assert len(hits) == (0 if i % 5 == 4 else 1), (name, i, hits)
+
+
+def _logged_in(url: str, username: str) -> tuple[requests.Session, str]:
+    http = requests.Session()
+    csrf = _csrf_token(http.get(f"{url}/login").text)
+    response = http.post(
+        f"{url}/login", data={"login": username, "password": "correct horse battery", "csrf_token": csrf}
+    )
+    assert response.status_code == 200, response.text[:300]
+    return http, _csrf_token(http.get(f"{url}/").text)
+
+
+def _wait_for_search(http: requests.Session, url: str, query: str, present: bool, timeout: float = 20) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = http.get(f"{url}/search", params={"q": query})
+        assert response.status_code == 200, response.text[:300]
+        if ("data-post-id=" in response.text) == present or time.monotonic() > deadline:
+            return response.text
+        time.sleep(0.1)
+
+
+def test_servers_index_in_the_background_and_see_each_others_posts(database_url, tmp_path):
+    _two_servers_search_each_others_posts(database_url, tmp_path, "whoosh")
+
+
+def test_postgres_backend_servers_see_each_others_posts(postgres_url, tmp_path):
+    _truncate_all(postgres_url)
+    _two_servers_search_each_others_posts(postgres_url, tmp_path, "postgres")
+
+
+def _two_servers_search_each_others_posts(database_url: str, tmp_path: Path, backend: str) -> None:
+    shared = {"MICROBLOG_SEARCH_BACKEND": backend, "MICROBLOG_SECRET_KEY": "shared-by-both"}
+    envs = [server_env(database_url, tmp_path / "data", free_port(), **shared) for _ in range(2)]
+    flask_cli(envs[0], "db", "upgrade")
+    create_user(envs[0], "alice")
+    with running_server(envs[0]) as one, running_server(envs[1]) as two:
+        http_one, csrf = _logged_in(one, "alice")
+        response = http_one.post(
+            f"{one}/posts", data={"text": "Kickoff of #apollo in Ålesund", "csrf_token": csrf}
+        )
+        assert response.status_code == 200
+        http_two, csrf_two = _logged_in(two, "alice")
+        found = _wait_for_search(http_two, two, "ålesund #apollo", present=True)
+        assert "<mark>Ålesund</mark>" in found
+        post_id = int(found.split('data-post-id="')[1].split('"')[0])
+        response = http_two.post(f"{two}/posts/{post_id}/delete", data={"csrf_token": csrf_two})
+        assert response.status_code == 200
+        assert "data-post-id=" not in _wait_for_search(http_one, one, "ålesund", present=False)
+    for env in envs:
+        log = (Path(env["MICROBLOG_DATA_DIR"]) / "server.log").read_text()
+        assert "Traceback" not in log, log
+
+
+def _damage(index_dir: Path) -> None:
+    for path in index_dir.iterdir():
+        if path.is_file() and not path.name.endswith("LOCK"):
+            path.write_bytes(b"\x00garbage")
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbled"])
+def test_a_server_rebuilds_a_missing_or_damaged_index_while_serving(database_url, tmp_path, damage):
+    env = server_env(database_url, tmp_path / "data", free_port())
+    flask_cli(env, "db", "upgrade")
+    out = flask_cli(env, "demo", "seed", "--users", "20", "--posts", "400", "--follows", "5")
+    assert "Seeded" in out
+    create_user(env, "alice")
+    index_dir = tmp_path / "data" / "search"
+    if damage == "missing":
+        shutil.rmtree(index_dir)
+    else:
+        _damage(index_dir)
+    with running_server(env) as url:
+        http, _ = _logged_in(url, "alice")  # serving before the index is back
+        page = _wait_for_search(http, url, "deploy pipeline", present=True, timeout=60)
+        assert "data-post-id=" in page
+        assert "being rebuilt" not in _wait_for_search(http, url, "deploy pipeline", present=True)
+    assert "rebuilding it in the background" in (tmp_path / "data" / "server.log").read_text()
+
+
+def test_reindex_command_rebuilds_from_the_database(database_url, tmp_path):
+    env = server_env(database_url, tmp_path / "data", free_port())
+    flask_cli(env, "db", "upgrade")
+    flask_cli(env, "demo", "seed", "--users", "10", "--posts", "250", "--follows", "3", "--no-index")
+    assert _search_ids(env, "pipeline") == []
+    out = flask_cli(env, "search", "reindex")
+    assert "Indexed 250 posts" in out
+    assert len(_search_ids(env, "pipeline")) > 0
