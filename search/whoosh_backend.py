@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -277,8 +277,8 @@ class WhooshBackend:
         if not must:
             return None
         if query.after or query.before:
-            start = datetime.combine(query.after, time.min) if query.after else None
-            end = datetime.combine(query.before, time.min) if query.before else None
+            start = datetime.combine(query.after, datetime.min.time()) if query.after else None
+            end = datetime.combine(query.before, datetime.min.time()) if query.before else None
             must.append(q.DateRange("created_at", start, end, endexcl=True))
         excluded = [_term_or_phrase(stems) for stems in map(terms, query.excluded) if stems]
         compiled: q.Query = q.And(must)
