@@ -55,8 +55,12 @@ class PostgresBackend:
         return None
 
     def prepare(self) -> bool:
-        """Return False: the table comes with the schema and follows posts by itself."""
-        return False
+        """Return whether posts exist but none is indexed (say, after switching from Whoosh)."""
+        if self.status() is not None:
+            return False
+        has_posts = db.session.scalar(select(exists(select(Post.id))))
+        has_documents = db.session.scalar(select(exists(select(PostSearch.post_id))))
+        return bool(has_posts and not has_documents)
 
     def _upsert(self, rows: Sequence[Any]) -> None:
         if rows:

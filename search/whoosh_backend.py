@@ -26,13 +26,14 @@ from typing import TypeVar
 
 from whoosh import index
 from whoosh import query as q
+from whoosh.analysis import StemFilter
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 from whoosh.writing import CLEAR, IndexWriter
 
-from .analysis import analyzed_terms, text_analyzer
+from .analysis import LANGUAGES, analyzed_terms, text_analyzer
 from .backend import Hits, IndexBusy, IndexUnavailable, PageRequest, Progress, newest_first
 from .documents import PostDocument, document_batches, load_documents
 from .query import SearchQuery
@@ -131,11 +132,14 @@ class WhooshBackend:
                 for _ in zip(range(1), reader.all_terms(), strict=False):
                     pass
                 searcher.search(q.Every(), limit=1)
+            built_for = _stem_language(self._open().schema)
         except IndexUnavailable as error:
             return str(error)
         except READ_ERRORS as error:
             self._index = None
             return f"search index in {self.path} is damaged: {error!r}"
+        if built_for != LANGUAGES[self.language]:
+            return f"search index in {self.path} was built for another language than {self.language}"
         return None
 
     def prepare(self) -> bool:
@@ -205,7 +209,9 @@ class WhooshBackend:
         try:
             marker.touch()
             if self.status() is not None:
-                log.warning("search index in %s is missing or damaged: starting a new one", self.path)
+                log.warning(
+                    "search index in %s is missing, damaged or of another language: starting anew", self.path
+                )
                 self._index = index.create_in(str(self.path), schema(self.language))
             writer = self._writer(self.rebuild_timeout, limitmb=self.limitmb)
             count = 0
@@ -285,6 +291,14 @@ class WhooshBackend:
         if excluded:
             compiled = q.AndNot(compiled, q.Or(excluded))
         return compiled
+
+
+def _stem_language(stored: Schema) -> str | None:
+    """Return the language code the index's text field stems with (the schema is stored in the index)."""
+    for item in getattr(stored["text"].analyzer, "items", ()):
+        if isinstance(item, StemFilter):
+            return item.lang
+    return None
 
 
 def _term_or_phrase(stems: list[str]) -> q.Query:

@@ -11,10 +11,11 @@ from sqlalchemy import func, select, update
 
 import search
 from config import TestingConfig
+from microblog import create_app
 from microblog.extensions import db
 from microblog.services import posts
 from microblog.services.errors import ValidationError
-from models import Post, SearchOutbox
+from models import Post, PostSearch, SearchOutbox
 from search import PageRequest, parse_query
 
 from .factories import make_post, make_user
@@ -231,3 +232,28 @@ def test_people_search_folds_case_beyond_ascii(app):
 def test_malformed_queries_never_raise(english, raw):
     result = search.search_posts(parse_query(raw))
     assert isinstance(result.ids, list)
+
+
+def test_a_new_language_or_an_empty_index_is_noticed_and_rebuilt(app, config, backend_name):
+    kari = make_user("kari")
+    pid = post(kari, "Økonomien går bra")
+    search.drain()
+    assert search.backend().prepare() is False
+    environ = {
+        "MICROBLOG_DATABASE_URL": config.SQLALCHEMY_DATABASE_URI,
+        "MICROBLOG_DATA_DIR": str(config.DATA_DIR),
+        "MICROBLOG_SEARCH_BACKEND": backend_name,
+        "MICROBLOG_SEARCH_LANGUAGE": "norwegian",
+    }
+    norwegian = create_app(TestingConfig(environ))
+    with norwegian.app_context():
+        if backend_name == "whoosh":  # the index stores its analyzer: a new language needs a new index
+            assert search.backend().prepare() is True
+        else:  # documents are stemmed when written: an empty table is what needs filling
+            db.session.execute(PostSearch.__table__.delete())
+            db.session.commit()
+            assert search.backend().prepare() is True
+        assert search.rebuild() == 1
+        assert search.backend().prepare() is False
+        assert ids("økonomi") == [pid]
+        db.session.remove()

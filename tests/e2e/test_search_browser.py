@@ -19,7 +19,7 @@ def test_search_from_the_header_finds_posts_people_and_tags(site, new_page):
     page.click("form.composer button[type=submit]")
     page.locator("article.post").first.wait_for()
     log_in(reader := new_page(), site, "kari")
-    for attempt in range(50):  # indexed in the background, right after the commit
+    for _attempt in range(50):  # indexed in the background, right after the commit
         reader.fill("#topsearch-q", "økonomirapporten #APOLLO")
         reader.press("#topsearch-q", "Enter")
         reader.wait_for_url("**/search?q=*")
