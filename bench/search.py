@@ -34,10 +34,13 @@ Prints p50/p99 in milliseconds, overall and by query shape.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import re
+import signal
 import statistics
+import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
@@ -141,16 +144,18 @@ def dir_mib(path: Path) -> float:
 def index_state(kind: str, app) -> tuple[bool, str]:
     """Return whether the index holds every post, and its size on disk now."""
     count = db.session.scalar(select(func.count()).select_from(Post)) or 0
+    serves = search.status() is None  # also False for an index of another schema or language
     if kind == "whoosh":
         path = app.config["DATA_DIR"] / "search"
         if not whoosh_index.exists_in(str(path)):
             return False, "none"
         docs = whoosh_index.open_dir(str(path)).doc_count()
-        complete = docs == count and not (path / REBUILD_MARKER).exists()
+        complete = serves and docs == count and not (path / REBUILD_MARKER).exists()
         return complete, f"{dir_mib(path):,.0f} MiB on disk ({docs:,} documents)"
     rows = db.session.scalar(select(func.count()).select_from(PostSearch)) or 0
     size = db.session.scalar(text("SELECT pg_total_relation_size('post_search')")) or 0
-    return rows == count, f"{size / 2**20:,.0f} MiB pg_total_relation_size('post_search') ({rows:,} rows)"
+    complete = serves and rows == count
+    return complete, f"{size / 2**20:,.0f} MiB pg_total_relation_size('post_search') ({rows:,} rows)"
 
 
 def ensure_index(kind: str, app, args: argparse.Namespace) -> dict:
@@ -454,8 +459,28 @@ def print_summary(queries: list, results: dict[str, dict]) -> None:
             print(f"    differ: {queries[i][1]!r}: {len(first['ids'][i])} and {len(second['ids'][i])} hits")
 
 
+def code_version() -> str:
+    """Return the commit and whether search/ differs from it: the code measured."""
+    git = ["git", "-C", str(ROOT)]
+    try:
+        head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+        diff = subprocess.run([*git, "diff", "HEAD", "--", "search"], capture_output=True, text=True)
+    except OSError:
+        return "unknown"
+    if not diff.stdout:
+        return f"{head.stdout.strip()} (search/ unchanged)"
+    digest = hashlib.sha1(diff.stdout.encode()).hexdigest()[:10]
+    return f"{head.stdout.strip()} + uncommitted changes in search/ (diff sha1 {digest})"
+
+
+def stopped(signum: int, _frame: object) -> None:
+    print(f"\nstopped by signal {signum} at {datetime.now():%H:%M:%S}")
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]  # progress into a log file
+    signal.signal(signal.SIGTERM, stopped)  # say so in the log when someone ends a long run
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -476,6 +501,7 @@ def main() -> None:
         f"search benchmark: {args.users:,} users, {args.posts:,} posts, {args.queries} queries, "
         f"{args.index_samples} posts indexed one by one"
     )
+    print(f"code: {code_version()}; started {datetime.now():%Y-%m-%d %H:%M}")
     queries: list[tuple[str, str, bool]] = []
     results: dict[str, dict] = {}
     if not args.no_whoosh:

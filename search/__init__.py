@@ -125,9 +125,9 @@ def drain() -> int:
     return indexer.drain(_state().backend)
 
 
-def rebuild(progress: Progress | None = None) -> int:
+def rebuild(progress: Progress | None = None, *, procs: int = 1) -> int:
     """Index every post again from the database, then apply what was queued meanwhile."""
-    count = _state().backend.rebuild(progress)
+    count = _state().backend.rebuild(progress, procs=procs)
     try:
         drain()
     except IndexBusy:

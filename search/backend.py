@@ -86,8 +86,8 @@ class Backend(Protocol):
     def search(self, query: SearchQuery, page: PageRequest) -> Hits:
         """Return one page of matching post ids; raise IndexUnavailable if it cannot be read."""
 
-    def rebuild(self, progress: Progress | None = None) -> int:
-        """Index every post from the database again; return how many were indexed."""
+    def rebuild(self, progress: Progress | None = None, *, procs: int = 1) -> int:
+        """Index every post from the database again (with `procs` processes if it can); return how many."""
 
 
 def newest_first(query: SearchQuery, page: PageRequest) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from microblog.extensions import db
 from models import Post, Tag, User, mentions, post_tags
@@ -45,10 +46,10 @@ def _documents() -> Select:
     )
 
 
-def _rows(statement: Select) -> list[PostDocument]:
+def _rows(statement: Select, session: Session | None = None) -> list[PostDocument]:
     return [
         PostDocument(pid, text, author, tuple((tags or "").split()), tuple((names or "").split()), created)
-        for pid, text, author, tags, names, created in db.session.execute(statement)
+        for pid, text, author, tags, names, created in (session or db.session()).execute(statement)
     ]
 
 
@@ -59,16 +60,40 @@ def load_documents(post_ids: Sequence[int]) -> list[PostDocument]:
     return _rows(_documents().where(Post.id.in_(post_ids)))
 
 
-def document_batches(batch_size: int = 2000) -> Iterator[list[PostDocument]]:
-    """Yield every post's document in id order, a batch at a time (never the whole table)."""
-    last_id = 0
+def document_batches(
+    batch_size: int = 2000,
+    *,
+    after_id: int = 0,
+    through_id: int | None = None,
+    session: Session | None = None,
+) -> Iterator[list[PostDocument]]:
+    """Yield the documents of posts after `after_id` (through `through_id`) in id order, a batch at a time."""
+    session = session or db.session()
+    last_id = after_id
     while True:
-        batch = _rows(_documents().where(Post.id > last_id).limit(batch_size))
-        db.session.rollback()  # end the read transaction between batches
+        statement = _documents().where(Post.id > last_id)
+        if through_id is not None:
+            statement = statement.where(Post.id <= through_id)
+        batch = _rows(statement.limit(batch_size), session)
+        session.rollback()  # end the read transaction between batches
         if not batch:
             return
         yield batch
         last_id = batch[-1].id
+
+
+def chunk_bounds(chunk_size: int) -> list[tuple[int, int | None]]:
+    """Split the posts into id ranges of `chunk_size` posts: (after_id, through_id), the last open."""
+    bounds: list[tuple[int, int | None]] = []
+    after = 0
+    while True:
+        through = db.session.scalar(
+            select(Post.id).where(Post.id > after).order_by(Post.id).offset(chunk_size - 1).limit(1)
+        )
+        bounds.append((after, through))
+        if through is None:
+            return bounds
+        after = through
 
 
 def post_count() -> int:

@@ -103,5 +103,16 @@ class Indexer:
         if self.rebuilder is not None and self.rebuilder.poll() is None:
             return
         log.warning("the search index is missing or damaged: rebuilding it in the background")
-        command = [sys.executable, "-m", "flask", "--app", "wsgi", "search", "reindex", "--quiet"]
+        command = [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "wsgi",
+            "search",
+            "reindex",
+            "--quiet",
+            "--procs",
+            "1",
+        ]
         self.rebuilder = subprocess.Popen(command, cwd=ROOT)

@@ -78,8 +78,8 @@ class PostgresBackend:
 
         yield apply
 
-    def rebuild(self, progress: Progress | None = None, batch_size: int = 5000) -> int:
-        """Write every post's document again, a committed batch at a time."""
+    def rebuild(self, progress: Progress | None = None, *, procs: int = 1, batch_size: int = 5000) -> int:
+        """Write every post's document again, a committed batch at a time (PostgreSQL stems; one process)."""
         count = last_id = 0
         while True:
             rows = db.session.execute(

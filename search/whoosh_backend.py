@@ -6,9 +6,10 @@ with a timeout, so several processes take turns; one that times out leaves
 its outbox rows for the next drain.  Searches only read, from a small pool of
 searchers that are refreshed when another process commits.
 
-A rebuild writes every post into one new segment and commits it with
-mergetype=CLEAR, which swaps the whole index in one step: searches keep
-answering from the old one meanwhile.  It takes a second lock (REBUILD) so that
+A rebuild writes the posts into new segments (one per 100,000 posts, built
+in parallel processes) and installs them in one commit that drops every old
+segment, so the whole index is swapped in one step: searches keep answering
+from the old one meanwhile.  It takes a second lock (REBUILD) so that
 only one runs, and leaves a REBUILDING marker while it works, so an
 interrupted rebuild is seen and done again at the next start.
 """
@@ -16,26 +17,32 @@ interrupted rebuild is seen and done again at the next start.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, date
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+from sqlalchemy.orm import Session
 from whoosh import index
 from whoosh import query as q
 from whoosh.analysis import StemFilter
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.codec.base import Segment
+from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.searching import Searcher
-from whoosh.writing import CLEAR, IndexWriter
+from whoosh.writing import IndexWriter, SegmentWriter
+
+from microblog.extensions import db
 
 from .analysis import LANGUAGES, analyzed_terms, text_analyzer
 from .backend import Hits, IndexBusy, IndexUnavailable, PageRequest, Progress, newest_first
-from .documents import PostDocument, document_batches, load_documents
+from .documents import PostDocument, chunk_bounds, document_batches, load_documents
 from .query import SearchQuery
 
 log = logging.getLogger(__name__)
@@ -58,16 +65,30 @@ def _retrying(open_latest: Callable[[], T]) -> T:
     return open_latest()
 
 
+EPOCH = date(1970, 1, 1)
+
+
 def schema(language: str) -> Schema:
-    """Return the index schema for post text in `language`."""
+    """Return the index schema for post text in `language`.
+
+    Numeric fields are trie-coded: every posting of a numeric term costs
+    indexing time, so `id` uses 8 terms (shift_step=8, fast enough ranges for
+    paging) and dates are whole days in 32 bits (what date filters need).
+    """
     return Schema(
-        id=NUMERIC(int, bits=64, stored=True, unique=True, sortable=True),  # (unsigned breaks ranges)
+        id=NUMERIC(
+            int, bits=64, stored=True, unique=True, sortable=True, shift_step=8
+        ),  # signed: unsigned 64-bit ranges fail
         text=TEXT(analyzer=text_analyzer(language), phrase=True),
         author=ID,
         tags=KEYWORD(lowercase=True),
         mentions=KEYWORD(lowercase=True),
-        created_at=DATETIME,
+        day=NUMERIC(int, bits=32, shift_step=8),
     )
+
+
+def _day(moment: date) -> int:
+    return (moment - EPOCH).days
 
 
 def _fields(doc: PostDocument) -> dict[str, object]:
@@ -77,7 +98,7 @@ def _fields(doc: PostDocument) -> dict[str, object]:
         "author": doc.author,
         "tags": " ".join(doc.tags),
         "mentions": " ".join(doc.mentions),
-        "created_at": doc.created_at.astimezone(UTC).replace(tzinfo=None),
+        "day": _day(doc.created_at.astimezone(UTC).date()),
     }
 
 
@@ -93,13 +114,15 @@ class WhooshBackend:
         *,
         writer_timeout: float = 2.0,
         rebuild_timeout: float = 60.0,
-        limitmb: int = 256,
+        limitmb: int = 512,
+        chunk_size: int = 100_000,
     ) -> None:
         self.path = Path(path)
         self.language = language
         self.writer_timeout = writer_timeout
         self.rebuild_timeout = rebuild_timeout
-        self.limitmb = limitmb
+        self.limitmb = limitmb  # memory per indexing process before sorted runs go to disk
+        self.chunk_size = chunk_size  # posts per segment in a rebuild
         self._index: index.Index | None = None
         self._searchers: list[Searcher] = []
         self._pool_lock = threading.Lock()
@@ -138,6 +161,8 @@ class WhooshBackend:
         except READ_ERRORS as error:
             self._index = None
             return f"search index in {self.path} is damaged: {error!r}"
+        if set(self._open().schema.names()) != set(schema(self.language).names()):
+            return f"search index in {self.path} was built by another version of microblog"
         if built_for != LANGUAGES[self.language]:
             return f"search index in {self.path} was built for another language than {self.language}"
         return None
@@ -199,37 +224,71 @@ class WhooshBackend:
             raise
         writer.commit()
 
-    def rebuild(self, progress: Progress | None = None) -> int:
-        """Index every post again, in one new segment swapped in at the end."""
-        storage = self._storage()
-        lock = storage.lock("REBUILD")
+    def rebuild(self, progress: Progress | None = None, *, procs: int = 1) -> int:
+        """Index every post again into new segments, then swap them in with one commit.
+
+        Posts are split into id ranges of `chunk_size`; each range becomes one
+        segment, built in memory (no external merge) by one of `procs` worker
+        processes.  The index's writer lock is held throughout, so drains wait
+        (their outbox rows stay) and run after the swap.
+        """
+        lock = self._storage().lock("REBUILD")
         if not lock.acquire(blocking=False):
             raise IndexBusy("another process is rebuilding the search index")
         marker = self.path / REBUILD_MARKER
         try:
             marker.touch()
             if self.status() is not None:
-                log.warning(
-                    "search index in %s is missing, damaged or of another language: starting anew", self.path
-                )
+                log.warning("search index in %s is missing, damaged or outdated: starting anew", self.path)
                 self._index = index.create_in(str(self.path), schema(self.language))
-            writer = self._writer(self.rebuild_timeout, limitmb=self.limitmb)
-            count = 0
-            try:
-                for batch in document_batches():
-                    for doc in batch:
-                        writer.add_document(**_fields(doc))
-                    count += len(batch)
-                    if progress:
-                        progress(len(batch))
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit(mergetype=CLEAR)
+            with self._holding_writer_lock(self.rebuild_timeout):
+                segments, count = self._build_segments(chunk_bounds(self.chunk_size), progress, procs)
+                # A writer made only now: the segment writers share its temporary directory.
+                final = SegmentWriter(self._open(), _lk=False)
+                final.commit(mergetype=lambda _writer, _old_segments: segments)  # the old segments go
+            self._index = None
             marker.unlink()
             return count
         finally:
             lock.release()
+
+    @contextmanager
+    def _holding_writer_lock(self, timeout: float) -> Iterator[None]:
+        """Hold the lock Whoosh's writers take, as one writer would, for a whole rebuild."""
+        self._create_if_missing()
+        lock = self._storage().lock("MAIN_WRITELOCK")
+        deadline = time.monotonic() + timeout
+        while not lock.acquire(blocking=False):
+            if time.monotonic() > deadline:
+                raise IndexBusy("another process is writing the search index")
+            time.sleep(0.1)
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _build_segments(
+        self, bounds: list[tuple[int, int | None]], progress: Progress | None, procs: int
+    ) -> tuple[list[Segment], int]:
+        build = partial(_build_segment, self.path, self.limitmb)
+        segments: list[Segment] = []
+        count = 0
+        with ExitStack() as stack:
+            if procs > 1 and len(bounds) > 1:
+                db.session.remove()  # no connection of this process may cross the fork
+                pool = stack.enter_context(
+                    multiprocessing.get_context("fork").Pool(procs, initializer=_forget_connections)
+                )
+                results: Iterator[tuple[Segment | None, int]] = pool.imap(build, bounds)  # in id order
+            else:
+                results = map(build, bounds)
+            for segment, built in results:
+                if segment is not None:
+                    segments.append(segment)
+                count += built
+                if progress:
+                    progress(built)
+        return segments, count
 
     # -- reading -----------------------------------------------------------
 
@@ -283,14 +342,35 @@ class WhooshBackend:
         if not must:
             return None
         if query.after or query.before:
-            start = datetime.combine(query.after, datetime.min.time()) if query.after else None
-            end = datetime.combine(query.before, datetime.min.time()) if query.before else None
-            must.append(q.DateRange("created_at", start, end, endexcl=True))
+            start = _day(query.after) if query.after else None
+            end = _day(query.before) if query.before else None
+            must.append(q.NumericRange("day", start, end, endexcl=True))
         excluded = [_term_or_phrase(stems) for stems in map(terms, query.excluded) if stems]
         compiled: q.Query = q.And(must)
         if excluded:
             compiled = q.AndNot(compiled, q.Or(excluded))
         return compiled
+
+
+def _forget_connections() -> None:
+    """In a forked worker: open new database connections instead of sharing the parent's."""
+    db.engine.dispose(close=False)
+
+
+def _build_segment(path: Path, limitmb: int, bound: tuple[int, int | None]) -> tuple[Segment | None, int]:
+    """Write one id range of posts as a finished segment of the index (not yet committed)."""
+    ix = index.open_dir(str(path))
+    writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)  # the rebuild holds the lock
+    count = 0
+    with Session(db.engine) as session:
+        for batch in document_batches(after_id=bound[0], through_id=bound[1], session=session):
+            for doc in batch:
+                writer.add_document(**_fields(doc))
+            count += len(batch)
+    if not count:
+        writer.cancel()
+        return None, 0
+    return writer._finalize_segment(), count  # what Whoosh's own multisegment writer does
 
 
 def _stem_language(stored: Schema) -> str | None:

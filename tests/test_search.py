@@ -257,3 +257,20 @@ def test_a_new_language_or_an_empty_index_is_noticed_and_rebuilt(app, config, ba
         assert search.backend().prepare() is False
         assert ids("økonomi") == [pid]
         db.session.remove()
+
+
+@pytest.mark.parametrize("backend_name", ["whoosh"])  # segments and worker processes are Whoosh's
+def test_a_rebuild_in_several_processes_builds_one_segment_per_chunk(app):
+    kari = make_user("kari")
+    made = [make_post(kari, f"Standup note {n} for apollo").id for n in range(8)]
+    posts.delete_post(kari, made[3])
+    search.drain()
+    backend = search.backend()
+    backend.chunk_size = 3
+    progress: list[int] = []
+    assert search.rebuild(progress.append, procs=2) == 7
+    assert progress == [3, 3, 1]
+    with backend._open().searcher() as searcher:
+        assert len(searcher.reader().leaf_readers()) == 3
+    assert sorted(ids("apollo", limit=40)) == sorted(set(made) - {made[3]})
+    assert ids("apollo", newest_first=True, limit=2) == [made[7], made[6]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from datetime import timedelta
 from multiprocessing import Pool
@@ -224,7 +225,7 @@ def seed(
         db.session.execute(text("ANALYZE"))  # fresh statistics, or the planner guesses badly
         db.session.commit()
     if index:  # bulk inserts bypass the outbox: index everything in one go
-        reindex_with_progress()
+        reindex_with_progress(procs=min(4, os.cpu_count() or 1))
     click.echo(
         f"Seeded {user_count} people, {len(follows)} follows, {post_count} posts. Password: {DEMO_PASSWORD}"
     )
