@@ -9,7 +9,7 @@ Whoosh index in bench/out-search/search/) and into the given PostgreSQL
 database (the postgres backend: post_search, tsvector + GIN), and reuses it.
 On each backend it:
 
-1. builds the index with search.rebuild() (1M posts; target under 15 minutes)
+1. builds the index with search.rebuild(procs=2) (1M posts; target under 15 minutes)
    and reports the time and the size on disk (the Whoosh directory, or
    pg_total_relation_size('post_search')).  A complete index is reused unless
    --reindex is given; the build time printed then is the one recorded when it
@@ -187,7 +187,7 @@ def ensure_index(kind: str, app, args: argparse.Namespace) -> dict:
                 print(f"    {done[0]:>9,} posts  {time.perf_counter() - started:6.0f} s")
                 done[1] += 100_000
 
-        count = search.rebuild(progress)
+        count = search.rebuild(progress, procs=args.procs)
         seconds = time.perf_counter() - started
         if kind == "postgres":
             db.session.commit()
@@ -495,6 +495,7 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL", help="also run the postgres backend on this database")
     parser.add_argument("--no-whoosh", action="store_true", help="skip Whoosh (SQLite)")
     parser.add_argument("--reindex", action="store_true", help="rebuild the indexes even when complete")
+    parser.add_argument("--procs", type=int, default=2, help="processes building the Whoosh index")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     print(
