@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import re
 import signal
@@ -473,7 +474,12 @@ def code_version() -> str:
     return f"{head.stdout.strip()} + uncommitted changes in search/ (diff sha1 {digest})"
 
 
+MAIN_PID = os.getpid()
+
+
 def stopped(signum: int, _frame: object) -> None:
+    if os.getpid() != MAIN_PID:  # a forked worker (a rebuild's pool ends its workers with SIGTERM)
+        os._exit(128 + signum)
     print(f"\nstopped by signal {signum} at {datetime.now():%H:%M:%S}")
     raise SystemExit(128 + signum)
 

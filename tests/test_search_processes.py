@@ -6,6 +6,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from sqlalchemy import func, select
 import search
 from config import config_from_env
 from microblog import create_app
+from microblog.extensions import db
 from models import SearchOutbox
 
 from .conftest import _truncate_all
@@ -25,13 +28,19 @@ WRITERS = 3
 POSTS_EACH = 40
 
 
-def _search_ids(env: dict[str, str], raw: str) -> list[int]:
+@contextmanager
+def searching(env: dict[str, str]) -> Iterator[Callable[[str], list[int]]]:
+    """Yield a search function over the installation that env configures (one app, one pool)."""
     app = create_app(config_from_env(env))
     with app.app_context():
-        ids = search.search_posts(search.parse_query(raw), search.PageRequest(limit=40)).ids
-        outbox = app.extensions["sqlalchemy"].session.scalar(select(func.count()).select_from(SearchOutbox))
-        assert outbox == 0
-        return ids
+
+        def ids(raw: str) -> list[int]:
+            return search.search_posts(search.parse_query(raw), search.PageRequest(limit=40)).ids
+
+        assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
+        yield ids
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_concurrent_writers_in_separate_processes_lose_nothing(database_url, tmp_path):
@@ -56,12 +65,13 @@ def test_concurrent_writers_in_separate_processes_lose_nothing(database_url, tmp
         print(out.strip())  # how often each found the writer busy
         assert writer.returncode == 0, err
         assert "Traceback" not in err, err
-    for name in names:
-        found = _search_ids(env, f"from:{name}")
-        assert len(found) == POSTS_EACH - POSTS_EACH // 5, (name, found)
-        for i in range(POSTS_EACH):
-            hits = _search_ids(env, f"token{name}x{i}")
-            assert len(hits) == (0 if i % 5 == 4 else 1), (name, i, hits)
+    with searching(env) as ids:
+        for name in names:
+            found = ids(f"from:{name}")
+            assert len(found) == POSTS_EACH - POSTS_EACH // 5, (name, found)
+            for i in range(POSTS_EACH):
+                hits = ids(f"token{name}x{i}")
+                assert len(hits) == (0 if i % 5 == 4 else 1), (name, i, hits)
 
 
 def _logged_in(url: str, username: str) -> tuple[requests.Session, str]:
@@ -146,7 +156,9 @@ def test_reindex_command_rebuilds_from_the_database(database_url, tmp_path):
     env = server_env(database_url, tmp_path / "data", free_port())
     flask_cli(env, "db", "upgrade")
     flask_cli(env, "demo", "seed", "--users", "10", "--posts", "250", "--follows", "3", "--no-index")
-    assert _search_ids(env, "pipeline") == []
+    with searching(env) as ids:
+        assert ids("pipeline") == []
     out = flask_cli(env, "search", "reindex")
     assert "Indexed 250 posts" in out
-    assert len(_search_ids(env, "pipeline")) > 0
+    with searching(env) as ids:
+        assert len(ids("pipeline")) > 0
