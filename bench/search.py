@@ -55,6 +55,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 from whoosh import index as whoosh_index  # noqa: E402
 
 import search  # noqa: E402
+from bench.stats import fmt, pct, timed  # noqa: E402
 from config import Config  # noqa: E402
 from microblog import create_app  # noqa: E402
 from microblog.cli.demo import ENGLISH, NORWEGIAN, PROJECTS  # noqa: E402
@@ -75,22 +76,6 @@ BARE_LOOKUP = """
     WHERE p.id IN ({ids})"""
 BENCH_MARK = " (search bench)"  # ends every post this benchmark publishes, so leftovers can be found
 TARGET_P50, TARGET_P99, TARGET_BUILD_S = 30.0, 150.0, 15 * 60
-
-
-def pct(samples: list[float], q: float) -> float:
-    """Return the q-th percentile of samples (ms)."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
-
-
-def fmt(samples: list[float]) -> str:
-    return f"{statistics.median(samples):7.2f} / {pct(samples, 99):7.2f}"
-
-
-def timed(fn) -> tuple[float, object]:
-    start = time.perf_counter()
-    result = fn()
-    return (time.perf_counter() - start) * 1000, result
 
 
 # -- data ------------------------------------------------------------------

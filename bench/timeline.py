@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
+from stats import fmt, timed  # noqa: E402
 
 from config import Config  # noqa: E402
 from microblog import create_app  # noqa: E402
@@ -73,22 +74,6 @@ BARE_PAGE = """
     WHERE p.id IN ({ids})
     ORDER BY p.id DESC"""
 MAX_ID = 2**62
-
-
-def pct(samples: list[float], q: float) -> float:
-    """Return the q-th percentile of samples (ms)."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
-
-
-def fmt(samples: list[float]) -> str:
-    return f"{statistics.median(samples):7.2f} / {pct(samples, 99):7.2f}"
-
-
-def timed(fn) -> tuple[float, object]:
-    start = time.perf_counter()
-    result = fn()
-    return (time.perf_counter() - start) * 1000, result
 
 
 def bare_statement(dialect: str) -> str:
