@@ -115,7 +115,7 @@ def search_posts(query: SearchQuery, page: PageRequest | None = None) -> Hits:
         if state.background:
             state.indexer.start_rebuild()
         return Hits([], notes=(*notes, UNAVAILABLE))
-    if isinstance(state.backend, WhooshBackend) and state.backend.rebuilding:
+    if state.backend.rebuilding:
         notes.append(REBUILDING)
     return replace(hits, notes=tuple(notes))
 

@@ -69,7 +69,9 @@ class Hits:
 class Backend(Protocol):
     """A post index: bring entries up to date, search, rebuild from the database."""
 
-    name: str
+    @property
+    def rebuilding(self) -> bool:
+        """Return whether a rebuild is under way, so results may be incomplete."""
 
     def prepare(self) -> bool:
         """Make the index usable at start-up; return whether it must be rebuilt."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import regex
@@ -20,23 +21,17 @@ def _stems(word: str, language: str) -> frozenset[str]:
     return frozenset(analyzed_terms(word, language))
 
 
-def matched_terms(query: SearchQuery, language: str) -> tuple[frozenset[str], frozenset[str]]:
-    """Return the stems a post's words are matched against, and the tag names searched."""
+def highlighter(query: SearchQuery, language: str) -> Callable[[str], Markup]:
+    """Return a function that wraps each word of a post whose stem (or tag name) the query searched in <mark>.
+
+    The query is analyzed once, for every post of a results page.  The function
+    takes microblog.text.render_html output: tags are the renderer's own and
+    text between them is escaped, so only text runs are touched.
+    """
     stems: set[str] = set()
     for text in (*query.words, *query.phrases):
         stems.update(analyzed_terms(text, language))
-    return frozenset(stems), frozenset(query.tags)
-
-
-def highlight(html: str, query: SearchQuery, language: str) -> Markup:
-    """Wrap each word of `html` whose stem (or tag name) the query searched in <mark>.
-
-    `html` must be microblog.text.render_html output: tags are the renderer's
-    own and text between them is escaped, so only text runs are touched.
-    """
-    stems, tags = matched_terms(query, language)
-    if not (stems or tags):
-        return Markup(html)
+    tags = frozenset(query.tags)
 
     def mark(match: regex.Match[str]) -> str:
         word = match.group(2)
@@ -46,7 +41,12 @@ def highlight(html: str, query: SearchQuery, language: str) -> Markup:
             return f"<mark>{word}</mark>"
         return word
 
-    parts = _TAG.split(html)
-    for i in range(0, len(parts), 2):  # even parts are text, odd parts are tags
-        parts[i] = _WORD.sub(mark, parts[i])
-    return Markup("".join(parts))
+    def highlight(html: str) -> Markup:
+        if not (stems or tags):
+            return Markup(html)
+        parts = _TAG.split(html)
+        for i in range(0, len(parts), 2):  # even parts are text, odd parts are tags
+            parts[i] = _WORD.sub(mark, parts[i])
+        return Markup("".join(parts))
+
+    return highlight

@@ -36,7 +36,7 @@ _UPSERT = text(
 class PostgresBackend:
     """Full-text search in PostgreSQL, next to the posts."""
 
-    name = "postgres"
+    rebuilding = False  # a rebuild rewrites documents in place: every post stays findable
 
     def __init__(self, language: str) -> None:
         self.language = check_language(language)  # also the name of PostgreSQL's configuration

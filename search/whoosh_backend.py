@@ -105,8 +105,6 @@ def _fields(doc: PostDocument) -> dict[str, object]:
 class WhooshBackend:
     """A Whoosh index of posts in one directory, shared by every process of an installation."""
 
-    name = "whoosh"
-
     def __init__(
         self,
         path: Path,

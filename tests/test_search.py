@@ -18,6 +18,7 @@ from microblog.services.errors import ValidationError
 from models import Post, PostSearch, SearchOutbox
 from search import PageRequest, parse_query
 
+from .conftest import _truncate_all
 from .factories import make_post, make_user
 
 
@@ -38,8 +39,6 @@ def database_url(request: pytest.FixtureRequest, backend_name: str, tmp_path: Pa
     """SQLite for the Whoosh backend, PostgreSQL for the postgres one."""
     if backend_name == "postgres":
         url = request.getfixturevalue("postgres_url")
-        from .conftest import _truncate_all
-
         _truncate_all(url)
         return url
     path = tmp_path / "microblog.db"

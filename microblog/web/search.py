@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 import search
 from microblog.services import timelines
-from search.highlight import highlight
+from search.highlight import highlighter
 
 from . import bp
 
@@ -24,10 +24,8 @@ def search_page():
     page = search.PageRequest.parse(request.args.get("cursor"))
     hits = search.search_posts(query, page)
     found = timelines.post_views(hits.ids, current_user)
-    language = current_app.config["SEARCH_LANGUAGE"]
-    posts = [
-        replace(found[i], html=highlight(found[i].html, query, language)) for i in hits.ids if i in found
-    ]
+    highlight = highlighter(query, current_app.config["SEARCH_LANGUAGE"])
+    posts = [replace(found[i], html=highlight(found[i].html)) for i in hits.ids if i in found]
     first_page = page.offset == 0 and page.before_id is None
     return render_template(
         "search.html",
