@@ -30,7 +30,9 @@ class LiveClient:
         self.events: list[tuple[str, dict]] = []
         self.disconnects = 0
         self.lock = threading.Lock()
-        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1)
+        # The tests reconnect explicitly, as live.js does after a server-side disconnect; an automatic
+        # reconnection racing with theirs would make the outcome depend on timing.
+        self.sio = socketio.Client(reconnection=False)
         for name in ("update", "delete", "notification", "status.update"):
             self.sio.on(name, self._recorder(name))
         self.sio.on("disconnect", self._on_disconnect)
@@ -50,6 +52,13 @@ class LiveClient:
         cookie = "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
         self.sio.connect(self.base_url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10)
         return self
+
+    def reconnect(self) -> LiveClient:
+        """Connect again once a server-side disconnect has fully closed the connection."""
+        # Socket.IO reports the disconnect before Engine.IO has finished closing its websocket;
+        # connecting in between is refused ("Client is not in a disconnected state").
+        assert self.wait_for(lambda: self.sio.eio.state == "disconnected"), self.sio.eio.state
+        return self.connect()
 
     def form(self, path: str, **data: str) -> requests.Response:
         """Submit a form of the site (with its CSRF token)."""

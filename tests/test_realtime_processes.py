@@ -165,9 +165,7 @@ def test_delivery_resumes_after_a_redis_restart_and_catch_up_fills_the_gap(
             private_redis.start()
             # The other process notices Redis is back and drops its clients so that they resync.
             assert alice.wait_for(lambda: alice.disconnects >= 1, timeout=30)
-            alice.wait_for(lambda: not alice.sio.connected, timeout=5)
-            if not alice.sio.connected:
-                alice.connect()  # what live.js does after a server-side disconnect
+            alice.reconnect()  # what live.js does after a server-side disconnect
             missed = alice.catch_up("/", newest)
             assert len(missed) == 1  # "during the outage", once
 
