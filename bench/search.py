@@ -50,11 +50,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from whoosh import index as whoosh_index  # noqa: E402
 
 import search  # noqa: E402
+from bench.data import ensure_data  # noqa: E402
 from bench.stats import fmt, pct, timed  # noqa: E402
 from config import Config  # noqa: E402
 from microblog import create_app  # noqa: E402
@@ -87,24 +87,6 @@ def make_app(url: str, backend: str, out: Path):
     )
     config.SEARCH_INDEXER = False  # no background indexer: the benchmark drains the outbox itself
     return create_app(config)
-
-
-def ensure_data(app, users: int, posts_: int) -> None:
-    with app.app_context():
-        upgrade()
-        have = db.session.scalar(select(func.count()).select_from(Post)) or 0
-        if have >= posts_:
-            print(f"  reusing {have:,} posts")
-            return
-        if have:
-            raise SystemExit(f"database has {have} posts, fewer than --posts {posts_}; use an empty database")
-        started = time.perf_counter()
-        result = app.test_cli_runner().invoke(
-            args=["demo", "seed", "--users", str(users), "--posts", str(posts_), "--no-index"]
-        )
-        if result.exit_code != 0:
-            raise SystemExit(result.output)
-        print(f"  seeded {users:,} users / {posts_:,} posts in {time.perf_counter() - started:.0f} s")
 
 
 def remove_leftovers() -> None:
@@ -395,7 +377,7 @@ def print_indexing(result: dict) -> None:
 def run(label: str, kind: str, url: str, args: argparse.Namespace, queries: list) -> dict:
     print(f"\n== {label}: {url.split('@')[-1]}")
     app = make_app(url, kind, args.out)
-    ensure_data(app, args.users, args.posts)
+    ensure_data(app, args.users, args.posts, "--no-index")
     with app.test_request_context("/"):
         remove_leftovers()
         db.session.remove()

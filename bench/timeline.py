@@ -19,22 +19,21 @@ import argparse
 import random
 import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
-from stats import fmt, timed  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
+from bench.data import ensure_data  # noqa: E402
+from bench.stats import fmt, timed  # noqa: E402
 from config import Config  # noqa: E402
 from microblog import create_app  # noqa: E402
 from microblog.extensions import db  # noqa: E402
 from microblog.services import timelines  # noqa: E402
 from microblog.services.timelines import Cursor  # noqa: E402
-from models import Post, User  # noqa: E402
+from models import User  # noqa: E402
 
 # The bare query: the same rows as the service (a page of posts with author, tag names and the
 # viewer's like), in the shape each database runs best (../shared/MEASUREMENTS.md), hand-written
@@ -90,24 +89,6 @@ def bare_page(raw, statement: str, user_id: int, max_id: int) -> list[tuple]:
     rows = cursor.fetchall()
     cursor.close()
     return rows
-
-
-def ensure_data(app, users: int, posts: int) -> None:
-    with app.app_context():
-        upgrade()
-        have = db.session.scalar(select(func.count()).select_from(Post)) or 0
-        if have >= posts:
-            print(f"  reusing {have:,} posts")
-            return
-        if have:
-            raise SystemExit(f"database has {have} posts, fewer than --posts {posts}; use an empty database")
-        started = time.perf_counter()
-        result = app.test_cli_runner().invoke(
-            args=["demo", "seed", "--users", str(users), "--posts", str(posts)]
-        )
-        if result.exit_code != 0:
-            raise SystemExit(result.output)
-        print(f"  seeded {users:,} users / {posts:,} posts in {time.perf_counter() - started:.0f} s")
 
 
 def run(label: str, url: str, args: argparse.Namespace) -> None:
