@@ -37,6 +37,8 @@ class Post(Base):
         Index("ix_posts_author_id_id", author_id, id.desc()),
         Index("ix_posts_conversation_id", conversation_id),
         Index("ix_posts_in_reply_to_id", in_reply_to_id),
+        # Search by dates (before:/after:) finds where a day starts in the posts by it.
+        Index("ix_posts_created_at", created_at),
     )
 
     @property

@@ -49,7 +49,10 @@ __all__ = [
 ]
 
 BACKENDS = ("whoosh", "postgres")
-UNAVAILABLE = "Search is being rebuilt and cannot answer right now. Please try again in a few minutes."
+UNAVAILABLE = (
+    "Search cannot answer right now; if its index is damaged, it is being rebuilt."
+    " Please try again in a few minutes."
+)
 REBUILDING = "The search index is being rebuilt, so some posts may be missing from the results."
 
 
@@ -113,7 +116,7 @@ def search_posts(query: SearchQuery, page: PageRequest | None = None) -> Hits:
         hits = state.backend.search(query, page)
     except IndexUnavailable:
         if state.background:
-            state.indexer.start_rebuild()
+            state.indexer.check()
         return Hits([], notes=(*notes, UNAVAILABLE))
     if state.backend.rebuilding:
         notes.append(REBUILDING)

@@ -53,11 +53,13 @@ def _rows(statement: Select, session: Session | None = None) -> list[PostDocumen
     ]
 
 
-def load_documents(post_ids: Sequence[int]) -> list[PostDocument]:
+def load_documents(post_ids: Sequence[int], chunk_size: int = 500) -> list[PostDocument]:
     """Return the documents of those posts that still exist, in id order."""
-    if not post_ids:
-        return []
-    return _rows(_documents().where(Post.id.in_(post_ids)))
+    ordered = sorted(post_ids)
+    documents: list[PostDocument] = []
+    for start in range(0, len(ordered), chunk_size):
+        documents += _rows(_documents().where(Post.id.in_(ordered[start : start + chunk_size])))
+    return documents
 
 
 def document_batches(

@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 
 from microblog.extensions import db
 from models import SearchOutbox
@@ -32,6 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def drain_batch(backend: Backend, batch_size: int = 500) -> int:
     """Apply one batch of the outbox to the index; return how many rows it held (0: empty)."""
+    if db.session.scalar(select(exists().select_from(SearchOutbox))) is False:
+        db.session.rollback()
+        return 0  # every process looks each second: an idle one must not take the writer (or commit)
     with backend.writing() as apply:
         rows = db.session.execute(
             select(SearchOutbox.id, SearchOutbox.post_id).order_by(SearchOutbox.id).limit(batch_size)
@@ -60,12 +63,19 @@ class Indexer:
         self.backend = backend
         self.interval = interval
         self._wakeup = threading.Event()
+        self._check_due = threading.Event()
+        self._check_due.set()  # the first round looks at the index
         self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.rebuilder: subprocess.Popen[bytes] | None = None
 
     def wake(self) -> None:
         """Drain soon (called after a commit that wrote outbox rows)."""
+        self._wakeup.set()
+
+    def check(self) -> None:
+        """Look at the index again soon (a search could not read it), and rebuild it if it must be."""
+        self._check_due.set()
         self._wakeup.set()
 
     def start(self) -> None:
@@ -75,20 +85,22 @@ class Indexer:
                 self._thread = threading.Thread(target=self._run, name="search-indexer", daemon=True)
                 self._thread.start()
 
+    def check_index(self) -> None:
+        """Rebuild the index in the background if the backend says it must be.
+
+        Only the backend can tell: a damaged Whoosh index needs rebuilding, while a
+        failed PostgreSQL query (the database was away) does not.
+        """
+        if self.backend.prepare():
+            self.start_rebuild()
+
     def _run(self) -> None:
-        with self.app.app_context():
-            try:
-                if self.backend.prepare():
-                    self.start_rebuild()
-            except Exception:
-                log.exception("checking the search index failed")
-            finally:
-                db.session.remove()
         while True:
-            self._wakeup.wait(self.interval)
-            self._wakeup.clear()
             with self.app.app_context():
                 try:
+                    if self._check_due.is_set():
+                        self._check_due.clear()
+                        self.check_index()
                     drain(self.backend)
                 except (IndexBusy, IndexUnavailable) as busy:
                     log.debug("search outbox left for later: %s", busy)
@@ -97,6 +109,8 @@ class Indexer:
                     db.session.rollback()
                 finally:
                     db.session.remove()
+            self._wakeup.wait(self.interval)
+            self._wakeup.clear()
 
     def start_rebuild(self) -> None:
         """Rebuild the index in a child process (`flask search reindex`), so this one keeps serving."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, literal, select, text
@@ -24,8 +24,23 @@ from microblog.extensions import db
 from models import Post, PostSearch, Tag, User, mentions, post_tags
 
 from .analysis import analyzed_terms, check_language, fold
-from .backend import Hits, IndexUnavailable, PageRequest, Progress, newest_first
+from .backend import (
+    MAX_RELEVANCE_DEPTH,
+    Hits,
+    IndexBusy,
+    IndexUnavailable,
+    PageRequest,
+    Progress,
+    newest_first,
+)
 from .query import SearchQuery
+
+# pg_advisory_lock key held by the one rebuild of post_search that may run at a time.
+REBUILD_LOCK = 0x6D62_7365_6172_6368  # "mbsearch" in ASCII, within bigint
+
+# Posts get their ids in the order they are inserted, and their times just before: two posts made at
+# the same moment by different processes can get them in opposite orders, but never this far apart.
+ID_TIME_SLACK = timedelta(minutes=1)
 
 _UPSERT = text(
     "INSERT INTO post_search (post_id, document) VALUES (:id, to_tsvector(CAST(:config AS regconfig), :text))"
@@ -81,21 +96,37 @@ class PostgresBackend:
     def rebuild(self, progress: Progress | None = None, *, procs: int = 1, batch_size: int = 5000) -> int:
         """Write every post's document again, a committed batch at a time (PostgreSQL stems; one process)."""
         count = last_id = 0
-        while True:
-            rows = db.session.execute(
-                select(Post.id, Post.text).where(Post.id > last_id).order_by(Post.id).limit(batch_size)
-            ).all()
-            if not rows:
-                return count
-            self._upsert(rows)
-            db.session.commit()
-            count += len(rows)
-            last_id = rows[-1][0]
-            if progress:
-                progress(len(rows))
+        with _rebuild_lock():
+            while True:
+                rows = db.session.execute(
+                    select(Post.id, Post.text).where(Post.id > last_id).order_by(Post.id).limit(batch_size)
+                ).all()
+                if not rows:
+                    return count
+                self._upsert(rows)
+                db.session.commit()
+                count += len(rows)
+                last_id = rows[-1][0]
+                if progress:
+                    progress(len(rows))
 
     def search(self, query: SearchQuery, page: PageRequest) -> Hits:
-        """Return one page of matching post ids, by relevance (ts_rank_cd) or newest first."""
+        """Return one page of matching post ids: newest first, or the newest matches ranked (ts_rank_cd).
+
+        PostgreSQL plans `ORDER BY id DESC LIMIT 21` by walking the posts backwards
+        until enough match, which is right for a common word and ruinous for a
+        rare one or for matches that lie far back.  So the statement is shaped
+        here: names become ids (the planner then sees how common an author or a
+        tag is), dates become id bounds, and a probe tells whether the text
+        matches few posts, in which case those ids are all that is looked at.
+        """
+        try:
+            return self._search(query, page)
+        except SQLAlchemyError as error:
+            db.session.rollback()
+            raise IndexUnavailable(f"PostgreSQL search failed: {error}") from error
+
+    def _search(self, query: SearchQuery, page: PageRequest) -> Hits:
         conditions = self._conditions(query)
         if conditions is None:
             return Hits([])
@@ -105,24 +136,44 @@ class PostgresBackend:
         statement = select(Post.id).where(*where)
         newest = newest_first(query, page)
         if tsquery is not None:
-            statement = statement.join(PostSearch, PostSearch.post_id == Post.id).where(
-                PostSearch.document.op("@@")(tsquery)
-            )
+            matches = PostSearch.document.op("@@")(tsquery)
+            statement = statement.join(PostSearch, PostSearch.post_id == Post.id).where(matches)
+            few = self._all_matches_if_few(matches)
+            if few is not None:
+                if not few:
+                    return Hits([])
+                statement = statement.where(Post.id.in_(few))
         if newest or tsquery is None:
             statement = statement.order_by(Post.id.desc()).limit(page.limit + 1)
-        else:
-            rank = func.ts_rank_cd(PostSearch.document, tsquery)
-            statement = (
-                statement.order_by(rank.desc(), Post.id.desc()).offset(page.offset).limit(page.limit + 1)
+        else:  # rank the newest matches only, as the Whoosh backend does (see MAX_RELEVANCE_DEPTH)
+            candidates = (
+                statement.add_columns(PostSearch.document)
+                .order_by(Post.id.desc())
+                .limit(MAX_RELEVANCE_DEPTH)
+                .subquery("candidates")
             )
-        try:
-            ids = list(db.session.scalars(statement))
-        except SQLAlchemyError as error:
-            db.session.rollback()
-            raise IndexUnavailable(f"PostgreSQL search failed: {error}") from error
-        return Hits.from_ids(ids, page, newest_first=newest)
+            rank = func.ts_rank_cd(candidates.c.document, tsquery)
+            statement = (
+                select(candidates.c.id)
+                .order_by(rank.desc(), candidates.c.id.desc())
+                .offset(page.offset)
+                .limit(page.limit + 1)
+            )
+        return Hits.from_ids(list(db.session.scalars(statement)), page, newest_first=newest)
+
+    def _all_matches_if_few(self, matches: ColumnElement[bool]) -> list[int] | None:
+        """Return the ids of every post whose text matches, if there are MAX_RELEVANCE_DEPTH or fewer.
+
+        Without an order, PostgreSQL finds a limited number of matches cheaply
+        either way: a scan stops early for a common word, the GIN index answers
+        a rare one.
+        """
+        probe = select(PostSearch.post_id).where(matches).limit(MAX_RELEVANCE_DEPTH + 1)
+        ids = list(db.session.scalars(probe))
+        return ids if len(ids) <= MAX_RELEVANCE_DEPTH else None
 
     def _conditions(self, query: SearchQuery) -> tuple[list[ColumnElement[bool]], Any] | None:
+        """Return the conditions on posts and the tsquery of their text, or None if nothing can match."""
         config = literal(self.language, type_=REGCONFIG)
 
         def parts(kind: str, texts: Sequence[str]) -> list[Any]:
@@ -131,16 +182,21 @@ class PostgresBackend:
 
         positive = parts("plainto_tsquery", query.words) + parts("phraseto_tsquery", query.phrases)
         excluded = parts("phraseto_tsquery", query.excluded)
+        tag_ids = _ids_by_name(Tag.id, Tag.name, query.tags)
+        author_ids = _ids_by_name(User.id, User.username, query.authors)
+        mentioned = _ids_by_name(User.id, User.username, query.mentions)
+        if tag_ids is None or author_ids is None or mentioned is None:
+            return None  # a tag or a person that does not exist
         where: list[ColumnElement[bool]] = []
-        where += [_tagged(tag) for tag in query.tags]
-        where += [_authored(name) for name in query.authors]
-        where += [_mentioned(name) for name in query.mentions]
+        where += [exists().where(post_tags.c.post_id == Post.id, post_tags.c.tag_id == t) for t in tag_ids]
+        where += [Post.author_id == author_id for author_id in author_ids]
+        where += [exists().where(mentions.c.post_id == Post.id, mentions.c.user_id == m) for m in mentioned]
         if not (positive or where):
             return None
-        if query.after:
-            where.append(Post.created_at >= datetime.combine(query.after, time.min, UTC))
-        if query.before:
-            where.append(Post.created_at < datetime.combine(query.before, time.min, UTC))
+        dates = _date_conditions(query.after, query.before)
+        if dates is None:
+            return None
+        where += dates
         if not positive:  # only filters: exclusions look at the post's document, if it has one
             if excluded:
                 matches = PostSearch.document.op("@@")(_combine("tsquery_or", excluded))
@@ -149,26 +205,64 @@ class PostgresBackend:
         return where, _combine("tsquery_and", positive + [func.tsquery_not(x) for x in excluded])
 
 
+def _ids_by_name(id_column: Any, name_column: Any, names: Sequence[str]) -> list[int] | None:
+    """Return the ids of these names, in order; None if any of them does not exist."""
+    if not names:
+        return []
+    rows = db.session.execute(select(name_column, id_column).where(name_column.in_(names)))
+    found: dict[str, int] = {name: found_id for name, found_id in rows}
+    return [found[name] for name in names] if all(name in found for name in names) else None
+
+
+def _date_conditions(after: date | None, before: date | None) -> list[ColumnElement[bool]] | None:
+    """Return conditions for posts from `after` on and before `before` (UTC days); None if none can match.
+
+    Besides the dates themselves, they bound the post ids, so that PostgreSQL
+    walks the primary key from where the dates are instead of from the newest
+    post.  Ids follow creation times except between posts made within
+    ID_TIME_SLACK of each other, so each bound comes from a post at least that
+    far outside the dates.
+    """
+    where: list[ColumnElement[bool]] = []
+    if after:
+        start = datetime.combine(after, time.min, UTC)
+        where.append(Post.created_at >= start)
+        earlier = db.session.scalar(
+            select(Post.id)
+            .where(Post.created_at < start - ID_TIME_SLACK)
+            .order_by(Post.created_at.desc())
+            .limit(1)
+        )
+        if earlier is not None:
+            where.append(Post.id > earlier)
+    if before:
+        end = datetime.combine(before, time.min, UTC)
+        where.append(Post.created_at < end)
+        later = db.session.scalar(
+            select(Post.id).where(Post.created_at >= end + ID_TIME_SLACK).order_by(Post.created_at).limit(1)
+        )
+        if later is not None:
+            where.append(Post.id < later)
+    if after and before and before <= after:
+        return None
+    return where
+
+
+@contextmanager
+def _rebuild_lock() -> Iterator[None]:
+    """Hold the rebuild's advisory lock on a connection of its own (the batches commit on others)."""
+    with db.engine.connect() as connection:
+        if not connection.scalar(select(func.pg_try_advisory_lock(REBUILD_LOCK))):
+            raise IndexBusy("another process is rebuilding the search index")
+        try:
+            yield
+        finally:
+            # A session-level lock outlives the transaction: release it before the pool keeps the connection.
+            connection.scalar(select(func.pg_advisory_unlock(REBUILD_LOCK)))
+
+
 def _combine(function: str, parts: list[Any]) -> Any:
     combined = parts[0]
     for part in parts[1:]:
         combined = getattr(func, function)(combined, part)
     return combined
-
-
-def _authored(username: str) -> ColumnElement[bool]:
-    return Post.author_id == select(User.id).where(User.username == username).scalar_subquery()
-
-
-def _tagged(name: str) -> ColumnElement[bool]:
-    return exists().where(
-        post_tags.c.post_id == Post.id,
-        post_tags.c.tag_id == select(Tag.id).where(Tag.name == name).scalar_subquery(),
-    )
-
-
-def _mentioned(username: str) -> ColumnElement[bool]:
-    return exists().where(
-        mentions.c.post_id == Post.id,
-        mentions.c.user_id == select(User.id).where(User.username == username).scalar_subquery(),
-    )

@@ -34,20 +34,31 @@ from whoosh.analysis import StemFilter
 from whoosh.codec.base import Segment
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import LockError
+from whoosh.index import TOC, LockError
+from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter, SegmentWriter
 
 from microblog.extensions import db
 
 from .analysis import LANGUAGES, analyzed_terms, text_analyzer
-from .backend import Hits, IndexBusy, IndexUnavailable, PageRequest, Progress, newest_first
+from .backend import (
+    MAX_RELEVANCE_DEPTH,
+    Hits,
+    IndexBusy,
+    IndexUnavailable,
+    PageRequest,
+    Progress,
+    newest_first,
+)
 from .documents import PostDocument, chunk_bounds, document_batches, load_documents
 from .query import SearchQuery
+from .whoosh_segments import Leaf, SegmentIds, in_id_order, live_post_ids, newest_matches, segments_to_fold
 
 log = logging.getLogger(__name__)
 
 REBUILD_MARKER = "REBUILDING"
+INDEX_NAME = "MAIN"  # Whoosh's default index name: files _MAIN_<generation>.toc and MAIN_<id>.seg
 T = TypeVar("T")
 
 # A damaged index raises almost anything when read (OSError, EOFError, struct.error, pickle
@@ -124,6 +135,7 @@ class WhooshBackend:
         self._index: index.Index | None = None
         self._searchers: list[Searcher] = []
         self._pool_lock = threading.Lock()
+        self._segment_ids: dict[str, SegmentIds] = {}  # by segment: segments never change once written
 
     # -- state -------------------------------------------------------------
 
@@ -147,18 +159,22 @@ class WhooshBackend:
     def status(self) -> str | None:
         """Return what is wrong with the index, or None when it can be searched."""
         try:
-            with self._open().searcher() as searcher:
-                reader = searcher.reader()
-                reader.doc_count()
-                for _ in zip(range(1), reader.all_terms(), strict=False):
-                    pass
-                searcher.search(q.Every(), limit=1)
-            built_for = _stem_language(self._open().schema)
+            searcher = self._checkout()
         except IndexUnavailable as error:
             return str(error)
+        try:
+            reader = searcher.reader()
+            reader.doc_count()
+            for _ in zip(range(1), reader.all_terms(), strict=False):
+                pass
+            searcher.search(q.Every(), limit=1)
+            self._leaves(searcher)  # reads every segment's ids, which searches need (and warms them)
+            built_for = _stem_language(self._open().schema)
         except READ_ERRORS as error:
+            searcher.close()
             self._index = None
             return f"search index in {self.path} is damaged: {error!r}"
+        self._checkin(searcher)
         if set(self._open().schema.names()) != set(schema(self.language).names()):
             return f"search index in {self.path} was built by another version of microblog"
         if built_for != LANGUAGES[self.language]:
@@ -205,22 +221,72 @@ class WhooshBackend:
 
     @contextmanager
     def writing(self) -> Iterator[Callable[[Sequence[int]], None]]:
-        """Hold the index writer; yield apply(post_ids); commit on leaving."""
+        """Hold the index writer; yield apply(post_ids), to be called once; commit on leaving.
+
+        Every segment stays in id order (see search.whoosh_segments): apply adds
+        its posts sorted, after any small segments it folds in, and Whoosh's
+        own merge, which would put those after them, never runs.
+        """
         writer = self._writer(self.writer_timeout)
+        folded: set[str] = set()
+        applied = False
 
         def apply(post_ids: Sequence[int]) -> None:
-            docs = load_documents(post_ids)
-            for post_id in set(post_ids) - {d.id for d in docs}:
-                writer.delete_by_term("id", post_id)
+            nonlocal applied
+            if applied:
+                raise RuntimeError("apply() once per writer: its documents must come in id order")
+            applied = True
+            ids = sorted(set(post_ids))
+            self._delete_documents(writer, ids)
+            docs = self._fold_small_segments(writer, load_documents(ids), folded)
             for doc in docs:
-                writer.update_document(**_fields(doc))
+                writer.add_document(**_fields(doc))
 
         try:
             yield apply
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        writer.commit(mergetype=lambda _w, segments: [s for s in segments if s.segment_id() not in folded])
+
+    def _delete_documents(self, writer: SegmentWriter, post_ids: Sequence[int]) -> None:
+        """Delete the indexed documents of these posts, found with a pooled searcher (no new reader)."""
+        if not post_ids:
+            return
+        searcher = self._checkout()
+        try:
+            # The writer holds the lock, so the newest generation is the one it started from.
+            if searcher.reader().generation() != writer.generation - 1:
+                for post_id in post_ids:
+                    writer.delete_by_term("id", post_id)
+                return
+            for docnum in searcher.docs_for_query(q.Or([q.Term("id", pid) for pid in post_ids])):
+                writer.delete_document(docnum)
+        finally:
+            self._checkin(searcher)
+
+    def _fold_small_segments(
+        self, writer: SegmentWriter, docs: list[PostDocument], folded: set[str]
+    ) -> list[PostDocument]:
+        """Copy crowded small segments into the writer in id order; return the documents to add after."""
+        segments = segments_to_fold(writer.segments)
+        if not segments:
+            return docs
+        readers = [SegmentReader(writer.storage, writer.schema, segment) for segment in segments]
+        try:
+            pairs = [(reader, self._ids_of(reader)) for reader in readers]
+            ordered = in_id_order(pairs, docs[0].id if docs else None)
+            if ordered is not None:
+                for reader in ordered:
+                    writer.add_reader(reader)
+            else:  # overlapping id ranges (commits out of id order): write their posts again, sorted
+                again = {pid for reader, ids in pairs for pid in live_post_ids(reader, ids)}
+                docs = load_documents(sorted(again | {doc.id for doc in docs}))
+        finally:
+            for reader in readers:
+                reader.close()
+        folded.update(segment.segment_id() for segment in segments)
+        return docs
 
     def rebuild(self, progress: Progress | None = None, *, procs: int = 1) -> int:
         """Index every post again into new segments, then swap them in with one commit.
@@ -238,7 +304,7 @@ class WhooshBackend:
             marker.touch()
             if self.status() is not None:
                 log.warning("search index in %s is missing, damaged or outdated: starting anew", self.path)
-                self._index = index.create_in(str(self.path), schema(self.language))
+                self._start_anew()
             with self._holding_writer_lock(self.rebuild_timeout):
                 segments, count = self._build_segments(chunk_bounds(self.chunk_size), progress, procs)
                 # A writer made only now: the segment writers share its temporary directory.
@@ -249,6 +315,19 @@ class WhooshBackend:
             return count
         finally:
             lock.release()
+
+    def _start_anew(self) -> None:
+        """Replace the index with an empty one of this schema, at a generation above the old one's.
+
+        Whoosh's create_in starts again at generation 0; a searcher kept by any
+        process on the old index, at a generation the new one reaches, would take
+        itself for current and go on answering from the old segments.
+        """
+        older = TOC._latest_generation(self._storage(), INDEX_NAME)  # from file names: works when damaged
+        index.create_in(str(self.path), schema(self.language), indexname=INDEX_NAME)
+        if older >= 0:
+            TOC(schema(self.language), [], older + 1).write(self._storage(), INDEX_NAME)
+        self._index = None
 
     @contextmanager
     def _holding_writer_lock(self, timeout: float) -> Iterator[None]:
@@ -301,50 +380,80 @@ class WhooshBackend:
             self._index = None
             raise IndexUnavailable(f"search index in {self.path} is unreadable: {error!r}") from error
 
+    def _checkin(self, searcher: Searcher) -> None:
+        with self._pool_lock:
+            self._searchers.append(searcher)
+
+    def _ids_of(self, reader: SegmentReader) -> SegmentIds:
+        key = reader.segment().segment_id()
+        ids = self._segment_ids.get(key)
+        if ids is None:
+            ids = self._segment_ids[key] = SegmentIds.read(reader)
+        return ids
+
+    def _leaves(self, searcher: Searcher) -> list[Leaf]:
+        leaves = [
+            Leaf(sub, self._ids_of(sub.reader()))
+            for sub, _offset in searcher.leaf_searchers()
+            if isinstance(sub.reader(), SegmentReader)  # an empty index has no segments
+        ]
+        if len(self._segment_ids) > 2 * len(leaves) + 16:  # forget segments merged away
+            current = {leaf.searcher.reader().segment().segment_id() for leaf in leaves}
+            self._segment_ids = {k: v for k, v in self._segment_ids.items() if k in current}
+        return leaves
+
     def search(self, query: SearchQuery, page: PageRequest) -> Hits:
-        """Return one page of matching post ids, by relevance or newest first."""
+        """Return one page of matching post ids: newest first, or the newest matches ranked by relevance.
+
+        Relevance ranks the newest MAX_RELEVANCE_DEPTH matches (all of them,
+        unless a query matches more): Whoosh would otherwise score every match
+        of a common word, and for posts, recent ones are the relevant ones.
+        """
         compiled = self._compile(query)
         if compiled is None:
             return Hits([])
         newest = newest_first(query, page)
-        if page.before_id is not None:
-            compiled = q.And([compiled, q.NumericRange("id", None, page.before_id, endexcl=True)])
         searcher = self._checkout()
         try:
+            leaves = self._leaves(searcher)
             if newest:
-                results = searcher.search(compiled, limit=page.limit + 1, sortedby="id", reverse=True)
-                ids = [hit["id"] for hit in results]
+                found = newest_matches(searcher, leaves, compiled, page.limit + 1, before_id=page.before_id)
             else:
-                results = searcher.search(compiled, limit=page.offset + page.limit + 1)
-                ids = [hit["id"] for hit in results[page.offset :]]
+                candidates = newest_matches(searcher, leaves, compiled, MAX_RELEVANCE_DEPTH, scored=True)
+                ranked = sorted(candidates, key=lambda match: (-match[1], -match[0]))
+                found = ranked[page.offset : page.offset + page.limit + 1]
         except READ_ERRORS as error:
             log.exception("searching %s failed", self.path)
             searcher.close()
             self._index = None
             raise IndexUnavailable(f"search index in {self.path} is unreadable: {error!r}") from error
-        with self._pool_lock:
-            self._searchers.append(searcher)
-        return Hits.from_ids(ids, page, newest_first=newest)
+        self._checkin(searcher)
+        return Hits.from_ids([post_id for post_id, _score in found], page, newest_first=newest)
 
     def _compile(self, query: SearchQuery) -> q.Query | None:
+        """Build the Whoosh query: words and phrases score; tags, people and dates only filter."""
+
         def terms(text: str) -> list[str]:
             return analyzed_terms(text, self.language)
 
-        must: list[q.Query] = []
+        scored: list[q.Query] = []
         for word in query.words:
-            must += [q.Term("text", stem) for stem in terms(word)]
-        must += [_term_or_phrase(stems) for stems in map(terms, query.phrases) if stems]
-        must += [q.Term("tags", tag) for tag in query.tags]
-        must += [q.Term("author", name) for name in query.authors]
-        must += [q.Term("mentions", name) for name in query.mentions]
-        if not must:
+            scored += [q.Term("text", stem) for stem in terms(word)]
+        scored += [_term_or_phrase(stems) for stems in map(terms, query.phrases) if stems]
+        # Filters score nothing (boost 0), so they narrow the matches without changing their ranking.
+        # (Whoosh 2.7's Require query, meant for this, lets non-matching documents through.)
+        filters: list[q.Query] = [q.Term("tags", tag, boost=0.0) for tag in query.tags]
+        filters += [q.Term("author", name, boost=0.0) for name in query.authors]
+        filters += [q.Term("mentions", name, boost=0.0) for name in query.mentions]
+        if not (scored or filters):
             return None
         if query.after or query.before:
             start = _day(query.after) if query.after else None
             end = _day(query.before) if query.before else None
-            must.append(q.NumericRange("day", start, end, endexcl=True))
+            # Not a constant-score range: that one lists every id of the range each time it is matched.
+            filters.append(q.NumericRange("day", start, end, endexcl=True, boost=0.0, constantscore=False))
+        compiled: q.Query = q.And(scored + filters)
         excluded = [_term_or_phrase(stems) for stems in map(terms, query.excluded) if stems]
-        compiled: q.Query = q.And(must)
         if excluded:
             compiled = q.AndNot(compiled, q.Or(excluded))
         return compiled

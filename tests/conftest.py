@@ -37,6 +37,13 @@ def missing_service(reason: str) -> None:
     pytest.skip(reason)
 
 
+def damage_whoosh_index(index_dir: Path) -> None:
+    """Overwrite every file of a Whoosh index but its locks with garbage, as a bad disk would."""
+    for path in index_dir.iterdir():
+        if path.is_file() and not path.name.endswith("LOCK"):
+            path.write_bytes(b"\x00garbage")
+
+
 def _migrate(url: str, data_dir: Path) -> None:
     app = create_app(TestingConfig({"MICROBLOG_DATABASE_URL": url, "MICROBLOG_DATA_DIR": str(data_dir)}))
     with app.app_context():

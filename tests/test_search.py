@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import sys
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import create_engine, func, select, text, update
 
 import search
 from config import TestingConfig
@@ -17,8 +19,9 @@ from microblog.services import posts
 from microblog.services.errors import ValidationError
 from models import Post, PostSearch, SearchOutbox
 from search import PageRequest, parse_query
+from search.postgres_backend import REBUILD_LOCK
 
-from .conftest import _truncate_all
+from .conftest import _truncate_all, damage_whoosh_index
 from .factories import make_post, make_user
 
 
@@ -273,3 +276,89 @@ def test_a_rebuild_in_several_processes_builds_one_segment_per_chunk(app):
         assert len(searcher.reader().leaf_readers()) == 3
     assert sorted(ids("apollo", limit=40)) == sorted(set(made) - {made[3]})
     assert ids("apollo", newest_first=True, limit=2) == [made[7], made[6]]
+
+
+def test_a_failed_search_rebuilds_only_an_index_that_needs_it(app, backend_name, monkeypatch):
+    kari = make_user("kari")
+    post(kari, "Apollo status")
+    search.drain()
+    state = app.extensions["search"]
+    monkeypatch.setattr(state, "background", True)  # as in a serving process
+    started: list[str] = []
+    monkeypatch.setattr(state.indexer, "start_rebuild", lambda: started.append("rebuild"))
+    if backend_name == "whoosh":
+        damage_whoosh_index(app.config["DATA_DIR"] / "search")
+        search.backend()._index = None  # as a freshly started process would open it
+    else:  # the query fails as it would with the database away for a moment
+        db.session.execute(text("ALTER TABLE post_search RENAME TO post_search_away"))
+        db.session.commit()
+    try:
+        hits = search.search_posts(parse_query("apollo"))
+        assert hits.ids == [] and search.UNAVAILABLE in hits.notes
+        assert started == []  # the request only asks the background indexer to look
+        state.indexer.check_index()  # what the indexer's next round does
+    finally:
+        if backend_name == "postgres":
+            db.session.execute(text("ALTER TABLE post_search_away RENAME TO post_search"))
+            db.session.commit()
+    # A damaged Whoosh index is rebuilt; a PostgreSQL outage is not a reason to rewrite every document.
+    assert started == (["rebuild"] if backend_name == "whoosh" else [])
+
+
+def test_a_second_rebuild_at_the_same_time_is_refused(app, backend_name):
+    kari = make_user("kari")
+    pid = post(kari, "Apollo status")
+    search.drain()
+    backend = search.backend()
+    with ExitStack() as held:  # another process's rebuild, holding the rebuild lock
+        if backend_name == "whoosh":
+            lock = backend._storage().lock("REBUILD")
+            assert lock.acquire(blocking=False)
+            held.callback(lock.release)
+        else:
+            engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+            held.callback(engine.dispose)
+            other = held.enter_context(engine.connect())
+            assert other.scalar(select(func.pg_try_advisory_lock(REBUILD_LOCK)))
+        with pytest.raises(search.IndexBusy):
+            search.rebuild()
+    assert search.rebuild() == 1  # the lock was released: the next rebuild runs
+    assert ids("apollo") == [pid]
+
+
+def test_best_match_ranks_the_newest_matches_of_a_common_word(app, monkeypatch):
+    for module in ("search.backend", "search.whoosh_backend", "search.postgres_backend"):
+        monkeypatch.setattr(sys.modules[module], "MAX_RELEVANCE_DEPTH", 3)
+    kari = make_user("kari")
+    best = post(kari, "apollo apollo apollo", day=1)  # the closest match, and the oldest
+    others = [post(kari, f"Apollo release plan number {n} for the whole team", day=n + 2) for n in range(4)]
+    search.drain()
+    assert ids("apollo") and set(ids("apollo")) <= set(others[1:])  # the newest 3, however they rank
+    assert search.search_posts(parse_query("apollo")).next_cursor is None  # pages end with them
+    assert ids("apollo", newest_first=True) == [*reversed(others), best]  # newest first reaches all
+    assert ids("apollo plan")[0] in others and best not in ids("apollo plan")
+    monkeypatch.setattr(sys.modules["search.whoosh_backend"], "MAX_RELEVANCE_DEPTH", 1000)
+    monkeypatch.setattr(sys.modules["search.postgres_backend"], "MAX_RELEVANCE_DEPTH", 1000)
+    assert ids("apollo")[0] == best  # with room for every match, the best comes first
+
+
+def test_dates_hold_across_posts_made_at_midnight_out_of_id_order(app):
+    kari = make_user("kari")
+    early = post(kari, "Apollo kickoff", day=1)
+    before_midnight, after_midnight = post(kari, "Apollo cutover"), post(kari, "Apollo cutover done")
+    late = post(kari, "Apollo retro", day=20)
+    # The later id has the earlier time: two processes posting in the same second around midnight.
+    for post_id, moment in (
+        (before_midnight, datetime(2026, 10, 10, 0, 0, 2)),
+        (after_midnight, datetime(2026, 10, 9, 23, 59, 58)),
+    ):
+        db.session.execute(
+            update(Post).where(Post.id == post_id).values(created_at=moment.replace(tzinfo=UTC))
+        )
+    db.session.commit()
+    search.rebuild()  # the index reads dates when it indexes a post
+    assert ids("apollo after:2026-10-10", newest_first=True) == [late, before_midnight]
+    assert ids("apollo before:2026-10-10", newest_first=True) == [after_midnight, early]
+    assert ids("apollo after:2026-10-09 before:2026-10-10") == [after_midnight]
+    assert ids("apollo after:2026-10-10 before:2026-10-11") == [before_midnight]
+    assert ids("apollo after:2026-10-11 before:2026-10-10") == []

@@ -20,7 +20,7 @@ from microblog import create_app
 from microblog.extensions import db
 from models import SearchOutbox
 
-from .conftest import _truncate_all
+from .conftest import _truncate_all, damage_whoosh_index
 from .live import _csrf_token
 from .server import ROOT, create_user, flask_cli, free_port, running_server, server_env
 
@@ -126,12 +126,6 @@ def _two_servers_search_each_others_posts(database_url: str, tmp_path: Path, bac
         assert "Traceback" not in log, log
 
 
-def _damage(index_dir: Path) -> None:
-    for path in index_dir.iterdir():
-        if path.is_file() and not path.name.endswith("LOCK"):
-            path.write_bytes(b"\x00garbage")
-
-
 @pytest.mark.parametrize("damage", ["missing", "garbled"])
 def test_a_server_rebuilds_a_missing_or_damaged_index_while_serving(database_url, tmp_path, damage):
     env = server_env(database_url, tmp_path / "data", free_port())
@@ -143,7 +137,7 @@ def test_a_server_rebuilds_a_missing_or_damaged_index_while_serving(database_url
     if damage == "missing":
         shutil.rmtree(index_dir)
     else:
-        _damage(index_dir)
+        damage_whoosh_index(index_dir)
     with running_server(env) as url:
         http, _ = _logged_in(url, "alice")  # serving before the index is back
         page = _wait_for_search(http, url, "deploy pipeline", present=True, timeout=60)
