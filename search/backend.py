@@ -12,10 +12,10 @@ from models.base import MAX_ID
 from .query import SearchQuery
 
 # Best match ranks the newest this many matches of a query (every match, unless it has more), and its
-# pages go this deep (50 pages of 20); newest-first pages go all the way.  Ranking every match of a
-# word in a quarter of all posts would cost each backend a read of them all; in a company's stream
-# of posts, the recent ones are the relevant ones.
-MAX_RELEVANCE_DEPTH = 1000
+# pages end with them (10 pages of 20); newest-first pages go all the way.  Ranking every match of a
+# word in a quarter of all posts would cost each backend a read of them all, and the work grows with
+# this number where matches are sparse; in a company's stream of posts the recent are the relevant.
+MAX_RELEVANCE_DEPTH = 200
 
 Progress = Callable[[int], None]  # called with how many posts were just indexed
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -101,3 +101,58 @@ def chunk_bounds(chunk_size: int) -> list[tuple[int, int | None]]:
 def post_count() -> int:
     """Return how many posts there are (for progress bars)."""
     return db.session.scalar(select(func.count()).select_from(Post)) or 0
+
+
+# Posts get their ids in the order they are inserted, and their times just before: two posts made at
+# the same moment by different processes can get them in opposite orders, but never this far apart.
+ID_TIME_SLACK = timedelta(minutes=1)
+
+
+def day_start(day: date) -> datetime:
+    """Return the moment a (UTC) day begins."""
+    return datetime.combine(day, time.min, UTC)
+
+
+@dataclass(frozen=True)
+class IdRange:
+    """Post ids holding every post of some days: above < id < below (None: no bound).
+
+    Posts inside it but outside the days were all made from `earliest` until the
+    first day, or after the last day until `latest`.
+    """
+
+    above: int | None
+    below: int | None
+    earliest: datetime
+    latest: datetime
+
+
+def id_range(after: date | None, before: date | None) -> IdRange:
+    """Return the ids holding every post from day `after` on and before day `before` (UTC days).
+
+    Searches by date start and stop their walk through the posts (newest first,
+    by id) there instead of at the newest post.  Each bound is a post made at
+    least ID_TIME_SLACK outside the days, so posts whose ids and times cross are
+    still inside.
+    """
+    first = day_start(after) if after else datetime.min.replace(tzinfo=UTC)
+    end = day_start(before) if before else datetime.max.replace(tzinfo=UTC)
+    above = below = None
+    earliest, latest = first, end
+    if after:
+        row = db.session.execute(
+            select(Post.id, Post.created_at)
+            .where(Post.created_at < first - ID_TIME_SLACK)
+            .order_by(Post.created_at.desc())
+            .limit(1)
+        ).first()
+        above, earliest = (row[0], row[1] - ID_TIME_SLACK) if row else (None, first - ID_TIME_SLACK)
+    if before:
+        row = db.session.execute(
+            select(Post.id, Post.created_at)
+            .where(Post.created_at >= end + ID_TIME_SLACK)
+            .order_by(Post.created_at)
+            .limit(1)
+        ).first()
+        below, latest = (row[0], row[1] + ID_TIME_SLACK) if row else (None, end + ID_TIME_SLACK)
+    return IdRange(above, below, earliest, latest)

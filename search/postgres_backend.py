@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, literal, select, text
@@ -33,14 +33,14 @@ from .backend import (
     Progress,
     newest_first,
 )
+from .documents import day_start, id_range
 from .query import SearchQuery
 
 # pg_advisory_lock key held by the one rebuild of post_search that may run at a time.
 REBUILD_LOCK = 0x6D62_7365_6172_6368  # "mbsearch" in ASCII, within bigint
 
-# Posts get their ids in the order they are inserted, and their times just before: two posts made at
-# the same moment by different processes can get them in opposite orders, but never this far apart.
-ID_TIME_SLACK = timedelta(minutes=1)
+# Up to this many text matches, a search looks at just those posts (found by the GIN index).
+FEW_MATCHES = 1000
 
 _UPSERT = text(
     "INSERT INTO post_search (post_id, document) VALUES (:id, to_tsvector(CAST(:config AS regconfig), :text))"
@@ -127,6 +127,8 @@ class PostgresBackend:
             raise IndexUnavailable(f"PostgreSQL search failed: {error}") from error
 
     def _search(self, query: SearchQuery, page: PageRequest) -> Hits:
+        # These plans depend on the values (ids, bounds): never a generic plan of a prepared statement.
+        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         conditions = self._conditions(query)
         if conditions is None:
             return Hits([])
@@ -162,15 +164,15 @@ class PostgresBackend:
         return Hits.from_ids(list(db.session.scalars(statement)), page, newest_first=newest)
 
     def _all_matches_if_few(self, matches: ColumnElement[bool]) -> list[int] | None:
-        """Return the ids of every post whose text matches, if there are MAX_RELEVANCE_DEPTH or fewer.
+        """Return the ids of every post whose text matches, if there are FEW_MATCHES or fewer.
 
         Without an order, PostgreSQL finds a limited number of matches cheaply
         either way: a scan stops early for a common word, the GIN index answers
         a rare one.
         """
-        probe = select(PostSearch.post_id).where(matches).limit(MAX_RELEVANCE_DEPTH + 1)
+        probe = select(PostSearch.post_id).where(matches).limit(FEW_MATCHES + 1)
         ids = list(db.session.scalars(probe))
-        return ids if len(ids) <= MAX_RELEVANCE_DEPTH else None
+        return ids if len(ids) <= FEW_MATCHES else None
 
     def _conditions(self, query: SearchQuery) -> tuple[list[ColumnElement[bool]], Any] | None:
         """Return the conditions on posts and the tsquery of their text, or None if nothing can match."""
@@ -215,36 +217,23 @@ def _ids_by_name(id_column: Any, name_column: Any, names: Sequence[str]) -> list
 
 
 def _date_conditions(after: date | None, before: date | None) -> list[ColumnElement[bool]] | None:
-    """Return conditions for posts from `after` on and before `before` (UTC days); None if none can match.
+    """Return conditions for posts from day `after` on and before day `before`; None if none can match.
 
-    Besides the dates themselves, they bound the post ids, so that PostgreSQL
-    walks the primary key from where the dates are instead of from the newest
-    post.  Ids follow creation times except between posts made within
-    ID_TIME_SLACK of each other, so each bound comes from a post at least that
-    far outside the dates.
+    Besides the days themselves they bound the post ids (search.documents.id_range),
+    so that PostgreSQL walks the primary key from where the days are instead of
+    from the newest post.
     """
-    where: list[ColumnElement[bool]] = []
-    if after:
-        start = datetime.combine(after, time.min, UTC)
-        where.append(Post.created_at >= start)
-        earlier = db.session.scalar(
-            select(Post.id)
-            .where(Post.created_at < start - ID_TIME_SLACK)
-            .order_by(Post.created_at.desc())
-            .limit(1)
-        )
-        if earlier is not None:
-            where.append(Post.id > earlier)
-    if before:
-        end = datetime.combine(before, time.min, UTC)
-        where.append(Post.created_at < end)
-        later = db.session.scalar(
-            select(Post.id).where(Post.created_at >= end + ID_TIME_SLACK).order_by(Post.created_at).limit(1)
-        )
-        if later is not None:
-            where.append(Post.id < later)
     if after and before and before <= after:
         return None
+    where: list[ColumnElement[bool]] = []
+    if after:
+        where.append(Post.created_at >= day_start(after))
+    if before:
+        where.append(Post.created_at < day_start(before))
+    if after or before:
+        ids = id_range(after, before)
+        where += [Post.id > ids.above] if ids.above is not None else []
+        where += [Post.id < ids.below] if ids.below is not None else []
     return where
 
 

@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, date
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -30,9 +29,7 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 from whoosh import index
 from whoosh import query as q
-from whoosh.analysis import StemFilter
 from whoosh.codec.base import Segment
-from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, LockError
 from whoosh.reading import SegmentReader
@@ -41,7 +38,7 @@ from whoosh.writing import IndexWriter, SegmentWriter
 
 from microblog.extensions import db
 
-from .analysis import LANGUAGES, analyzed_terms, text_analyzer
+from .analysis import LANGUAGES
 from .backend import (
     MAX_RELEVANCE_DEPTH,
     Hits,
@@ -51,8 +48,9 @@ from .backend import (
     Progress,
     newest_first,
 )
-from .documents import PostDocument, chunk_bounds, document_batches, load_documents
+from .documents import PostDocument, chunk_bounds, document_batches, id_range, load_documents
 from .query import SearchQuery
+from .whoosh_schema import compile_query, document_fields, schema, stem_language
 from .whoosh_segments import Leaf, SegmentIds, in_id_order, live_post_ids, newest_matches, segments_to_fold
 
 log = logging.getLogger(__name__)
@@ -74,43 +72,6 @@ def _retrying(open_latest: Callable[[], T]) -> T:
         except FileNotFoundError:
             time.sleep(0.01)
     return open_latest()
-
-
-EPOCH = date(1970, 1, 1)
-
-
-def schema(language: str) -> Schema:
-    """Return the index schema for post text in `language`.
-
-    Numeric fields are trie-coded: every posting of a numeric term costs
-    indexing time, so `id` uses 8 terms (shift_step=8, fast enough ranges for
-    paging) and dates are whole days in 32 bits (what date filters need).
-    """
-    return Schema(
-        id=NUMERIC(
-            int, bits=64, stored=True, unique=True, sortable=True, shift_step=8
-        ),  # signed: unsigned 64-bit ranges fail
-        text=TEXT(analyzer=text_analyzer(language), phrase=True),
-        author=ID,
-        tags=KEYWORD(lowercase=True),
-        mentions=KEYWORD(lowercase=True),
-        day=NUMERIC(int, bits=32, shift_step=8),
-    )
-
-
-def _day(moment: date) -> int:
-    return (moment - EPOCH).days
-
-
-def _fields(doc: PostDocument) -> dict[str, object]:
-    return {
-        "id": doc.id,
-        "text": doc.text,
-        "author": doc.author,
-        "tags": " ".join(doc.tags),
-        "mentions": " ".join(doc.mentions),
-        "day": _day(doc.created_at.astimezone(UTC).date()),
-    }
 
 
 class WhooshBackend:
@@ -169,7 +130,7 @@ class WhooshBackend:
                 pass
             searcher.search(q.Every(), limit=1)
             self._leaves(searcher)  # reads every segment's ids, which searches need (and warms them)
-            built_for = _stem_language(self._open().schema)
+            built_for = stem_language(self._open().schema)
         except READ_ERRORS as error:
             searcher.close()
             self._index = None
@@ -240,7 +201,7 @@ class WhooshBackend:
             self._delete_documents(writer, ids)
             docs = self._fold_small_segments(writer, load_documents(ids), folded)
             for doc in docs:
-                writer.add_document(**_fields(doc))
+                writer.add_document(**document_fields(doc))
 
         try:
             yield apply
@@ -409,17 +370,23 @@ class WhooshBackend:
         unless a query matches more): Whoosh would otherwise score every match
         of a common word, and for posts, recent ones are the relevant ones.
         """
-        compiled = self._compile(query)
+        ids = id_range(query.after, query.before) if query.after or query.before else None
+        compiled = compile_query(query, self.language, ids)
         if compiled is None:
             return Hits([])
         newest = newest_first(query, page)
+        above, below = (ids.above, ids.below) if ids else (None, None)  # where the walk starts and stops
+        if page.before_id is not None:
+            below = page.before_id if below is None else min(below, page.before_id)
         searcher = self._checkout()
         try:
             leaves = self._leaves(searcher)
             if newest:
-                found = newest_matches(searcher, leaves, compiled, page.limit + 1, before_id=page.before_id)
+                found = newest_matches(searcher, leaves, compiled, page.limit + 1, above=above, below=below)
             else:
-                candidates = newest_matches(searcher, leaves, compiled, MAX_RELEVANCE_DEPTH, scored=True)
+                candidates = newest_matches(
+                    searcher, leaves, compiled, MAX_RELEVANCE_DEPTH, above=above, below=below, scored=True
+                )
                 ranked = sorted(candidates, key=lambda match: (-match[1], -match[0]))
                 found = ranked[page.offset : page.offset + page.limit + 1]
         except READ_ERRORS as error:
@@ -429,34 +396,6 @@ class WhooshBackend:
             raise IndexUnavailable(f"search index in {self.path} is unreadable: {error!r}") from error
         self._checkin(searcher)
         return Hits.from_ids([post_id for post_id, _score in found], page, newest_first=newest)
-
-    def _compile(self, query: SearchQuery) -> q.Query | None:
-        """Build the Whoosh query: words and phrases score; tags, people and dates only filter."""
-
-        def terms(text: str) -> list[str]:
-            return analyzed_terms(text, self.language)
-
-        scored: list[q.Query] = []
-        for word in query.words:
-            scored += [q.Term("text", stem) for stem in terms(word)]
-        scored += [_term_or_phrase(stems) for stems in map(terms, query.phrases) if stems]
-        # Filters score nothing (boost 0), so they narrow the matches without changing their ranking.
-        # (Whoosh 2.7's Require query, meant for this, lets non-matching documents through.)
-        filters: list[q.Query] = [q.Term("tags", tag, boost=0.0) for tag in query.tags]
-        filters += [q.Term("author", name, boost=0.0) for name in query.authors]
-        filters += [q.Term("mentions", name, boost=0.0) for name in query.mentions]
-        if not (scored or filters):
-            return None
-        if query.after or query.before:
-            start = _day(query.after) if query.after else None
-            end = _day(query.before) if query.before else None
-            # Not a constant-score range: that one lists every id of the range each time it is matched.
-            filters.append(q.NumericRange("day", start, end, endexcl=True, boost=0.0, constantscore=False))
-        compiled: q.Query = q.And(scored + filters)
-        excluded = [_term_or_phrase(stems) for stems in map(terms, query.excluded) if stems]
-        if excluded:
-            compiled = q.AndNot(compiled, q.Or(excluded))
-        return compiled
 
 
 def _forget_connections() -> None:
@@ -472,21 +411,9 @@ def _build_segment(path: Path, limitmb: int, bound: tuple[int, int | None]) -> t
     with Session(db.engine) as session:
         for batch in document_batches(after_id=bound[0], through_id=bound[1], session=session):
             for doc in batch:
-                writer.add_document(**_fields(doc))
+                writer.add_document(**document_fields(doc))
             count += len(batch)
     if not count:
         writer.cancel()
         return None, 0
     return writer._finalize_segment(), count  # what Whoosh's own multisegment writer does
-
-
-def _stem_language(stored: Schema) -> str | None:
-    """Return the language code the index's text field stems with (the schema is stored in the index)."""
-    for item in getattr(stored["text"].analyzer, "items", ()):
-        if isinstance(item, StemFilter):
-            return item.lang
-    return None
-
-
-def _term_or_phrase(stems: list[str]) -> q.Query:
-    return q.Term("text", stems[0]) if len(stems) == 1 else q.Phrase("text", stems)

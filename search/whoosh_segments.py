@@ -101,17 +101,20 @@ def _matches(query: q.Query, leaf: Leaf, context: Any, start: int, end: int, sco
 
 
 def _newest_in_leaf(
-    query: q.Query, leaf: Leaf, context: Any, want: int, before_id: int | None, scored: bool
+    query: q.Query, leaf: Leaf, context: Any, want: int, bounds: tuple[int | None, int | None], scored: bool
 ) -> list[Match]:
     ids = leaf.ids
+    above, below = bounds
     if not ids.ascending:  # read it whole
         found = _matches(query, leaf, context, 0, len(ids.values), scored)
-        return nlargest(want, (m for m in found if before_id is None or m[0] < before_id))
-    end = ids.first_docnum_from(before_id)
+        inside = (m for m in found if (above is None or m[0] > above) and (below is None or m[0] < below))
+        return nlargest(want, inside)
+    first = ids.first_docnum_from(above + 1) if above is not None else 0
+    end = ids.first_docnum_from(below)
     window = FIRST_WINDOW
     found_rev: list[Match] = []  # newest first
-    while end > 0 and len(found_rev) < want:
-        start = max(0, end - window)
+    while end > first and len(found_rev) < want:
+        start = max(first, end - window)
         found_rev += reversed(list(_matches(query, leaf, context, start, end, scored)))
         end, window = start, window * 4
     return found_rev[:want]
@@ -123,16 +126,19 @@ def newest_matches(
     query: q.Query,
     want: int,
     *,
-    before_id: int | None = None,
+    above: int | None = None,
+    below: int | None = None,
     scored: bool = False,
 ) -> list[Match]:
-    """Return (post id, score) of the `want` newest matches below `before_id`, newest first."""
+    """Return (post id, score) of the `want` newest matches with above < id < below, newest first."""
     context = searcher.context() if scored else searcher.boolean_context()
     found: list[Match] = []
     for leaf in sorted(leaves, key=lambda leaf: leaf.ids.newest, reverse=True):
         if len(found) >= want and leaf.ids.newest < found[-1][0]:
             break  # this segment and the ones after it hold only older posts
-        found = nlargest(want, found + _newest_in_leaf(query, leaf, context, want, before_id, scored))
+        if above is not None and leaf.ids.newest <= above:
+            continue
+        found = nlargest(want, found + _newest_in_leaf(query, leaf, context, want, (above, below), scored))
     return found
 
 

@@ -12,7 +12,7 @@ from microblog.services import posts
 from models import SearchOutbox
 from search import PageRequest, parse_query, whoosh_segments
 from search.documents import load_documents
-from search.whoosh_backend import _fields
+from search.whoosh_schema import document_fields
 from search.whoosh_segments import SegmentIds
 
 from .factories import make_post, make_user
@@ -91,7 +91,7 @@ def test_a_segment_out_of_id_order_is_still_searched_right(app):
     backend._create_if_missing()
     writer = backend._open().writer()  # as Whoosh's own merges would write it: newest first
     for doc in reversed(load_documents(made)):
-        writer.add_document(**_fields(doc))
+        writer.add_document(**document_fields(doc))
     writer.commit(merge=False)
     assert [ids.ascending for ids in segments()] == [False]
     assert newest_first_pages("apollo", limit=5) == sorted(made, reverse=True)

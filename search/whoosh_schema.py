@@ -1,0 +1,102 @@
+"""How posts and searches map onto Whoosh: the index schema, a post's fields, a search's query."""
+
+from __future__ import annotations
+
+from datetime import UTC, date
+
+from whoosh import query as q
+from whoosh.analysis import StemFilter
+from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+
+from .analysis import analyzed_terms, text_analyzer
+from .documents import IdRange, PostDocument
+from .query import SearchQuery
+
+EPOCH = date(1970, 1, 1)
+
+
+def schema(language: str) -> Schema:
+    """Return the index schema for post text in `language`.
+
+    Numeric fields are trie-coded: every posting of a numeric term costs
+    indexing time, so `id` uses 8 terms (shift_step=8, fast enough ranges for
+    paging) and dates are whole days in 32 bits (what date filters need).
+    """
+    return Schema(
+        id=NUMERIC(
+            int, bits=64, stored=True, unique=True, sortable=True, shift_step=8
+        ),  # signed: unsigned 64-bit ranges fail
+        text=TEXT(analyzer=text_analyzer(language), phrase=True),
+        author=ID,
+        tags=KEYWORD(lowercase=True),
+        mentions=KEYWORD(lowercase=True),
+        day=NUMERIC(int, bits=32, shift_step=8),
+    )
+
+
+def day_number(moment: date) -> int:
+    """Return a day as the number the `day` field holds (days since 1970-01-01)."""
+    return (moment - EPOCH).days
+
+
+def document_fields(doc: PostDocument) -> dict[str, object]:
+    """Return a post's fields as the index takes them (add_document keyword arguments)."""
+    return {
+        "id": doc.id,
+        "text": doc.text,
+        "author": doc.author,
+        "tags": " ".join(doc.tags),
+        "mentions": " ".join(doc.mentions),
+        "day": day_number(doc.created_at.astimezone(UTC).date()),
+    }
+
+
+def compile_query(query: SearchQuery, language: str, days: IdRange | None = None) -> q.Query | None:
+    """Return the Whoosh query of a search, or None: words and phrases score, the rest filters.
+
+    `days` is the id range of the search's days, which the search walks within.
+    """
+
+    def terms(text: str) -> list[str]:
+        return analyzed_terms(text, language)
+
+    scored: list[q.Query] = []
+    for word in query.words:
+        scored += [q.Term("text", stem) for stem in terms(word)]
+    scored += [_term_or_phrase(stems) for stems in map(terms, query.phrases) if stems]
+    # Filters score nothing (boost 0), so they narrow the matches without changing their ranking.
+    # (Whoosh 2.7's Require query, meant for this, lets non-matching documents through.)
+    filters: list[q.Query] = [q.Term("tags", tag, boost=0.0) for tag in query.tags]
+    filters += [q.Term("author", name, boost=0.0) for name in query.authors]
+    filters += [q.Term("mentions", name, boost=0.0) for name in query.mentions]
+    if not (scored or filters):
+        return None
+    compiled: q.Query = q.And(scored + filters)
+    excluded = [_term_or_phrase(stems) for stems in map(terms, query.excluded) if stems]
+    # Days leave out the posts outside them: excluded queries score nothing. (A zero-boost range
+    # among the required ones loses matches in scored searches in Whoosh 2.7, and a constant-score
+    # range lists every id of the range each time it is matched.)  Within the days' id range, the
+    # only posts outside the days are those made in the few days next to it (see IdRange).
+    if query.after:
+        start = day_number(days.earliest.date()) if days else None
+        excluded.append(
+            q.NumericRange("day", start, day_number(query.after), endexcl=True, constantscore=False)
+        )
+    if query.before:
+        end = day_number(days.latest.date()) if days else None
+        excluded.append(q.NumericRange("day", day_number(query.before), end, constantscore=False))
+    if excluded:
+        compiled = q.AndNot(compiled, q.Or(excluded))
+    return compiled
+
+
+def stem_language(stored: Schema) -> str | None:
+    """Return the language code the index's text field stems with (the schema is stored in the index)."""
+    for item in getattr(stored["text"].analyzer, "items", ()):
+        if isinstance(item, StemFilter):
+            return item.lang
+    return None
+
+
+def _term_or_phrase(stems: list[str]) -> q.Query:
+    return q.Term("text", stems[0]) if len(stems) == 1 else q.Phrase("text", stems)
