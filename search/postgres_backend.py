@@ -42,9 +42,12 @@ REBUILD_LOCK = 0x6D62_7365_6172_6368  # "mbsearch" in ASCII, within bigint
 # Up to this many text matches, a search looks at just those posts (found by the GIN index).
 FEW_MATCHES = 1000
 
+# A document that comes out the same is left alone: a reindex rewriting every row would leave a dead
+# copy of each (the table doubles until vacuumed, and every search reads through them).
 _UPSERT = text(
     "INSERT INTO post_search (post_id, document) VALUES (:id, to_tsvector(CAST(:config AS regconfig), :text))"
     " ON CONFLICT (post_id) DO UPDATE SET document = excluded.document"
+    " WHERE post_search.document IS DISTINCT FROM excluded.document"
 )
 
 
