@@ -32,7 +32,7 @@ from whoosh import query as q
 from whoosh.codec.base import Segment
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, LockError
-from whoosh.reading import SegmentReader
+from whoosh.reading import MultiReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter, SegmentWriter
 
@@ -335,11 +335,44 @@ class WhooshBackend:
             searcher = self._searchers.pop() if self._searchers else None
         try:
             if searcher is not None:
-                return _retrying(searcher.refresh)
+                return _retrying(lambda: self._refreshed(searcher))
             return _retrying(lambda: self._open().searcher())
         except READ_ERRORS as error:
             self._index = None
             raise IndexUnavailable(f"search index in {self.path} is unreadable: {error!r}") from error
+
+    def _refreshed(self, searcher: Searcher) -> Searcher:
+        """Return a searcher of the newest generation, reopening only the segments that changed.
+
+        Whoosh 2.7's own refresh means to reuse open segment readers but never
+        does (it files them by generation and looks them up by segment id), so
+        every commit anywhere cost the next search a reopening of every segment.
+        A segment's reader is reused while its deletions are the same (they only
+        ever grow, so the same count is the same set).
+        """
+        ix = self._open()
+        reader = searcher.reader()
+        if ix.latest_generation() == reader.generation():
+            return searcher
+        toc = ix._read_toc()
+        reusable = {
+            r.segment().segment_id(): r for r, _ in reader.leaf_readers() if isinstance(r, SegmentReader)
+        }
+        readers = []
+        for segment in toc.segments:
+            old = reusable.get(segment.segment_id())
+            if old is not None and old.segment().deleted_count() == segment.deleted_count():
+                del reusable[segment.segment_id()]
+                readers.append(old)
+            else:
+                readers.append(SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation))
+        for unused in reusable.values():
+            unused.close()
+        if not readers:
+            return ix.searcher()
+        # A MultiReader even of one: a reused segment reader still tells its old generation.
+        combined = MultiReader(readers, generation=toc.generation)
+        return Searcher(combined, fromindex=ix, weighting=searcher.weighting)
 
     def _checkin(self, searcher: Searcher) -> None:
         with self._pool_lock:

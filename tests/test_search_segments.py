@@ -115,3 +115,29 @@ def test_apply_runs_once_per_writer(app, count):
         apply(made)
         with pytest.raises(RuntimeError):
             apply(made)  # a second batch could come before the first in id order
+
+
+def test_a_refresh_reopens_only_the_segments_that_changed(app):
+    kari = make_user("kari")
+    made = []
+    for n in range(4):  # one segment each (too few to fold)
+        made.append(make_post(kari, f"Apollo {n}").id)
+        search.drain()
+    backend = search.backend()
+
+    def open_segments() -> dict[str, object]:
+        searcher = backend._checkout()
+        try:
+            return {leaf.segment().segment_id(): leaf for leaf, _ in searcher.reader().leaf_readers()}
+        finally:
+            backend._checkin(searcher)
+
+    before = open_segments()
+    posts.delete_post(kari, made[0])  # a deletion in the first segment
+    search.drain()
+    newer = make_post(kari, "Apollo 4").id  # and a new segment
+    search.drain()
+    after = open_segments()
+    assert len(after) == 5
+    assert sum(after[key] is before.get(key) for key in after) == 3  # the three untouched segments
+    assert newest_first_pages("apollo", limit=10) == [newer, made[3], made[2], made[1]]
