@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def drain_batch(backend: Backend, batch_size: int = 500) -> int:
     """Apply one batch of the outbox to the index; return how many rows it held (0: empty)."""
-    if db.session.scalar(select(exists().select_from(SearchOutbox))) is False:
+    if not db.session.scalar(select(exists().select_from(SearchOutbox))):
         db.session.rollback()
         return 0  # every process looks each second: an idle one must not take the writer (or commit)
     with backend.writing() as apply:

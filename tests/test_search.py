@@ -336,7 +336,6 @@ def test_best_match_ranks_the_newest_matches_of_a_common_word(app, monkeypatch):
     assert ids("apollo") and set(ids("apollo")) <= set(others[1:])  # the newest 3, however they rank
     assert search.search_posts(parse_query("apollo")).next_cursor is None  # pages end with them
     assert ids("apollo", newest_first=True) == [*reversed(others), best]  # newest first reaches all
-    assert ids("apollo plan")[0] in others and best not in ids("apollo plan")
     monkeypatch.setattr(sys.modules["search.whoosh_backend"], "MAX_RELEVANCE_DEPTH", 1000)
     monkeypatch.setattr(sys.modules["search.postgres_backend"], "MAX_RELEVANCE_DEPTH", 1000)
     assert ids("apollo")[0] == best  # with room for every match, the best comes first

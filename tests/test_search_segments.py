@@ -107,10 +107,9 @@ def test_a_drain_with_nothing_to_do_leaves_the_index_alone(app):
     assert search.backend()._open().latest_generation() == generation  # no writer, no commit
 
 
-@pytest.mark.parametrize("count", [1, 12])
-def test_apply_runs_once_per_writer(app, count):
+def test_apply_runs_once_per_writer(app):
     kari = make_user("kari")
-    made = [make_post(kari, f"Apollo {n}").id for n in range(count)]
+    made = [make_post(kari, f"Apollo {n}").id for n in range(3)]
     with search.backend().writing() as apply:
         apply(made)
         with pytest.raises(RuntimeError):
