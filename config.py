@@ -46,6 +46,10 @@ class Config:
         # Reverse proxies in front (nginx: 1); their X-Forwarded-* headers are trusted, no others.
         self.PROXY_HOPS = int(env.get("MICROBLOG_PROXY_HOPS") or 0)
         self.LOGIN_RATE_LIMIT = env.get("MICROBLOG_LOGIN_RATE_LIMIT") or "10 per minute"
+        # Per access token (anonymous API requests: per address); Mastodon's default.
+        self.API_RATE_LIMIT = env.get("MICROBLOG_API_RATE_LIMIT") or "300 per 5 minutes"
+        # Seconds between `:thump` comments on an idle event stream (keeps proxies from closing it).
+        self.STREAM_HEARTBEAT = float(env.get("MICROBLOG_STREAM_HEARTBEAT") or 15)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

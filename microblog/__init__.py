@@ -62,12 +62,13 @@ def create_app(config: Config | None = None) -> Flask:
     import realtime
     import search
 
-    from . import auth, cli, errors, web
+    from . import api, auth, cli, errors, web
 
     realtime.init_app(app)
     search.init_app(app)
     auth.init_app(app)
     web.init_app(app)
+    api.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     return app

@@ -24,7 +24,7 @@ _FRIENDLY = {
 
 
 def _wants_json() -> bool:
-    return request.path.startswith(("/api/", "/oauth/"))
+    return request.path.startswith(("/api/", "/oauth/token", "/oauth/revoke", "/.well-known/"))
 
 
 def error_response(status: int, message: str):

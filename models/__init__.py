@@ -1,10 +1,14 @@
 """SQLAlchemy models of microblog: schema, indexes and small invariants only."""
 
+from .access_token import AccessToken
+from .authorization_code import AuthorizationCode
 from .base import Base, utcnow
 from .follow import Follow
+from .idempotency_key import IdempotencyKey
 from .like import Like
 from .mention import mentions
 from .notification import Notification
+from .oauth_app import OAuthApp
 from .post import Post
 from .post_search import PostSearch
 from .search_outbox import SearchOutbox
@@ -13,10 +17,14 @@ from .tag_follow import TagFollow
 from .user import User
 
 __all__ = [
+    "AccessToken",
+    "AuthorizationCode",
     "Base",
     "Follow",
+    "IdempotencyKey",
     "Like",
     "Notification",
+    "OAuthApp",
     "Post",
     "PostSearch",
     "SearchOutbox",

@@ -14,6 +14,7 @@ writes nothing to the database and imports nothing from the web layer.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -24,11 +25,14 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_ro
 
 from microblog.text import normalize_tag
 
+from . import sse
 from .queue import END_SESSIONS, LocalManager, RedisQueue
 
 log = logging.getLogger(__name__)
 
 socketio = SocketIO()
+
+_initializing = threading.Lock()
 
 LOGIN_KEY = "realtime_login"  # set in the Flask session at log-in; names the browser's login
 
@@ -98,6 +102,32 @@ def _end_room(room: str) -> None:
         socketio.emit(END_SESSIONS, None, to=room)
     except Exception:
         log.exception("could not end the sessions in %s", room)
+
+
+def end_token(token_id: int) -> None:
+    """Close the streams opened with one access token (it was revoked)."""
+    _end_room(token_room(token_id))
+
+
+def token_room(token_id: int) -> str:
+    """Return the room of the streams opened with one access token."""
+    return f"token:{token_id}"
+
+
+def listen(rooms: Iterable[str]) -> sse.Listener:
+    """Start hearing these rooms' events in this process (for a server-sent-event stream)."""
+    server = socketio.server
+    with _initializing:
+        if server is not None and not server.manager_initialized:
+            # The queue's listener starts with the first Socket.IO connection; an event stream counts.
+            server.manager_initialized = True
+            server.manager.initialize()
+    return sse.hub.add(rooms)
+
+
+def stop_listening(listener: sse.Listener) -> None:
+    """Stop a listener started by listen()."""
+    sse.hub.remove(listener)
 
 
 # Looks up the user of an API access token; the API registers it (None: tokens refused).
@@ -173,6 +203,11 @@ __all__ = [
     "Stream",
     "end_login",
     "end_sessions",
+    "end_token",
+    "listen",
+    "stop_listening",
+    "token_room",
+    "user_room",
     "hashtag_stream",
     "init_app",
     "publish",

@@ -12,6 +12,8 @@ import logging
 
 import socketio
 
+from .sse import CLOSE, hub
+
 log = logging.getLogger(__name__)
 
 END_SESSIONS = "microblog:end-sessions"
@@ -22,10 +24,19 @@ def _disconnect_room(manager: socketio.Manager, namespace: str, room: object) ->
         manager.server.disconnect(sid, namespace=namespace, ignore_queue=True)
 
 
+def _to_event_streams(event: str, data: object, rooms: object) -> None:
+    """Hand what this process delivers to its server-sent-event listeners too."""
+    if event == END_SESSIONS:
+        hub.deliver(CLOSE, None, rooms)
+    else:
+        hub.deliver(event, data, rooms)
+
+
 class LocalManager(socketio.Manager):
     """One process: rooms in memory."""
 
     def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        _to_event_streams(event, data, to or room)
         if event == END_SESSIONS:
             _disconnect_room(self, namespace or "/", to or room)
             return
@@ -66,6 +77,10 @@ class RedisQueue(socketio.RedisManager):
             _disconnect_room(self, namespace, None)
 
     def _handle_emit(self, message: dict) -> None:
+        # Every process, the publisher included, receives each message here once.
+        data = message.get("data")
+        if not message.get("binary") and isinstance(data, list) and len(data) == 1:
+            _to_event_streams(message.get("event", ""), data[0], message.get("room"))
         if message.get("event") == END_SESSIONS:
             _disconnect_room(self, message.get("namespace") or "/", message.get("room"))
             return

@@ -107,7 +107,9 @@ def test_payload_is_the_status_entity(app, connect, alice, bob):
     post = make_post(bob, "See https://wiki.example.com <b>now</b> #Apollo")
     (update,) = events(sio, "update")
     status = update["payload"]
-    assert status["content"] == f"<p>{db.session.get(Post, post.id).html}</p>"
+    # The stored HTML, with the renderer's links made absolute for clients elsewhere.
+    html = db.session.get(Post, post.id).html.replace('href="/', 'href="http://localhost/')
+    assert status["content"] == f"<p>{html}</p>" and 'href="http://localhost/tags/apollo"' in html
     assert "<b>" not in status["content"]
     assert status["account"]["username"] == "bob" and status["account"]["id"] == str(bob.id)
     assert [t["name"] for t in status["tags"]] == ["apollo"]

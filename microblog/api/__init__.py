@@ -1,1 +1,185 @@
-"""The JSON side: Mastodon-compatible entities (serializers) shared by the API and the streams."""
+"""The JSON API: Mastodon's client API, so that existing clients and libraries work unchanged.
+
+Endpoints parse input, make one service call and serialize the result with
+`serializers` (one function per entity).  They authenticate with bearer
+tokens (OAuth or personal); errors come out as {"error": ...} through the
+app's one error handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, url_for
+
+import realtime
+from microblog.extensions import csrf, limiter
+from microblog.services import tokens
+from microblog.services.errors import ServiceError
+from models import AccessToken, User
+
+bp = Blueprint("api", __name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Unauthorized(ServiceError):
+    """No valid access token (HTTP 401)."""
+
+    status_code = 401
+
+
+class OutsideScopes(ServiceError):
+    """The token lacks the scope this endpoint needs (HTTP 403)."""
+
+    status_code = 403
+
+
+def route(rule: str, **options: Any) -> Callable[[F], F]:
+    """Register an API route, answering with and without a trailing slash (clients send both)."""
+
+    def register(view: F) -> F:
+        bp.add_url_rule(rule, view_func=view, **options)
+        bp.add_url_rule(rule + "/", view_func=view, **options)
+        return view
+
+    return register
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    # Browsers' EventSource cannot set headers: Mastodon's streaming API takes the token here too.
+    return request.args.get("access_token") or None
+
+
+def current_token() -> AccessToken | None:
+    """Return the request's access token, or None without one; an invalid one is refused."""
+    if "api_token" not in g:
+        value = _bearer()
+        token = tokens.authenticate_token(value) if value else None
+        if value and token is None:
+            raise Unauthorized("The access token is invalid")
+        g.api_token = token
+        # Kept apart from the token: a commit expires token.user, which never lazy-loads.
+        g.api_user = token.user if token else None
+    return g.api_token
+
+
+def current_account() -> User | None:
+    """Return the user the token acts for, or None for an anonymous request."""
+    current_token()
+    return g.api_user
+
+
+def signed_in(scope: str) -> User:
+    """Return the token's user, requiring a token that holds `scope`."""
+    token = current_token()
+    if token is None:
+        raise Unauthorized("This API requires an access token: Authorization: Bearer <token>")
+    if not tokens.grants(token.scope_list, scope):
+        raise OutsideScopes("This action is outside the authorized scopes")
+    return g.api_user
+
+
+def requires(scope: str) -> Callable[[F], F]:
+    """Refuse the endpoint to requests whose token does not hold `scope`."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            signed_in(scope)
+            return view(*args, **kwargs)
+
+        return cast(F, checked)
+
+    return decorate
+
+
+def viewer() -> User:
+    """Return the user of a request that passed @requires."""
+    user = current_account()
+    assert user is not None, "use inside an endpoint decorated with @requires"
+    return user
+
+
+def params() -> dict[str, Any]:
+    """Return the request's parameters: query string, form or JSON body, merged (as Mastodon does)."""
+    merged: dict[str, Any] = dict(request.args)
+    if request.method in ("POST", "PUT", "PATCH"):
+        if request.is_json:
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict):
+                raise ServiceError("The JSON body must be an object.")
+            merged.update(body)
+        else:
+            merged.update(request.form.to_dict())
+    return merged
+
+
+def id_list(name: str) -> list[str]:
+    """Return a repeated parameter, sent as `id[]=1&id[]=2` or `id=1&id=2`."""
+    values = request.args.getlist(f"{name}[]") + request.args.getlist(name)
+    return [v for v in values if v][:40]
+
+
+def paged(items: list[dict[str, Any]], *, next_max: str | None, prev_min: str | None) -> Response:
+    """Return a JSON list with Mastodon's Link header: rel="next" (older, max_id), then rel="prev"."""
+    response = jsonify(items)
+    args = {k: v for k, v in request.args.items() if k not in ("max_id", "min_id", "since_id")}
+    endpoint = cast(str, request.endpoint)
+
+    def link(rel: str, **cursor: str) -> str:
+        url = url_for(endpoint, **(request.view_args or {}), **args, **cursor, _external=True)
+        return f'<{url}>; rel="{rel}"'
+
+    links = []
+    if next_max is not None:
+        links.append(link("next", max_id=next_max))
+    if prev_min is not None:
+        links.append(link("prev", min_id=prev_min))
+    if links:
+        response.headers["Link"] = ", ".join(links)
+    return response
+
+
+def _rate_limit() -> str:
+    return current_app.config["API_RATE_LIMIT"]
+
+
+def _rate_key() -> str:
+    """Limit each token (each bot or client) on its own; anonymous requests by address."""
+    value = _bearer()
+    return "token:" + tokens.digest(value) if value else "ip:" + (request.remote_addr or "")
+
+
+def init_app(app: Flask) -> None:
+    """Register the API blueprint: bearer tokens instead of CSRF, one rate limit per token."""
+    from . import (  # noqa: F401  (routes)
+        accounts,
+        instance,
+        notifications,
+        oauth,
+        openapi,
+        search,
+        statuses,
+        streaming,
+        tags,
+        timelines,
+    )
+
+    csrf.exempt(bp)
+    limiter.limit(_rate_limit, key_func=_rate_key)(bp)
+    app.register_blueprint(bp)
+    oauth.init_app(app)
+    realtime.token_user = _socket_user
+
+
+def _socket_user(value: str) -> User | None:
+    """Return the user of a Socket.IO connection that authenticates with an access token."""
+    token = tokens.authenticate_token(value)
+    return token.user if token is not None and tokens.grants(token.scope_list, "read:statuses") else None

@@ -12,33 +12,84 @@ from flask import url_for
 
 from microblog.avatars import initials
 from microblog.services.timelines import Author, FeedPost
+from microblog.text import render_html
 from models import Notification
 
+VERSION = "4.3.0 (compatible; microblog 0.1)"
+MAX_CHARACTERS = 140
+CHARACTERS_RESERVED_PER_URL = 23
+EPOCH = datetime(1970, 1, 1)
 
-def _time(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+def time(moment: datetime | None) -> str:
+    """Return a time as Mastodon writes it: ISO 8601 in UTC with milliseconds."""
+    return (moment or EPOCH).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def account(author: Author) -> dict[str, Any]:
-    """Return a Mastodon Account for a post's author."""
+    """Return a Mastodon Account."""
     avatar = url_for("web.avatar", username=author.username, v=initials(author.name), _external=True)
+    url = url_for("web.profile", username=author.username, _external=True)
     return {
         "id": str(author.id),
         "username": author.username,
         "acct": author.username,
         "display_name": author.name,
-        "url": url_for("web.profile", username=author.username, _external=True),
+        "note": f"<p>{_absolute_links(render_html(author.bio))}</p>" if author.bio else "",
+        "url": url,
+        "uri": url,
         "avatar": avatar,
         "avatar_static": avatar,
+        "header": "",
+        "header_static": "",
         "locked": False,
         "bot": False,
+        "group": False,
+        "discoverable": True,
+        "indexable": True,
         "suspended": not author.is_active,
+        "created_at": time(author.created_at),
+        "last_status_at": None,
+        "statuses_count": author.posts_count,
+        "followers_count": author.followers_count,
+        "following_count": author.following_count,
+        "fields": [],
+        "emojis": [],
     }
 
 
-def tag(name: str) -> dict[str, Any]:
-    """Return a Mastodon Tag."""
-    return {"name": name, "url": url_for("web.tag", name=name, _external=True)}
+def credential_account(author: Author, bio: str) -> dict[str, Any]:
+    """Return the CredentialAccount of verify_credentials: an Account with its source text."""
+    entity = account(author)
+    entity["source"] = {"note": bio, "fields": [], "privacy": "public", "sensitive": False, "language": ""}
+    return entity
+
+
+def tag(name: str, *, following: bool | None = None) -> dict[str, Any]:
+    """Return a Mastodon Tag; `following` only where the viewer is known."""
+    entity: dict[str, Any] = {
+        "name": name,
+        "url": url_for("web.tag", name=name, _external=True),
+        "history": [],
+    }
+    if following is not None:
+        entity["following"] = following
+    return entity
+
+
+def mention(user_id: int, username: str) -> dict[str, Any]:
+    """Return a Mastodon Mention."""
+    url = url_for("web.profile", username=username, _external=True)
+    return {"id": str(user_id), "username": username, "acct": username, "url": url}
+
+
+def _absolute_links(html: str) -> str:
+    """Make the renderer's site-relative links absolute: API clients show content elsewhere.
+
+    Only the renderer writes `href="/`; user text reaches the HTML escaped, so it cannot.
+    """
+    root = url_for("web.home", _external=True).rstrip("/")
+    return html.replace('href="/', f'href="{root}/')
 
 
 def status(post: FeedPost) -> dict[str, Any]:
@@ -46,8 +97,9 @@ def status(post: FeedPost) -> dict[str, Any]:
     url = url_for("web.post", post_id=post.id, _external=True)
     return {
         "id": str(post.id),
-        "created_at": _time(post.created_at),
+        "created_at": time(post.created_at),
         "in_reply_to_id": str(post.in_reply_to_id) if post.in_reply_to_id else None,
+        "in_reply_to_account_id": None,
         "conversation_id": str(post.thread_id),
         "visibility": "public",
         "sensitive": False,
@@ -55,7 +107,7 @@ def status(post: FeedPost) -> dict[str, Any]:
         "language": None,
         "uri": url,
         "url": url,
-        "content": f"<p>{post.html}</p>",
+        "content": f"<p>{_absolute_links(post.html)}</p>",
         "text": post.text,
         "account": account(post.author),
         "replies_count": post.reply_count,
@@ -65,13 +117,15 @@ def status(post: FeedPost) -> dict[str, Any]:
         "reblogged": False,
         "bookmarked": False,
         "muted": False,
+        "pinned": False,
         "tags": [tag(name) for name in post.tags],
-        "mentions": [],
+        "mentions": [mention(uid, username) for uid, username in post.mentions],
         "media_attachments": [],
         "emojis": [],
         "card": None,
         "poll": None,
         "reblog": None,
+        "application": None,
         "edited_at": None,
     }
 
@@ -81,7 +135,28 @@ def notification(note: Notification, actor: Author, post: FeedPost | None) -> di
     return {
         "id": str(note.id),
         "type": note.kind,
-        "created_at": _time(note.created_at),
+        "created_at": time(note.created_at),
         "account": account(actor),
         "status": status(post) if post is not None else None,
+    }
+
+
+def relationship(user_id: int, *, following: bool, followed_by: bool) -> dict[str, Any]:
+    """Return a Mastodon Relationship between the viewer and one account."""
+    return {
+        "id": str(user_id),
+        "following": following,
+        "followed_by": followed_by,
+        "showing_reblogs": following,
+        "notifying": False,
+        "languages": None,
+        "blocking": False,
+        "blocked_by": False,
+        "muting": False,
+        "muting_notifications": False,
+        "requested": False,
+        "requested_by": False,
+        "domain_blocking": False,
+        "endorsed": False,
+        "note": "",
     }

@@ -13,6 +13,7 @@ from sqlalchemy import Table, func, insert, select, text
 
 from microblog.cli.search import reindex_with_progress
 from microblog.extensions import db
+from microblog.services import social
 from microblog.services.errors import ValidationError
 from microblog.text import check_post_text, extract_mentions, extract_tags, render_html
 from models import Follow, Post, Tag, TagFollow, User, mentions, post_tags, utcnow
@@ -217,6 +218,7 @@ def seed(
     )
 
     _seed_posts(rng, post_count, post_base, user_ids, usernames, tag_names, tag_ids, now)
+    social.recount_accounts()  # bulk inserts bypass the services that keep the counters
     if db.engine.dialect.name == "postgresql":
         for table in ("users", "posts", "tags"):
             db.session.execute(

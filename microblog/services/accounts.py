@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import regex
 from email_validator import EmailNotValidError, validate_email
@@ -147,6 +148,18 @@ def access_user(username: str) -> User:
     return user
 
 
+def access_user_id(user_id: int | str) -> User:
+    """Return the user with this id (as API clients name accounts), or raise NotFound."""
+    try:
+        uid = int(user_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such account.") from None
+    user = db.session.get(User, uid) if 0 < uid < 2**31 else None
+    if user is None:
+        raise NotFound("No such account.")
+    return user
+
+
 def _check_admin(actor: User, target: User) -> None:
     if not actor.is_admin:
         raise PermissionDenied("Only administrators can do that.")
@@ -174,6 +187,22 @@ def set_admin(actor: User, username: str, admin: bool) -> User:
     target.is_admin = admin
     db.session.commit()
     return target
+
+
+@dataclass(frozen=True)
+class SiteCounts:
+    """How many people and posts the site has."""
+
+    users: int
+    posts: int
+
+
+def site_counts() -> SiteCounts:
+    """Return the number of accounts and of posts, from the per-user counters (one cheap query)."""
+    users, posts = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(User.posts_count), 0))
+    ).one()
+    return SiteCounts(users, posts)
 
 
 def count_users() -> int:

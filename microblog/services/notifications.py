@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
@@ -31,7 +34,7 @@ def notify(kind: str, actor: User, recipient_ids: list[int], post_id: int | None
         insert(Notification).returning(Notification),
         [{"user_id": uid, "actor_id": actor.id, "kind": kind, "post_id": post_id} for uid in recipients],
     ).all()
-    author = Author(actor.id, actor.username, actor.display_name, actor.is_active)
+    author = Author.of(actor)
     post = timelines.post_view(post_id) if post_id is not None else None
     payloads = [(note.user_id, serializers.notification(note, author, post)) for note in notes]
 
@@ -63,31 +66,72 @@ class NotificationView:
     actor: Author
     post: FeedPost | None
     unread: bool
+    created_at: datetime
 
 
-def list_notifications(user: User, cursor: Cursor | None = None) -> list[NotificationView]:
-    """Return a page of the user's notifications, newest first, and mark them all seen."""
+def list_notifications(
+    user: User,
+    cursor: Cursor | None = None,
+    *,
+    kinds: Collection[str] | None = None,
+    mark_seen: bool = True,
+) -> list[NotificationView]:
+    """Return a page of the user's notifications, newest first (min_id: the page just above it).
+
+    The web page marks what it shows as seen; API clients keep their own place.
+    """
+    cursor = cursor or Cursor(limit=PAGE_LIMIT)
+    bounds = [Notification.user_id == user.id, Notification.id < (cursor.max_id or MAX_ID)]
+    if cursor.since_id or cursor.min_id:
+        bounds.append(Notification.id > max(cursor.since_id or 0, cursor.min_id or 0))
+    if kinds is not None:
+        bounds.append(Notification.kind.in_(sorted(kinds)))
+    order = Notification.id.asc() if cursor.min_id is not None else Notification.id.desc()
     stmt = (
         select(Notification, User)
         .join(User, User.id == Notification.actor_id)
-        .where(Notification.user_id == user.id, Notification.id < ((cursor and cursor.max_id) or MAX_ID))
-        .order_by(Notification.id.desc())
-        .limit(PAGE_LIMIT)
+        .where(*bounds)
+        .order_by(order)
+        .limit(cursor.limit)
     )
-    rows = db.session.execute(stmt).all()
-    posts = timelines.post_views((note.post_id for note, _ in rows if note.post_id), user)
+    rows = sorted(db.session.execute(stmt).all(), key=lambda row: row[0].id, reverse=True)
+    views = _views(user, rows)
     seen = user.notifications_seen_id
-    views = [
-        NotificationView(
-            note.id,
-            note.kind,
-            Author(actor.id, actor.username, actor.display_name, actor.is_active),
-            posts.get(note.post_id) if note.post_id else None,
-            note.id > seen,
-        )
-        for note, actor in rows
-    ]
-    if views and views[0].id > seen:
+    if mark_seen and views and views[0].id > seen:
         db.session.execute(update(User).where(User.id == user.id).values(notifications_seen_id=views[0].id))
         db.session.commit()
     return views
+
+
+def notification_view(user: User, notification_id: int | str) -> NotificationView | None:
+    """Return one of the user's notifications, or None."""
+    try:
+        nid = int(notification_id)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < nid <= MAX_ID:
+        return None
+    stmt = (
+        select(Notification, User)
+        .join(User, User.id == Notification.actor_id)
+        .where(Notification.user_id == user.id, Notification.id == nid)
+    )
+    views = _views(user, db.session.execute(stmt).all())
+    return views[0] if views else None
+
+
+def _views(user: User, rows: Sequence[Any]) -> list[NotificationView]:
+    """Turn (Notification, actor) rows into views, loading their posts in one query."""
+    posts = timelines.post_views((note.post_id for note, _ in rows if note.post_id), user)
+    seen = user.notifications_seen_id
+    return [
+        NotificationView(
+            note.id,
+            note.kind,
+            Author.of(actor),
+            posts.get(note.post_id) if note.post_id else None,
+            note.id > seen,
+            note.created_at,
+        )
+        for note, actor in rows
+    ]

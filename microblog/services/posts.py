@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import cast
 
 from sqlalchemy import CursorResult, delete, insert, select, update
@@ -13,12 +14,15 @@ import search
 from microblog.api import serializers
 from microblog.extensions import db
 from microblog.text import check_post_text, extract_mentions, extract_tags, render_html
-from models import Like, Post, Tag, User, mentions, post_tags
+from models import IdempotencyKey, Like, Post, Tag, User, mentions, post_tags, utcnow
 from models.base import MAX_ID
 
 from . import notifications, timelines
 from .errors import NotFound, PermissionDenied
 from .transaction import on_commit
+
+IDEMPOTENCY_KEY_MAX = 200
+IDEMPOTENCY_WINDOW = timedelta(hours=1)
 
 
 def access_post(post_id: int | str) -> Post:
@@ -53,13 +57,21 @@ def tags_by_name(names: list[str]) -> list[Tag]:
     return [existing[n] for n in names]
 
 
-def post_status(author: User, text: str, *, in_reply_to: int | str | None = None) -> Post:
+def post_status(
+    author: User, text: str, *, in_reply_to: int | str | None = None, idempotency_key: str | None = None
+) -> Post:
     """Publish a status; a reply joins its parent's thread and addresses its author.
 
     Invariants: text obeys the post rule (microblog.text.check_post_text);
     posts.html is render_html(text) with the mentions that resolved to users;
-    the parent's reply_count counts its direct replies.
+    the parent's reply_count counts its direct replies.  A request retried with
+    the same idempotency key within an hour returns the post the first one made.
     """
+    key = (idempotency_key or "").strip()[:IDEMPOTENCY_KEY_MAX] or None
+    if key is not None:
+        earlier = _post_for_key(author, key)
+        if earlier is not None:
+            return earlier
     text = check_post_text(text)
     parent = access_post(in_reply_to) if in_reply_to not in (None, "") else None
     names = extract_mentions(text)
@@ -73,6 +85,7 @@ def post_status(author: User, text: str, *, in_reply_to: int | str | None = None
     )
     db.session.add(post)
     db.session.flush()
+    db.session.execute(update(User).where(User.id == author.id).values(posts_count=User.posts_count + 1))
     tags = tags_by_name(extract_tags(text))
     if tags:
         db.session.execute(insert(post_tags), [{"post_id": post.id, "tag_id": t.id} for t in tags])
@@ -86,12 +99,39 @@ def post_status(author: User, text: str, *, in_reply_to: int | str | None = None
             insert(mentions), [{"post_id": post.id, "user_id": uid} for uid in sorted(addressed)]
         )
     notifications.notify("mention", author, sorted(addressed), post.id)
+    if key is not None:
+        db.session.add(IdempotencyKey(user_id=author.id, key=key, post_id=post.id))
     search.index_post(post.id)
     _announce("update", post.id)
     if parent is not None:
         _announce("status.update", parent.id)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same key, at the same moment, from another process: that request's post stands.
+        db.session.rollback()
+        earlier = _post_for_key(author, key) if key is not None else None
+        if earlier is None:
+            raise
+        return earlier
     return post
+
+
+def _post_for_key(author: User, key: str) -> Post | None:
+    """Return the post made with this idempotency key within the last hour, if it still exists."""
+    since = utcnow() - IDEMPOTENCY_WINDOW
+    post_id = db.session.scalar(
+        select(IdempotencyKey.post_id).where(
+            IdempotencyKey.user_id == author.id, IdempotencyKey.key == key, IdempotencyKey.created_at > since
+        )
+    )
+    if post_id is None:
+        # An old row under this key would block the new one: keys are reusable after the window.
+        db.session.execute(
+            delete(IdempotencyKey).where(IdempotencyKey.user_id == author.id, IdempotencyKey.key == key)
+        )
+        return None
+    return db.session.scalar(select(Post).where(Post.id == post_id).options(joinedload(Post.author)))
 
 
 def _announce(event: str, post_id: int) -> None:
@@ -130,6 +170,7 @@ def delete_post(actor: User, post_id: int | str) -> int:
             .values(reply_count=Post.reply_count - 1)
         )
     deleted_id = post.id
+    db.session.execute(update(User).where(User.id == post.author_id).values(posts_count=User.posts_count - 1))
     search.remove_post(post.id)
     _announce("delete", post.id)
     if post.in_reply_to_id is not None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from microblog.extensions import db
@@ -15,6 +16,7 @@ from . import notifications
 from .accounts import access_user
 from .errors import NotFound, ValidationError
 from .posts import tags_by_name
+from .timelines import Cursor
 
 LIST_LIMIT = 40
 
@@ -35,6 +37,7 @@ def follow_user(actor: User, username: str) -> User:
     if target.id == actor.id:
         raise ValidationError("You always see your own posts; no need to follow yourself.")
     if _insert_once(Follow(follower_id=actor.id, followee_id=target.id)):
+        _count_follow(actor, target, +1)
         notifications.notify("follow", actor, [target.id])
     db.session.commit()
     return target
@@ -43,9 +46,35 @@ def follow_user(actor: User, username: str) -> User:
 def unfollow_user(actor: User, username: str) -> User:
     """Stop following a colleague."""
     target = access_user(username)
-    db.session.execute(delete(Follow).where(Follow.follower_id == actor.id, Follow.followee_id == target.id))
+    result = db.session.execute(
+        delete(Follow).where(Follow.follower_id == actor.id, Follow.followee_id == target.id)
+    )
+    if cast(CursorResult, result).rowcount:
+        _count_follow(actor, target, -1)
     db.session.commit()
     return target
+
+
+def _count_follow(actor: User, target: User, change: int) -> None:
+    """Keep users.following_count and followers_count equal to the follows rows."""
+    db.session.execute(
+        update(User).where(User.id == actor.id).values(following_count=User.following_count + change)
+    )
+    db.session.execute(
+        update(User).where(User.id == target.id).values(followers_count=User.followers_count + change)
+    )
+
+
+def recount_accounts() -> None:
+    """Set every user's post, follower and following counters from the rows (after bulk loads)."""
+    db.session.execute(
+        update(User).values(
+            posts_count=select(func.count()).where(Post.author_id == User.id).scalar_subquery(),
+            followers_count=select(func.count()).where(Follow.followee_id == User.id).scalar_subquery(),
+            following_count=select(func.count()).where(Follow.follower_id == User.id).scalar_subquery(),
+        )
+    )
+    db.session.commit()
 
 
 def check_tag_name(name: str) -> str:
@@ -90,13 +119,9 @@ class ProfileStats:
 
 
 def profile_stats(user: User) -> ProfileStats:
-    """Return post, follower and following counts of a user in one query."""
+    """Return post, follower and following counts of a user (its counters, read fresh)."""
     row = db.session.execute(
-        select(
-            select(func.count()).where(Post.author_id == user.id).scalar_subquery(),
-            select(func.count()).where(Follow.followee_id == user.id).scalar_subquery(),
-            select(func.count()).where(Follow.follower_id == user.id).scalar_subquery(),
-        )
+        select(User.posts_count, User.followers_count, User.following_count).where(User.id == user.id)
     ).one()
     return ProfileStats(*row)
 
@@ -174,3 +199,56 @@ def departments() -> list[str]:
 def all_users(*, after: str | None = None, limit: int = LIST_LIMIT) -> list[User]:
     """Return every account, active or not, by username (for admins)."""
     return _user_page(select(User), User.username, after, limit)
+
+
+def _account_page(stmt, cursor: Cursor) -> list[User]:
+    """Return a keyset page of users by id, newest account first (min_id: the page just above)."""
+    if cursor.max_id is not None:
+        stmt = stmt.where(User.id < cursor.max_id)
+    if cursor.since_id is not None or cursor.min_id is not None:
+        stmt = stmt.where(User.id > max(cursor.since_id or 0, cursor.min_id or 0))
+    order = User.id.asc() if cursor.min_id is not None else User.id.desc()
+    users = list(db.session.scalars(stmt.order_by(order).limit(cursor.limit)))
+    return sorted(users, key=lambda u: u.id, reverse=True)
+
+
+def follower_accounts(user: User, cursor: Cursor) -> list[User]:
+    """Return a page of the people following user, by account id (the API's paging)."""
+    stmt = select(User).join(Follow, Follow.follower_id == User.id).where(Follow.followee_id == user.id)
+    return _account_page(stmt, cursor)
+
+
+def following_accounts(user: User, cursor: Cursor) -> list[User]:
+    """Return a page of the people user follows, by account id (the API's paging)."""
+    stmt = select(User).join(Follow, Follow.followee_id == User.id).where(Follow.follower_id == user.id)
+    return _account_page(stmt, cursor)
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """How the viewer and one account are connected."""
+
+    user_id: int
+    following: bool
+    followed_by: bool
+
+
+def relationships(viewer: User, user_ids: list[int]) -> list[Relationship]:
+    """Return the viewer's relationship with each of these accounts (unknown ids are left out)."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return []
+    known = set(db.session.scalars(select(User.id).where(User.id.in_(ids))))
+    follows = db.session.execute(
+        select(Follow.follower_id, Follow.followee_id).where(
+            ((Follow.follower_id == viewer.id) & Follow.followee_id.in_(ids))
+            | ((Follow.followee_id == viewer.id) & Follow.follower_id.in_(ids))
+        )
+    ).all()
+    following = {b for a, b in follows if a == viewer.id}
+    followed_by = {a for a, b in follows if b == viewer.id}
+    return [
+        Relationship(uid, uid in following, uid in followed_by)
+        for uid in dict.fromkeys(user_ids)
+        if uid in known
+    ]

@@ -19,7 +19,20 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, Select, bindparam, exists, func, or_, select, union
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 
 from microblog.database import is_postgresql
@@ -89,6 +102,26 @@ class Author:
     username: str
     display_name: str
     is_active: bool
+    bio: str = ""
+    created_at: datetime | None = None
+    posts_count: int = 0
+    followers_count: int = 0
+    following_count: int = 0
+
+    @classmethod
+    def of(cls, user: User) -> Author:
+        """Return a user as feeds show authors."""
+        return cls(
+            user.id,
+            user.username,
+            user.display_name,
+            user.is_active,
+            user.bio,
+            user.created_at,
+            user.posts_count,
+            user.followers_count,
+            user.following_count,
+        )
 
     @property
     def name(self) -> str:
@@ -111,6 +144,8 @@ class FeedPost:
     author: Author
     tags: tuple[str, ...]
     liked: bool
+    # (user id, username) of the people the post mentions or replies to.
+    mentions: tuple[tuple[int, str], ...] = ()
 
     @property
     def author_id(self) -> int:
@@ -164,6 +199,12 @@ def _with_posts(where: ColumnElement[bool], *, oldest_first: bool = False) -> Se
         .where(post_tags.c.post_id == Post.id)
         .scalar_subquery()
     )
+    mentioned = (
+        select(func.aggregate_strings(cast(User.id, String) + ":" + User.username, " "))
+        .select_from(mentions.join(User, User.id == mentions.c.user_id))
+        .where(mentions.c.post_id == Post.id)
+        .scalar_subquery()
+    )
     liked = exists().where(Like.post_id == Post.id, Like.user_id == _VIEWER)
     return (
         select(
@@ -179,8 +220,14 @@ def _with_posts(where: ColumnElement[bool], *, oldest_first: bool = False) -> Se
             User.username,
             User.display_name,
             User.is_active,
+            User.bio,
+            User.created_at,
+            User.posts_count,
+            User.followers_count,
+            User.following_count,
             tag_names,
             liked,
+            mentioned,
         )
         .join(User, User.id == Post.author_id)
         .where(where)
@@ -243,21 +290,36 @@ def _rows_to_posts(rows: Any) -> list[FeedPost]:
             thread,
             likes,
             replies,
-            uid,
-            username,
-            name,
-            active,
+            *account,
             tags,
             liked,
+            mentioned,
         ) = row
-        author = Author(uid, username, name, active)
+        author = Author(*account)
         tag_names = tuple(sorted(tags.split())) if tags else ()
+        addressed = tuple(sorted(_mention(pair) for pair in mentioned.split())) if mentioned else ()
         posts.append(
             FeedPost(
-                pid, text, html, created, reply_to, thread, likes, replies, author, tag_names, bool(liked)
+                pid,
+                text,
+                html,
+                created,
+                reply_to,
+                thread,
+                likes,
+                replies,
+                author,
+                tag_names,
+                bool(liked),
+                addressed,
             )
         )
     return posts
+
+
+def _mention(pair: str) -> tuple[int, str]:
+    user_id, username = pair.split(":", 1)
+    return int(user_id), username
 
 
 def _page(feed: str, subject: int, viewer: User | None, cursor: Cursor) -> Page:

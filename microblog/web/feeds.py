@@ -99,7 +99,8 @@ def profile(username: str):
 @login_required
 def notifications():
     """Mentions, replies, likes and new followers; viewing them clears the badge."""
-    items = notification_service.list_notifications(current_user, Cursor.parse(request.args))
+    cursor = Cursor.parse({"max_id": request.args.get("max_id")}, limit=notification_service.PAGE_LIMIT)
+    items = notification_service.list_notifications(current_user, cursor)
     return render_template("feeds/notifications.html", items=items, title="Notifications")
 
 

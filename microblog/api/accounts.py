@@ -1,0 +1,142 @@
+"""Accounts: who I am, looking people up, their posts, following them and the lists that follow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+
+import search
+from microblog.services import accounts, social, timelines
+from microblog.services.errors import NotFound, ValidationError
+from microblog.services.timelines import Author, Cursor
+from models import User
+
+from . import id_list, paged, params, requires, route, serializers, viewer
+from .timelines import statuses_page
+
+
+def account(user: User) -> dict[str, Any]:
+    """Return a user as a Mastodon Account."""
+    return serializers.account(Author.of(user))
+
+
+def _relationship(user: User) -> dict[str, Any]:
+    (rel,) = social.relationships(viewer(), [user.id])
+    return serializers.relationship(rel.user_id, following=rel.following, followed_by=rel.followed_by)
+
+
+@route("/api/v1/accounts/verify_credentials")
+@requires("read:accounts")
+def verify_credentials():
+    """Return the token's own account, with the source text of its profile."""
+    me = viewer()
+    return jsonify(serializers.credential_account(Author.of(me), me.bio))
+
+
+@route("/api/v1/accounts/update_credentials", methods=["PATCH"])
+@requires("write:accounts")
+def update_credentials():
+    """Change the display name or the bio (`note`)."""
+    data = params()
+    fields = {"display_name": data.get("display_name"), "bio": data.get("note")}
+    changes = {k: str(v) for k, v in fields.items() if v is not None}
+    me = accounts.update_profile(viewer(), **changes) if changes else viewer()
+    return jsonify(serializers.credential_account(Author.of(me), me.bio))
+
+
+@route("/api/v1/accounts/lookup")
+@requires("read:accounts")
+def lookup():
+    """Find an account by its username (`acct`, with or without @ or this server's domain)."""
+    acct = (request.args.get("acct") or "").strip().lstrip("@")
+    username, _, domain = acct.partition("@")
+    if not username or (domain and domain != request.host):
+        raise NotFound("There is no such account here.")
+    return jsonify(account(accounts.access_user(username)))
+
+
+@route("/api/v1/accounts/search")
+@requires("read:accounts")
+def search_accounts():
+    """Find people by name or username."""
+    query = search.parse_query(request.args.get("q", ""))
+    limit = Cursor.parse(request.args).limit
+    return jsonify([account(u) for u in search.search_people(query, limit=limit)])
+
+
+@route("/api/v1/accounts/relationships")
+@requires("read:follows")
+def relationships():
+    """Return how the token's user relates to each account in `id[]`."""
+    ids = []
+    for raw in id_list("id"):
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+            raise ValidationError("id[] must be account ids.")
+        ids.append(int(raw))
+    return jsonify(
+        [
+            serializers.relationship(r.user_id, following=r.following, followed_by=r.followed_by)
+            for r in social.relationships(viewer(), ids)
+        ]
+    )
+
+
+@route("/api/v1/accounts/<account_id>")
+@requires("read:accounts")
+def show_account(account_id: str):
+    """Return one account."""
+    return jsonify(account(accounts.access_user_id(account_id)))
+
+
+@route("/api/v1/accounts/<account_id>/statuses")
+@requires("read:statuses")
+def account_statuses(account_id: str):
+    """Return one person's posts, newest first (nothing is pinned, and there is no media)."""
+    author = accounts.access_user_id(account_id)
+    cursor = Cursor.parse(request.args)
+    if request.args.get("pinned") in ("1", "true") or request.args.get("only_media") in ("1", "true"):
+        return paged([], next_max=None, prev_min=None)
+    return statuses_page(timelines.user_timeline(viewer(), author, cursor))
+
+
+@route("/api/v1/accounts/<account_id>/follow", methods=["POST"])
+@requires("write:follows")
+def follow(account_id: str):
+    """Follow an account; return the relationship."""
+    target = accounts.access_user_id(account_id)
+    social.follow_user(viewer(), target.username)
+    return jsonify(_relationship(target))
+
+
+@route("/api/v1/accounts/<account_id>/unfollow", methods=["POST"])
+@requires("write:follows")
+def unfollow(account_id: str):
+    """Stop following an account; return the relationship."""
+    target = accounts.access_user_id(account_id)
+    social.unfollow_user(viewer(), target.username)
+    return jsonify(_relationship(target))
+
+
+def _accounts_page(users: list[User], cursor: Cursor):
+    items = [account(u) for u in users]
+    next_max = items[-1]["id"] if len(items) >= cursor.limit else None
+    return paged(items, next_max=next_max, prev_min=items[0]["id"] if items else None)
+
+
+@route("/api/v1/accounts/<account_id>/followers")
+@requires("read:accounts")
+def followers(account_id: str):
+    """Return a page of the account's followers."""
+    user = accounts.access_user_id(account_id)
+    cursor = Cursor.parse(request.args)
+    return _accounts_page(social.follower_accounts(user, cursor), cursor)
+
+
+@route("/api/v1/accounts/<account_id>/following")
+@requires("read:accounts")
+def following(account_id: str):
+    """Return a page of the accounts this one follows."""
+    user = accounts.access_user_id(account_id)
+    cursor = Cursor.parse(request.args)
+    return _accounts_page(social.following_accounts(user, cursor), cursor)

@@ -1,0 +1,268 @@
+"""OAuth 2 for API clients, served by Authlib: apps, consent, tokens (authorization code + PKCE, password).
+
+POST /api/v1/apps registers a client; /oauth/authorize asks the signed-in
+person to consent and hands out a code (shown on the page for the
+out-of-band redirect); /oauth/token trades a code, or a username and
+password, for a bearer token.  Authlib does the protocol; this module
+adapts it to microblog's models and services.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import ClientMixin, grants
+from authlib.oauth2.rfc7636 import CodeChallenge
+from flask import Blueprint, Flask, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from microblog.extensions import csrf, db
+from microblog.services import tokens
+from microblog.services.errors import ServiceError
+from models import AuthorizationCode, OAuthApp, User
+
+from . import current_token, params, route, signed_in
+
+oauth_bp = Blueprint("oauth", __name__)
+GRANT_TYPES = ("authorization_code", "password")
+AUTH_METHODS = ["client_secret_post", "client_secret_basic"]
+
+
+class Client(ClientMixin):
+    """A registered OAuthApp as Authlib sees it."""
+
+    def __init__(self, app: OAuthApp) -> None:
+        self.app = app
+
+    def get_client_id(self) -> str:
+        return self.app.client_id
+
+    def get_default_redirect_uri(self) -> str:
+        return self.app.redirect_uri_list[0]
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        """Grant what was asked of the scopes the app registered (Mastodon's default: read)."""
+        registered = self.app.scopes.split()
+        asked = (scope or "").split() or ["read"]
+        return " ".join(s for s in asked if s in registered) or " ".join(registered)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri in self.app.redirect_uri_list
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return tokens.app_secret_matches(self.app, client_secret)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method in AUTH_METHODS
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code"
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in GRANT_TYPES
+
+
+class Code:
+    """A stored authorization code as Authlib sees it."""
+
+    def __init__(self, row: AuthorizationCode) -> None:
+        self.row = row
+        self.code_challenge = row.code_challenge
+        self.code_challenge_method = row.code_challenge_method
+
+    def get_redirect_uri(self) -> str:
+        return self.row.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.row.scopes
+
+
+def _active_user(user_id: int) -> User | None:
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.is_active else None
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    """The authorization-code grant; codes are kept as digests, single use, ten minutes."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+
+    def save_authorization_code(self, code: str, request: Any) -> None:
+        data = request.payload.data
+        tokens.store_authorization_code(
+            code,
+            request.client.app,
+            request.user,
+            redirect_uri=request.payload.redirect_uri or request.client.get_default_redirect_uri(),
+            scopes=request.scope,
+            code_challenge=data.get("code_challenge"),
+            code_challenge_method=data.get("code_challenge_method"),
+        )
+
+    def query_authorization_code(self, code: str, client: Client) -> Code | None:
+        row = tokens.find_authorization_code(client.app, code)
+        return Code(row) if row is not None else None
+
+    def delete_authorization_code(self, authorization_code: Code) -> None:
+        tokens.consume_authorization_code(authorization_code.row)
+
+    def authenticate_user(self, authorization_code: Code) -> User | None:
+        return _active_user(authorization_code.row.user_id)
+
+
+class PasswordGrant(grants.ResourceOwnerPasswordCredentialsGrant):
+    """The password grant: username or email, and password (what Mastodon.py and toot log in with)."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+
+    def authenticate_user(self, username: str, password: str) -> User | None:
+        from microblog.services import accounts
+
+        try:
+            return accounts.authenticate(username, password)
+        except ServiceError:
+            return None
+
+
+class S256OnlyChallenge(CodeChallenge):
+    """PKCE with S256 only: `plain` protects nothing against a code stolen on the way."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+
+def _query_client(client_id: str) -> Client | None:
+    app = tokens.find_app(client_id)
+    return Client(app) if app is not None else None
+
+
+def _save_token(token: dict[str, Any], request: Any) -> None:
+    tokens.store_token(token["access_token"], request.user, request.client.app, token.get("scope", ""))
+    token["created_at"] = int(time.time())  # Mastodon's token response carries it
+
+
+server = AuthorizationServer()
+
+
+@route("/api/v1/apps", methods=["POST"])
+def create_app():
+    """Register an OAuth application; the response holds its client id and secret."""
+    data = params()
+    uris = data.get("redirect_uris", "")
+    if isinstance(uris, list):
+        uris = " ".join(str(u) for u in uris)
+    app, secret = tokens.register_app(
+        str(data.get("client_name", "")),
+        str(uris),
+        str(data.get("scopes") or "read"),
+        str(data.get("website") or ""),
+    )
+    return jsonify(
+        _application(app)
+        | {"client_id": app.client_id, "client_secret": secret, "client_secret_expires_at": 0}
+    )
+
+
+@route("/api/v1/apps/verify_credentials")
+def verify_app():
+    """Return the application the token was issued to (a personal token has none)."""
+    signed_in("read")
+    token = current_token()
+    if token is None or token.app_id is None:
+        raise ServiceError("This is a personal access token; it belongs to no application.")
+    return jsonify(_application(db.session.get(OAuthApp, token.app_id)))
+
+
+def _application(app: OAuthApp | None) -> dict[str, Any]:
+    if app is None:
+        return {}
+    return {
+        "id": str(app.id),
+        "name": app.name,
+        "website": app.website or None,
+        "scopes": app.scopes.split(),
+        "redirect_uri": "\n".join(app.redirect_uri_list),
+        "redirect_uris": app.redirect_uri_list,
+        "vapid_key": "",
+    }
+
+
+@route("/.well-known/oauth-authorization-server")
+def authorization_server_metadata():
+    """Describe the OAuth server (RFC 8414): endpoints, grants, scopes and PKCE methods."""
+    return jsonify(
+        {
+            "issuer": url_for("web.home", _external=True),
+            "service_documentation": url_for("api.openapi", _external=True),
+            "authorization_endpoint": url_for("oauth.authorize", _external=True),
+            "token_endpoint": url_for("oauth.token", _external=True),
+            "revocation_endpoint": url_for("oauth.revoke", _external=True),
+            "app_registration_endpoint": url_for("api.create_app", _external=True),
+            "scopes_supported": sorted(tokens.KNOWN_SCOPES),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": list(GRANT_TYPES),
+            "token_endpoint_auth_methods_supported": AUTH_METHODS,
+            "code_challenge_methods_supported": ["S256"],
+        }
+    )
+
+
+@oauth_bp.route("/oauth/authorize", methods=["GET", "POST"])
+@oauth_bp.route("/oauth/authorize/", methods=["GET", "POST"])
+def authorize():
+    """Ask the signed-in person to let an application use their account; hand out a code."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path))
+    try:
+        grant = server.get_consent_grant(end_user=current_user)
+    except OAuth2Error as error:
+        return render_template(
+            "oauth/error.html", error=error.description or error.error, title="Authorization failed"
+        ), 400
+    if request.method == "GET":
+        return render_template(
+            "oauth/authorize.html",
+            app=grant.client.app,
+            scopes=grant.request.scope.split(),
+            title="Authorize",
+        )
+    approved = request.form.get("decision") == "approve"
+    response = server.create_authorization_response(grant_user=current_user if approved else None)
+    if grant.redirect_uri == tokens.OOB_REDIRECT:
+        query = parse_qs(urlsplit(response.headers.get("Location", "")).query)
+        code = (query.get("code") or [None])[0]
+        return render_template("oauth/code.html", app=grant.client.app, code=code, title="Authorization code")
+    return response
+
+
+@oauth_bp.route("/oauth/token", methods=["POST"])
+@csrf.exempt
+def token():
+    """Issue a bearer token (authorization_code or password grant)."""
+    return server.create_token_response()
+
+
+@oauth_bp.route("/oauth/revoke", methods=["POST"])
+@csrf.exempt
+def revoke():
+    """Revoke a token the calling application holds (RFC 7009: unknown tokens are no error)."""
+    data = request.values
+    app = tokens.find_app(data.get("client_id"))
+    if app is None or not tokens.app_secret_matches(app, data.get("client_secret")):
+        return jsonify(error="invalid_client", error_description="Client authentication failed."), 401
+    tokens.revoke_token_value(app, data.get("token", ""))
+    return jsonify({})
+
+
+def init_app(app: Flask) -> None:
+    """Set up the OAuth server: codes with optional PKCE (S256), passwords; tokens never expire."""
+    app.config.setdefault("OAUTH2_TOKEN_EXPIRES_IN", {grant: 0 for grant in GRANT_TYPES})
+    server.init_app(app, query_client=_query_client, save_token=_save_token)
+    server.scopes_supported = sorted(tokens.KNOWN_SCOPES)
+    server.register_grant(AuthorizationCodeGrant, [S256OnlyChallenge(required=False)])
+    server.register_grant(PasswordGrant)
+    app.register_blueprint(oauth_bp)

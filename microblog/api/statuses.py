@@ -1,0 +1,112 @@
+"""Statuses: post, read, delete, thread context, favourites."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+
+from microblog.services import posts, timelines
+from microblog.services.errors import NotFound, ValidationError
+from models import Post, User
+
+from . import params, requires, route, serializers, viewer
+
+# What Mastodon clients may send that this server has no equivalent for.
+_VISIBLE_TO_ALL = ("", "public", "unlisted")
+
+
+def _status(post_id: int, user: User) -> dict[str, Any]:
+    view = timelines.post_view(post_id, user)
+    if view is None:
+        raise NotFound("That post does not exist or was deleted.")
+    return serializers.status(view)
+
+
+def _refuse_unsupported(data: dict[str, Any]) -> None:
+    """Refuse, rather than silently drop, what would change the meaning of a post."""
+    if str(data.get("visibility") or "") not in _VISIBLE_TO_ALL:
+        raise ValidationError("Every post here is visible to the whole company: use visibility public.")
+    if data.get("media_ids") or request.form.getlist("media_ids[]"):
+        raise ValidationError("Posts here are text only: attachments are not supported.")
+    if data.get("poll") or data.get("poll[options][]"):
+        raise ValidationError("Polls are not supported.")
+    if data.get("scheduled_at"):
+        raise ValidationError("Scheduled posts are not supported.")
+    if str(data.get("spoiler_text") or "").strip():
+        raise ValidationError("Content warnings are not supported: write the warning into the post.")
+
+
+@route("/api/v1/statuses", methods=["POST"])
+@requires("write:statuses")
+def create_status():
+    """Post a status (a reply with in_reply_to_id); Idempotency-Key makes a retry safe."""
+    data = params()
+    _refuse_unsupported(data)
+    text = data.get("status")
+    if not isinstance(text, str):
+        raise ValidationError("status is required: the text of the post.")
+    reply_to = data.get("in_reply_to_id")
+    post = posts.post_status(
+        viewer(),
+        text,
+        in_reply_to=str(reply_to) if reply_to not in (None, "") else None,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )
+    return jsonify(_status(post.id, viewer()))
+
+
+@route("/api/v1/statuses/<post_id>")
+@requires("read:statuses")
+def show_status(post_id: str):
+    """Return one status."""
+    return jsonify(_status(posts.access_post(post_id).id, viewer()))
+
+
+@route("/api/v1/statuses/<post_id>", methods=["DELETE"])
+@requires("write:statuses")
+def delete_status(post_id: str):
+    """Delete a status (its author or an admin); return it, with its text for redrafting."""
+    entity = _status(posts.access_post(post_id).id, viewer())
+    posts.delete_post(viewer(), post_id)
+    return jsonify(entity)
+
+
+@route("/api/v1/statuses/<post_id>/context")
+@requires("read:statuses")
+def status_context(post_id: str):
+    """Return the posts above this one in its thread (ancestors) and the replies below it."""
+    post = posts.access_post(post_id)
+    thread = timelines.conversation(viewer(), post).posts
+    by_id = {p.id: p for p in thread}
+    ancestors = []
+    parent = by_id[post.id].in_reply_to_id if post.id in by_id else None
+    while parent is not None and parent in by_id:
+        ancestors.append(by_id[parent])
+        parent = by_id[parent].in_reply_to_id
+    below = {post.id}
+    descendants = []
+    for item in thread:  # oldest first: a reply always comes after its parent
+        if item.in_reply_to_id in below:
+            below.add(item.id)
+            descendants.append(item)
+    return jsonify(
+        ancestors=[serializers.status(p) for p in reversed(ancestors)],
+        descendants=[serializers.status(p) for p in descendants],
+    )
+
+
+@route("/api/v1/statuses/<post_id>/favourite", methods=["POST"])
+@requires("write:favourites")
+def favourite(post_id: str):
+    """Like a status."""
+    post: Post = posts.like_post(viewer(), post_id)
+    return jsonify(_status(post.id, viewer()))
+
+
+@route("/api/v1/statuses/<post_id>/unfavourite", methods=["POST"])
+@requires("write:favourites")
+def unfavourite(post_id: str):
+    """Take back a like."""
+    post: Post = posts.unlike_post(viewer(), post_id)
+    return jsonify(_status(post.id, viewer()))

@@ -1,0 +1,52 @@
+"""Timelines: home, public and tag, newest first, paged through the Link header."""
+
+from __future__ import annotations
+
+from flask import request
+
+from microblog.services import timelines
+from microblog.services.errors import NotFound
+from microblog.services.social import access_tag
+from microblog.services.timelines import Cursor, Page
+
+from . import paged, requires, route, serializers, viewer
+
+
+def statuses_page(page: Page):
+    """Return a page of statuses as JSON with Link: next (older, if the page was full), prev (newer)."""
+    items = [serializers.status(post) for post in page.posts]
+    next_max = str(page.next_max_id) if page.next_max_id else None
+    prev_min = items[0]["id"] if items else None
+    return paged(items, next_max=next_max, prev_min=prev_min)
+
+
+def _cursor() -> Cursor:
+    return Cursor.parse(request.args)
+
+
+@route("/api/v1/timelines/home")
+@requires("read:statuses")
+def home():
+    """Return the home timeline: own posts, followed people and tags, mentions."""
+    return statuses_page(timelines.home_timeline(viewer(), _cursor()))
+
+
+@route("/api/v1/timelines/public")
+@requires("read:statuses")
+def public():
+    """Return every post in the company (all of it is `local`; nothing is `remote`)."""
+    if request.args.get("remote") in ("1", "true"):
+        return paged([], next_max=None, prev_min=None)
+    return statuses_page(timelines.public_timeline(viewer(), _cursor()))
+
+
+@route("/api/v1/timelines/tag/<hashtag>")
+@requires("read:statuses")
+def tag(hashtag: str):
+    """Return the posts carrying a #tag (none for a tag never used)."""
+    cursor = _cursor()
+    try:
+        found = access_tag(hashtag)
+    except NotFound:
+        return paged([], next_max=None, prev_min=None)
+    return statuses_page(timelines.tag_timeline(viewer(), found, cursor))

@@ -1,0 +1,270 @@
+"""API access: OAuth apps, authorization codes and access tokens (OAuth-issued or personal).
+
+Secrets (client secrets, codes, tokens) are random and stored only as SHA-256
+digests, so a copy of the database grants no access.  A token's scopes are
+Mastodon's: `read`, `write`, `follow`, `push`, or granular ones such as
+`read:statuses`; `grants()` decides whether a token may call an endpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload
+
+from microblog.extensions import db
+from models import AccessToken, AuthorizationCode, OAuthApp, User, utcnow
+
+from .errors import NotFound, ValidationError
+
+OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
+CODE_LIFETIME = timedelta(minutes=10)
+# Writing last_used_at on every request would make every API read a write.
+LAST_USED_RESOLUTION = timedelta(hours=1)
+TOKEN_NAME_MAX = 100
+SCOPE_FAMILIES = ("read", "write")
+SCOPE_CATEGORIES = (
+    "accounts",
+    "blocks",
+    "bookmarks",
+    "conversations",
+    "favourites",
+    "filters",
+    "follows",
+    "lists",
+    "media",
+    "mutes",
+    "notifications",
+    "reports",
+    "search",
+    "statuses",
+)
+KNOWN_SCOPES = frozenset(
+    ["read", "write", "follow", "push", "profile"]
+    + [f"{family}:{category}" for family in SCOPE_FAMILIES for category in SCOPE_CATEGORIES]
+)
+# Mastodon's legacy `follow` scope covers these granular ones.
+_FOLLOW_COVERS = frozenset({"read:follows", "write:follows", "read:blocks", "write:blocks", "read:mutes"})
+
+
+def digest(secret: str) -> str:
+    """Return the stored form of a secret: its SHA-256 hex digest."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def check_scopes(requested: str | Iterable[str] | None, *, default: str = "read") -> str:
+    """Return requested scopes as a normalized space-separated string, or raise ValidationError."""
+    words = requested.replace(",", " ").split() if isinstance(requested, str) else list(requested or [])
+    scopes = list(dict.fromkeys(words)) or default.split()
+    unknown = [scope for scope in scopes if scope not in KNOWN_SCOPES]
+    if unknown:
+        raise ValidationError(f"Unknown scope: {' '.join(unknown)}.", field="scopes")
+    return " ".join(scopes)
+
+
+def grants(scopes: Iterable[str], needed: str) -> bool:
+    """Return whether a token with `scopes` may do what needs `needed` (e.g. `write:statuses`)."""
+    held = set(scopes)
+    family = needed.split(":", 1)[0]
+    return needed in held or family in held or ("follow" in held and needed in _FOLLOW_COVERS)
+
+
+def register_app(
+    name: str, redirect_uris: str, scopes: str | None, website: str = ""
+) -> tuple[OAuthApp, str]:
+    """Register an OAuth client; return it with its client secret (shown this once)."""
+    name = " ".join((name or "").split())
+    if not name or len(name) > 200:
+        raise ValidationError("client_name is required (at most 200 characters).", field="client_name")
+    uris = (redirect_uris or "").split()
+    if not uris or any(len(uri) > 2000 or not _valid_redirect(uri) for uri in uris):
+        raise ValidationError(
+            f"redirect_uris must be absolute URIs, or {OOB_REDIRECT}.", field="redirect_uris"
+        )
+    website = (website or "").strip()
+    if len(website) > 500:
+        raise ValidationError("website is at most 500 characters.", field="website")
+    secret = secrets.token_urlsafe(32)
+    app = OAuthApp(
+        client_id=secrets.token_urlsafe(24),
+        client_secret_hash=digest(secret),
+        name=name,
+        website=website,
+        redirect_uris="\n".join(uris),
+        scopes=check_scopes(scopes),
+    )
+    db.session.add(app)
+    db.session.commit()
+    return app, secret
+
+
+def _valid_redirect(uri: str) -> bool:
+    scheme, _, rest = uri.partition(":")
+    return uri == OOB_REDIRECT or (bool(scheme) and scheme.isascii() and bool(rest) and " " not in uri)
+
+
+def find_app(client_id: str | None) -> OAuthApp | None:
+    """Return the app with this client id, if any."""
+    if not client_id or len(client_id) > 64:
+        return None
+    return db.session.scalar(select(OAuthApp).where(OAuthApp.client_id == client_id))
+
+
+def app_secret_matches(app: OAuthApp, secret: str | None) -> bool:
+    """Return whether `secret` is the app's client secret (compared in constant time)."""
+    return bool(secret) and hmac.compare_digest(app.client_secret_hash, digest(secret or ""))
+
+
+def issue_token(user: User, app: OAuthApp | None, scopes: str, *, name: str = "") -> tuple[AccessToken, str]:
+    """Create an access token for user (through app, or personal); return it with its value."""
+    value = secrets.token_urlsafe(32)
+    return store_token(value, user, app, scopes, name=name), value
+
+
+def store_token(value: str, user: User, app: OAuthApp | None, scopes: str, *, name: str = "") -> AccessToken:
+    """Keep a newly issued token (by its digest) for user, through app or personal."""
+    token = AccessToken(
+        token_hash=digest(value), user_id=user.id, app_id=app.id if app else None, name=name, scopes=scopes
+    )
+    db.session.add(token)
+    db.session.commit()
+    return token
+
+
+def create_personal_token(
+    user: User, name: str, scopes: Iterable[str] = ("read", "write")
+) -> tuple[AccessToken, str]:
+    """Create a personal access token (for a bot or script); return it with its value."""
+    name = " ".join((name or "").split())
+    if not name or len(name) > TOKEN_NAME_MAX:
+        raise ValidationError(
+            f"Give the token a name (at most {TOKEN_NAME_MAX} characters) to recognise it by.", field="name"
+        )
+    chosen = [scope for scope in scopes if scope]
+    if not chosen:
+        raise ValidationError("Choose at least one scope: read or write.", field="scopes")
+    return issue_token(user, None, check_scopes(chosen), name=name)
+
+
+def personal_tokens(user: User) -> list[AccessToken]:
+    """Return user's personal access tokens, newest first."""
+    return list(
+        db.session.scalars(
+            select(AccessToken)
+            .where(AccessToken.user_id == user.id, AccessToken.app_id.is_(None))
+            .order_by(AccessToken.id.desc())
+        )
+    )
+
+
+def authorized_apps(user: User) -> list[tuple[AccessToken, OAuthApp]]:
+    """Return the OAuth tokens user has granted, with their apps, newest first."""
+    rows = db.session.execute(
+        select(AccessToken, OAuthApp)
+        .join(OAuthApp, OAuthApp.id == AccessToken.app_id)
+        .where(AccessToken.user_id == user.id)
+        .order_by(AccessToken.id.desc())
+    )
+    return [(token, app) for token, app in rows]
+
+
+def revoke_token(user: User, token_id: int | str) -> None:
+    """Revoke one of user's tokens (personal or granted to an app); requests with it fail at once."""
+    try:
+        tid = int(token_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such token.") from None
+    removed = db.session.execute(
+        delete(AccessToken).where(AccessToken.id == tid, AccessToken.user_id == user.id)
+    ).rowcount  # type: ignore[attr-defined]
+    if not removed:
+        raise NotFound("No such token.")
+    db.session.commit()
+
+
+def revoke_token_value(app: OAuthApp, value: str) -> None:
+    """Revoke a token the app holds (POST /oauth/revoke); unknown tokens are ignored, per RFC 7009."""
+    db.session.execute(
+        delete(AccessToken).where(AccessToken.token_hash == digest(value), AccessToken.app_id == app.id)
+    )
+    db.session.commit()
+
+
+def authenticate_token(value: str | None) -> AccessToken | None:
+    """Return the token with this value, its active user loaded; None if unknown or revoked."""
+    if not value or len(value) > 200:
+        return None
+    token = _token_with_user(digest(value))
+    if token is None or not token.user.is_active:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        db.session.execute(update(AccessToken).where(AccessToken.id == token.id).values(last_used_at=now))
+        db.session.commit()
+        token = _token_with_user(token.token_hash)  # the commit expired what was loaded
+    return token
+
+
+def _token_with_user(token_hash: str) -> AccessToken | None:
+    return db.session.scalar(
+        select(AccessToken).where(AccessToken.token_hash == token_hash).options(joinedload(AccessToken.user))
+    )
+
+
+def store_authorization_code(
+    value: str,
+    app: OAuthApp,
+    user: User,
+    *,
+    redirect_uri: str,
+    scopes: str,
+    code_challenge: str | None,
+    code_challenge_method: str | None,
+) -> None:
+    """Record the user's consent as a single-use code with this value."""
+    db.session.add(
+        AuthorizationCode(
+            code_hash=digest(value),
+            app_id=app.id,
+            user_id=user.id,
+            redirect_uri=redirect_uri,
+            scopes=scopes,
+            code_challenge=code_challenge or None,
+            code_challenge_method=(code_challenge_method or "plain") if code_challenge else None,
+        )
+    )
+    db.session.commit()
+
+
+def find_authorization_code(app: OAuthApp, value: str | None) -> AuthorizationCode | None:
+    """Return the app's unexpired code with this value, if any."""
+    if not value or len(value) > 200:
+        return None
+    code = db.session.scalar(
+        select(AuthorizationCode).where(
+            AuthorizationCode.code_hash == digest(value), AuthorizationCode.app_id == app.id
+        )
+    )
+    if code is None or code_expired(code.created_at):
+        return None
+    return code
+
+
+def code_expired(created_at: datetime) -> bool:
+    """Return whether a code made at created_at is too old to use."""
+    return utcnow() - created_at > CODE_LIFETIME
+
+
+def consume_authorization_code(code: AuthorizationCode) -> None:
+    """Delete a used code (and every expired one)."""
+    db.session.execute(
+        delete(AuthorizationCode).where(
+            (AuthorizationCode.id == code.id) | (AuthorizationCode.created_at < utcnow() - CODE_LIFETIME)
+        )
+    )
+    db.session.commit()

@@ -1,0 +1,110 @@
+"""Server-sent events: the same streams as Socket.IO, for Mastodon clients (/api/v1/streaming/...).
+
+Each process keeps its own listeners, indexed by room.  The Socket.IO client
+managers (realtime.queue) hand every event they deliver in this process to
+`deliver()` as well, so an SSE client gets exactly what a Socket.IO client in
+the same rooms gets, from any process, through the same one publish per post.
+
+Delivery never blocks the publisher: each listener has a bounded queue, and a
+listener that falls that far behind is closed (its client reconnects and
+catches up through the REST API, as after any gap).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+CLOSE = "microblog:close"
+BACKLOG = 500  # events a listener may have waiting before it is dropped
+
+
+@dataclass(eq=False)
+class Listener:
+    """One held-open stream: the rooms it hears, and what arrived for it."""
+
+    rooms: frozenset[str]
+    events: queue.Queue = field(default_factory=lambda: queue.Queue(BACKLOG))
+
+    def next_event(self, timeout: float) -> tuple[str, Any] | None:
+        """Return the next (event, data), or None when `timeout` seconds pass without one."""
+        try:
+            return self.events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+
+class Hub:
+    """The listeners of this process, by room."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_room: dict[str, set[Listener]] = {}
+
+    def add(self, rooms: Iterable[str]) -> Listener:
+        """Register a listener for these rooms."""
+        listener = Listener(frozenset(rooms))
+        with self._lock:
+            for room in listener.rooms:
+                self._by_room.setdefault(room, set()).add(listener)
+        return listener
+
+    def remove(self, listener: Listener) -> None:
+        """Forget a listener (its client went away)."""
+        with self._lock:
+            for room in listener.rooms:
+                members = self._by_room.get(room)
+                if members is not None:
+                    members.discard(listener)
+                    if not members:
+                        del self._by_room[room]
+
+    def count(self) -> int:
+        """Return how many listeners are registered."""
+        with self._lock:
+            return len({listener for members in self._by_room.values() for listener in members})
+
+    def deliver(self, event: str, data: Any, rooms: Any) -> None:
+        """Queue an event for every listener in any of the rooms, once each; never blocks."""
+        targets = [rooms] if isinstance(rooms, str) else list(rooms or ())
+        with self._lock:
+            if not self._by_room:
+                return
+            reached = {listener for room in targets for listener in self._by_room.get(room, ())}
+        for listener in reached:
+            _offer(listener, event, data)
+
+
+def _offer(listener: Listener, event: str, data: Any) -> None:
+    try:
+        listener.events.put_nowait((event, data))
+    except queue.Full:
+        # Too far behind: drain and close, so the client reconnects and catches up.
+        try:
+            while True:
+                listener.events.get_nowait()
+        except queue.Empty:
+            pass
+        listener.events.put_nowait((CLOSE, None))
+
+
+hub = Hub()
+
+
+def frames(listener: Listener, encode: Any, heartbeat: float) -> Iterator[str]:
+    """Yield the text/event-stream of a listener: events, and a `:thump` comment when idle."""
+    yield ":)\n\n"  # opens the stream at once, so clients and proxies see it is live
+    while True:
+        item = listener.next_event(heartbeat)
+        if item is None:
+            yield ":thump\n\n"
+            continue
+        event, data = item
+        if event == CLOSE:
+            return
+        frame = encode(event, data)
+        if frame:
+            yield frame
