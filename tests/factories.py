@@ -37,3 +37,11 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD, remember
     response = client.post("/login", data=data)
     assert response.status_code == 302, response.data
     return response
+
+
+def make_token(user: User, *scopes: str) -> dict[str, str]:
+    """Create a personal access token (read and write unless scopes say otherwise); return its header."""
+    from microblog.services import tokens
+
+    _, value = tokens.create_personal_token(user, "tests", scopes or ("read", "write"))
+    return {"Authorization": f"Bearer {value}"}

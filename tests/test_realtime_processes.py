@@ -15,6 +15,7 @@ import redis
 import socketio
 
 from .conftest import missing_service
+from .factories import PASSWORD
 from .live import LiveClient
 from .server import create_user, flask_cli, free_port, running_server, server_env
 
@@ -174,3 +175,27 @@ def test_delivery_resumes_after_a_redis_restart_and_catch_up_fills_the_gap(
             assert alice.updates() == ["before the outage", "after the outage"]
         finally:
             alice.close()
+
+
+def test_event_streams_hear_posts_made_through_another_process(database_url, tmp_path, machine_redis):
+    from mastodon import Mastodon
+
+    from .test_api_clients import Collector, _listening
+
+    with servers(database_url, tmp_path, machine_redis) as (first, second):
+        readers = []
+        for url in (first, second):
+            client_id, client_secret = Mastodon.create_app("streams", api_base_url=url)
+            reader = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=url)
+            reader.log_in("alice@example.com", PASSWORD, allow_http=True)
+            readers.append(reader)
+        collectors = [Collector(), Collector()]
+        handles = [r.stream_public(c, run_async=True) for r, c in zip(readers, collectors, strict=True)]
+        try:
+            assert all(_listening(c) for c in collectors)
+            LiveClient(second, "bob").post("Handover to the night shift #ops")
+            for collector in collectors:
+                assert collector.wait_for([("update", "Handover to the night shift #ops")]), collector.events
+        finally:
+            for handle in handles:
+                handle.close()

@@ -172,6 +172,12 @@ def init_app(app: Flask) -> None:
         timelines,
     )
 
+    @app.before_request
+    def _no_token_yet() -> None:
+        # `g` outlives a request when an app context was already pushed (tests, CLI).
+        g.pop("api_token", None)
+        g.pop("api_user", None)
+
     csrf.exempt(bp)
     limiter.limit(_rate_limit, key_func=_rate_key)(bp)
     app.register_blueprint(bp)

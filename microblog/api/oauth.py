@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import ClientMixin, grants
+from authlib.oauth2.rfc6749 import ClientMixin, InvalidGrantError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import Blueprint, Flask, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -124,8 +124,8 @@ class PasswordGrant(grants.ResourceOwnerPasswordCredentialsGrant):
 
         try:
             return accounts.authenticate(username, password)
-        except ServiceError:
-            return None
+        except ServiceError as error:  # RFC 6749 5.2: bad owner credentials are invalid_grant
+            raise InvalidGrantError(error.message) from None
 
 
 class S256OnlyChallenge(CodeChallenge):
@@ -231,7 +231,9 @@ def authorize():
             title="Authorize",
         )
     approved = request.form.get("decision") == "approve"
-    response = server.create_authorization_response(grant_user=current_user if approved else None)
+    response = server.create_authorization_response(
+        grant_user=current_user if approved else None, grant=grant
+    )
     if grant.redirect_uri == tokens.OOB_REDIRECT:
         query = parse_qs(urlsplit(response.headers.get("Location", "")).query)
         code = (query.get("code") or [None])[0]

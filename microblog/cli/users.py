@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from microblog.services import accounts
+from microblog.services import accounts, tokens
 from microblog.services.errors import ServiceError
 
 
@@ -31,3 +31,35 @@ def create(username: str, email: str, password: str, display_name: str, admin: b
     role = "administrator" if user.is_admin else "user"
     click.echo(f"Created {role} @{user.username} <{user.email}>.")
     current_app.logger.info("created %s @%s", role, user.username)
+
+
+@users.command("token")
+@click.argument("username")
+@click.option("--name", "label", default="Command line", show_default=True, help="What the token is for.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(["read", "write"]),
+    default=("read", "write"),
+    show_default=True,
+    help="Repeat for several.",
+)
+@with_appcontext
+def token(username: str, label: str, scopes: tuple[str, ...]) -> None:
+    """Print a new personal access token for USERNAME (for a bot or script)."""
+    try:
+        user = accounts.access_user(username)
+        if not user.is_active:
+            raise click.ClickException(f"@{user.username} is deactivated.")
+        _, value = tokens.create_personal_token(user, label, scopes)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    # Only the token on stdout, so scripts can capture it; it is shown this once.
+    click.echo(value)
+    click.echo(
+        f"Personal access token {label!r} for @{user.username} ({' '.join(scopes)}); "
+        "send it as 'Authorization: Bearer <token>'. It is not stored in readable form: keep it now.",
+        err=True,
+    )
+    current_app.logger.info("created a personal access token for @%s", user.username)

@@ -17,10 +17,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
+import realtime
 from microblog.extensions import db
 from models import AccessToken, AuthorizationCode, OAuthApp, User, utcnow
 
 from .errors import NotFound, ValidationError
+from .transaction import on_commit
 
 OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 CODE_LIFETIME = timedelta(minutes=10)
@@ -184,14 +186,19 @@ def revoke_token(user: User, token_id: int | str) -> None:
     ).rowcount  # type: ignore[attr-defined]
     if not removed:
         raise NotFound("No such token.")
+    on_commit(lambda: realtime.end_token(tid))  # streams opened with it close too
     db.session.commit()
 
 
 def revoke_token_value(app: OAuthApp, value: str) -> None:
     """Revoke a token the app holds (POST /oauth/revoke); unknown tokens are ignored, per RFC 7009."""
-    db.session.execute(
-        delete(AccessToken).where(AccessToken.token_hash == digest(value), AccessToken.app_id == app.id)
+    token_id = db.session.scalar(
+        select(AccessToken.id).where(AccessToken.token_hash == digest(value), AccessToken.app_id == app.id)
     )
+    if token_id is None:
+        return
+    db.session.execute(delete(AccessToken).where(AccessToken.id == token_id))
+    on_commit(lambda: realtime.end_token(token_id))
     db.session.commit()
 
 

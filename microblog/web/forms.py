@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
 
 
 class PostForm(FlaskForm):
@@ -34,3 +34,11 @@ class PasswordForm(FlaskForm):
 
     current_password = PasswordField("Current password")
     new_password = PasswordField("New password")
+
+
+class TokenForm(FlaskForm):
+    """Create a personal access token; services.tokens checks the name and scopes."""
+
+    name = StringField("What is it for?")
+    read = BooleanField("read: timelines, notifications, search", default=True)
+    write = BooleanField("write: post, like, follow", default=True)

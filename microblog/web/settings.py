@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 
-from microblog.services import accounts
+from microblog.services import accounts, tokens
 from microblog.services.errors import ServiceError
 
 from . import bp
-from .forms import PasswordForm, ProfileForm
+from .forms import PasswordForm, ProfileForm, TokenForm
 from .helpers import show_error
 
 
@@ -60,3 +60,40 @@ def change_password():
     login_user(current_user._get_current_object(), remember=bool(request.cookies.get("remember_token")))
     flash("Password changed. Other browsers and devices are logged out.")
     return redirect(url_for("web.settings"))
+
+
+def _tokens_page(form: TokenForm, *, new_token: str | None = None, status: int = 200):
+    return render_template(
+        "settings/tokens.html",
+        form=form,
+        new_token=new_token,
+        personal=tokens.personal_tokens(current_user),
+        apps=tokens.authorized_apps(current_user),
+        title="Apps and tokens",
+    ), status
+
+
+@bp.route("/settings/tokens", methods=["GET", "POST"])
+@login_required
+def tokens_settings():
+    """List personal access tokens and authorized apps; create a token (shown once)."""
+    form = TokenForm()
+    if not form.validate_on_submit():
+        return _tokens_page(form, status=422 if form.is_submitted() else 200)
+    scopes = [scope for scope in ("read", "write") if getattr(form, scope).data]
+    try:
+        _, value = tokens.create_personal_token(current_user, form.name.data, scopes)
+    except ServiceError as error:
+        show_error(form, error)
+        return _tokens_page(form, status=error.status_code)
+    # Shown on this response only: the server keeps a digest, never the token.
+    return _tokens_page(TokenForm(formdata=None), new_token=value)
+
+
+@bp.route("/settings/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int):
+    """Revoke a personal access token or an app's access."""
+    tokens.revoke_token(current_user, token_id)
+    flash("Access revoked.")
+    return redirect(url_for("web.tokens_settings"))

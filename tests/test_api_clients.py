@@ -1,0 +1,384 @@
+"""Real Mastodon clients nobody here wrote (Mastodon.py, toot) against a real server process."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from mastodon import (
+    Mastodon,
+    MastodonAPIError,
+    MastodonIllegalArgumentError,
+    MastodonUnauthorizedError,
+    StreamListener,
+)
+
+from .factories import PASSWORD
+from .live import LiveClient, _csrf_token
+from .server import create_user, flask_cli, free_port, running_server, server_env
+
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One gunicorn + gevent process (production mode) on SQLite, with alice, bob and carol."""
+    data = tmp_path_factory.mktemp("api-clients")
+    env = server_env(
+        f"sqlite:///{data / 'microblog.db'}",
+        data,
+        free_port(),
+        MICROBLOG_STREAM_HEARTBEAT="1",
+        MICROBLOG_SECRET_KEY="api-clients",
+    )
+    env["MICROBLOG_ENV"] = "production"
+    flask_cli(env, "db", "upgrade")
+    for name in ("alice", "bob", "carol"):
+        create_user(env, name)
+    with running_server(env, gunicorn=True) as url:
+        yield url
+
+
+def mastodon_for(url: str, username: str) -> Mastodon:
+    """Register an app and log in with the password grant, as a bot would."""
+    client_id, client_secret = Mastodon.create_app("microblog tests", api_base_url=url)
+    client = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=url)
+    # Over plain http, Mastodon.py wants to be told that is intended (loopback here).
+    client.log_in(f"{username}@example.com", PASSWORD, allow_http=True)
+    return client
+
+
+def consent_in_browser(url: str, username: str, authorize_url: str) -> str:
+    """Do what the person does in the browser: log in, open the app's link, authorize; return the code."""
+    browser = LiveClient(url, username)
+    page = browser.http.get(authorize_url)
+    assert page.status_code == 200 and "Authorize" in page.text, page.text[:300]
+    action = urlsplit(authorize_url)
+    response = browser.http.post(
+        f"{url}{action.path}?{action.query}",
+        data={"decision": "approve", "csrf_token": _csrf_token(page.text)},
+        allow_redirects=False,
+    )
+    if response.status_code == 302:
+        return parse_qs(urlsplit(response.headers["Location"]).query)["code"][0]
+    match = re.search(r'value="([^"]+)"[^>]*data-code', response.text)
+    assert match, response.text[:500]
+    return match.group(1)
+
+
+def test_mastodon_py_logs_in_with_the_authorization_code_flow(server):
+    client_id, client_secret = Mastodon.create_app("code flow", api_base_url=server)
+    client = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=server)
+    link = client.auth_request_url(redirect_uris=OOB, allow_http=True)
+    code = consent_in_browser(server, "carol", link)
+    client.log_in(code=code, allow_http=True)
+    assert client.account_verify_credentials().username == "carol"
+    with pytest.raises(MastodonIllegalArgumentError, match="invalid_grant"):
+        client.log_in(code=code, allow_http=True)  # a code works once
+
+
+def test_authorization_code_with_pkce_then_mastodon_py(server):
+    # Mastodon.py 2.3 does not send PKCE itself: the exchange is done by hand, the token used by it.
+    client_id, client_secret = Mastodon.create_app("pkce", api_base_url=server, redirect_uris=OOB)
+    verifier = base64.urlsafe_b64encode(os.urandom(40)).rstrip(b"=").decode()
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    link = (
+        requests.Request(
+            "GET",
+            f"{server}/oauth/authorize",
+            params={
+                "client_id": client_id,
+                "response_type": "code",
+                "redirect_uri": OOB,
+                "scope": "read write",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            },
+        )
+        .prepare()
+        .url
+    )
+    code = consent_in_browser(server, "carol", link)
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": OOB}
+    form |= {"client_id": client_id, "client_secret": client_secret}
+    assert requests.post(f"{server}/oauth/token", data=form).status_code == 400  # no verifier
+    code = consent_in_browser(server, "carol", link)
+    token = requests.post(f"{server}/oauth/token", data=form | {"code": code, "code_verifier": verifier})
+    assert token.status_code == 200, token.text
+    client = Mastodon(access_token=token.json()["access_token"], api_base_url=server)
+    assert client.account_verify_credentials().username == "carol"
+
+
+def test_mastodon_py_statuses_threads_and_favourites(server):
+    alice, bob = mastodon_for(server, "alice"), mastodon_for(server, "bob")
+    first = alice.status_post("Apollo 2.1 is in staging #apollo")
+    assert first.url.endswith(f"/posts/{first.id}") and first.tags[0].name == "apollo"
+    reply = bob.status_post("@alice nice, testing it now", in_reply_to_id=first.id)
+    assert reply.in_reply_to_id == first.id and reply.mentions[0].username == "alice"
+    assert [s.id for s in alice.status_context(first.id).descendants] == [reply.id]
+    assert alice.status_context(reply.id).ancestors[0].id == first.id
+    assert bob.status_favourite(first.id).favourited is True
+    assert alice.status(first.id).favourites_count == 1
+    assert bob.status_unfavourite(first.id).favourites_count == 0
+    assert bob.status_delete(reply.id).text == "@alice nice, testing it now"
+    with pytest.raises(MastodonAPIError):
+        alice.status(reply.id)
+    with pytest.raises(MastodonAPIError):
+        bob.status_delete(first.id)  # not bob's
+
+
+def test_mastodon_py_timelines_and_paging(server):
+    alice = mastodon_for(server, "alice")
+    ids = [alice.status_post(f"Paging check {i} #paging").id for i in range(5)]
+    page = alice.timeline_hashtag("paging", limit=2)
+    assert [s.id for s in page] == [ids[4], ids[3]]
+    older = alice.fetch_next(page)
+    assert [s.id for s in older] == [ids[2], ids[1]]
+    assert [s.id for s in alice.fetch_previous(older)] == [ids[4], ids[3]]
+    last = alice.fetch_next(older)
+    assert [s.id for s in last] == [ids[0]] and alice.fetch_next(last) is None  # the end
+    assert ids[4] in [s.id for s in alice.timeline_home(limit=40)]
+    assert ids[4] in [s.id for s in alice.timeline_public(limit=40)]
+    assert [s.id for s in alice.account_statuses(alice.me().id, limit=1)] == [ids[4]]
+
+
+def test_mastodon_py_accounts_follows_and_tags(server):
+    alice, bob = mastodon_for(server, "alice"), mastodon_for(server, "bob")
+    me = alice.account_verify_credentials()
+    target = alice.account_lookup("bob")
+    assert alice.account(target.id).username == "bob"
+    assert alice.account_follow(target.id).following is True
+    assert [a.username for a in alice.account_following(me.id)] == ["bob"]
+    assert "alice" in [a.username for a in bob.account_followers(target.id)]
+    (rel,) = alice.account_relationships(target.id)
+    assert rel.following and not rel.followed_by
+    assert alice.account_unfollow(target.id).following is False
+    assert alice.tag_follow("release").following is True
+    assert "release" in [t.name for t in alice.followed_tags()]
+    bob.status_post("Release 3.0 tomorrow #release")
+    assert "Release 3.0 tomorrow #release" in [s.text for s in alice.timeline_home()]
+    assert alice.tag_unfollow("release").following is False
+    assert alice.instance().configuration.statuses.max_characters == 140
+
+
+def test_mastodon_py_search_and_notifications(server):
+    alice, bob = mastodon_for(server, "alice"), mastodon_for(server, "bob")
+    bob.status_post("@alice the zeppelin report is ready")
+    found = alice.search_v2("zeppelin")
+    assert "@alice the zeppelin report is ready" in [s.text for s in found.statuses] or _indexed_later(alice)
+    assert "bob" in [a.username for a in alice.search_v2("bob", result_type="accounts").accounts]
+    note = alice.notifications(types=["mention"])[0]
+    assert note.type == "mention" and note.account.username == "bob"
+    assert note.status.text == "@alice the zeppelin report is ready"
+
+
+def _indexed_later(client: Mastodon) -> bool:
+    """The search index follows posts within a second or two (a background drain)."""
+    import time
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if client.search_v2("zeppelin").statuses:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_mastodon_py_errors_come_back_as_exceptions_with_the_message(server):
+    alice = mastodon_for(server, "alice")
+    with pytest.raises(MastodonAPIError) as error:
+        alice.status_post("x" * 141)
+    assert "140" in str(error.value)
+    nobody = Mastodon(access_token="not-a-token", api_base_url=server)
+    with pytest.raises(MastodonUnauthorizedError):
+        nobody.timeline_home()
+    reader = Mastodon(access_token=_read_only_token(server), api_base_url=server)
+    with pytest.raises(MastodonAPIError) as error:
+        reader.status_post("not allowed")
+    assert error.value.args[1] == 403 and "scopes" in str(error.value)
+
+
+def _read_only_token(url: str) -> str:
+    """Create a read-only personal access token in Settings, as a person would."""
+    bob = LiveClient(url, "bob")
+    page = bob.http.post(
+        f"{url}/settings/tokens", data={"name": "reader", "read": "y", "csrf_token": bob.csrf}
+    )
+    return re.search(r'value="([^"]+)"[^>]*data-new-token', page.text).group(1)
+
+
+class Collector(StreamListener):
+    """Records what a stream delivers."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, object]] = []
+        self.lock = threading.Lock()
+        self.heartbeats = 0
+
+    def on_update(self, status):
+        with self.lock:
+            self.events.append(("update", status.text))
+
+    def on_delete(self, status_id):
+        with self.lock:
+            self.events.append(("delete", str(status_id)))
+
+    def on_notification(self, notification):
+        with self.lock:
+            self.events.append(("notification", notification.type))
+
+    def handle_heartbeat(self):
+        self.heartbeats += 1
+
+    def wait_for(self, expected: list[tuple[str, object]], timeout: float = 10) -> bool:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.events == expected:
+                    return True
+            time.sleep(0.05)
+        return self.events == expected
+
+
+def test_mastodon_py_streams_updates_deletes_and_notifications(server):
+    alice, bob = mastodon_for(server, "alice"), mastodon_for(server, "bob")
+    assert alice.stream_healthy()
+    alice.account_follow(alice.account_lookup("bob").id)
+    home, public, tag = Collector(), Collector(), Collector()
+    handles = [
+        alice.stream_user(home, run_async=True),
+        alice.stream_public(public, run_async=True),
+        alice.stream_hashtag("launch", tag, run_async=True),
+    ]
+    try:
+        assert _listening(home) and _listening(public) and _listening(tag)
+        post = bob.status_post("@alice Countdown started #launch")
+        bob.status_post("Lunch is ready")
+        bob.status_delete(post.id)
+        assert home.wait_for(
+            [
+                ("notification", "mention"),
+                ("update", "@alice Countdown started #launch"),
+                ("update", "Lunch is ready"),
+                ("delete", str(post.id)),
+            ]
+        ), home.events
+        assert tag.wait_for([("update", "@alice Countdown started #launch"), ("delete", str(post.id))])
+        assert public.wait_for(
+            [
+                ("update", "@alice Countdown started #launch"),
+                ("update", "Lunch is ready"),
+                ("delete", str(post.id)),
+            ]
+        )
+    finally:
+        for handle in handles:
+            handle.close()
+
+
+def _listening(collector: Collector, timeout: float = 10) -> bool:
+    """A stream is open once its first comment line arrived (the server opens each with `:)`)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and collector.heartbeats == 0:
+        time.sleep(0.05)
+    return collector.heartbeats > 0
+
+
+def test_streams_held_open_do_not_tie_up_the_worker(server):
+    # One gevent worker serves this process: with streams held open, requests still get answers.
+    alice = mastodon_for(server, "alice")
+    collectors = [Collector() for _ in range(12)]
+    handles = [alice.stream_public(c, run_async=True) for c in collectors]
+    try:
+        assert all(_listening(c) for c in collectors)
+        for i in range(5):
+            alice.status_post(f"Still answering {i}")
+        assert alice.timeline_public(limit=1)[0].text == "Still answering 4"
+        assert all(c.wait_for([("update", f"Still answering {i}") for i in range(5)]) for c in collectors)
+    finally:
+        for handle in handles:
+            handle.close()
+
+
+def test_a_revoked_token_closes_its_stream(server):
+    value = _read_only_token(server)
+    bob = LiveClient(server, "bob")
+    stream = requests.get(
+        f"{server}/api/v1/streaming/public",
+        headers={"Authorization": f"Bearer {value}"},
+        stream=True,
+        timeout=10,
+    )
+    lines = stream.iter_lines()
+    assert next(lines) == b":)"
+    token_id = re.findall(r"/settings/tokens/(\d+)/revoke", bob.http.get(f"{server}/settings/tokens").text)[0]
+    assert bob.form(f"/settings/tokens/{token_id}/revoke").status_code == 302
+    rest = list(lines)  # the server ends the stream: iteration stops
+    assert all(line in (b"", b":thump") for line in rest)
+
+
+TOOT = [sys.executable, "-m", "toot"]
+
+
+def toot(home: Path, *args: str, stdin: str | None = None) -> str:
+    """Run the toot CLI with its configuration under `home`; return its output or fail."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TOOT", "XDG_"))}
+    env |= {"XDG_CONFIG_HOME": str(home / "config"), "XDG_CACHE_HOME": str(home / "cache"), "TERM": "dumb"}
+    result = subprocess.run(
+        [*TOOT, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, f"toot {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def test_toot_logs_in_posts_reads_home_and_follows_a_tag(server, tmp_path):
+    out = toot(tmp_path, "login_cli", "-i", server, "-e", "carol@example.com", "-p", PASSWORD)
+    assert "Successfully logged in" in out
+    out = toot(tmp_path, "post", "Deploy 4.2 finished #ops")
+    assert "Toot posted" in out and "/posts/" in out
+    assert "Deploy 4.2 finished" in toot(tmp_path, "timeline", "--once")
+    toot(tmp_path, "tags", "follow", "apollo")
+    assert "apollo" in toot(tmp_path, "tags", "followed")
+    mastodon_for(server, "bob").status_post("Apollo launch window moved #apollo")
+    assert "Apollo launch window moved" in toot(tmp_path, "timeline", "--once")
+
+
+def test_toot_logs_in_through_the_browser_flow(server, tmp_path):
+    # `toot login` prints a link, the person authorizes in the browser and pastes the code back.
+    process = subprocess.Popen(
+        [*TOOT, "login", "-i", server],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("TOOT", "XDG_"))},
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        },
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdin and process.stdout
+    output = ""
+    while "/oauth/authorize" not in output:
+        line = process.stdout.readline()
+        assert line, output
+        output += line
+    link = re.search(r"(http://\S+/oauth/authorize\S+)", output).group(1)
+    code = consent_in_browser(server, "alice", link)
+    rest, _ = process.communicate(f"n\n{code}\n", timeout=60)
+    assert process.returncode == 0, output + rest
+    assert "alice" in toot(tmp_path, "whoami")

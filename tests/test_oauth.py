@@ -1,0 +1,220 @@
+"""OAuth for API clients: app registration, consent, codes with and without PKCE, password grant."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from microblog.extensions import db
+from models import AccessToken, OAuthApp
+
+from .factories import PASSWORD, login
+
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+CALLBACK = "http://127.0.0.1:8123/callback"
+
+
+def register(
+    client, redirect_uris: str = f"{OOB} {CALLBACK}", scopes: str = "read write follow push"
+) -> dict:
+    response = client.post(
+        "/api/v1/apps", data={"client_name": "Deploy bot", "redirect_uris": redirect_uris, "scopes": scopes}
+    )
+    assert response.status_code == 200, response.data
+    return response.get_json()
+
+
+def challenge(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def authorize_url(app: dict, redirect_uri: str = CALLBACK, **extra: str) -> str:
+    query = {
+        "client_id": app["client_id"],
+        "response_type": "code",
+        "redirect_uri": redirect_uri,
+        "scope": "read write",
+        **extra,
+    }
+    return "/oauth/authorize?" + urlencode(query)
+
+
+def consent(client, url: str, decision: str = "approve"):
+    page = client.get(url)
+    assert page.status_code == 200, page.data
+    assert b"Authorize Deploy bot?" in page.data
+    return client.post(url, data={"decision": decision})
+
+
+def code_from(response) -> str:
+    assert response.status_code == 302, response.data
+    return parse_qs(urlsplit(response.headers["Location"]).query)["code"][0]
+
+
+def exchange(client, app: dict, code: str, redirect_uri: str = CALLBACK, **extra: str):
+    return client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            **extra,
+        },
+    )
+
+
+def test_registering_an_app_returns_its_credentials_and_keeps_a_digest(client):
+    app = register(client)
+    assert app["name"] == "Deploy bot" and app["redirect_uris"] == [OOB, CALLBACK]
+    stored = db.session.scalars(select(OAuthApp)).one()
+    assert app["client_secret"] not in stored.client_secret_hash
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"redirect_uris": OOB},
+        {"client_name": "x"},
+        {"client_name": "x", "redirect_uris": "not a uri"},
+        {"client_name": "x", "redirect_uris": OOB, "scopes": "read admin:everything"},
+    ],
+)
+def test_bad_registrations_are_422(client, data):
+    response = client.post("/api/v1/apps", data=data)
+    assert response.status_code == 422 and response.get_json()["error"]
+
+
+def test_consent_needs_a_login_first(client, alice):
+    app = register(client)
+    response = client.get(authorize_url(app))
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_authorization_code_with_pkce_s256(client, alice):
+    app = register(client)
+    login(client, "alice")
+    verifier = "a-long-enough-random-code-verifier-0123456789-abcdefgh"
+    url = authorize_url(app, code_challenge=challenge(verifier), code_challenge_method="S256")
+    code = code_from(consent(client, url))
+    assert (
+        exchange(client, app, code, code_verifier="the-wrong-verifier-0123456789-abcdefghijklmno").status_code
+        == 400
+    )
+    code = code_from(consent(client, url))
+    assert exchange(client, app, code).status_code == 400  # a code made with PKCE needs its verifier
+    code = code_from(consent(client, url))
+    token = exchange(client, app, code, code_verifier=verifier)
+    assert token.status_code == 200, token.data
+    body = token.get_json()
+    assert body["token_type"] == "Bearer" and body["scope"] == "read write" and "expires_in" not in body
+    me = client.get(
+        "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
+    assert me.get_json()["username"] == "alice"
+    again = exchange(client, app, code, code_verifier=verifier)
+    assert again.status_code == 400 and again.get_json()["error"] == "invalid_grant"  # single use
+
+
+def test_plain_pkce_is_refused(client, alice):
+    app = register(client)
+    login(client, "alice")
+    page = client.get(authorize_url(app, code_challenge="x" * 50, code_challenge_method="plain"))
+    assert page.status_code == 400 and b"code_challenge_method" in page.data
+
+
+def test_authorization_code_without_pkce_and_out_of_band(client, alice):
+    app = register(client)
+    login(client, "alice")
+    page = consent(client, authorize_url(app, redirect_uri=OOB))
+    assert page.status_code == 200 and b"Copy this code" in page.data
+    code = re.search(r'value="([^"]+)"[^>]*data-code', page.data.decode()).group(1)
+    token = exchange(client, app, code, redirect_uri=OOB)
+    assert token.status_code == 200, token.data
+    assert exchange(client, app, code, redirect_uri=OOB).status_code == 400
+
+
+def test_denying_consent_issues_nothing(client, alice):
+    app = register(client)
+    login(client, "alice")
+    response = consent(client, authorize_url(app), decision="deny")
+    assert response.status_code == 302 and "error=access_denied" in response.headers["Location"]
+    assert db.session.scalars(select(AccessToken)).all() == []
+
+
+def test_unknown_client_or_redirect_shows_an_error_page(client, alice):
+    app = register(client)
+    login(client, "alice")
+    assert client.get(authorize_url({"client_id": "nope"})).status_code == 400
+    page = client.get(authorize_url(app, redirect_uri="http://evil.example/steal"))
+    assert page.status_code == 400 and b"cannot be used" in page.data
+
+
+def test_password_grant_with_email_or_username(client, alice):
+    app = register(client)
+    for login_name in ("alice@example.com", "alice"):
+        response = client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "password",
+                "username": login_name,
+                "password": PASSWORD,
+                "client_id": app["client_id"],
+                "client_secret": app["client_secret"],
+                "scope": "read write follow push",
+            },
+        )
+        assert response.status_code == 200, response.data
+        assert response.get_json()["scope"] == "read write follow push"
+    wrong = client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "password",
+            "username": "alice",
+            "password": "wrong password",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+        },
+    )
+    assert wrong.status_code == 400 and wrong.get_json() == {
+        "error": "invalid_grant",
+        "error_description": "Wrong username or password.",
+    }
+    bad_secret = client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "password",
+            "username": "alice",
+            "password": PASSWORD,
+            "client_id": app["client_id"],
+        },
+    )
+    assert bad_secret.status_code == 401 and bad_secret.get_json()["error"] == "invalid_client"
+
+
+def test_revoking_a_token_through_oauth(client, alice):
+    app = register(client)
+    token = client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "password",
+            "username": "alice",
+            "password": PASSWORD,
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+        },
+    ).get_json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/accounts/verify_credentials", headers=headers).status_code == 200
+    revoked = client.post(
+        "/oauth/revoke",
+        data={"client_id": app["client_id"], "client_secret": app["client_secret"], "token": token},
+    )
+    assert revoked.status_code == 200
+    assert client.get("/api/v1/accounts/verify_credentials", headers=headers).status_code == 401
