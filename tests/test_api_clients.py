@@ -382,3 +382,30 @@ def test_toot_logs_in_through_the_browser_flow(server, tmp_path):
     rest, _ = process.communicate(f"n\n{code}\n", timeout=60)
     assert process.returncode == 0, output + rest
     assert "alice" in toot(tmp_path, "whoami")
+
+
+def test_the_readme_bot_examples_work(server, monkeypatch):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Bots and clients", 1)[1].split("\n## ", 1)[0]
+    python = section.split("```python\n", 1)[1].split("```", 1)[0]
+    curl = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    bob = LiveClient(server, "bob")
+    page = bob.http.post(
+        f"{server}/settings/tokens", data={"name": "ci", "write": "y", "csrf_token": bob.csrf}
+    )
+    token = re.search(r'value="([^"]+)"[^>]*data-new-token', page.text).group(1)
+    monkeypatch.setenv("MICROBLOG_TOKEN", token)
+    monkeypatch.setenv("BUILD_NUMBER", "1234")
+    monkeypatch.setenv("BUILD_ID", "job-1234")
+    code = python.replace("https://microblog.example.com", server)
+    exec(compile(code, "README.md", "exec"), {})
+    exec(compile(code, "README.md", "exec"), {})  # the retried job
+    command = curl.replace("https://microblog.example.com", server).replace("\\\n", " ")
+    subprocess.run(command, shell=True, check=True, capture_output=True, env={**os.environ})
+    reader = mastodon_for(server, "bob")
+    texts = [s.text for s in reader.account_statuses(reader.me().id)]
+    assert texts[:2] == [
+        "Deployed apollo 2.1 to production #apollo",
+        "Build 1234 of apollo passed #apollo #ci",
+    ]
+    assert texts.count("Build 1234 of apollo passed #apollo #ci") == 1
