@@ -218,3 +218,22 @@ def test_revoking_a_token_through_oauth(client, alice):
     )
     assert revoked.status_code == 200
     assert client.get("/api/v1/accounts/verify_credentials", headers=headers).status_code == 401
+
+
+def test_failed_password_grants_are_rate_limited_like_the_login_page(config, alice):
+    from microblog import create_app
+
+    config.LOGIN_RATE_LIMIT = "2 per minute"
+    app = create_app(config)
+    with app.app_context():
+        client = app.test_client()
+        registered = register(client)
+
+        def attempt(password: str) -> int:
+            form = {"grant_type": "password", "username": "alice", "password": password}
+            form |= {"client_id": registered["client_id"], "client_secret": registered["client_secret"]}
+            return client.post("/oauth/token", data=form).status_code
+
+        assert [attempt(PASSWORD) for _ in range(3)] == [200, 200, 200]  # successes do not count
+        assert [attempt("guess one"), attempt("guess two"), attempt(PASSWORD)] == [400, 400, 429]
+        db.session.remove()

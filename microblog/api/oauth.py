@@ -17,10 +17,10 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import ClientMixin, InvalidGrantError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
-from flask import Blueprint, Flask, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from microblog.extensions import csrf, db
+from microblog.extensions import csrf, db, limiter
 from microblog.services import tokens
 from microblog.services.errors import ServiceError
 from models import AuthorizationCode, OAuthApp, User
@@ -148,7 +148,7 @@ server = AuthorizationServer()
 
 
 @route("/api/v1/apps", methods=["POST"])
-def create_app():
+def register_app():
     """Register an OAuth application; the response holds its client id and secret."""
     data = params()
     uris = data.get("redirect_uris", "")
@@ -200,7 +200,7 @@ def authorization_server_metadata():
             "authorization_endpoint": url_for("oauth.authorize", _external=True),
             "token_endpoint": url_for("oauth.token", _external=True),
             "revocation_endpoint": url_for("oauth.revoke", _external=True),
-            "app_registration_endpoint": url_for("api.create_app", _external=True),
+            "app_registration_endpoint": url_for("api.register_app", _external=True),
             "scopes_supported": sorted(tokens.KNOWN_SCOPES),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
@@ -241,8 +241,14 @@ def authorize():
     return response
 
 
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
 @oauth_bp.route("/oauth/token", methods=["POST"])
 @csrf.exempt
+# Failed attempts count against the address, as on the log-in page: passwords are not guessed here.
+@limiter.limit(_login_limit, deduct_when=lambda response: response.status_code >= 400)
 def token():
     """Issue a bearer token (authorization_code or password grant)."""
     return server.create_token_response()
