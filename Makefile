@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint typecheck pytest bench-timeline bench-search clean
+.PHONY: run test lint typecheck pytest bench-timeline bench-search bench-api clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ bench-timeline: $(VENV)/.dev-installed
 
 bench-search: $(VENV)/.dev-installed
 	$(BIN)/python bench/search.py $(BENCH_ARGS)
+
+bench-api: $(VENV)/.dev-installed
+	$(BIN)/python bench/api.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import cache
 from pathlib import Path
@@ -20,7 +21,19 @@ def document() -> dict[str, Any]:
     return json.loads(DOCUMENT.read_text(encoding="utf-8"))
 
 
+def _absolute_oauth_urls(doc: dict[str, Any], root: str) -> dict[str, Any]:
+    """Return doc with its OAuth flows' site-relative URLs made absolute (validators require a URI)."""
+    schemes = copy.deepcopy(doc.get("components", {}).get("securitySchemes", {}))
+    for scheme in schemes.values():
+        for flow in scheme.get("flows", {}).values():
+            for key, value in flow.items():
+                if key.endswith("Url") and value.startswith("/"):
+                    flow[key] = root + value
+    return doc | {"components": doc.get("components", {}) | {"securitySchemes": schemes}}
+
+
 @route("/api/openapi.json")
 def openapi():
     """Serve the OpenAPI document, with this server as its server URL."""
-    return jsonify(document() | {"servers": [{"url": url_for("web.home", _external=True).rstrip("/")}]})
+    root = url_for("web.home", _external=True).rstrip("/")
+    return jsonify(_absolute_oauth_urls(document(), root) | {"servers": [{"url": root}]})

@@ -278,42 +278,17 @@ def _thread_statement() -> Select:
     return _with_posts((Post.id == root) | (Post.conversation_id == root), oldest_first=True).limit(_LIMIT)
 
 
+_POST_COLUMNS = 8  # _with_posts selects the post's columns, then its author's, then the aggregates
+
+
 def _rows_to_posts(rows: Any) -> list[FeedPost]:
     posts = []
-    for row in rows:  # columns in the order _with_posts selects them
-        (
-            pid,
-            text,
-            html,
-            created,
-            reply_to,
-            thread,
-            likes,
-            replies,
-            *account,
-            tags,
-            liked,
-            mentioned,
-        ) = row
-        author = Author(*account)
+    for row in rows:
+        post, account, (tags, liked, mentioned) = row[:_POST_COLUMNS], row[_POST_COLUMNS:-3], row[-3:]
         tag_names = tuple(sorted(tags.split())) if tags else ()
         addressed = tuple(sorted(_mention(pair) for pair in mentioned.split())) if mentioned else ()
-        posts.append(
-            FeedPost(
-                pid,
-                text,
-                html,
-                created,
-                reply_to,
-                thread,
-                likes,
-                replies,
-                author,
-                tag_names,
-                bool(liked),
-                addressed,
-            )
-        )
+        # mypy cannot count a slice: post is the 8 columns before author.
+        posts.append(FeedPost(*post, Author(*account), tag_names, bool(liked), addressed))  # type: ignore[call-arg]
     return posts
 
 
