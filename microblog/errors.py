@@ -59,7 +59,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
         status = error.code or 500
-        return error_response(status, _FRIENDLY.get(status) or error.description or "Error")
+        body, code = error_response(status, _FRIENDLY.get(status) or error.description or "Error")
+        # Keep what the exception says about itself beyond the body (Allow on a 405, Retry-After ...).
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        return body, code, headers
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -237,3 +237,9 @@ def test_a_home_page_costs_one_feed_query_whatever_its_size(client, alice, bob, 
     with count_queries() as large:
         assert len(client.get("/api/v1/timelines/home?limit=15", headers=auth).get_json()) == 15
     assert small.count == large.count == 2  # the token (with its user), the page
+
+
+def test_a_wrong_method_says_which_are_allowed(client):
+    response = client.put("/api/v1/timelines/home")
+    assert response.status_code == 405 and response.get_json()["error"]
+    assert "GET" in response.headers["Allow"]

@@ -5,7 +5,7 @@ Entities are plain dicts of JSON types; ids are strings, as Mastodon clients exp
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import url_for
@@ -18,12 +18,12 @@ from models import Notification
 VERSION = "4.3.0 (compatible; microblog 0.1)"
 MAX_CHARACTERS = 140
 CHARACTERS_RESERVED_PER_URL = 23
-EPOCH = datetime(1970, 1, 1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def time(moment: datetime | None) -> str:
     """Return a time as Mastodon writes it: ISO 8601 in UTC with milliseconds."""
-    return (moment or EPOCH).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return (moment or EPOCH).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def account(author: Author) -> dict[str, Any]:
