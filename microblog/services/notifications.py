@@ -22,10 +22,18 @@ from .transaction import on_commit
 PAGE_LIMIT = 30
 
 
-def notify(kind: str, actor: User, recipient_ids: list[int], post_id: int | None = None) -> None:
+def notify(
+    kind: str,
+    actor: User,
+    recipient_ids: list[int],
+    post_id: int | None = None,
+    *,
+    view: FeedPost | None = None,
+) -> None:
     """Record a notification for each recipient (never the actor) and publish it after commit.
 
-    Call inside the action's transaction, after the post (if any) is flushed.
+    Call inside the action's transaction, after the post (if any) is flushed;
+    `view` is that post as feeds show it, if the caller has it already.
     """
     recipients = sorted(set(recipient_ids) - {actor.id})
     if not recipients:
@@ -35,7 +43,7 @@ def notify(kind: str, actor: User, recipient_ids: list[int], post_id: int | None
         [{"user_id": uid, "actor_id": actor.id, "kind": kind, "post_id": post_id} for uid in recipients],
     ).all()
     author = Author.of(actor)
-    post = timelines.post_view(post_id) if post_id is not None else None
+    post = view if view is not None or post_id is None else timelines.post_view(post_id)
     payloads = [(note.user_id, serializers.notification(note, author, post)) for note in notes]
 
     def send() -> None:

@@ -98,11 +98,12 @@ def post_status(
         db.session.execute(
             insert(mentions), [{"post_id": post.id, "user_id": uid} for uid in sorted(addressed)]
         )
-    notifications.notify("mention", author, sorted(addressed), post.id)
+    view = timelines.post_view(post.id)  # the post as it will be shown: announced and notified
+    notifications.notify("mention", author, sorted(addressed), post.id, view=view)
     if key is not None:
         db.session.add(IdempotencyKey(user_id=author.id, key=key, post_id=post.id))
     search.index_post(post.id)
-    _announce("update", post.id)
+    _announce("update", post.id, view)
     if parent is not None:
         _announce("status.update", parent.id)
     try:
@@ -134,14 +135,14 @@ def _post_for_key(author: User, key: str) -> Post | None:
     return db.session.scalar(select(Post).where(Post.id == post_id).options(joinedload(Post.author)))
 
 
-def _announce(event: str, post_id: int) -> None:
+def _announce(event: str, post_id: int, view: timelines.FeedPost | None = None) -> None:
     """Send an event about a post, after the commit, to every stream that may show it.
 
     Those are the home (`user`) streams holding the post, the company stream and
     its tags' streams.  Recipients and payload are read now, inside the
     transaction: after the commit (or the delete) they are gone or changed.
     """
-    view = timelines.post_view(post_id)
+    view = view or timelines.post_view(post_id)
     if view is None:
         return
     payload = {"id": str(post_id)} if event == "delete" else serializers.status(view)
