@@ -396,7 +396,6 @@ def test_the_readme_bot_examples_work(server, monkeypatch):
     token = re.search(r'value="([^"]+)"[^>]*data-new-token', page.text).group(1)
     monkeypatch.setenv("MICROBLOG_TOKEN", token)
     monkeypatch.setenv("BUILD_NUMBER", "1234")
-    monkeypatch.setenv("BUILD_ID", "job-1234")
     code = python.replace("https://microblog.example.com", server)
     exec(compile(code, "README.md", "exec"), {})
     exec(compile(code, "README.md", "exec"), {})  # the retried job
