@@ -56,8 +56,8 @@ def drain(backend: Backend, batch_size: int = 500) -> int:
     return total
 
 
-# How long a woken indexer waits for more posts before it drains: the most a search lags a post.
-BATCH_WINDOW = 0.25
+# How long a woken indexer waits for more posts before it drains: about how far search lags a post.
+BATCH_WINDOW = 1.0
 
 
 class Indexer:
