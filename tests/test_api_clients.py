@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -174,24 +175,20 @@ def test_mastodon_py_accounts_follows_and_tags(server):
 def test_mastodon_py_search_and_notifications(server):
     alice, bob = mastodon_for(server, "alice"), mastodon_for(server, "bob")
     bob.status_post("@alice the zeppelin report is ready")
-    found = alice.search_v2("zeppelin")
-    assert "@alice the zeppelin report is ready" in [s.text for s in found.statuses] or _indexed_later(alice)
+    found = _search_until_found(alice, "zeppelin")
+    assert "@alice the zeppelin report is ready" in [s.text for s in found]
     assert "bob" in [a.username for a in alice.search_v2("bob", result_type="accounts").accounts]
     note = alice.notifications(types=["mention"])[0]
     assert note.type == "mention" and note.account.username == "bob"
     assert note.status.text == "@alice the zeppelin report is ready"
 
 
-def _indexed_later(client: Mastodon) -> bool:
-    """The search index follows posts within a second or two (a background drain)."""
-    import time
-
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if client.search_v2("zeppelin").statuses:
-            return True
+def _search_until_found(client: Mastodon, query: str, timeout: float = 10) -> list:
+    """Return the statuses search finds, waiting for the index (it follows posts about a second later)."""
+    deadline = time.monotonic() + timeout
+    while not (statuses := client.search_v2(query).statuses) and time.monotonic() < deadline:
         time.sleep(0.2)
-    return False
+    return statuses
 
 
 def test_mastodon_py_errors_come_back_as_exceptions_with_the_message(server):
@@ -241,7 +238,6 @@ class Collector(StreamListener):
         self.heartbeats += 1
 
     def wait_for(self, expected: list[tuple[str, object]], timeout: float = 10) -> bool:
-        import time
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -290,7 +286,6 @@ def test_mastodon_py_streams_updates_deletes_and_notifications(server):
 
 def _listening(collector: Collector, timeout: float = 10) -> bool:
     """A stream is open once its first comment line arrived (the server opens each with `:)`)."""
-    import time
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and collector.heartbeats == 0:
@@ -327,7 +322,12 @@ def test_a_revoked_token_closes_its_stream(server):
     assert next(lines) == b":)"
     token_id = re.findall(r"/settings/tokens/(\d+)/revoke", bob.http.get(f"{server}/settings/tokens").text)[0]
     assert bob.form(f"/settings/tokens/{token_id}/revoke").status_code == 302
-    rest = list(lines)  # the server ends the stream: iteration stops
+    # The server ends the stream, so iteration stops; heartbeats would keep a live one going forever.
+    deadline = time.monotonic() + 10
+    rest = []
+    for line in lines:
+        rest.append(line)
+        assert time.monotonic() < deadline, f"the stream stayed open after the revoke: {rest[-5:]}"
     assert all(line in (b"", b":thump") for line in rest)
 
 

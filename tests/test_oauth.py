@@ -156,60 +156,31 @@ def test_unknown_client_or_redirect_shows_an_error_page(client, alice):
     assert page.status_code == 400 and b"cannot be used" in page.data
 
 
+def password_grant(client, app: dict, username: str = "alice", password: str = PASSWORD, **extra: str):
+    """Ask for a token with the password grant, as the registered app."""
+    form = {"grant_type": "password", "username": username, "password": password}
+    form |= {"client_id": app["client_id"], "client_secret": app.get("client_secret"), **extra}
+    return client.post("/oauth/token", data={k: v for k, v in form.items() if v is not None})
+
+
 def test_password_grant_with_email_or_username(client, alice):
     app = register(client)
     for login_name in ("alice@example.com", "alice"):
-        response = client.post(
-            "/oauth/token",
-            data={
-                "grant_type": "password",
-                "username": login_name,
-                "password": PASSWORD,
-                "client_id": app["client_id"],
-                "client_secret": app["client_secret"],
-                "scope": "read write follow push",
-            },
-        )
+        response = password_grant(client, app, login_name, scope="read write follow push")
         assert response.status_code == 200, response.data
         assert response.get_json()["scope"] == "read write follow push"
-    wrong = client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "password",
-            "username": "alice",
-            "password": "wrong password",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-        },
-    )
+    wrong = password_grant(client, app, password="wrong password")
     assert wrong.status_code == 400 and wrong.get_json() == {
         "error": "invalid_grant",
         "error_description": "Wrong username or password.",
     }
-    bad_secret = client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "password",
-            "username": "alice",
-            "password": PASSWORD,
-            "client_id": app["client_id"],
-        },
-    )
+    bad_secret = password_grant(client, {"client_id": app["client_id"]})
     assert bad_secret.status_code == 401 and bad_secret.get_json()["error"] == "invalid_client"
 
 
 def test_revoking_a_token_through_oauth(client, alice):
     app = register(client)
-    token = client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "password",
-            "username": "alice",
-            "password": PASSWORD,
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-        },
-    ).get_json()["access_token"]
+    token = password_grant(client, app).get_json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/accounts/verify_credentials", headers=headers).status_code == 200
     revoked = client.post(
@@ -230,9 +201,7 @@ def test_failed_password_grants_are_rate_limited_like_the_login_page(config, ali
         registered = register(client)
 
         def attempt(password: str) -> int:
-            form = {"grant_type": "password", "username": "alice", "password": password}
-            form |= {"client_id": registered["client_id"], "client_secret": registered["client_secret"]}
-            return client.post("/oauth/token", data=form).status_code
+            return password_grant(client, registered, password=password).status_code
 
         assert [attempt(PASSWORD) for _ in range(3)] == [200, 200, 200]  # successes do not count
         assert [attempt("guess one"), attempt("guess two"), attempt(PASSWORD)] == [400, 400, 429]

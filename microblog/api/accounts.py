@@ -31,7 +31,7 @@ def _relationship(user: User) -> dict[str, Any]:
 def verify_credentials():
     """Return the token's own account, with the source text of its profile."""
     me = viewer()
-    return jsonify(serializers.credential_account(Author.of(me), me.bio))
+    return jsonify(serializers.credential_account(Author.of(me)))
 
 
 @route("/api/v1/accounts/update_credentials", methods=["PATCH"])
@@ -42,7 +42,7 @@ def update_credentials():
     fields = {"display_name": data.get("display_name"), "bio": data.get("note")}
     changes = {k: str(v) for k, v in fields.items() if v is not None}
     me = accounts.update_profile(viewer(), **changes) if changes else viewer()
-    return jsonify(serializers.credential_account(Author.of(me), me.bio))
+    return jsonify(serializers.credential_account(Author.of(me)))
 
 
 @route("/api/v1/accounts/lookup")

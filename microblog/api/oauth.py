@@ -21,7 +21,7 @@ from flask import Blueprint, Flask, current_app, jsonify, redirect, render_templ
 from flask_login import current_user
 
 from microblog.extensions import csrf, db, limiter
-from microblog.services import tokens
+from microblog.services import accounts, tokens
 from microblog.services.errors import ServiceError
 from models import AuthorizationCode, OAuthApp, User
 
@@ -120,8 +120,6 @@ class PasswordGrant(grants.ResourceOwnerPasswordCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
 
     def authenticate_user(self, username: str, password: str) -> User | None:
-        from microblog.services import accounts
-
         try:
             return accounts.authenticate(username, password)
         except ServiceError as error:  # RFC 6749 5.2: bad owner credentials are invalid_grant
@@ -173,12 +171,10 @@ def verify_app():
     token = current_token()
     if token is None or token.app_id is None:
         raise ServiceError("This is a personal access token; it belongs to no application.")
-    return jsonify(_application(db.session.get(OAuthApp, token.app_id)))
+    return jsonify(_application(db.session.get_one(OAuthApp, token.app_id)))  # tokens die with their app
 
 
-def _application(app: OAuthApp | None) -> dict[str, Any]:
-    if app is None:
-        return {}
+def _application(app: OAuthApp) -> dict[str, Any]:
     return {
         "id": str(app.id),
         "name": app.name,

@@ -45,6 +45,6 @@ def search_v2():
         result["accounts"] = [account(u) for u in search.search_people(query, limit=cursor.limit)]
     if offset == 0 and kind in (None, "hashtags"):
         names = search.search_tags(query, limit=cursor.limit)
-        followed = {t.name for t in social.followed_tags(viewer())}
+        followed = {t.name for t in social.followed_tags(viewer())} if names else set()
         result["hashtags"] = [serializers.tag(name, following=name in followed) for name in names]
     return jsonify(result)

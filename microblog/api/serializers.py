@@ -58,10 +58,16 @@ def account(author: Author) -> dict[str, Any]:
     }
 
 
-def credential_account(author: Author, bio: str) -> dict[str, Any]:
+def credential_account(author: Author) -> dict[str, Any]:
     """Return the CredentialAccount of verify_credentials: an Account with its source text."""
     entity = account(author)
-    entity["source"] = {"note": bio, "fields": [], "privacy": "public", "sensitive": False, "language": ""}
+    entity["source"] = {
+        "note": author.bio,
+        "fields": [],
+        "privacy": "public",
+        "sensitive": False,
+        "language": "",
+    }
     return entity
 
 

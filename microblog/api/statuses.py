@@ -8,7 +8,7 @@ from flask import jsonify, request
 
 from microblog.services import posts, timelines
 from microblog.services.errors import NotFound, ValidationError
-from models import Post, User
+from models import User
 
 from . import params, requires, route, serializers, viewer
 
@@ -60,14 +60,14 @@ def create_status():
 @requires("read:statuses")
 def show_status(post_id: str):
     """Return one status."""
-    return jsonify(_status(posts.access_post(post_id).id, viewer()))
+    return jsonify(_status(posts.check_post_id(post_id), viewer()))
 
 
 @route("/api/v1/statuses/<post_id>", methods=["DELETE"])
 @requires("write:statuses")
 def delete_status(post_id: str):
     """Delete a status (its author or an admin); return it, with its text for redrafting."""
-    entity = _status(posts.access_post(post_id).id, viewer())
+    entity = _status(posts.check_post_id(post_id), viewer())
     posts.delete_post(viewer(), post_id)
     return jsonify(entity)
 
@@ -100,7 +100,7 @@ def status_context(post_id: str):
 @requires("write:favourites")
 def favourite(post_id: str):
     """Like a status."""
-    post: Post = posts.like_post(viewer(), post_id)
+    post = posts.like_post(viewer(), post_id)
     return jsonify(_status(post.id, viewer()))
 
 
@@ -108,5 +108,5 @@ def favourite(post_id: str):
 @requires("write:favourites")
 def unfavourite(post_id: str):
     """Take back a like."""
-    post: Post = posts.unlike_post(viewer(), post_id)
+    post = posts.unlike_post(viewer(), post_id)
     return jsonify(_status(post.id, viewer()))

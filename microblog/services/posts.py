@@ -25,14 +25,20 @@ IDEMPOTENCY_KEY_MAX = 200
 IDEMPOTENCY_WINDOW = timedelta(hours=1)
 
 
-def access_post(post_id: int | str) -> Post:
-    """Return the post with its author loaded, or raise NotFound."""
+def check_post_id(post_id: int | str) -> int:
+    """Return a post id given as text or number, or raise NotFound for what cannot be one."""
     try:
         pid = int(post_id)
     except (TypeError, ValueError):
         raise NotFound("No such post.") from None
     if not 0 < pid <= MAX_ID:
         raise NotFound("No such post.")
+    return pid
+
+
+def access_post(post_id: int | str) -> Post:
+    """Return the post with its author loaded, or raise NotFound."""
+    pid = check_post_id(post_id)
     post = db.session.scalar(select(Post).where(Post.id == pid).options(joinedload(Post.author)))
     if post is None:
         raise NotFound("That post does not exist or was deleted.")

@@ -13,8 +13,9 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import joinedload
 
 import realtime
@@ -181,9 +182,10 @@ def revoke_token(user: User, token_id: int | str) -> None:
         tid = int(token_id)
     except (TypeError, ValueError):
         raise NotFound("No such token.") from None
-    removed = db.session.execute(
+    result = db.session.execute(
         delete(AccessToken).where(AccessToken.id == tid, AccessToken.user_id == user.id)
-    ).rowcount  # type: ignore[attr-defined]
+    )
+    removed = cast(CursorResult, result).rowcount
     if not removed:
         raise NotFound("No such token.")
     on_commit(lambda: realtime.end_token(tid))  # streams opened with it close too
