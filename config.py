@@ -21,6 +21,7 @@ class Config:
     ENV_NAME = "development"
     TESTING = False
     REQUIRE_SECRET_KEY = False
+    SECURE_COOKIES_DEFAULT = False
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
@@ -57,10 +58,36 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
-        self.SESSION_COOKIE_SECURE = _flag(env.get("MICROBLOG_SECURE_COOKIES"))
+        # Secure cookies go only over HTTPS; on by default in production (see ProductionConfig).
+        secure = env.get("MICROBLOG_SECURE_COOKIES")
+        self.SESSION_COOKIE_SECURE = self.SECURE_COOKIES_DEFAULT if secure is None else _flag(secure)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session, not to a clock
         self.MAX_CONTENT_LENGTH = 1024 * 1024  # no form here needs more; larger bodies get a 413
+        self.LOG_FORMAT = (env.get("MICROBLOG_LOG_FORMAT") or "text").strip().lower()
+        self.LOG_LEVEL = (env.get("MICROBLOG_LOG_LEVEL") or "INFO").strip().upper()
+        # Local passwords (sign-up, log-in with a microblog password); off: the directory only.
+        self.LOCAL_PASSWORDS = _flag(env.get("MICROBLOG_LOCAL_PASSWORDS") or "on")
+        self._read_ldap(env)
+
+    def _read_ldap(self, env: Mapping[str, str]) -> None:
+        """The company directory (LDAP / Active Directory); no URL: no directory log-in."""
+        self.LDAP_URL = env.get("MICROBLOG_LDAP_URL") or None
+        self.LDAP_BIND_DN = env.get("MICROBLOG_LDAP_BIND_DN") or None
+        self.LDAP_BIND_PASSWORD = env.get("MICROBLOG_LDAP_BIND_PASSWORD") or None
+        self.LDAP_START_TLS = _flag(env.get("MICROBLOG_LDAP_START_TLS"))
+        self.LDAP_CA_FILE = env.get("MICROBLOG_LDAP_CA_FILE") or None
+        self.LDAP_TIMEOUT = float(env.get("MICROBLOG_LDAP_TIMEOUT") or 5)
+        self.LDAP_USER_BASE = env.get("MICROBLOG_LDAP_USER_BASE") or ""
+        # {username} is replaced by the escaped login name; the filter also decides who may log in.
+        self.LDAP_USER_FILTER = env.get("MICROBLOG_LDAP_USER_FILTER") or "(uid={username})"
+        self.LDAP_ATTRIBUTES = {
+            "username": env.get("MICROBLOG_LDAP_ATTR_USERNAME") or "uid",
+            "display_name": env.get("MICROBLOG_LDAP_ATTR_DISPLAY_NAME") or "cn",
+            "email": env.get("MICROBLOG_LDAP_ATTR_EMAIL") or "mail",
+            "job_title": env.get("MICROBLOG_LDAP_ATTR_TITLE") or "title",
+            "department": env.get("MICROBLOG_LDAP_ATTR_DEPARTMENT") or "departmentNumber",
+        }
 
 
 class DevelopmentConfig(Config):
@@ -72,6 +99,7 @@ class ProductionConfig(Config):
 
     ENV_NAME = "production"
     REQUIRE_SECRET_KEY = True
+    SECURE_COOKIES_DEFAULT = True
 
 
 class TestingConfig(Config):

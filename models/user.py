@@ -30,6 +30,9 @@ class User(UserMixin, Base):
     username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    # The company directory entry this account comes from (None: a local account).  Such an
+    # account logs in through the directory only, which also keeps its profile fields.
+    directory_dn: Mapped[str | None] = mapped_column(String(512))
     display_name: Mapped[str] = mapped_column(String(60), default="")
     job_title: Mapped[str] = mapped_column(String(80), default="")
     department: Mapped[str] = mapped_column(String(80), default="", index=True)
