@@ -59,7 +59,7 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         # Secure cookies go only over HTTPS; on by default in production (see ProductionConfig).
-        secure = env.get("MICROBLOG_SECURE_COOKIES")
+        secure = env.get("MICROBLOG_SECURE_COOKIES") or None
         self.SESSION_COOKIE_SECURE = self.SECURE_COOKIES_DEFAULT if secure is None else _flag(secure)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session, not to a clock

@@ -39,6 +39,7 @@ import http.client
 import json
 import os
 import random
+import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -114,7 +115,7 @@ def demo_app(url: str, data_dir: Path, backend: str):
         "MICROBLOG_DATABASE_URL": url,
         "MICROBLOG_DATA_DIR": str(data_dir),
         "MICROBLOG_SEARCH_BACKEND": backend,
-        "MICROBLOG_SECRET_KEY": "api-bench",
+        "MICROBLOG_SECRET_KEY": secrets.token_hex(32),
     }
     config = Config(env)
     config.SEARCH_INDEXER = False
@@ -268,7 +269,8 @@ def server_env(site: Site, args: argparse.Namespace, redis_ok: bool) -> dict[str
     env = {k: v for k, v in os.environ.items() if not k.startswith("MICROBLOG_")}
     env.update(
         MICROBLOG_ENV="production",
-        MICROBLOG_SECRET_KEY="api-bench-secret",
+        MICROBLOG_SECRET_KEY=secrets.token_hex(32),
+        MICROBLOG_SECURE_COOKIES="off",  # plain HTTP on loopback
         MICROBLOG_DATABASE_URL=site.url,
         MICROBLOG_DATA_DIR=str(site.data_dir),
         MICROBLOG_SEARCH_BACKEND=site.backend,

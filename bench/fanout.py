@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -214,7 +215,8 @@ def prepare_site(data_dir: Path, users: int) -> dict:
 
     env = {
         "MICROBLOG_ENV": "production",
-        "MICROBLOG_SECRET_KEY": "fanout-bench-secret",
+        "MICROBLOG_SECRET_KEY": secrets.token_hex(32),
+        "MICROBLOG_SECURE_COOKIES": "off",  # plain HTTP on loopback
         "MICROBLOG_DATA_DIR": str(data_dir),
         "MICROBLOG_DATABASE_URL": f"sqlite:///{data_dir / 'fanout.db'}",
     }

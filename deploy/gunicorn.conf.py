@@ -18,5 +18,31 @@ graceful_timeout = 10
 keepalive = 5
 # Several gunicorns on one machine would share ~/.gunicorn/gunicorn.ctl: go without it.
 control_socket_disable = True
-accesslog = "-"
+# The app decides which forwarded headers to trust (MICROBLOG_PROXY_HOPS, werkzeug's ProxyFix):
+# gunicorn itself trusts none, so a client cannot claim HTTPS past a proxy that was not counted.
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
 errorlog = "-"
+if os.environ.get("MICROBLOG_LOG_FORMAT", "text").strip().lower() == "json":
+    # One JSON object a line: the app logs each request itself (logger microblog.access).
+    accesslog = None
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "microblog.logs.JsonFormatter"}},
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+            "error_console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            },
+        },
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        },
+        "root": {"level": "INFO", "handlers": []},
+    }
+else:
+    accesslog = "-"

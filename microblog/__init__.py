@@ -17,16 +17,28 @@ from .extensions import csrf, db, limiter, migrate
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Keys that are published (examples, tests, habits): signing sessions with one lets anyone forge them.
+KNOWN_SECRET_KEYS = frozenset({"change-me", "changeme", "secret", "dev", "development", "testing-secret-key"})
+SECRET_KEY_MIN = 32
+_GENERATE_KEY = (
+    " Generate one with\n  python3 -c 'import secrets; print(secrets.token_hex(32))'\n"
+    "and put it in the service's environment (MICROBLOG_SECRET_KEY in /etc/microblog/microblog.env)."
+)
+
+
 def _secret_key(config: Config) -> str:
     """Return the configured key, or (outside production) one kept in the data dir."""
-    if config.SECRET_KEY:
-        return config.SECRET_KEY
+    key = config.SECRET_KEY
     if config.REQUIRE_SECRET_KEY:
-        raise RuntimeError(
-            "MICROBLOG_SECRET_KEY is not set. Generate one with\n"
-            "  python -c 'import secrets; print(secrets.token_hex(32))'\n"
-            "and put it in the service's environment."
-        )
+        if not key:
+            raise RuntimeError("MICROBLOG_SECRET_KEY is not set." + _GENERATE_KEY)
+        if key.strip().lower() in KNOWN_SECRET_KEYS or len(key) < SECRET_KEY_MIN:
+            raise RuntimeError(
+                f"MICROBLOG_SECRET_KEY is a placeholder or shorter than {SECRET_KEY_MIN} characters."
+                + _GENERATE_KEY
+            )
+    if key:
+        return key
     path = config.DATA_DIR / "secret_key"
     try:  # created readable by the owner only; a second process starting at once reads it
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -62,13 +74,16 @@ def create_app(config: Config | None = None) -> Flask:
     import realtime
     import search
 
-    from . import api, auth, cli, errors, web
+    from . import api, auth, cli, errors, logs, ops, web
+
+    logs.configure_logging(app)
 
     realtime.init_app(app)
     search.init_app(app)
     auth.init_app(app)
     web.init_app(app)
     api.init_app(app)
+    ops.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     return app

@@ -126,6 +126,19 @@ def listen(rooms: Iterable[str]) -> sse.Listener:
     return sse.hub.add(rooms)
 
 
+def connected_clients() -> int:
+    """Return how many Socket.IO clients are connected to this process."""
+    server = socketio.server
+    if server is None:
+        return 0
+    return len(server.manager.rooms.get("/", {}).get(None, {}))
+
+
+def stream_listeners() -> int:
+    """Return how many event streams listen in this process."""
+    return sse.hub.count()
+
+
 def stop_listening(listener: sse.Listener) -> None:
     """Stop a listener started by listen()."""
     sse.hub.remove(listener)
@@ -202,6 +215,8 @@ __all__ = [
     "END_SESSIONS",
     "PUBLIC",
     "Stream",
+    "connected_clients",
+    "stream_listeners",
     "end_login",
     "end_sessions",
     "end_token",

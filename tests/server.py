@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -25,6 +26,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# Production mode on plain HTTP over loopback: a real key (shared by this run's processes), and
+# cookies that are not Secure-only (an installation behind HTTPS keeps the Secure default).
+PRODUCTION = {
+    "MICROBLOG_ENV": "production",
+    "MICROBLOG_SECRET_KEY": secrets.token_hex(32),
+    "MICROBLOG_SECURE_COOKIES": "off",
+}
 
 
 def server_env(database_url: str, data_dir: Path, port: int, **extra: str) -> dict[str, str]:

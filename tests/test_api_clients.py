@@ -26,7 +26,7 @@ from mastodon import (
 
 from .factories import PASSWORD
 from .live import LiveClient, _csrf_token
-from .server import create_user, flask_cli, free_port, running_server, server_env
+from .server import PRODUCTION, create_user, flask_cli, free_port, running_server, server_env
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"
 
@@ -40,9 +40,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         data,
         free_port(),
         MICROBLOG_STREAM_HEARTBEAT="1",
-        MICROBLOG_SECRET_KEY="api-clients",
+        **PRODUCTION,
     )
-    env["MICROBLOG_ENV"] = "production"
     flask_cli(env, "db", "upgrade")
     for name in ("alice", "bob", "carol"):
         create_user(env, name)

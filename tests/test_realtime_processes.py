@@ -17,7 +17,7 @@ import socketio
 from .conftest import missing_service
 from .factories import PASSWORD
 from .live import LiveClient
-from .server import create_user, flask_cli, free_port, running_server, server_env
+from .server import PRODUCTION, create_user, flask_cli, free_port, running_server, server_env
 
 MACHINE_REDIS = "redis://127.0.0.1:6379/0"
 
@@ -35,11 +35,9 @@ def servers(database_url: str, tmp_path: Path, redis_url: str, count: int = 2) -
     shared = {
         "MICROBLOG_REDIS_URL": redis_url,
         "MICROBLOG_REDIS_CHANNEL": f"microblog-test-{uuid.uuid4().hex}",
-        "MICROBLOG_SECRET_KEY": "shared-by-all-processes",
+        **PRODUCTION,
     }
     envs = [server_env(database_url, tmp_path / f"p{i}", free_port(), **shared) for i in range(count)]
-    for env in envs:
-        env["MICROBLOG_ENV"] = "production"
     flask_cli(envs[0], "db", "upgrade")
     for name in ("alice", "bob", "dave"):
         create_user(envs[0], name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import cast
 
+from blinker import Namespace
+from flask import current_app
 from sqlalchemy import CursorResult, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -23,6 +25,9 @@ from .transaction import on_commit
 
 IDEMPOTENCY_KEY_MAX = 200
 IDEMPOTENCY_WINDOW = timedelta(hours=1)
+
+# Sent with the app as sender after a post's commit (operations count them).
+post_created = Namespace().signal("post-created")
 
 
 def check_post_id(post_id: int | str) -> int:
@@ -110,6 +115,7 @@ def post_status(
         db.session.add(IdempotencyKey(user_id=author.id, key=key, post_id=post.id))
     search.index_post(post.id)
     _announce("update", post.id, view)
+    on_commit(_signal_created(current_app._get_current_object(), post.id))  # type: ignore[attr-defined]
     if parent is not None:
         _announce("status.update", parent.id)
     try:
@@ -122,6 +128,13 @@ def post_status(
             raise
         return earlier
     return post
+
+
+def _signal_created(app: object, post_id: int):
+    def send() -> None:
+        post_created.send(app, post_id=post_id)
+
+    return send
 
 
 def _post_for_key(author: User, key: str) -> Post | None:

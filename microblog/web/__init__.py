@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
 
 from flask import Blueprint, Flask, request, url_for
 from flask_login import current_user
@@ -52,6 +55,15 @@ def live_post_template() -> FeedPost:
     )
 
 
+@lru_cache(maxsize=256)
+def static_version(folder: str, filename: str) -> str | None:
+    """Return a short hash of a static file's content (read once per process), or None if missing."""
+    try:
+        return hashlib.sha256((Path(folder) / filename).read_bytes()).hexdigest()[:12]
+    except OSError:
+        return None
+
+
 def init_app(app: Flask) -> None:
     """Register the web blueprint, its filters and template globals."""
     from . import admin, feeds, people, search, settings  # noqa: F401  (routes)
@@ -60,6 +72,14 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(timeago, "timeago")
     app.add_template_global(avatar_url, "avatar_url")
     app.add_template_global(live_post_template, "live_post_template")
+
+    @app.url_defaults
+    def _static_version(endpoint: str, values: dict) -> None:
+        # ?v=<hash>: a new release's files get new URLs, so caches may keep each one for good.
+        if endpoint == "static" and "v" not in values and app.static_folder:
+            version = static_version(app.static_folder, values.get("filename", ""))
+            if version:
+                values["v"] = version
 
     @app.context_processor
     def _unread() -> dict:

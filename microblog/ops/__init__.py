@@ -1,0 +1,99 @@
+"""What operations watch: /healthz (database, Redis, search) and /metrics (Prometheus).
+
+Neither needs a login: nginx keeps /metrics to the processes' own ports
+(deploy/nginx/microblog.conf), where Prometheus scrapes each process.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Blueprint, Flask, current_app, jsonify
+from sqlalchemy import text
+
+import search
+from microblog.extensions import db, limiter
+
+from . import metrics
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("ops", __name__)
+
+CHECK_TIMEOUT = 3  # seconds: a health check that hangs is a failed one
+
+
+def _reason(error: Exception) -> str:
+    """Return an error's first line: enough to act on, short enough for a status page."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else 'no detail'}"
+
+
+def check_database() -> str | None:
+    """Return what is wrong with the database, or None."""
+    try:
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+    except Exception as error:  # any failure is the answer, not a crash
+        db.session.rollback()
+        return _reason(error)
+    return None
+
+
+def check_redis() -> str | None:
+    """Return what is wrong with Redis (when configured), or None."""
+    url = current_app.config["REDIS_URL"]
+    if not url:
+        return None
+    client = current_app.extensions.get("healthz_redis")
+    if client is None:
+        client = redis.Redis.from_url(url, socket_timeout=CHECK_TIMEOUT, socket_connect_timeout=CHECK_TIMEOUT)
+        current_app.extensions["healthz_redis"] = client
+    try:
+        client.ping()
+    except Exception as error:
+        return _reason(error)
+    return None
+
+
+def check_search() -> str | None:
+    """Return what is wrong with the search index, or None."""
+    try:
+        return search.status()
+    except Exception as error:
+        db.session.rollback()
+        return _reason(error)
+
+
+@bp.route("/healthz")
+@limiter.exempt
+def healthz():
+    """Answer 200 when the database, Redis and search all serve; 503 naming what does not."""
+    checks = {"database": check_database(), "redis": check_redis(), "search": check_search()}
+    failing = {name: reason for name, reason in checks.items() if reason is not None}
+    for name, reason in failing.items():
+        log.warning("health check failed: %s: %s", name, reason)
+    answers = {name: reason or "ok" for name, reason in checks.items()}
+    if not current_app.config["REDIS_URL"]:
+        answers["redis"] = "not configured"  # one process: nothing to share
+    body: dict = {"status": "unavailable" if failing else "ok", "checks": answers}
+    if not failing:
+        body["search_backlog"] = metrics.search_backlog()
+    response = jsonify(body)
+    response.status_code = 503 if failing else 200
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/metrics")
+@limiter.exempt
+def prometheus_metrics():
+    """Answer this process's metrics in Prometheus's text format."""
+    return metrics.exposition()
+
+
+def init_app(app: Flask) -> None:
+    """Register /healthz, /metrics and the per-request measurements."""
+    metrics.init_app(app)
+    app.register_blueprint(bp)

@@ -1,0 +1,108 @@
+"""Run Debian's nginx with the site in deploy/nginx/microblog.conf, on a loopback port.
+
+The site file is used as shipped, with only the lines its header tells an
+operator to adapt changed: the listen address, the processes' ports and the
+checkout's path.  Each of those must be found, so a change to the file cannot
+leave the tests running something else.  nginx's main configuration (Debian's
+/etc/nginx/nginx.conf on a real host) is a minimal one of the test's own.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "deploy" / "nginx" / "microblog.conf"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+_BACKEND = re.compile(r"^(\s*)server 127\.0\.0\.1:\d+( [^;]*)?;\s*# ADAPT: microblog@\d+\n", re.M)
+
+
+def nginx_available() -> bool:
+    """Return whether nginx is installed."""
+    return os.access(NGINX, os.X_OK)
+
+
+def _replace_once(text: str, old: str, new: str) -> str:
+    if text.count(old) != 1:
+        raise AssertionError(f"{SITE.name}: expected {old!r} once, found it {text.count(old)} times")
+    return text.replace(old, new)
+
+
+def site_config(port: int, backends: Sequence[int]) -> str:
+    """Return the shipped site with this listen port, these processes' ports and this checkout."""
+    text = SITE.read_text()
+    text = _replace_once(text, "listen 80;", f"listen 127.0.0.1:{port};")
+    text = _replace_once(text, "listen [::]:80;", "")
+    text = _replace_once(text, "alias /srv/microblog/microblog/static/;", f"alias {ROOT}/microblog/static/;")
+    upstreams = text.split("\nupstream ")
+    if len(upstreams) != 3:
+        raise AssertionError(f"{SITE.name}: expected two upstreams")
+    for i, block in enumerate(upstreams[1:], start=1):
+        lines = list(_BACKEND.finditer(block))
+        if not lines:
+            raise AssertionError(f"{SITE.name}: no `server ...; # ADAPT` line in upstream {block.split()[0]}")
+        indent, options = lines[0].group(1), lines[0].group(2) or ""
+        ours = "".join(f"{indent}server 127.0.0.1:{p}{options};\n" for p in backends)
+        block = _BACKEND.sub("", block)
+        head, brace, rest = block.partition("{\n")
+        upstreams[i] = head + brace + ours + rest
+    return "\nupstream ".join(upstreams)
+
+
+def main_config(folder: Path, workers: int | str = 1) -> str:
+    """Return a minimal nginx.conf that keeps every file nginx writes inside `folder`."""
+    user = "user root;\n" if os.geteuid() == 0 else ""  # workers read the checkout like the tests do
+    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    temp = "".join(f"    {kind}_temp_path {folder / kind};\n" for kind in kinds)
+    return (
+        f"{user}daemon off;\nworker_processes {workers};\npid {folder / 'nginx.pid'};\n"
+        f"error_log {folder / 'error.log'} info;\n"
+        "events { worker_connections 4096; }\n"
+        "http {\n    include /etc/nginx/mime.types;\n    default_type application/octet-stream;\n"
+        f"    access_log {folder / 'access.log'};\n    sendfile on;\n{temp}"
+        f"    include {folder / 'microblog.conf'};\n}}\n"
+    )
+
+
+@contextmanager
+def running_nginx(
+    folder: Path, port: int, backends: Sequence[int], *, workers: int | str = 1, timeout: float = 15
+) -> Iterator[str]:
+    """Start nginx with the shipped site in front of `backends`; yield its URL; stop it afterwards."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "microblog.conf").write_text(site_config(port, backends))
+    (folder / "nginx.conf").write_text(main_config(folder, workers))
+    command = [NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(folder / "error.log")]
+    check = subprocess.run([*command, "-t"], capture_output=True, text=True)
+    if check.returncode != 0:
+        raise RuntimeError(f"nginx -t failed:\n{check.stderr}")
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"nginx exited early:\n{(folder / 'error.log').read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/static/favicon.svg", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    log = (folder / "error.log").read_text()
+                    raise RuntimeError(f"nginx did not answer:\n{log}") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
