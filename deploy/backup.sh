@@ -22,7 +22,7 @@ usage() {
 }
 while [ $# -gt 0 ]; do
     case $1 in
-        --env) [ $# -ge 2 ] || usage; set -a; . "$2"; set +a; shift 2 ;;
+        --env) [ $# -ge 2 ] || usage; set -a; . "$(realpath "$2")"; set +a; shift 2 ;;
         -*) usage ;;
         *) break ;;
     esac
@@ -89,6 +89,7 @@ archive_data_dir() {
 }
 
 INDEX=none
+[ "$BACKEND" != postgres ] || INDEX=database # the post_search table
 if [ -d "$DATA_DIR/search" ]; then
     INDEX=included
     exec 9>>"$DATA_DIR/search/MAIN_WRITELOCK" # the lock every Whoosh writer of the site takes

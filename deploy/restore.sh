@@ -18,7 +18,7 @@ usage() {
 FORCE=no
 while [ $# -gt 0 ]; do
     case $1 in
-        --env) [ $# -ge 2 ] || usage; set -a; . "$2"; set +a; shift 2 ;;
+        --env) [ $# -ge 2 ] || usage; set -a; . "$(realpath "$2")"; set +a; shift 2 ;;
         --force) FORCE=yes; shift ;;
         -*) usage ;;
         *) break ;;
@@ -32,7 +32,7 @@ manifest() { sed -n "s/^$1=//p" "$BACKUP/MANIFEST"; }
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PYTHON=${MICROBLOG_PYTHON:-$ROOT/.venv/bin/python}
 DATA_DIR=${MICROBLOG_DATA_DIR:?MICROBLOG_DATA_DIR is not set: give --env FILE, or source the service environment}
-DATA_DIR=$(realpath "$DATA_DIR")
+DATA_DIR=$(realpath -m "$DATA_DIR")
 DB_URL=${MICROBLOG_DATABASE_URL:-sqlite:///$DATA_DIR/microblog.db}
 BACKEND=${MICROBLOG_SEARCH_BACKEND:-whoosh}
 
@@ -57,7 +57,7 @@ case $DB_URL in
         DB_FILE=${DB_FILE%%\?*}
         [ "${DB_FILE:0:1}" = / ] || { echo "$0: use an absolute path in $DB_URL" >&2; exit 1; }
         [ ! -s "$DB_FILE" ] || refuse "the database $DB_FILE exists"
-        [ "$(dirname "$(realpath "$DB_FILE")")" != "$DATA_DIR" ] || DB_NAME=$(basename "$DB_FILE")
+        [ "$(dirname "$(realpath -m "$DB_FILE")")" != "$DATA_DIR" ] || DB_NAME=$(basename "$DB_FILE")
         ;;
     *) echo "$0: cannot restore into $DB_URL" >&2; exit 1 ;;
 esac
@@ -82,13 +82,15 @@ tar --extract --gzip --preserve-permissions --file="$BACKUP/data.tar.gz" --direc
 REVISION=$(manifest alembic_revision)
 HEAD=$("$PYTHON" -c 'import sys; from alembic.script import ScriptDirectory
 print(ScriptDirectory(sys.argv[1]).get_current_head())' "$ROOT/migrations")
-echo "Restored the backup of $(manifest created_at) from $(manifest host) (database revision $REVISION)."
-echo "Next, as this user with the same settings, in $ROOT:"
-if [ "$REVISION" != "$HEAD" ]; then
-    echo "  .venv/bin/flask --app wsgi db upgrade        # the backup is from an older version ($HEAD is current)"
-fi
+STEPS=()
+[ "$REVISION" = "$HEAD" ] || STEPS+=("flask --app wsgi db upgrade      # the backup is from an older version")
 if [ "$BACKEND" != "$(manifest search_backend)" ] || [ "$REVISION" != "$HEAD" ] ||
     { [ "$BACKEND" = whoosh ] && [ "$(manifest search_index)" != included ]; }; then
-    echo "  .venv/bin/flask --app wsgi search reindex    # the backup has no current $BACKEND search index"
+    STEPS+=("flask --app wsgi search reindex  # the backup has no current $BACKEND search index")
 fi
-echo "then start the service (systemctl start microblog.target)."
+echo "Restored the backup of $(manifest created_at) from $(manifest host) (database revision $REVISION)."
+if [ ${#STEPS[@]} -gt 0 ]; then
+    echo "Next, in $ROOT as this user with the same settings, run"
+    printf '  .venv/bin/%s\n' "${STEPS[@]}"
+fi
+echo "Then start the service (systemctl start microblog.target)."

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from microblog.services import accounts, tokens
+from microblog.services import accounts, export, tokens
 from microblog.services.errors import ServiceError
 
 
@@ -63,3 +65,28 @@ def token(username: str, label: str, scopes: tuple[str, ...]) -> None:
         err=True,
     )
     current_app.logger.info("created a personal access token for @%s", user.username)
+
+
+@users.command("export")
+@click.argument("username")
+@click.option(
+    "--output",
+    "-o",
+    default="-",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="File to write (default: stdout).",
+)
+@with_appcontext
+def export_data(username: str, output: str) -> None:
+    """Write USERNAME's profile, posts, follows and likes as JSON (for a data-protection request)."""
+    try:
+        user = accounts.access_user(username)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    document = export.export_user(user)
+    with click.open_file(output, "w", encoding="utf-8") as out:
+        json.dump(document, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    if output != "-":
+        click.echo(f"Wrote @{user.username}'s data ({len(document['posts'])} posts) to {output}.", err=True)
+    current_app.logger.info("exported the data of @%s", user.username)

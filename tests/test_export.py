@@ -1,0 +1,98 @@
+"""`flask --app wsgi users export NAME`: one person's data as JSON, for a data-protection request."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from microblog.extensions import db
+from microblog.services import accounts, export, posts, social
+
+from .factories import make_post, make_user
+
+
+@pytest.fixture
+def kari(app):
+    """A person with posts, a reply, follows both ways, a followed tag and likes both ways."""
+    kari = make_user(
+        "kari",
+        display_name="Kari Ærø Ås",
+        department="Økonomi",
+        job_title="Controller",
+        bio="Blåbær og vafler.",
+    )
+    ola = make_user("ola", display_name="Ola Hansen")
+    per = make_user("per")
+    first = make_post(kari, "Kvartalsrapporten er klar, på tide med blåbærsyltetøy #kantine")
+    theirs = make_post(ola, "Who has the billing export?")
+    reply = make_post(kari, "@ola I do, ærlig talt", in_reply_to=theirs.id)
+    posts.like_post(ola, first.id)
+    posts.like_post(per, first.id)
+    posts.like_post(kari, theirs.id)
+    social.follow_user(kari, "ola")
+    social.follow_user(per, "kari")
+    social.follow_user(ola, "kari")
+    social.follow_tag(kari, "kantine")
+    return {"first": first.id, "theirs": theirs.id, "reply": reply.id}
+
+
+def test_export_holds_profile_posts_follows_and_likes(app, kari):
+    result = app.test_cli_runner().invoke(args=["users", "export", "KARI"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["profile"] == {
+        "username": "kari",
+        "display_name": "Kari Ærø Ås",
+        "email": "kari@example.com",
+        "job_title": "Controller",
+        "department": "Økonomi",
+        "bio": "Blåbær og vafler.",
+        "created_at": data["profile"]["created_at"],
+        "admin": False,
+        "active": True,
+        "directory_entry": None,
+    }
+    assert data["profile"]["created_at"].endswith("+00:00")
+    assert [(p["id"], p["text"], p["in_reply_to_id"], p["likes"]) for p in data["posts"]] == [
+        (kari["first"], "Kvartalsrapporten er klar, på tide med blåbærsyltetøy #kantine", None, 2),
+        (kari["reply"], "@ola I do, ærlig talt", kari["theirs"], 0),
+    ]
+    assert all(p["created_at"].endswith("+00:00") for p in data["posts"])
+    assert data["following"] == ["ola"]
+    assert data["followers"] == ["ola", "per"]
+    assert data["followed_tags"] == ["kantine"]
+    assert data["liked_post_ids"] == [kari["theirs"]]
+
+
+def test_export_keeps_non_ascii_text_and_writes_a_file(app, kari, tmp_path):
+    runner = app.test_cli_runner()
+    printed = runner.invoke(args=["users", "export", "kari"])
+    assert "Kari Ærø Ås" in printed.stdout and "\\u00c6" not in printed.stdout  # not escaped
+    target = tmp_path / "kari.json"
+    written = runner.invoke(args=["users", "export", "kari", "--output", str(target)])
+    assert written.exit_code == 0, written.output
+    assert written.stdout == "" and "2 posts" in written.stderr
+    raw = target.read_bytes()
+    assert "blåbærsyltetøy".encode() in raw
+    from_file, from_stdout = json.loads(raw.decode("utf-8")), json.loads(printed.stdout)
+    from_file.pop("exported_at"), from_stdout.pop("exported_at")
+    assert from_file == from_stdout
+
+
+def test_export_reads_posts_in_batches(app, kari, monkeypatch, count_queries):
+    monkeypatch.setattr(export, "BATCH", 2)
+    author = accounts.access_user("kari")
+    made = [make_post(author, f"Status {n}").id for n in range(3)]
+    db.session.refresh(author)
+    with count_queries() as counter:
+        listed = [p["id"] for p in export.posts_of(author)]
+    assert listed == [kari["first"], kari["reply"], *made]
+    assert counter.count == 3  # 5 posts, 2 a query: one query per batch, the last one short
+
+
+def test_export_of_an_unknown_user_is_a_clear_error(app):
+    result = app.test_cli_runner().invoke(args=["users", "export", "nobody"])
+    assert result.exit_code == 1
+    assert "There is no one called @nobody here." in result.output
+    assert result.stdout == ""
