@@ -40,7 +40,8 @@ if os.environ.get("MICROBLOG_LOG_FORMAT", "text").strip().lower() == "json":
         },
         "loggers": {
             "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
-            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+            # Its lines would carry query strings (access tokens): the app's access line replaces them.
+            "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
         },
         "root": {"level": "INFO", "handlers": []},
     }

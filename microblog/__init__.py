@@ -62,9 +62,6 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_object(config)
     app.config["SECRET_KEY"] = _secret_key(config)
     app.config["MICROBLOG_CONFIG"] = config
-    if config.PROXY_HOPS:
-        hops = config.PROXY_HOPS
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -86,4 +83,10 @@ def create_app(config: Config | None = None) -> Flask:
     ops.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    if config.PROXY_HOPS:
+        # Outermost, so Socket.IO's own middleware (its Origin check) sees the address nginx was reached at.
+        hops = config.PROXY_HOPS
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
     return app

@@ -1,0 +1,277 @@
+"""The intranet installation end to end, started from the files in deploy/.
+
+Debian's nginx with deploy/nginx/microblog.conf on a loopback port, in front of
+two processes started as deploy/systemd/microblog@.service starts them, with
+the settings of deploy/microblog.env.example (read by the shell, as the README
+tells operators to), on PostgreSQL (search backend `postgres`) and Redis.
+Only what a loopback test must change is changed: ports, paths, the database,
+a real secret key, and cookies that plain HTTP can carry.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+from mastodon import Mastodon
+from playwright.sync_api import expect
+
+from ..conftest import _truncate_all, missing_service
+from ..factories import PASSWORD
+from ..nginx import nginx_available, running_nginx
+from ..server import PRODUCTION, ROOT, create_user, flask_cli, free_port
+from ..test_api_clients import Collector, _listening, mastodon_for
+from ..test_realtime_processes import _redis_up
+from .conftest import log_in
+
+pytestmark = pytest.mark.browser
+
+UNIT = ROOT / "deploy" / "systemd" / "microblog@.service"
+ENV_FILE = ROOT / "deploy" / "microblog.env.example"
+CHECKOUT = "/srv/microblog"  # where the unit and the site expect the checkout
+REDIS = "redis://127.0.0.1:6379/3"  # rate-limit counters of this module only
+
+
+def environment_file(path: Path) -> dict[str, str]:
+    """Read an environment file the way the README does: `set -a; . FILE`, in a clean shell."""
+    script = 'set -a; . "$1"; set +a; env -0'
+    out = subprocess.run(
+        ["bash", "-c", script, "bash", str(path)], env={}, capture_output=True, check=True
+    ).stdout.decode()
+    return dict(line.split("=", 1) for line in out.split("\0") if line.startswith("MICROBLOG_"))
+
+
+def unit_service(port: int) -> tuple[list[str], Path, dict[str, str]]:
+    """Return the command, working directory and environment that microblog@PORT runs with."""
+    unit = configparser.ConfigParser(interpolation=None, strict=False)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]
+    unit.read(UNIT)
+    service = unit["Service"]
+    assert service["EnvironmentFile"] == "/etc/microblog/microblog.env"
+    command = shlex.split(service["ExecStart"].replace(CHECKOUT, str(ROOT)))
+    workdir = Path(service["WorkingDirectory"].replace(CHECKOUT, str(ROOT)))
+    extra = dict(item.split("=", 1) for item in shlex.split(service["Environment"].replace("%i", str(port))))
+    return command, workdir, extra
+
+
+@dataclass
+class Installation:
+    """Two processes behind nginx; `ports` of the processes, `url` of nginx."""
+
+    url: str
+    env: dict[str, str]
+    ports: list[int]
+    logs: list[Path]
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    def direct(self, index: int) -> str:
+        """Return the URL of one process, bypassing nginx."""
+        return f"http://127.0.0.1:{self.ports[index]}"
+
+    def socketio_clients(self, index: int) -> float:
+        """Return how many Socket.IO clients one process holds (its own /metrics)."""
+        text = requests.get(f"{self.direct(index)}/metrics", timeout=5).text
+        return float(re.search(r"^microblog_socketio_clients (\S+)$", text, re.M).group(1))
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"microblog exited early:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"microblog did not become healthy:\n{log.read_text()}")
+        time.sleep(0.2)
+
+
+@contextmanager
+def started_unit(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen]:
+    """Start one process as systemd would start microblog@PORT; stop it afterwards."""
+    command, workdir, extra = unit_service(port)
+    with log.open("w") as out:
+        # Its own process group, like a unit's cgroup: gunicorn's master and its worker go together.
+        process = subprocess.Popen(
+            command, cwd=workdir, env={**env, **extra}, stdout=out, stderr=out, start_new_session=True
+        )
+        try:
+            _wait_until_serving(f"http://127.0.0.1:{port}", process, log)
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+@pytest.fixture(scope="module")
+def installation(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installation]:
+    """The installation the README describes, with two processes, on a fresh database."""
+    if not nginx_available():
+        missing_service("nginx is not installed (apt-get install nginx)")
+    if not _redis_up(REDIS):
+        missing_service("Redis is not running on 127.0.0.1:6379")
+    _truncate_all(postgres_url)
+    folder = tmp_path_factory.mktemp("installation")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MICROBLOG_")}
+    env.update(environment_file(ENV_FILE))
+    env.update(
+        MICROBLOG_DATABASE_URL=postgres_url,
+        MICROBLOG_DATA_DIR=str(folder / "data"),
+        MICROBLOG_REDIS_URL=REDIS,
+        MICROBLOG_REDIS_CHANNEL=f"microblog-deploy-{uuid.uuid4().hex}",
+        MICROBLOG_SECRET_KEY=PRODUCTION["MICROBLOG_SECRET_KEY"],
+        MICROBLOG_SECURE_COOKIES="off",  # plain HTTP on loopback
+    )
+    assert env["MICROBLOG_ENV"] == "production" and env["MICROBLOG_SEARCH_BACKEND"] == "postgres"
+    flask_cli(env, "db", "upgrade")
+    for name in ("alice", "bob", "carol"):
+        create_user(env, name)
+    ports = [free_port(), free_port()]
+    logs = [folder / f"microblog@{port}.log" for port in ports]
+    with ExitStack() as stack:
+        processes = [
+            stack.enter_context(started_unit(env, p, log)) for p, log in zip(ports, logs, strict=True)
+        ]
+        url = stack.enter_context(running_nginx(folder / "nginx", free_port(), ports))
+        yield Installation(url, env, ports, logs, processes)
+
+
+def test_healthz_through_nginx_reports_every_part(installation):
+    response = requests.get(f"{installation.url}/healthz", timeout=5)
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "redis": "ok", "search": "ok"}
+
+
+def test_static_files_come_from_nginx_with_cache_headers(installation):
+    page = requests.get(f"{installation.url}/login", timeout=5).text
+    css = re.search(r'href="(/static/css/site\.css\?v=[0-9a-f]+)"', page).group(1)
+    response = requests.get(f"{installation.url}{css}", timeout=5)
+    assert response.status_code == 200
+    assert response.content == (ROOT / "microblog" / "static" / "css" / "site.css").read_bytes()
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    time.sleep(0.2)
+    assert not any("/static/" in log.read_text() for log in installation.logs)  # Python never saw it
+
+
+def test_the_app_sees_the_address_nginx_was_reached_at(installation):
+    instance = requests.get(f"{installation.url}/api/v1/instance", timeout=5).json()
+    host = installation.url.removeprefix("http://")
+    assert instance["uri"] == host
+    assert instance["urls"]["streaming_api"] == f"ws://{host}"
+
+
+def _follow(client: Mastodon, username: str) -> None:
+    client.account_follow(client.account_lookup(username).id)
+
+
+def _connected(page) -> None:
+    expect(page.locator("body")).to_have_attribute("data-live", "connected", timeout=15_000)
+
+
+def _holder(installation: Installation) -> int:
+    """Return which process holds the one browser websocket."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        counts = [installation.socketio_clients(i) for i in range(2)]
+        if sorted(counts) == [0, 1]:
+            return counts.index(1)
+        time.sleep(0.1)
+    raise AssertionError(f"expected one websocket on one process, found {counts}")
+
+
+def test_a_browser_through_nginx_sees_a_post_made_through_the_other_process(installation, new_page):
+    alice, bob = mastodon_for(installation.url, "alice"), mastodon_for(installation.direct(0), "bob")
+    _follow(alice, "bob")
+    page = new_page()
+    log_in(page, installation, "alice")
+    _connected(page)
+    other = 1 - _holder(installation)
+    bob_there = Mastodon(access_token=bob.access_token, api_base_url=installation.direct(other))
+    bob_there.status_post("Release 4.2 is out #apollo")
+    expect(page.locator("article.post .post-text").first).to_have_text("Release 4.2 is out #apollo")
+
+
+def test_a_mastodon_client_posts_and_streams_through_nginx(installation):
+    carol = mastodon_for(installation.url, "carol")
+    _follow(carol, "bob")
+    assert carol.stream_healthy()
+    home = Collector()
+    handle = carol.stream_user(home, run_async=True)
+    try:
+        assert _listening(home)
+        carol.status_post("Stand-up moved to 09:30")
+        for i in range(2):  # one post through each process
+            direct = Mastodon(
+                access_token=mastodon_for(installation.direct(i), "bob").access_token,
+                api_base_url=installation.direct(i),
+            )
+            direct.status_post(f"Build {i} green")
+        expected = [
+            ("update", "Stand-up moved to 09:30"),
+            ("update", "Build 0 green"),
+            ("update", "Build 1 green"),
+        ]
+        assert home.wait_for(expected), home.events
+    finally:
+        handle.close()
+
+
+def test_logs_are_json_lines_that_keep_secrets_out(installation):
+    token = mastodon_for(installation.url, "alice").access_token
+    requests.get(f"{installation.url}/api/v1/timelines/home?access_token={token}", timeout=5)
+    records = []
+    for log in installation.logs:
+        for line in log.read_text().splitlines():
+            if line.strip():
+                records.append(json.loads(line))  # every line is one JSON object
+    assert any(r["logger"] == "gunicorn.error" and "Listening at" in r["message"] for r in records)
+    access = [r for r in records if r["logger"] == "microblog.access"]
+    assert any(
+        r["path"] == "/api/v1/statuses" and r["method"] == "POST" and r["status"] == 200 for r in access
+    )
+    assert all({"time", "level", "duration_ms", "remote_addr"} <= r.keys() for r in access)
+    assert {r["remote_addr"] for r in access} == {"127.0.0.1"}  # the client, as nginx saw it
+    text = "".join(log.read_text() for log in installation.logs)
+    assert PASSWORD not in text and token not in text and installation.env["MICROBLOG_SECRET_KEY"] not in text
+
+
+def test_killing_one_process_leaves_the_site_serving(installation, new_page):
+    _follow(mastodon_for(installation.url, "alice"), "bob")
+    page = new_page()
+    log_in(page, installation, "alice")
+    _connected(page)
+    holder = _holder(installation)
+    # As `systemctl kill -s KILL microblog@PORT` (or the OOM killer) would: master and worker at once.
+    os.killpg(installation.processes[holder].pid, signal.SIGKILL)
+    installation.processes[holder].wait(timeout=10)
+    # The page notices, reconnects through nginx to the other process, and stays live.
+    _connected(page)
+    bob = mastodon_for(installation.url, "bob")
+    for i in range(6):
+        assert requests.get(f"{installation.url}/healthz", timeout=5).status_code == 200
+        bob.status_post(f"Still here {i}")
+    assert len(bob.timeline_home(limit=40)) >= 6
+    expect(page.locator("article.post .post-text").first).to_have_text("Still here 5", timeout=15_000)
+    assert installation.socketio_clients(1 - holder) == 1
