@@ -33,7 +33,7 @@ from playwright.sync_api import expect
 from ..conftest import _truncate_all, missing_service
 from ..factories import PASSWORD
 from ..nginx import nginx_available, running_nginx
-from ..server import PRODUCTION, ROOT, create_user, flask_cli, free_port
+from ..server import PRODUCTION, ROOT, free_port
 from ..test_api_clients import Collector, _listening, mastodon_for
 from ..test_realtime_processes import _redis_up
 from .conftest import log_in
@@ -66,6 +66,14 @@ def unit_service(port: int) -> tuple[list[str], Path, dict[str, str]]:
     workdir = Path(service["WorkingDirectory"].replace(CHECKOUT, str(ROOT)))
     extra = dict(item.split("=", 1) for item in shlex.split(service["Environment"].replace("%i", str(port))))
     return command, workdir, extra
+
+
+def manage(env_file: Path, *args: str) -> str:
+    """Run deploy/manage (flask with the installation's settings) as the README shows."""
+    env = {"PATH": os.environ["PATH"], "MICROBLOG_ENV_FILE": str(env_file)}
+    result = subprocess.run([ROOT / "deploy" / "manage", *args], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 @dataclass
@@ -134,20 +142,23 @@ def installation(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) ->
         missing_service("Redis is not running on 127.0.0.1:6379")
     _truncate_all(postgres_url)
     folder = tmp_path_factory.mktemp("installation")
+    # The operator's copy of the example, edited where a loopback test must differ.
+    env_file = folder / "microblog.env"
+    overrides = {
+        "MICROBLOG_DATABASE_URL": postgres_url,
+        "MICROBLOG_DATA_DIR": str(folder / "data"),
+        "MICROBLOG_REDIS_URL": REDIS,
+        "MICROBLOG_REDIS_CHANNEL": f"microblog-deploy-{uuid.uuid4().hex}",
+        "MICROBLOG_SECRET_KEY": PRODUCTION["MICROBLOG_SECRET_KEY"],
+        "MICROBLOG_SECURE_COOKIES": "off",  # plain HTTP on loopback
+    }
+    env_file.write_text(ENV_FILE.read_text() + "".join(f"{k}={v}\n" for k, v in overrides.items()))
     env = {k: v for k, v in os.environ.items() if not k.startswith("MICROBLOG_")}
-    env.update(environment_file(ENV_FILE))
-    env.update(
-        MICROBLOG_DATABASE_URL=postgres_url,
-        MICROBLOG_DATA_DIR=str(folder / "data"),
-        MICROBLOG_REDIS_URL=REDIS,
-        MICROBLOG_REDIS_CHANNEL=f"microblog-deploy-{uuid.uuid4().hex}",
-        MICROBLOG_SECRET_KEY=PRODUCTION["MICROBLOG_SECRET_KEY"],
-        MICROBLOG_SECURE_COOKIES="off",  # plain HTTP on loopback
-    )
+    env.update(environment_file(env_file))
     assert env["MICROBLOG_ENV"] == "production" and env["MICROBLOG_SEARCH_BACKEND"] == "postgres"
-    flask_cli(env, "db", "upgrade")
+    manage(env_file, "db", "upgrade")
     for name in ("alice", "bob", "carol"):
-        create_user(env, name)
+        manage(env_file, "users", "create", name, "--email", f"{name}@example.com", "--password", PASSWORD)
     ports = [free_port(), free_port()]
     logs = [folder / f"microblog@{port}.log" for port in ports]
     with ExitStack() as stack:

@@ -1,0 +1,81 @@
+"""The files in deploy/ and the README's deployment page: complete, valid and consistent."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import missing_service
+from .server import ROOT
+
+DEPLOY = ROOT / "deploy"
+README = (ROOT / "README.md").read_text()
+
+
+def _settings_read_by_the_code() -> set[str]:
+    names: set[str] = set()
+    for path in [ROOT / "config.py", DEPLOY / "gunicorn.conf.py"]:
+        names |= set(re.findall(r"MICROBLOG_[A-Z_]+[A-Z]", path.read_text()))
+    return names
+
+
+def test_every_setting_is_documented_in_the_example_environment_and_the_readme():
+    settings = _settings_read_by_the_code()
+    assert {"MICROBLOG_SECRET_KEY", "MICROBLOG_LDAP_URL", "MICROBLOG_LOG_FORMAT"} <= settings
+    example = (DEPLOY / "microblog.env.example").read_text()
+    in_example = set(re.findall(r"^(MICROBLOG_[A-Z_]+)=", example, re.M))
+    # The port is each process's own: the unit sets it from its instance name.
+    assert "Environment=MICROBLOG_PORT=%i" in (DEPLOY / "systemd" / "microblog@.service").read_text()
+    assert settings - in_example == {"MICROBLOG_PORT"}, "missing from deploy/microblog.env.example"
+    assert in_example - settings == set(), "the example sets what nothing reads"
+    assert {s for s in settings if f"`{s}`" not in README} == set(), "missing from README's table"
+
+
+def test_the_unit_is_valid_for_systemd():
+    if shutil.which("systemd-analyze") is None:
+        missing_service("systemd-analyze is not installed")
+    result = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", f"{DEPLOY}/systemd/microblog@5001.service"],
+        capture_output=True,
+        text=True,
+    )
+    problems = [
+        line
+        for line in (result.stdout + result.stderr).splitlines()
+        # This machine has no /srv/microblog checkout; everything else must be right.
+        if line.strip() and "/srv/microblog/.venv/bin/gunicorn is not executable" not in line
+    ]
+    assert problems == []
+
+
+def test_manage_says_which_settings_file_it_cannot_read(tmp_path: Path):
+    missing = tmp_path / "nowhere.env"
+    result = subprocess.run(
+        [DEPLOY / "manage", "db", "upgrade"],
+        env={"PATH": "/usr/bin:/bin", "MICROBLOG_ENV_FILE": str(missing)},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert f"cannot read {missing}" in result.stderr
+
+
+def test_the_readme_page_names_only_files_that_exist():
+    page = README.split("## Deploying on the intranet", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"\bdeploy/[\w./@-]+[\w@]", page))
+    assert {"deploy/manage", "deploy/nginx/microblog.conf", "deploy/backup.sh"} <= named
+    assert {path for path in named if not (ROOT / path).exists()} == set()
+    for command in re.findall(r"deploy/manage ([a-z-]+ [a-z-]+)", page):
+        group, name = command.split()
+        if group == "db":
+            continue  # Flask-Migrate's
+        help_text = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", group, name, "--help"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert help_text.returncode == 0, f"`{command}` is not a command: {help_text.stderr}"
