@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "deploy" / "nginx" / "microblog.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-_BACKEND = re.compile(r"^(\s*)server 127\.0\.0\.1:\d+( [^;]*)?;\s*# ADAPT: microblog@\d+\n", re.M)
+_PROCESS = re.compile(r"# ADAPT: microblog@(\d+)$")
 
 
 def nginx_available() -> bool:
@@ -36,25 +36,30 @@ def _replace_once(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
+def _per_process(text: str, backends: Sequence[int]) -> str:
+    """Replace each run of `# ADAPT: microblog@PORT` lines with one such line per backend."""
+    out: list[str] = []
+    runs = 0
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        match = _PROCESS.search(line)
+        if match is None:
+            out.append(line)
+        elif i == 0 or not _PROCESS.search(lines[i - 1]):
+            runs += 1
+            out.extend(line.replace(match.group(1), str(port)) for port in backends)
+    if runs != 3:
+        raise AssertionError(f"{SITE.name}: expected three lists of processes, found {runs}")
+    return "".join(out)
+
+
 def site_config(port: int, backends: Sequence[int]) -> str:
     """Return the shipped site with this listen port, these processes' ports and this checkout."""
     text = SITE.read_text()
     text = _replace_once(text, "listen 80;", f"listen 127.0.0.1:{port};")
     text = _replace_once(text, "listen [::]:80;", "")
     text = _replace_once(text, "alias /srv/microblog/microblog/static/;", f"alias {ROOT}/microblog/static/;")
-    upstreams = text.split("\nupstream ")
-    if len(upstreams) != 3:
-        raise AssertionError(f"{SITE.name}: expected two upstreams")
-    for i, block in enumerate(upstreams[1:], start=1):
-        lines = list(_BACKEND.finditer(block))
-        if not lines:
-            raise AssertionError(f"{SITE.name}: no `server ...; # ADAPT` line in upstream {block.split()[0]}")
-        indent, options = lines[0].group(1), lines[0].group(2) or ""
-        ours = "".join(f"{indent}server 127.0.0.1:{p}{options};\n" for p in backends)
-        block = _BACKEND.sub("", block)
-        head, brace, rest = block.partition("{\n")
-        upstreams[i] = head + brace + ours + rest
-    return "\nupstream ".join(upstreams)
+    return _per_process(text, backends)
 
 
 def main_config(folder: Path, workers: int | str = 1) -> str:

@@ -91,8 +91,8 @@ class Installation:
         return f"http://127.0.0.1:{self.ports[index]}"
 
     def socketio_clients(self, index: int) -> float:
-        """Return how many Socket.IO clients one process holds (its own /metrics)."""
-        text = requests.get(f"{self.direct(index)}/metrics", timeout=5).text
+        """Return how many Socket.IO clients one process holds (its metrics, through nginx)."""
+        text = requests.get(f"{self.url}/metrics/{self.ports[index]}", timeout=5).text
         return float(re.search(r"^microblog_socketio_clients (\S+)$", text, re.M).group(1))
 
 
@@ -184,6 +184,15 @@ def test_static_files_come_from_nginx_with_cache_headers(installation):
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     time.sleep(0.2)
     assert not any("/static/" in log.read_text() for log in installation.logs)  # Python never saw it
+
+
+def test_each_process_metrics_through_nginx_and_nothing_else(installation):
+    for port in installation.ports:
+        response = requests.get(f"{installation.url}/metrics/{port}", timeout=5)
+        assert response.status_code == 200 and "microblog_http_requests_total" in response.text
+    assert requests.get(f"{installation.url}/metrics", timeout=5).status_code == 404
+    postgres = requests.get(f"{installation.url}/metrics/5432", timeout=5)  # no other local port
+    assert postgres.status_code == 404 and "microblog" not in postgres.text
 
 
 def test_the_app_sees_the_address_nginx_was_reached_at(installation):
