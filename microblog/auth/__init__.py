@@ -11,7 +11,7 @@ from sqlalchemy import select
 import realtime
 from microblog.extensions import db, limiter, login_manager
 from microblog.services import accounts
-from microblog.services.errors import ServiceError
+from microblog.services.errors import NotFound, ServiceError
 from microblog.web.helpers import safe_next, show_error
 from models import User
 
@@ -57,15 +57,22 @@ def login():
             return redirect(safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 422
-    return render_template("auth/login.html", form=form), status
+    return render_template(
+        "auth/login.html",
+        form=form,
+        directory=bool(current_app.config.get("LDAP_URL")),
+        sign_up=current_app.config.get("LOCAL_PASSWORDS", True),
+    ), status
 
 
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def signup():
-    """Show the sign-up form; create an account and log in."""
+    """Show the sign-up form; create an account and log in (closed without local passwords)."""
     if current_user.is_authenticated:
         return redirect(url_for("web.home"))
+    if not current_app.config.get("LOCAL_PASSWORDS", True):
+        raise NotFound("Accounts here come from the company directory: log in with your company account.")
     form = SignupForm()
     domains = current_app.config["ALLOWED_EMAIL_DOMAINS"]
     status = 200
@@ -87,7 +94,9 @@ def signup():
             return redirect(url_for("web.people"))
     elif request.method == "POST":
         status = 422
-    return render_template("auth/signup.html", form=form, domains=domains), status
+    return render_template(
+        "auth/signup.html", form=form, domains=domains, directory=bool(current_app.config.get("LDAP_URL"))
+    ), status
 
 
 @bp.route("/logout", methods=["POST"])

@@ -6,10 +6,12 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     from .demo import demo
+    from .directory import sync_directory
     from .posts import posts
     from .search import search_group
     from .serve import serve
     from .users import users
 
+    users.add_command(sync_directory)
     for group in (users, demo, posts, search_group, serve):
         app.cli.add_command(group)

@@ -16,6 +16,7 @@ from microblog.text import USERNAME_RE
 from models import User
 from models.user import USERNAME_MAX
 
+from . import directory
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .transaction import on_commit
 
@@ -78,6 +79,15 @@ def check_profile(**fields: str) -> dict[str, str]:
     return cleaned
 
 
+def fit_profile(**fields: str) -> dict[str, str]:
+    """Return one-line profile fields from elsewhere (the directory) as plain text cut to the limits."""
+    fitted = {}
+    for key, value in fields.items():
+        value = _UNPRINTABLE.sub("", " ".join((value or "").split()))  # tabs and newlines become spaces
+        fitted[key] = value[: PROFILE_LIMITS.get(key, len(value))].rstrip()
+    return check_profile(**fitted)
+
+
 def create_user(
     username: str,
     email: str,
@@ -111,11 +121,30 @@ def create_user(
 
 
 def authenticate(login: str, password: str) -> User:
-    """Return the active user with this username or email and password, or raise."""
+    """Return the active user with this username or email and password, or raise.
+
+    A local account's own password counts while local passwords are on; an account
+    from the company directory (directory_dn set) logs in through the directory only.
+    With a directory configured, a login the local accounts do not settle is tried
+    there, which creates, adopts or refreshes the account (directory.log_in_with_directory).
+    """
     login = (login or "").strip().lower()
+    password = password or ""
     user = db.session.scalar(select(User).where((User.username == login.lstrip("@")) | (User.email == login)))
-    if user is None or not user.check_password(password or ""):
-        raise ValidationError("Wrong username or password.")
+    local = user is not None and user.directory_dn is None and directory.local_passwords_allowed()
+    if local and user is not None and user.check_password(password):
+        return _active(user)
+    settings = directory.configured_directory()
+    if settings is not None:
+        # A directory account may log in with its email too: the directory knows it by its username.
+        name = user.username if user is not None and user.directory_dn else login.lstrip("@")
+        found = directory.log_in_with_directory(settings, name, password)
+        if found is not None:
+            return _active(found)
+    raise ValidationError("Wrong username or password.")
+
+
+def _active(user: User) -> User:
     if not user.is_active:
         raise PermissionDenied("This account has been deactivated. Ask an administrator.")
     return user
@@ -123,7 +152,15 @@ def authenticate(login: str, password: str) -> User:
 
 def update_profile(user: User, **fields: str) -> User:
     """Change the user's display name, job title, department or bio."""
-    for key, value in check_profile(**fields).items():
+    cleaned = check_profile(**fields)
+    if user.directory_dn is not None and directory.configured_directory() is not None:
+        for key in directory.PROFILE_FIELDS:
+            if key in cleaned and cleaned[key] != getattr(user, key):
+                raise ValidationError(
+                    f"Your {key.replace('_', ' ')} comes from the company directory; it changes there.",
+                    field=key,
+                )
+    for key, value in cleaned.items():
         setattr(user, key, value)
     db.session.commit()
     return user
@@ -131,6 +168,8 @@ def update_profile(user: User, **fields: str) -> User:
 
 def change_password(user: User, current: str, new: str) -> None:
     """Replace the user's password after checking the current one; end all other sessions."""
+    if user.directory_dn is not None:
+        raise PermissionDenied("You log in with your company account: change its password there, not here.")
     if not user.check_password(current or ""):
         raise ValidationError("The current password is wrong.", field="current_password")
     user.set_password(check_password(new))
