@@ -36,6 +36,8 @@ def configure_logging(app: Flask) -> None:
         return  # pytest captures records itself
     root = logging.getLogger()
     root.setLevel(app.config["LOG_LEVEL"])
+    # Authlib logs the tokens it issues at DEBUG: never let a debugging session write them down.
+    logging.getLogger("authlib").setLevel(max(logging.INFO, root.level))
     ours = [h for h in root.handlers if getattr(h, "microblog", False)]
     if ours:
         return  # a second app in this process (the CLI builds one per command)

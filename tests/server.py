@@ -38,7 +38,7 @@ PRODUCTION = {
 
 
 def server_env(database_url: str, data_dir: Path, port: int, **extra: str) -> dict[str, str]:
-    """Return the environment of a server process (development mode, loopback only)."""
+    """Return the environment of a server process (development mode unless `extra` says otherwise)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MICROBLOG_")}
     env.update(
         MICROBLOG_DATABASE_URL=database_url,
@@ -46,8 +46,8 @@ def server_env(database_url: str, data_dir: Path, port: int, **extra: str) -> di
         MICROBLOG_HOST="127.0.0.1",
         MICROBLOG_PORT=str(port),
         MICROBLOG_ENV="development",
-        **extra,
     )
+    env.update(extra)
     return env
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,7 @@ from microblog.extensions import db
 
 from .conftest import damage_whoosh_index, missing_service
 from .factories import PASSWORD, make_post, make_token, make_user
-from .server import free_port
+from .server import ROOT, free_port
 
 MACHINE_REDIS = "redis://127.0.0.1:6379/0"
 
@@ -222,3 +225,14 @@ def test_forwarded_headers_are_trusted_from_the_configured_hops_only(environ):
     # A client's own X-Forwarded-* come first; nginx appends what it saw: only the last hop counts.
     spoofed = {"X-Forwarded-Proto": "https, http", "X-Forwarded-Host": "evil.example, localhost"}
     assert _instance_uri(app, spoofed) == ("localhost", "ws://localhost")
+
+
+def test_debug_logging_never_writes_down_issued_tokens(tmp_path):
+    probe = (
+        "import logging; from config import DevelopmentConfig; from microblog import create_app;"
+        f"env = {{'MICROBLOG_DATA_DIR': {str(tmp_path)!r}, 'MICROBLOG_LOG_LEVEL': 'DEBUG'}};"
+        "create_app(DevelopmentConfig(env));"
+        "print(logging.getLogger().level, logging.getLogger('authlib').getEffectiveLevel())"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [str(logging.DEBUG), str(logging.INFO)]
