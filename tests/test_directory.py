@@ -164,6 +164,7 @@ def test_without_local_passwords_only_the_directory_logs_in(client, alice):
     assert response.status_code == 422 and "Wrong username or password." in response.text
     page = client.get("/login").text
     assert "Log in with your company account" in page and "Create an account" not in page
+    assert 'href="/signup"' not in page  # nor in the header
     for response in (client.get("/signup"), client.post("/signup", data={"username": "eve"})):
         assert response.status_code == 404 and "come from the company directory" in response.text
     assert db.session.scalar(select(User.id).where(User.username == "eve")) is None

@@ -118,6 +118,8 @@ def _name_this_login() -> None:
 def init_app(app: Flask) -> None:
     """Register the blueprint and Flask-Login."""
     app.before_request(_name_this_login)
+    # Without local passwords, accounts come from the directory: no page offers sign-up.
+    app.context_processor(lambda: {"sign_up_open": bool(app.config.get("LOCAL_PASSWORDS", True))})
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Log in to see that page."
