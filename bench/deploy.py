@@ -20,7 +20,7 @@ limit raised to "1000000 per minute", behind nginx running deploy/nginx/microblo
    each from its own 127.1.x.y address, so that the site's `hash $remote_addr` spreads
    them as it spreads users; after --hold s: each process's microblog_socketio_clients
    (its own /metrics) and RSS, and the time from a POST to each connection's update.
-   Baseline: bench.deploy:bare_realtime() (python-socketio on Redis, no database).
+   Baseline: bench.websockets:bare_realtime() (python-socketio on Redis, no database).
 Any non-2xx answer counts as an error; posts stored must equal the 2xx answers.
 """
 
@@ -38,135 +38,22 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HERE = Path(__file__).resolve()
 sys.path.insert(0, str(ROOT))
 
-from bench import api  # noqa: E402
+from bench import api, websockets  # noqa: E402
 from bench.fanout import rss_mib  # noqa: E402
 from bench.stats import fmt, pct  # noqa: E402
 from tests.nginx import NGINX, nginx_available, running_nginx  # noqa: E402
 
 STATIC = "/static/css/site.css?v=x"
-SOCKET_IO = "/socket.io/?EIO=4&transport=websocket"
-MARK = re.compile(r"deploybench[0-9a-f]{12}")
 PRODUCTION = {"MICROBLOG_LOG_FORMAT": "json", "MICROBLOG_PROXY_HOPS": "1"}  # as microblog.env.example
 NGINX_WORKERS = "auto"
-
-# -- the websocket baseline: gunicorn calls `bench.deploy:bare_realtime()` ---------------------
-
-
-def bare_realtime():
-    """Return a bare python-socketio app on Redis: anyone connects, a POST emits one update to all."""
-    import socketio
-
-    env = os.environ
-    manager = socketio.RedisManager(env["MICROBLOG_REDIS_URL"], channel=env["MICROBLOG_REDIS_CHANNEL"])
-    sio = socketio.Server(async_mode="gevent", client_manager=manager)
-    status = json.loads(Path(env["BENCH_BARE_STATUS"]).read_bytes())
-
-    @sio.on("subscribe")
-    def subscribe(sid, data):
-        sio.enter_room(sid, "public")
-        return {"ok": True}
-
-    def http(environ, start_response):
-        if environ["PATH_INFO"] == "/metrics":
-            body = f"microblog_socketio_clients {len(sio.manager.rooms.get('/', {}).get(None, {}))}\n"
-        else:
-            form = urllib.parse.parse_qs(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
-            payload = dict(status, content=f"<p>{form[b'status'][0].decode()}</p>")
-            sio.emit("update", {"stream": ["public"], "payload": payload}, to="public")
-            body = json.dumps(payload)
-        start_response("200 OK", [("Content-Type", "application/json")])
-        return [body.encode()]
-
-    return socketio.WSGIApp(sio, http)
-
-
-# -- the websocket clients: this file under `python -m gevent.monkey ... --ws-worker` -------------
-
-
-def open_websocket(port: int, i: int, token: str):
-    """Connect (from address 127.1.x.y), authenticate with the token, subscribe to the public stream."""
-    import socket
-
-    import websocket
-
-    source = (f"127.1.{i // 250}.{i % 250 + 1}", 0)
-    sock = socket.create_connection(("127.0.0.1", port), timeout=60, source_address=source)
-    url = f"ws://127.0.0.1:{port}{SOCKET_IO}"
-    ws = websocket.create_connection(url, socket=sock, timeout=60, suppress_origin=True)
-    if not ws.recv().startswith("0"):
-        raise ConnectionError("no Engine.IO open packet")
-    ws.send("40" + json.dumps({"token": token}))
-    if not ws.recv().startswith("40"):
-        raise ConnectionRefusedError("Socket.IO CONNECT refused")
-    ws.send('421["subscribe",{"stream":"public"}]')
-    while not (reply := ws.recv()).startswith("431"):  # its ack
-        if reply == "2":
-            ws.send("3")
-    return ws
-
-
-def listen(ws, dropped: Counter, arrivals: dict[str, list[float]]) -> None:
-    """Answer pings and note when each marked update arrives, until the connection ends."""
-    seen: set[str] = set()  # home and public streams may both carry a post
-    while True:
-        try:
-            message = ws.recv()
-        except Exception as error:
-            dropped[type(error).__name__] += 1
-            return
-        if not message:
-            dropped["closed"] += 1
-            return
-        if message == "2":
-            ws.send("3")  # Engine.IO pong
-        elif message.startswith('42["update"') and (mark := MARK.search(message)):
-            if mark.group() not in seen:
-                seen.add(mark.group())
-                arrivals.setdefault(mark.group(), []).append(time.time())
-
-
-def ws_worker() -> None:
-    """Open the websockets stdin asks for, answer pings, note marked updates; report on `DONE`."""
-    import gevent
-    from gevent import select
-    from gevent.lock import BoundedSemaphore
-
-    spec = json.loads(sys.stdin.readline())
-    gate = BoundedSemaphore(50)  # handshakes at a time: no stampede on the accept queues
-    held, failed, dropped, arrivals = [], Counter(), Counter(), {}
-
-    def hold(i: int, token: str) -> None:
-        try:
-            with gate:
-                ws = open_websocket(spec["port"], i, token)
-        except Exception as error:
-            failed[type(error).__name__] += 1
-            return
-        held.append(ws)
-        listen(ws, dropped, arrivals)
-
-    started = time.perf_counter()
-    for i, token in enumerate(spec["tokens"]):
-        gevent.spawn(hold, i, token)
-    while len(held) + sum(failed.values()) < len(spec["tokens"]) and time.perf_counter() - started < 300:
-        gevent.sleep(0.1)
-    opened = {"opened": len(held), "failed": dict(failed), "seconds": time.perf_counter() - started}
-    print(json.dumps(opened), flush=True)
-    select.select([sys.stdin], [], [])  # wait cooperatively: the connections keep answering pings
-    sys.stdin.readline()
-    print(json.dumps({"dropped": dict(dropped), "arrivals": arrivals}), flush=True)
-    # Exiting closes every connection, as users leaving would.
-
 
 # -- deployments and phases --------------------------------------------------------------------
 
@@ -244,7 +131,7 @@ def socketio_clients(port: int) -> int:
 def hold_websockets(site: Deployment, tokens: list[str], author: str, args) -> dict:
     """Open websockets through nginx, hold them, count them per process, time posts by `author` (a token)."""
     idle = [rss_mib(pid) for pid in site.pids]
-    command = [api.PY, "-m", "gevent.monkey", str(HERE), "--ws-worker"]
+    command = [api.PY, "-m", "gevent.monkey", str(ROOT / "bench" / "websockets.py")]
     worker = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         worker.stdin.write(json.dumps({"port": site.port, "tokens": tokens}) + "\n")
@@ -255,7 +142,7 @@ def hold_websockets(site: Deployment, tokens: list[str], author: str, args) -> d
         result["rss"] = list(zip(idle, [rss_mib(pid) for pid in site.pids], strict=True))
         sent, poster = {}, SiteClient(site.port, author, [])  # a new connection: idle ones time out
         for i in range(args.deliveries + 1):  # the first one warms up, untimed
-            mark = f"deploybench{os.urandom(6).hex()}"
+            mark = websockets.new_mark()
             started = time.time()
             status, _ = poster.call("POST", api.STATUSES, urllib.parse.urlencode({"status": f"Check {mark}"}))
             if status == 200 and i:
@@ -297,7 +184,7 @@ def bare_runs(count: int, env: dict, people: dict, args, tmp: Path) -> dict:
         clients = [SiteClient(deployment.port, token, people["texts"][i]) for i, token in people["http"]]
         out = http_phases(clients, deployment, args)
     realtime = tmp / f"bare-realtime-{count}"
-    with behind_nginx("bench.deploy:bare_realtime()", env, count, realtime, "/metrics") as deployment:
+    with behind_nginx("bench.websockets:bare_realtime()", env, count, realtime, "/metrics") as deployment:
         out["ws"] = hold_websockets(deployment, people["ws"], "", args)
     return out
 
@@ -456,7 +343,6 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/5", help="queue and rate-limit storage")
     default = "postgresql+psycopg://postgres@127.0.0.1:5432/microblog_deploy_bench"
     parser.add_argument("--postgres", metavar="URL", default=default, help="seeded on first use")
-    parser.add_argument("--ws-worker", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -480,8 +366,6 @@ def print_setup(args) -> None:
 
 def main() -> None:
     args = arguments()
-    if args.ws_worker:
-        return ws_worker()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
     if not api.redis_available(args.redis) or not nginx_available():
         raise SystemExit(f"needs Redis at {args.redis} and nginx at {NGINX}")
