@@ -13,11 +13,11 @@ import os
 import re
 import shutil
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+from .server import stop, wait_until_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "deploy" / "nginx" / "microblog.conf"
@@ -92,22 +92,7 @@ def running_nginx(
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"nginx exited early:\n{(folder / 'error.log').read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/static/favicon.svg", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    log = (folder / "error.log").read_text()
-                    raise RuntimeError(f"nginx did not answer:\n{log}") from None
-                time.sleep(0.1)
+        wait_until_answering(f"{url}/static/favicon.svg", process, folder / "error.log", timeout)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)

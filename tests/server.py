@@ -64,6 +64,34 @@ def create_user(env: dict[str, str], name: str, *extra: str) -> None:
     flask_cli(env, "users", "create", name, "--email", f"{name}@example.com", "--password", PASSWORD, *extra)
 
 
+def wait_until_answering(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    """Wait until `url` answers 200; raise with the process's log if it exits or stays silent."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited early:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer within {timeout}s:\n{log.read_text()}")
+        time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Stop a process: terminate, then kill if it lingers."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextmanager
 def running_server(env: dict[str, str], timeout: float = 30, *, gunicorn: bool = False) -> Iterator[str]:
     """Start `flask --app wsgi serve` (or gunicorn + gevent) with env; yield its URL; stop it afterwards."""
@@ -74,23 +102,7 @@ def running_server(env: dict[str, str], timeout: float = 30, *, gunicorn: bool =
         command = GUNICORN if gunicorn else [*FLASK, "serve"]
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"server exited early:\n{log.read_text()}")
-                try:
-                    with urllib.request.urlopen(f"{url}/login", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not answer within {timeout}s:\n{log.read_text()}")
-                time.sleep(0.1)
+            wait_until_answering(f"{url}/login", process, log, timeout)
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)

@@ -18,7 +18,6 @@ import shlex
 import signal
 import subprocess
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -33,7 +32,7 @@ from playwright.sync_api import expect
 from ..conftest import _truncate_all, missing_service
 from ..factories import PASSWORD
 from ..nginx import nginx_available, running_nginx
-from ..server import PRODUCTION, ROOT, free_port
+from ..server import PRODUCTION, ROOT, free_port, stop, wait_until_answering
 from ..test_api_clients import Collector, _listening, mastodon_for
 from ..test_realtime_processes import _redis_up
 from .conftest import log_in
@@ -96,22 +95,6 @@ class Installation:
         return float(re.search(r"^microblog_socketio_clients (\S+)$", text, re.M).group(1))
 
 
-def _wait_until_serving(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"microblog exited early:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"microblog did not become healthy:\n{log.read_text()}")
-        time.sleep(0.2)
-
-
 @contextmanager
 def started_unit(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen]:
     """Start one process as systemd would start microblog@PORT; stop it afterwards."""
@@ -122,15 +105,10 @@ def started_unit(env: dict[str, str], port: int, log: Path) -> Iterator[subproce
             command, cwd=workdir, env={**env, **extra}, stdout=out, stderr=out, start_new_session=True
         )
         try:
-            _wait_until_serving(f"http://127.0.0.1:{port}", process, log)
+            wait_until_answering(f"http://127.0.0.1:{port}/healthz", process, log)
             yield process
         finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop(process, timeout=15)
 
 
 @pytest.fixture(scope="module")
