@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test lint typecheck pytest bench-timeline bench-search bench-api clean
+.PHONY: install run test lint typecheck pytest bench-timeline bench-search bench-api bench-deploy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ bench-search: $(VENV)/.dev-installed
 
 bench-api: $(VENV)/.dev-installed
 	$(BIN)/python bench/api.py $(BENCH_ARGS)
+
+bench-deploy: $(VENV)/.dev-installed
+	$(BIN)/python bench/deploy.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
