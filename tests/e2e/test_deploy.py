@@ -16,6 +16,7 @@ import os
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import time
 import uuid
@@ -54,7 +55,7 @@ def environment_file(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in out.split("\0") if line.startswith("MICROBLOG_"))
 
 
-def unit_service(port: int) -> tuple[list[str], Path, dict[str, str]]:
+def unit_service(port: int) -> tuple[list[str], Path, dict[str, str], str]:
     """Return the command, working directory and environment that microblog@PORT runs with."""
     unit = configparser.ConfigParser(interpolation=None, strict=False)
     unit.optionxform = str  # type: ignore[assignment,method-assign]
@@ -64,7 +65,7 @@ def unit_service(port: int) -> tuple[list[str], Path, dict[str, str]]:
     command = shlex.split(service["ExecStart"].replace(CHECKOUT, str(ROOT)))
     workdir = Path(service["WorkingDirectory"].replace(CHECKOUT, str(ROOT)))
     extra = dict(item.split("=", 1) for item in shlex.split(service["Environment"].replace("%i", str(port))))
-    return command, workdir, extra
+    return command, workdir, extra, service["Type"]
 
 
 def manage(env_file: Path, *args: str) -> str:
@@ -97,14 +98,27 @@ class Installation:
 
 @contextmanager
 def started_unit(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen]:
-    """Start one process as systemd would start microblog@PORT; stop it afterwards."""
-    command, workdir, extra = unit_service(port)
-    with log.open("w") as out:
+    """Start one process as systemd would start microblog@PORT; stop it afterwards.
+
+    Type=notify: systemd counts the unit started when the main process sends READY=1
+    to $NOTIFY_SOCKET (and kills it if that never comes), so the test listens there too.
+    """
+    command, workdir, extra, kind = unit_service(port)
+    assert kind == "notify"
+    with log.open("w") as out, socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        notify.bind(str(log.with_suffix(".notify")))
+        notify.settimeout(30)
         # Its own process group, like a unit's cgroup: gunicorn's master and its worker go together.
         process = subprocess.Popen(
-            command, cwd=workdir, env={**env, **extra}, stdout=out, stderr=out, start_new_session=True
+            command,
+            cwd=workdir,
+            env={**env, **extra, "NOTIFY_SOCKET": str(log.with_suffix(".notify"))},
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
         )
         try:
+            assert notify.recv(4096).decode().startswith("READY=1"), "no READY=1 for systemd"
             wait_until_answering(f"http://127.0.0.1:{port}/healthz", process, log)
             yield process
         finally:
