@@ -35,7 +35,7 @@ from microblog.extensions import db
 from models import User
 
 from . import accounts
-from .errors import Conflict, ServiceError, ValidationError
+from .errors import Conflict, ServiceError, Unavailable, ValidationError
 from .transaction import on_commit
 
 log = logging.getLogger(__name__)
@@ -48,10 +48,8 @@ _MISCONFIGURED = "microblog's directory settings do not work; tell an administra
 _UNREACHABLE_MESSAGE = "The company directory cannot be reached. Try again in a minute."
 
 
-class DirectoryUnavailable(ServiceError):
+class DirectoryUnavailable(Unavailable):
     """The company directory cannot be reached or refuses microblog's own account (HTTP 503)."""
-
-    status_code = 503
 
     def __init__(self, message: str = _UNREACHABLE_MESSAGE) -> None:
         super().__init__(message)

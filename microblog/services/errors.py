@@ -34,3 +34,9 @@ class Conflict(ServiceError):
     """The action clashes with existing state, e.g. a taken username (HTTP 409)."""
 
     status_code = 409
+
+
+class Unavailable(ServiceError):
+    """A service microblog depends on (the company directory) cannot answer now (HTTP 503)."""
+
+    status_code = 503
