@@ -9,10 +9,16 @@ thousands of websockets.
 
 import os
 
-bind = f"{os.environ.get('MICROBLOG_HOST', '127.0.0.1')}:{os.environ.get('MICROBLOG_PORT', '5000')}"
+
+def _setting(name: str, default: str) -> str:
+    # An empty line in the settings file means the default (systemd passes KEY= as "").
+    return os.environ.get(name, "").strip() or default
+
+
+bind = f"{_setting('MICROBLOG_HOST', '127.0.0.1')}:{_setting('MICROBLOG_PORT', '5000')}"
 worker_class = "gevent"
 workers = 1
-worker_connections = int(os.environ.get("MICROBLOG_WORKER_CONNECTIONS", "4000"))
+worker_connections = int(_setting("MICROBLOG_WORKER_CONNECTIONS", "4000"))
 timeout = 60  # a websocket is not a stuck request: the gevent worker heartbeats on its own
 graceful_timeout = 10
 keepalive = 5
@@ -23,7 +29,7 @@ control_socket_disable = True
 forwarded_allow_ips = ""
 secure_scheme_headers: dict[str, str] = {}
 errorlog = "-"
-if os.environ.get("MICROBLOG_LOG_FORMAT", "text").strip().lower() == "json":
+if _setting("MICROBLOG_LOG_FORMAT", "text").lower() == "json":
     # One JSON object a line: the app logs each request itself (logger microblog.access).
     accesslog = None
     logconfig_dict = {

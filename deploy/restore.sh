@@ -83,14 +83,14 @@ REVISION=$(manifest alembic_revision)
 HEAD=$("$PYTHON" -c 'import sys; from alembic.script import ScriptDirectory
 print(ScriptDirectory(sys.argv[1]).get_current_head())' "$ROOT/migrations")
 STEPS=()
-[ "$REVISION" = "$HEAD" ] || STEPS+=("flask --app wsgi db upgrade      # the backup is from an older version")
+[ "$REVISION" = "$HEAD" ] || STEPS+=("db upgrade      # the backup is from an older version")
 if [ "$BACKEND" != "$(manifest search_backend)" ] || [ "$REVISION" != "$HEAD" ] ||
     { [ "$BACKEND" = whoosh ] && [ "$(manifest search_index)" != included ]; }; then
-    STEPS+=("flask --app wsgi search reindex  # the backup has no current $BACKEND search index")
+    STEPS+=("search reindex  # the backup has no current $BACKEND search index")
 fi
 echo "Restored the backup of $(manifest created_at) from $(manifest host) (database revision $REVISION)."
 if [ ${#STEPS[@]} -gt 0 ]; then
-    echo "Next, in $ROOT as this user with the same settings, run"
-    printf '  .venv/bin/%s\n' "${STEPS[@]}"
+    echo "Next, as this user, run (deploy/manage runs flask --app wsgi with the settings file):"
+    printf "  $ROOT/deploy/manage %s\n" "${STEPS[@]}"
 fi
 echo "Then start the service (systemctl start microblog.target)."

@@ -85,8 +85,9 @@ def create_app(config: Config | None = None) -> Flask:
     cli.init_app(app)
     if config.PROXY_HOPS:
         # Outermost, so Socket.IO's own middleware (its Origin check) sees the address nginx was reached at.
+        # No X-Forwarded-Prefix: the site lives at /, and a client-sent prefix would steer redirects.
         hops = config.PROXY_HOPS
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
     return app

@@ -293,7 +293,7 @@ def test_db_upgrade_of_a_restored_older_backup_keeps_the_data(scratch_database, 
     shutil.rmtree(env["MICROBLOG_DATA_DIR"])
     restored = operator(RESTORE, done.stdout.strip(), env=env)
     assert restored.returncode == 0, restored.stderr
-    assert "flask --app wsgi db upgrade" in restored.stdout and "search reindex" in restored.stdout
+    assert "deploy/manage db upgrade" in restored.stdout and "deploy/manage search reindex" in restored.stdout
     assert old_rows() == before
     flask_cli(env, "db", "upgrade")
     assert old_rows() == before

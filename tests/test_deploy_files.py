@@ -75,3 +75,14 @@ def test_the_readme_page_names_only_files_that_exist():
             text=True,
         )
         assert help_text.returncode == 0, f"`{command}` is not a command: {help_text.stderr}"
+
+
+def test_gunicorn_takes_an_empty_setting_for_its_default(monkeypatch):
+    import runpy
+
+    for name in ("MICROBLOG_HOST", "MICROBLOG_WORKER_CONNECTIONS", "MICROBLOG_LOG_FORMAT"):
+        monkeypatch.setenv(name, "")  # `KEY=` in the settings file, as systemd passes it
+    monkeypatch.setenv("MICROBLOG_PORT", "5001")
+    settings = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    assert settings["bind"] == "127.0.0.1:5001"  # never all interfaces
+    assert settings["worker_connections"] == 4000 and settings["accesslog"] == "-"

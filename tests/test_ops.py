@@ -236,3 +236,12 @@ def test_debug_logging_never_writes_down_issued_tokens(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == [str(logging.DEBUG), str(logging.INFO)]
+
+
+def test_a_client_sent_forwarded_prefix_cannot_steer_redirects(environ):
+    app = create_app(TestingConfig({**environ, "MICROBLOG_PROXY_HOPS": "1"}))
+    with app.app_context():
+        response = app.test_client().get("/", headers={"X-Forwarded-Prefix": "//evil.example"})
+        db.session.remove()
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
