@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import unicodedata
 from collections.abc import Collection
+from urllib.parse import urlsplit
 
 import regex
 from bleach.linkifier import Linker
@@ -35,6 +36,17 @@ _TAG_MAX = 100
 def normalize_text(text: str) -> str:
     """Return text in the stored form: NFC, LF line ends, no trailing whitespace."""
     return unicodedata.normalize("NFC", text).replace("\r\n", "\n").rstrip()
+
+
+def is_web_url(value: str) -> bool:
+    """Return whether value is an absolute http(s) URL with a host: the only links we render from input."""
+    if not value or len(value) > 2000 or not value.isprintable() or any(c.isspace() for c in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unbalanced [ in the host
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
 def post_length(text: str) -> int:

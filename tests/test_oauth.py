@@ -8,7 +8,7 @@ import re
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from microblog.extensions import db
 from models import AccessToken, OAuthApp
@@ -83,12 +83,42 @@ def test_registering_an_app_returns_its_credentials_and_keeps_a_digest(client):
         {"redirect_uris": OOB},
         {"client_name": "x"},
         {"client_name": "x", "redirect_uris": "not a uri"},
+        {"client_name": "x", "redirect_uris": "javascript:alert(1)"},
+        {"client_name": "x", "redirect_uris": f"{OOB} data:text/html,<script>alert(1)</script>"},
+        {"client_name": "x", "redirect_uris": "https:///no-host"},
+        {"client_name": "x", "redirect_uris": OOB, "website": "javascript:alert(document.cookie)"},
+        {"client_name": "x", "redirect_uris": OOB, "website": "JaVaScRiPt:alert(1)"},
+        {"client_name": "x", "redirect_uris": OOB, "website": "data:text/html,hi"},
+        {"client_name": "x", "redirect_uris": OOB, "website": "//evil.example"},
         {"client_name": "x", "redirect_uris": OOB, "scopes": "read admin:everything"},
     ],
 )
 def test_bad_registrations_are_422(client, data):
     response = client.post("/api/v1/apps", data=data)
     assert response.status_code == 422 and response.get_json()["error"]
+    assert db.session.scalar(select(func.count()).select_from(OAuthApp)) == 0
+
+
+def test_an_http_website_is_kept_and_linked_on_the_consent_page(client, alice):
+    response = client.post(
+        "/api/v1/apps",
+        data={"client_name": "Deploy bot", "redirect_uris": CALLBACK, "website": "https://ci.example/bot"},
+    )
+    assert response.status_code == 200 and response.get_json()["website"] == "https://ci.example/bot"
+    login(client, "alice")
+    page = client.get(authorize_url(response.get_json()))
+    assert b'<a href="https://ci.example/bot"' in page.data
+
+
+def test_the_consent_page_never_links_a_stored_script_url(client, alice):
+    app = register(client)
+    # An app stored before the rule (or written around it): the page still must not link it.
+    db.session.execute(update(OAuthApp).values(website="javascript:alert(document.cookie)"))
+    db.session.commit()
+    login(client, "alice")
+    page = client.get(authorize_url(app))
+    assert page.status_code == 200
+    assert b"javascript:" not in page.data
 
 
 def test_consent_needs_a_login_first(client, alice):

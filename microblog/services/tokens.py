@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 
 import realtime
 from microblog.extensions import db
+from microblog.text import is_web_url
 from models import AccessToken, AuthorizationCode, OAuthApp, User, utcnow
 
 from .errors import NotFound, ValidationError
@@ -85,13 +86,14 @@ def register_app(
     if not name or len(name) > 200:
         raise ValidationError("client_name is required (at most 200 characters).", field="client_name")
     uris = (redirect_uris or "").split()
-    if not uris or any(len(uri) > 2000 or not _valid_redirect(uri) for uri in uris):
+    # Only http(s) and the out-of-band URN: a javascript: or data: URI would run script where it is followed.
+    if not uris or any(uri != OOB_REDIRECT and not is_web_url(uri) for uri in uris):
         raise ValidationError(
-            f"redirect_uris must be absolute URIs, or {OOB_REDIRECT}.", field="redirect_uris"
+            f"redirect_uris must be http(s) URLs, or {OOB_REDIRECT}.", field="redirect_uris"
         )
     website = (website or "").strip()
-    if len(website) > 500:
-        raise ValidationError("website is at most 500 characters.", field="website")
+    if len(website) > 500 or (website and not is_web_url(website)):
+        raise ValidationError("website must be an http(s) URL of at most 500 characters.", field="website")
     secret = secrets.token_urlsafe(32)
     app = OAuthApp(
         client_id=secrets.token_urlsafe(24),
@@ -104,11 +106,6 @@ def register_app(
     db.session.add(app)
     db.session.commit()
     return app, secret
-
-
-def _valid_redirect(uri: str) -> bool:
-    scheme, _, rest = uri.partition(":")
-    return uri == OOB_REDIRECT or (bool(scheme) and scheme.isascii() and bool(rest) and " " not in uri)
 
 
 def find_app(client_id: str | None) -> OAuthApp | None:

@@ -13,6 +13,7 @@ from flask_login import current_user
 from microblog.avatars import initials
 from microblog.services import notifications
 from microblog.services.timelines import Author, FeedPost
+from microblog.text import is_web_url
 
 from .forms import ButtonForm
 
@@ -70,6 +71,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.add_template_filter(timeago, "timeago")
+    app.add_template_test(is_web_url, "web_url")  # the only URLs from input that templates link to
     app.add_template_global(avatar_url, "avatar_url")
     app.add_template_global(live_post_template, "live_post_template")
 
