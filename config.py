@@ -51,6 +51,10 @@ class Config:
         self.API_RATE_LIMIT = env.get("MICROBLOG_API_RATE_LIMIT") or "300 per 5 minutes"
         # Seconds between `:thump` comments on an idle event stream (keeps proxies from closing it).
         self.STREAM_HEARTBEAT = float(env.get("MICROBLOG_STREAM_HEARTBEAT") or 15)
+        # Who may read /metrics (addresses or networks); nginx's /metrics/PORT allows the same.
+        self.METRICS_ALLOW = tuple(
+            a.strip() for a in (env.get("MICROBLOG_METRICS_ALLOW") or "127.0.0.1,::1").split(",") if a.strip()
+        )
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -71,7 +71,7 @@ def create_app(config: Config | None = None) -> Flask:
     import realtime
     import search
 
-    from . import api, auth, cli, errors, logs, ops, web
+    from . import api, auth, cli, errors, headers, logs, ops, web
 
     logs.configure_logging(app)
 
@@ -82,6 +82,7 @@ def create_app(config: Config | None = None) -> Flask:
     api.init_app(app)
     ops.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     cli.init_app(app)
     if config.PROXY_HOPS:
         # Outermost, so Socket.IO's own middleware (its Origin check) sees the address nginx was reached at.

@@ -245,3 +245,43 @@ def test_a_client_sent_forwarded_prefix_cannot_steer_redirects(environ):
         db.session.remove()
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
+
+
+def _metrics_status(app: Flask, peer: str, forwarded_for: str | None = None) -> int:
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    with app.app_context():
+        response = app.test_client().get("/metrics", headers=headers, environ_base={"REMOTE_ADDR": peer})
+        db.session.remove()
+        db.engine.dispose()
+    assert response.status_code != 200 or b"microblog_http_requests_total" in response.data
+    return response.status_code
+
+
+def test_metrics_answer_loopback_only_by_default(environ):
+    app = create_app(TestingConfig(environ))
+    assert _metrics_status(app, "127.0.0.1") == 200
+    assert _metrics_status(app, "::1") == 200
+    assert _metrics_status(app, "10.9.8.7") == 403
+
+
+def test_metrics_answer_the_configured_addresses(environ):
+    app = create_app(TestingConfig({**environ, "MICROBLOG_METRICS_ALLOW": "127.0.0.1, 10.9.0.0/16"}))
+    assert _metrics_status(app, "10.9.8.7") == 200
+    assert _metrics_status(app, "10.10.0.1") == 403
+
+
+def test_metrics_behind_nginx_need_both_nginx_and_the_scraper_allowed(environ):
+    app = create_app(
+        TestingConfig(
+            {**environ, "MICROBLOG_PROXY_HOPS": "1", "MICROBLOG_METRICS_ALLOW": "127.0.0.1,10.1.2.3"}
+        )
+    )
+    assert _metrics_status(app, "127.0.0.1", forwarded_for="10.1.2.3") == 200  # Prometheus via nginx
+    assert _metrics_status(app, "127.0.0.1", forwarded_for="10.6.6.6") == 403  # someone else via nginx
+    # Straight to the port from outside, claiming to be an allowed address: the peer decides.
+    assert _metrics_status(app, "10.6.6.6", forwarded_for="127.0.0.1") == 403
+
+
+def test_a_bad_metrics_allow_list_stops_start_up(environ):
+    with pytest.raises(RuntimeError, match="MICROBLOG_METRICS_ALLOW"):
+        create_app(TestingConfig({**environ, "MICROBLOG_METRICS_ALLOW": "not-an-address"}))

@@ -21,8 +21,10 @@ from flask import Blueprint, Flask, current_app, jsonify, redirect, render_templ
 from flask_login import current_user
 
 from microblog.extensions import csrf, db, limiter
+from microblog.headers import allow_form_target
 from microblog.services import accounts, tokens
 from microblog.services.errors import ServiceError
+from microblog.text import is_web_url
 from models import AuthorizationCode, OAuthApp, User
 
 from . import current_token, params, route, signed_in
@@ -220,6 +222,9 @@ def authorize():
             "oauth/error.html", error=error.description or error.error, title="Authorization failed"
         ), 400
     if request.method == "GET":
+        if is_web_url(grant.redirect_uri):  # the consent form leads there: the CSP must allow it
+            parts = urlsplit(grant.redirect_uri)
+            allow_form_target(f"{parts.scheme}://{parts.netloc}")
         return render_template(
             "oauth/authorize.html",
             app=grant.client.app,

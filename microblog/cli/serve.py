@@ -5,9 +5,16 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from werkzeug.serving import run_simple
+from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from microblog.services import accounts
+
+
+class RequestHandler(WSGIRequestHandler):
+    """Werkzeug's handler, naming no server or Python version in the Server header."""
+
+    def version_string(self) -> str:
+        return "microblog"
 
 
 @click.command("serve")
@@ -25,4 +32,4 @@ def serve() -> None:
         )
     # One process, one thread per connection; Socket.IO's websockets run on simple-websocket
     # (what socketio.run() does in threading mode, which app.run() refuses inside a flask command).
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+    run_simple(host, port, current_app._get_current_object(), threaded=True, request_handler=RequestHandler)

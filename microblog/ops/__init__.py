@@ -1,15 +1,17 @@
 """What operations watch: /healthz (database, Redis, search) and /metrics (Prometheus).
 
-Neither needs a login: nginx keeps /metrics to the processes' own ports
-(deploy/nginx/microblog.conf), where Prometheus scrapes each process.
+Neither needs a login.  /metrics answers only the addresses in MICROBLOG_METRICS_ALLOW
+(loopback by default), as nginx's /metrics/PORT does (deploy/nginx/microblog.conf),
+where Prometheus scrapes each process.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 
 import redis
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, abort, current_app, jsonify, request
 from sqlalchemy import text
 
 import search
@@ -89,11 +91,33 @@ def healthz():
 @bp.route("/metrics")
 @limiter.exempt
 def prometheus_metrics():
-    """Answer this process's metrics in Prometheus's text format."""
+    """Answer this process's metrics in Prometheus's text format, to allowed addresses only."""
+    if not _may_read_metrics():
+        abort(403)
     return metrics.exposition()
+
+
+def _may_read_metrics() -> bool:
+    """Both the connecting peer and the forwarded client (behind nginx) must be allowed."""
+    peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR", request.remote_addr)
+    allowed = current_app.extensions["metrics_allow"]
+    return all(_address_in(address, allowed) for address in {peer, request.remote_addr})
+
+
+def _address_in(address: str | None, networks: list) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
 
 
 def init_app(app: Flask) -> None:
     """Register /healthz, /metrics and the per-request measurements."""
+    try:
+        allowed = [ipaddress.ip_network(a, strict=False) for a in app.config["METRICS_ALLOW"]]
+    except ValueError as error:
+        raise RuntimeError(f"MICROBLOG_METRICS_ALLOW: {error}") from None
+    app.extensions["metrics_allow"] = allowed
     metrics.init_app(app)
     app.register_blueprint(bp)

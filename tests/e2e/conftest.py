@@ -88,16 +88,29 @@ def site(site_env: dict[str, str]) -> Iterator[Site]:
 def new_page(browser):
     """Return a factory of pages, each in its own browser context (its own cookies)."""
     contexts = []
+    pages = []
 
     def make(**options):
         context = browser.new_context(**options)
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        # What the Content-Security-Policy blocked: the site's own pages must need none of it.
+        page.csp_refusals = []
+        page.on("console", lambda message: _note_refusal(message.text, page.csp_refusals))
+        pages.append(page)
+        return page
 
     yield make
+    refused = [text for page in pages if not getattr(page, "probes_csp", False) for text in page.csp_refusals]
     for context in contexts:
         context.close()
+    assert refused == [], "the site's own pages broke its Content-Security-Policy"
+
+
+def _note_refusal(text: str, refused: list[str]) -> None:
+    if "Content Security Policy" in text:
+        refused.append(text)
 
 
 def log_in(page, site: Site, name: str) -> None:

@@ -126,3 +126,31 @@ def test_reply_like_and_delete(site, new_page):
     expect(alice.locator(".flashes .flash")).to_have_text("Post deleted.")
     alice.goto(f"{site.url}/public")
     assert alice.locator("article.post").count() == 1
+
+
+def test_the_browser_enforces_the_policy_no_inline_script_no_framing(site, new_page, tmp_path):
+    site.create_user("alice")
+    page = new_page()
+    page.probes_csp = True
+    log_in(page, site, "alice")
+    page.goto(f"{site.url}/settings/tokens")
+    # Script that got into the page (as an XSS would) does not run: only the site's own files do.
+    ran = page.evaluate(
+        """() => new Promise(resolve => {
+            window.probeRan = false;
+            const script = document.createElement("script");
+            script.textContent = "window.probeRan = true";
+            document.body.appendChild(script);
+            setTimeout(() => resolve(window.probeRan), 200);
+        })"""
+    )
+    assert ran is False and any("inline script" in text for text in page.csp_refusals)
+    # Another page cannot frame ours (clickjacking of Create token and Authorize).
+    framing = tmp_path / "frame.html"
+    framing.write_text(f'<iframe id="probe" src="{site.url}/settings/tokens"></iframe>')
+    other = new_page()
+    other.probes_csp = True
+    other.goto(framing.as_uri())
+    other.wait_for_timeout(500)
+    frame = other.frame_locator("#probe")
+    assert frame.locator("form").count() == 0

@@ -178,6 +178,19 @@ def test_static_files_come_from_nginx_with_cache_headers(installation):
     assert not any("/static/" in log.read_text() for log in installation.logs)  # Python never saw it
 
 
+def test_pages_and_static_files_through_nginx_carry_the_security_headers(installation):
+    page = requests.get(f"{installation.url}/login", timeout=5)
+    css = re.search(r'href="(/static/css/site\.css\?v=[0-9a-f]+)"', page.text).group(1)
+    static = requests.get(f"{installation.url}{css}", timeout=5)
+    for response in (page, static):
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["Server"] == "nginx"  # no version, and not the app server's name
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+
+
 def test_each_process_metrics_through_nginx_and_nothing_else(installation):
     for port in installation.ports:
         response = requests.get(f"{installation.url}/metrics/{port}", timeout=5)
