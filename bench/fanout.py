@@ -211,6 +211,7 @@ def prepare_site(data_dir: Path, users: int) -> dict:
     from config import ProductionConfig
     from microblog import create_app
     from microblog.extensions import db
+    from microblog.services import logins
     from models import Follow, User, utcnow
 
     env = {
@@ -259,7 +260,8 @@ def prepare_site(data_dir: Path, users: int) -> dict:
             [{"follower_id": r, "followee_id": author, "created_at": utcnow()} for r in readers],
         )
         db.session.commit()
-        tokens = dict(db.session.execute(select(User.id, User.session_token)).tuples().all())
+        users = db.session.scalars(select(User).where(User.id.in_(ids))).all()
+        tokens = {user.id: logins.start_login(user).login_secret for user in users}
         author_name = db.session.scalar(select(User.username).where(User.id == author))
         signer = app.session_interface.get_signing_serializer(app)
         cookies = {uid: "session=" + signer.dumps({"_user_id": tokens[uid], "_fresh": True}) for uid in ids}

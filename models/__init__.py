@@ -6,6 +6,7 @@ from .base import Base, utcnow
 from .follow import Follow
 from .idempotency_key import IdempotencyKey
 from .like import Like
+from .login import Login
 from .mention import mentions
 from .notification import Notification
 from .oauth_app import OAuthApp
@@ -23,6 +24,7 @@ __all__ = [
     "Follow",
     "IdempotencyKey",
     "Like",
+    "Login",
     "Notification",
     "OAuthApp",
     "Post",

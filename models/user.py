@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -15,15 +14,11 @@ from .base import Base, BigId, UTCDateTime, utcnow
 USERNAME_MAX = 30
 
 
-def new_session_token() -> str:
-    """Return a fresh random session token."""
-    return secrets.token_hex(16)
-
-
 class User(UserMixin, Base):
     """A person who can log in, post and follow."""
 
     __tablename__ = "users"
+    __allow_unmapped__ = True  # login_secret and login_id below belong to a request, not to the table
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-case; unique.  Usernames never change, so @mentions stay valid.
@@ -41,9 +36,6 @@ class User(UserMixin, Base):
     # Flask-Login reads is_active: a deactivated user can neither log in nor stay logged in.
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # What sessions and remember-me cookies carry instead of the id: a new token
-    # (deactivation, password change) ends every session the old one signed.
-    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     # Notifications up to this id have been seen (the badge counts the newer ones).
     notifications_seen_id: Mapped[int] = mapped_column(BigId, default=0)
     # Counts that every API Account carries, kept by the services in the same transaction
@@ -52,13 +44,16 @@ class User(UserMixin, Base):
     followers_count: Mapped[int] = mapped_column(Integer, default=0)
     following_count: Mapped[int] = mapped_column(Integer, default=0)
 
-    def get_id(self) -> str:
-        """Return the session token (Flask-Login stores it in the session and cookie)."""
-        return self.session_token
+    # The browser log-in this request runs under (set by services.logins, never stored here):
+    # its secret is what the session and remember-me cookies carry, its id names its streams.
+    login_secret: str | None = None
+    login_id: int | None = None
 
-    def end_sessions(self) -> None:
-        """Invalidate every session and remember-me cookie of this user."""
-        self.session_token = new_session_token()
+    def get_id(self) -> str:
+        """Return this log-in's secret (Flask-Login keeps it in the session and remember-me cookie)."""
+        if self.login_secret is None:
+            raise RuntimeError("log in through microblog.services.logins, which names the log-in")
+        return self.login_secret
 
     def set_password(self, password: str) -> None:
         """Hash and store a new password (scrypt)."""

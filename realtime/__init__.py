@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, session
+from flask import Flask
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
 
@@ -33,8 +33,6 @@ log = logging.getLogger(__name__)
 socketio = SocketIO()
 
 _initializing = threading.Lock()
-
-LOGIN_KEY = "realtime_login"  # set in the Flask session at log-in; names the browser's login
 
 
 @dataclass(frozen=True)
@@ -88,14 +86,27 @@ def publish(stream: Stream, event: str, payload: Any) -> None:
         log.exception("could not publish %s to %s", event, stream.label)
 
 
+def sessions_room(user_id: int) -> str:
+    """Return the room every connection and event stream a person opened listens to for its end.
+
+    Only END_SESSIONS is sent there, so an event stream of public posts can hear it too.
+    """
+    return f"sessions:{user_id}"
+
+
+def login_room(login_id: int) -> str:
+    """Return the room of the connections opened under one browser log-in."""
+    return f"login:{login_id}"
+
+
 def end_sessions(user_id: int) -> None:
-    """Disconnect every connection of a user (deactivated, or password changed)."""
-    _end_room(user_room(user_id))
+    """Close every connection and event stream of a person (deactivated, or password changed)."""
+    _end_room(sessions_room(user_id))
 
 
-def end_login(login: str) -> None:
-    """Disconnect the connections opened under one browser login (it logged out)."""
-    _end_room(f"login:{login}")
+def end_login(login_id: int) -> None:
+    """Disconnect the connections opened under one browser log-in (it logged out)."""
+    _end_room(login_room(login_id))
 
 
 def _end_room(room: str) -> None:
@@ -144,22 +155,25 @@ def stop_listening(listener: sse.Listener) -> None:
     sse.hub.remove(listener)
 
 
-# Looks up the user of an API access token; the API registers it (None: tokens refused).
-token_user: Callable[[str], Any] | None = None
+# Looks up (user, token id) of an API access token; the API registers it (None: tokens refused).
+token_user: Callable[[str], tuple[Any, int] | None] | None = None
 
 
 @socketio.on("connect")
 def _connect(auth: Any = None) -> None:
-    user = current_user if current_user.is_authenticated else None
-    token = auth.get("token") if isinstance(auth, dict) else None
-    if user is None and isinstance(token, str) and token_user is not None:
-        user = token_user(token)
-    if user is None:
-        raise ConnectionRefusedError("authentication required")
+    # Each connection joins the rooms that end it: its log-in's or its token's, and its person's.
+    if current_user.is_authenticated:
+        user, ended_by = current_user, login_room(current_user.login_id)
+    else:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        found = token_user(token) if isinstance(token, str) and token_user is not None else None
+        if found is None:
+            raise ConnectionRefusedError("authentication required")
+        user, token_id = found
+        ended_by = token_room(token_id)
     join_room(user_room(user.id))
-    login = session.get(LOGIN_KEY)
-    if login:
-        join_room(f"login:{login}")
+    join_room(sessions_room(user.id))
+    join_room(ended_by)
 
 
 def _stream_room(data: Any) -> str | None:
@@ -220,6 +234,8 @@ __all__ = [
     "end_login",
     "end_sessions",
     "end_token",
+    "login_room",
+    "sessions_room",
     "listen",
     "stop_listening",
     "token_room",

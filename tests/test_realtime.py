@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 import realtime
 from microblog.extensions import db
-from microblog.services import accounts, posts, social
+from microblog.services import accounts, posts, social, tokens
 from microblog.services.transaction import on_commit
 from models import Post
 
@@ -43,11 +43,11 @@ def test_anonymous_connections_are_refused(app, connect):
     assert not connect().is_connected()
 
 
-def test_token_connections_need_a_known_token(app, connect, alice, monkeypatch):
-    monkeypatch.setattr(realtime, "token_user", lambda token: alice if token == "good-token" else None)
+def test_token_connections_need_a_known_token(app, connect, alice):
+    _, value = tokens.create_personal_token(alice, "bot", ["read"])
     assert not connect(auth={"token": "nonsense"}).is_connected()
     assert not connect(auth={"token": 42}).is_connected()
-    bot = connect(auth={"token": "good-token"})
+    bot = connect(auth={"token": value})
     assert bot.is_connected()
     bot.get_received()
     make_post(alice, "posted while the bot listens")

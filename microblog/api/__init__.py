@@ -185,7 +185,9 @@ def init_app(app: Flask) -> None:
     realtime.token_user = _socket_user
 
 
-def _socket_user(value: str) -> User | None:
-    """Return the user of a Socket.IO connection that authenticates with an access token."""
+def _socket_user(value: str) -> tuple[User, int] | None:
+    """Return the user and token id of a Socket.IO connection that authenticates with an access token."""
     token = tokens.authenticate_token(value)
-    return token.user if token is not None and tokens.grants(token.scope_list, "read:statuses") else None
+    if token is None or not tokens.grants(token.scope_list, "read:statuses"):
+        return None
+    return token.user, token.id

@@ -38,9 +38,10 @@ def _encoder(events: frozenset[str]) -> Callable[[str, Any], str | None]:
 
 
 def _stream(rooms: Iterable[str], events: frozenset[str]) -> Response:
-    """Open an event stream on these rooms (plus the token's, so revoking it closes the stream)."""
+    """Open an event stream on these rooms, and on the rooms that end it: its token's and its person's."""
     token = current_token()
-    heard = [*rooms, realtime.token_room(token.id)] if token else list(rooms)
+    assert token is not None, "streams are opened by signed-in requests"
+    heard = [*rooms, realtime.token_room(token.id), realtime.sessions_room(token.user_id)]
     listener = realtime.listen(heard)
     heartbeat = current_app.config["STREAM_HEARTBEAT"]
 

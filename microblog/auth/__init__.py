@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, logout_user
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
-
-import realtime
-from microblog.extensions import db, limiter, login_manager
-from microblog.services import accounts
+from microblog.extensions import limiter, login_manager
+from microblog.services import accounts, logins
 from microblog.services.errors import NotFound, ServiceError
-from microblog.web.helpers import safe_next, show_error
+from microblog.web.helpers import log_in, safe_next, show_error
 from models import User
 
 from .forms import LoginForm, SignupForm
@@ -21,17 +17,9 @@ bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def load_user(session_token: str) -> User | None:
-    """Return the logged-in user; a deactivated user is logged out on their next request."""
-    return db.session.scalar(
-        select(User).where(User.session_token == session_token, User.is_active.is_(True))
-    )
-
-
-def _log_in(user: User, remember: bool = False) -> None:
-    """Log the user in; name this browser's login so that logging out can end its live connections."""
-    login_user(user, remember=remember)
-    session[realtime.LOGIN_KEY] = secrets.token_hex(8)
+def load_user(login_secret: str) -> User | None:
+    """Return the user of this log-in; an ended log-in or a deactivated user is logged out."""
+    return logins.user_of_login(login_secret)
 
 
 def _login_limit() -> str:
@@ -53,7 +41,7 @@ def login():
             show_error(form, error)
             status = error.status_code
         else:
-            _log_in(user, remember=form.remember.data)
+            log_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 422
@@ -89,7 +77,7 @@ def signup():
             show_error(form, error)
             status = error.status_code
         else:
-            _log_in(user)
+            log_in(user)
             flash("Welcome! Follow a few colleagues and #tags to fill your home feed.")
             return redirect(url_for("web.people"))
     elif request.method == "POST":
@@ -102,22 +90,15 @@ def signup():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Log out (POST, so a link elsewhere cannot log people out)."""
-    accounts.end_browser_login(session.pop(realtime.LOGIN_KEY, None))
+    """Log out (POST, so a link elsewhere cannot log people out): this log-in's cookies die with it."""
+    logins.end_login(current_user)
     logout_user()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
 
 
-def _name_this_login() -> None:
-    """Give sessions restored from a remember-me cookie (or older ones) a login name too."""
-    if realtime.LOGIN_KEY not in session and current_user.is_authenticated:
-        session[realtime.LOGIN_KEY] = secrets.token_hex(8)
-
-
 def init_app(app: Flask) -> None:
     """Register the blueprint and Flask-Login."""
-    app.before_request(_name_this_login)
     # Without local passwords, accounts come from the directory: no page offers sign-up.
     app.context_processor(lambda: {"sign_up_open": bool(app.config.get("LOCAL_PASSWORDS", True))})
     login_manager.init_app(app)

@@ -17,7 +17,6 @@ from microblog.services import social
 from microblog.services.errors import ValidationError
 from microblog.text import check_post_text, extract_mentions, extract_tags, render_html
 from models import Follow, Post, Tag, TagFollow, User, mentions, post_tags, utcnow
-from models.user import new_session_token
 
 FIRST = (
     "kari ola ingrid lars nora jonas emma henrik sofie magnus ida erik thea anders maja "
@@ -174,7 +173,6 @@ def seed(
             "is_admin": False,
             "is_active": True,
             "created_at": now - timedelta(days=400),
-            "session_token": new_session_token(),
         }
         for i, name in enumerate(usernames)
     ]

@@ -10,15 +10,13 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-import realtime
 from microblog.extensions import db
 from microblog.text import USERNAME_RE
 from models import User
 from models.user import USERNAME_MAX
 
-from . import directory
+from . import directory, logins
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
-from .transaction import on_commit
 
 PASSWORD_MIN = 8
 PROFILE_LIMITS = {"display_name": 60, "job_title": 80, "department": 80, "bio": 300}
@@ -173,9 +171,7 @@ def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current or ""):
         raise ValidationError("The current password is wrong.", field="current_password")
     user.set_password(check_password(new))
-    user.end_sessions()  # a stolen session or cookie dies with the old password
-    user_id = user.id
-    on_commit(lambda: realtime.end_sessions(user_id))
+    logins.end_all_logins(user)  # a stolen session or cookie dies with the old password
     db.session.commit()
 
 
@@ -212,9 +208,7 @@ def set_active(actor: User, username: str, active: bool) -> User:
     _check_admin(actor, target)
     target.is_active = active
     if not active:
-        target.end_sessions()
-        target_id = target.id
-        on_commit(lambda: realtime.end_sessions(target_id))
+        logins.end_all_logins(target)
     db.session.commit()
     return target
 
@@ -247,9 +241,3 @@ def site_counts() -> SiteCounts:
 def count_users() -> int:
     """Return how many accounts exist."""
     return db.session.scalar(select(func.count()).select_from(User)) or 0
-
-
-def end_browser_login(login: str | None) -> None:
-    """Disconnect the live connections of one browser's login (it logged out)."""
-    if login:
-        realtime.end_login(login)

@@ -30,13 +30,11 @@ from ldap3.utils.conv import escape_filter_chars
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-import realtime
 from microblog.extensions import db
 from models import User
 
-from . import accounts
+from . import accounts, logins
 from .errors import Conflict, ServiceError, Unavailable, ValidationError
-from .transaction import on_commit
 
 log = logging.getLogger(__name__)
 
@@ -305,12 +303,6 @@ def _account_for(person: DirectoryPerson) -> User | None:
     return user or db.session.scalar(select(User).where(User.username == _username(person)))
 
 
-def _end_sessions(user: User) -> None:
-    user.end_sessions()
-    user_id = user.id
-    on_commit(lambda: realtime.end_sessions(user_id))
-
-
 def log_in_with_directory(settings: DirectorySettings, login: str, password: str) -> User | None:
     """Return the account of the directory person with this login name and password, or None.
 
@@ -336,7 +328,7 @@ def log_in_with_directory(settings: DirectorySettings, login: str, password: str
         if user.directory_dn is None:
             log.info("adopting local account @%s for directory entry %s", user.username, person.dn)
             user.password_hash = None
-            _end_sessions(user)
+            logins.end_all_logins(user)
         for key, value in values.items():
             setattr(user, key, value)
     try:
@@ -382,7 +374,7 @@ def sync_directory(settings: DirectorySettings, *, dry_run: bool = False) -> Syn
         person = by_dn.get((user.directory_dn or "").lower()) or by_username.get(user.username)
         if person is None:
             user.is_active = False
-            _end_sessions(user)
+            logins.end_all_logins(user)
             report.deactivated.append(user.username)
             continue
         try:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 
 from microblog.services import accounts, tokens
 from microblog.services.errors import ServiceError
 
 from . import bp
 from .forms import PasswordForm, ProfileForm, TokenForm
-from .helpers import show_error
+from .helpers import log_in, show_error
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -56,8 +56,8 @@ def change_password():
             password_form=form,
             title="Settings",
         ), error.status_code
-    # The change ended every session, this one included: sign this browser in again.
-    login_user(current_user._get_current_object(), remember=bool(request.cookies.get("remember_token")))
+    # The change ended every log-in, this one included: sign this browser in again.
+    log_in(current_user._get_current_object(), remember=bool(request.cookies.get("remember_token")))
     flash("Password changed. Other browsers and devices are logged out.")
     return redirect(url_for("web.settings"))
 

@@ -1,0 +1,71 @@
+"""Browser log-ins: each log-in is a row whose secret its cookies carry.
+
+Logging out deletes that row, so a copied session or remember-me cookie of that
+log-in stops working while the person's other browsers stay logged in.  A password
+change or a deactivation deletes them all and closes every live stream the person opened.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+import realtime
+from microblog.extensions import db
+from models import Login, User, utcnow
+
+from .tokens import digest
+from .transaction import on_commit
+
+# A log-in older than this is gone anyway: Flask-Login's remember-me cookie has expired.
+LOGIN_LIFETIME = timedelta(days=365)
+
+
+def start_login(user: User) -> User:
+    """Record a new log-in of user; return the user carrying its secret (for Flask-Login)."""
+    secret = secrets.token_urlsafe(32)
+    login = Login(user_id=user.id, secret_hash=digest(secret))
+    db.session.add(login)
+    # Forget this person's log-ins whose cookies have expired: the table stays as small as its use.
+    db.session.execute(
+        delete(Login).where(Login.user_id == user.id, Login.created_at < utcnow() - LOGIN_LIFETIME)
+    )
+    db.session.commit()
+    user.login_secret, user.login_id = secret, login.id
+    return user
+
+
+def user_of_login(secret: str | None) -> User | None:
+    """Return the active user of the log-in with this secret, or None when it has ended."""
+    if not secret or len(secret) > 200:
+        return None
+    row = db.session.execute(
+        select(User, Login.id)
+        .join(Login, Login.user_id == User.id)
+        .where(Login.secret_hash == digest(secret), User.is_active.is_(True))
+    ).first()
+    if row is None:
+        return None
+    user, login_id = row
+    user.login_secret, user.login_id = secret, login_id
+    return user
+
+
+def end_login(user: User) -> None:
+    """End the log-in this request runs under: its cookies stop working, its live connections close."""
+    login_id = user.login_id
+    if login_id is None:
+        return
+    db.session.execute(delete(Login).where(Login.id == login_id))
+    on_commit(lambda: realtime.end_login(login_id))
+    db.session.commit()
+    user.login_secret = user.login_id = None
+
+
+def end_all_logins(user: User) -> None:
+    """End every log-in of user and close every stream they opened, after the caller's commit."""
+    db.session.execute(delete(Login).where(Login.user_id == user.id))
+    user_id = user.id
+    on_commit(lambda: realtime.end_sessions(user_id))
