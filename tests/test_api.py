@@ -227,6 +227,64 @@ def test_api_requests_are_rate_limited_per_token_with_headers(config, alice):
         db.session.remove()
 
 
+def _limited_app(config, limit: str):
+    from microblog import create_app
+
+    config.API_RATE_LIMIT = limit
+    return create_app(config)
+
+
+def test_one_allowance_per_token_covers_every_endpoint(config, alice):
+    app = _limited_app(config, "5 per minute")
+    with app.app_context():
+        headers = make_token(db.session.merge(alice))
+        client = app.test_client()
+        paths = [
+            "/api/v1/timelines/public",
+            "/api/v1/timelines/home",
+            "/api/v1/accounts/verify_credentials",
+            "/api/v1/notifications",
+            "/api/v1/instance",
+            "/api/v1/timelines/tag/apollo",
+        ]
+        assert [client.get(path, headers=headers).status_code for path in paths] == [200] * 5 + [429]
+        # A write on yet another endpoint is refused too, and nothing is written.
+        refused = client.post("/api/v1/statuses", data={"status": "one more"}, headers=headers)
+        assert refused.status_code == 429
+        assert client.get("/api/v1/instance").status_code == 200  # anonymous: the address's own allowance
+        db.session.remove()
+
+
+def test_made_up_tokens_count_against_the_address(config):
+    app = _limited_app(config, "20 per minute")
+    with app.app_context():
+        client = app.test_client()
+        statuses = [
+            client.get(
+                "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer guess-{i}"}
+            ).status_code
+            for i in range(30)
+        ]
+        assert statuses[:20] == [401] * 20 and set(statuses[20:]) == {429}
+        # ... and a made-up token cannot open a fresh allowance for the address's other requests.
+        registered = client.post(
+            "/api/v1/apps",
+            data={"client_name": "x", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"},
+            headers={"Authorization": "Bearer another-guess"},
+        )
+        assert registered.status_code == 429
+        assert client.get("/api/v1/instance").status_code == 429
+        db.session.remove()
+
+
+def test_four_hundred_guessed_tokens_meet_a_429_under_the_default_limit(client):
+    statuses = {
+        client.get("/api/v1/timelines/home", headers={"Authorization": f"Bearer guess-{i}"}).status_code
+        for i in range(400)
+    }
+    assert statuses == {401, 429}
+
+
 def test_a_home_page_costs_one_feed_query_whatever_its_size(client, alice, bob, auth, count_queries):
     social.follow_user(alice, "bob")
     for i in range(15):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, url_for
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 
 import realtime
 from microblog.extensions import csrf, limiter
@@ -57,23 +57,33 @@ def _bearer() -> str | None:
     return request.args.get("access_token") or None
 
 
-def current_token() -> AccessToken | None:
-    """Return the request's access token, or None without one; an invalid one is refused."""
-    if "api_token" not in g:
+_TOKEN = "microblog.api_token"  # per request: (token or None, its user, whether a value was refused)
+
+
+def _resolve_token() -> tuple[AccessToken | None, User | None, bool]:
+    """Look the request's bearer token up once; return (token, user, refused)."""
+    found = request.environ.get(_TOKEN)
+    if found is None:
         value = _bearer()
         token = tokens.authenticate_token(value) if value else None
-        if value and token is None:
-            raise Unauthorized("The access token is invalid")
-        g.api_token = token
-        # Kept apart from the token: a commit expires token.user, which never lazy-loads.
-        g.api_user = token.user if token else None
-    return g.api_token
+        # The user is kept apart from the token: a commit expires token.user, which never lazy-loads.
+        found = (token, token.user if token else None, bool(value) and token is None)
+        request.environ[_TOKEN] = found
+    return found
+
+
+def current_token() -> AccessToken | None:
+    """Return the request's access token, or None without one; an invalid one is refused."""
+    token, _, refused = _resolve_token()
+    if refused:
+        raise Unauthorized("The access token is invalid")
+    return token
 
 
 def current_account() -> User | None:
     """Return the user the token acts for, or None for an anonymous request."""
     current_token()
-    return g.api_user
+    return _resolve_token()[1]
 
 
 def signed_in(scope: str) -> User:
@@ -83,7 +93,7 @@ def signed_in(scope: str) -> User:
         raise Unauthorized("This API requires an access token: Authorization: Bearer <token>")
     if not tokens.grants(token.scope_list, scope):
         raise OutsideScopes("This action is outside the authorized scopes")
-    return g.api_user
+    return _resolve_token()[1]
 
 
 def requires(scope: str) -> Callable[[F], F]:
@@ -152,9 +162,13 @@ def _rate_limit() -> str:
 
 
 def _rate_key() -> str:
-    """Limit each token (each bot or client) on its own; anonymous requests by address."""
-    value = _bearer()
-    return "token:" + tokens.digest(value) if value else "ip:" + (request.remote_addr or "")
+    """Limit each valid token (each bot or client) on its own, across the whole API.
+
+    Anonymous requests and requests with a token that is not valid count against the address:
+    a made-up token must not open a fresh allowance (nor can guessing tokens go on unlimited).
+    """
+    token = _resolve_token()[0]
+    return f"token:{token.id}" if token is not None else "ip:" + (request.remote_addr or "")
 
 
 def init_app(app: Flask) -> None:
@@ -172,14 +186,9 @@ def init_app(app: Flask) -> None:
         timelines,
     )
 
-    @app.before_request
-    def _no_token_yet() -> None:
-        # `g` outlives a request when an app context was already pushed (tests, CLI).
-        g.pop("api_token", None)
-        g.pop("api_user", None)
-
     csrf.exempt(bp)
-    limiter.limit(_rate_limit, key_func=_rate_key)(bp)
+    # One allowance per token for all endpoints together (a per-endpoint limit multiplies it by ~40).
+    limiter.shared_limit(_rate_limit, scope="api", key_func=_rate_key)(bp)
     app.register_blueprint(bp)
     oauth.init_app(app)
     realtime.token_user = _socket_user
