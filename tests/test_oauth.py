@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from microblog.extensions import db
-from models import AccessToken, OAuthApp
+from models import AccessToken, AuthorizationCode, OAuthApp
 
 from .factories import PASSWORD, login
 
@@ -102,7 +102,12 @@ def test_bad_registrations_are_422(client, data):
 def test_an_http_website_is_kept_and_linked_on_the_consent_page(client, alice):
     response = client.post(
         "/api/v1/apps",
-        data={"client_name": "Deploy bot", "redirect_uris": CALLBACK, "website": "https://ci.example/bot"},
+        data={
+            "client_name": "Deploy bot",
+            "redirect_uris": CALLBACK,
+            "website": "https://ci.example/bot",
+            "scopes": "read write",
+        },
     )
     assert response.status_code == 200 and response.get_json()["website"] == "https://ci.example/bot"
     login(client, "alice")
@@ -157,6 +162,71 @@ def test_plain_pkce_is_refused(client, alice):
     login(client, "alice")
     page = client.get(authorize_url(app, code_challenge="x" * 50, code_challenge_method="plain"))
     assert page.status_code == 400 and b"code_challenge_method" in page.data
+
+
+def test_a_challenge_without_a_method_is_refused_not_taken_as_plain(client, alice):
+    app = register(client)
+    login(client, "alice")
+    verifier = "a-long-enough-random-code-verifier-0123456789-abcdefgh"
+    page = client.get(authorize_url(app, code_challenge=verifier))  # plain: the challenge is the verifier
+    assert page.status_code == 400 and b"code_challenge_method" in page.data
+    assert (
+        client.post(authorize_url(app, code_challenge=verifier), data={"decision": "approve"}).status_code
+        == 400
+    )
+    assert db.session.scalars(select(AuthorizationCode)).all() == []
+
+
+def test_a_code_stored_as_plain_is_never_checked_the_plain_way(client, alice):
+    app = register(client)
+    login(client, "alice")
+    verifier = "a-long-enough-random-code-verifier-0123456789-abcdefgh"
+    code = code_from(
+        consent(client, authorize_url(app, code_challenge=challenge(verifier), code_challenge_method="S256"))
+    )
+    # A row written under the old rule (or around it) with the verifier itself as its challenge:
+    db.session.execute(
+        update(AuthorizationCode).values(code_challenge=verifier, code_challenge_method="plain")
+    )
+    db.session.commit()
+    assert exchange(client, app, code, code_verifier=verifier).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("asked", "granted"),
+    [
+        ("read:statuses", "read:statuses"),
+        ("read:statuses write:statuses", "read:statuses write:statuses"),
+        ("", "read"),
+    ],
+)
+def test_a_token_gets_what_was_asked_and_granted_no_more(client, alice, asked, granted):
+    app = register(client, scopes="read write")
+    login(client, "alice")
+    url = authorize_url(app, redirect_uri=OOB, scope=asked)
+    page = client.get(url)
+    shown = re.findall(r"<li><code>([^<]+)</code>", page.data.decode())
+    assert shown == granted.split()  # the consent page names exactly what will be granted
+    code = re.search(
+        r'value="([^"]+)"[^>]*data-code', client.post(url, data={"decision": "approve"}).data.decode()
+    )
+    body = exchange(client, app, code.group(1), redirect_uri=OOB).get_json()
+    assert body["scope"] == granted
+    headers = {"Authorization": f"Bearer {body['access_token']}"}
+    notifications = client.get("/api/v1/notifications", headers=headers).status_code
+    assert notifications == (200 if granted == "read" else 403)  # read:statuses does not read notifications
+    password = password_grant(client, app, scope=asked).get_json()
+    assert password["scope"] == granted
+
+
+@pytest.mark.parametrize("asked", ["follow", "read push", "admin:read"])
+def test_asking_beyond_the_apps_registered_scopes_is_refused(client, alice, asked):
+    app = register(client, scopes="read write")
+    login(client, "alice")
+    assert client.get(authorize_url(app, redirect_uri=OOB, scope=asked)).status_code == 400
+    refused = password_grant(client, app, scope=asked)
+    assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_scope"
+    assert db.session.scalars(select(AccessToken)).all() == []
 
 
 def test_authorization_code_without_pkce_and_out_of_band(client, alice):

@@ -241,7 +241,7 @@ def store_authorization_code(
             redirect_uri=redirect_uri,
             scopes=scopes,
             code_challenge=code_challenge or None,
-            code_challenge_method=(code_challenge_method or "plain") if code_challenge else None,
+            code_challenge_method=code_challenge_method if code_challenge else None,
         )
     )
     db.session.commit()
