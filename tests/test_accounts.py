@@ -1,14 +1,16 @@
 """Account services: sign-up rules, log-in checks, admin controls."""
 
+import hashlib
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from microblog.extensions import db
 from microblog.services import accounts
 from microblog.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from models import User
 
-from .factories import PASSWORD, make_user
+from .factories import PASSWORD, login, make_user
 
 
 def test_create_user_stores_a_scrypt_hash_and_normalizes(app):
@@ -128,3 +130,71 @@ def test_change_password_checks_the_current_one(app, alice):
 def test_make_user_factory_sets_profile(app):
     user = make_user("kari", department="Finance")
     assert user.department == "Finance"
+
+
+@pytest.fixture
+def scrypt_runs(monkeypatch):
+    """Count the scrypt computations (the slow part of checking a password)."""
+    runs = []
+    real = hashlib.scrypt
+
+    def counting(*args, **kwargs):
+        runs.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hashlib, "scrypt", counting)
+    return runs
+
+
+@pytest.mark.parametrize("login_name", ["alice", "alice@example.com", "nobody", "nobody@example.com", ""])
+def test_a_log_in_costs_the_same_scrypt_work_whether_or_not_the_name_exists(
+    app, alice, scrypt_runs, login_name
+):
+    with pytest.raises(ValidationError):
+        accounts.authenticate(login_name, "not the password")
+    assert len(scrypt_runs) == 1
+
+
+def test_an_account_without_a_local_password_costs_the_same_too(app, alice, scrypt_runs):
+    db.session.execute(update(User).where(User.id == alice.id).values(password_hash=None))
+    db.session.commit()
+    with pytest.raises(ValidationError):
+        accounts.authenticate("alice", "anything at all")
+    assert len(scrypt_runs) == 1
+
+
+def test_the_password_grant_costs_the_same_for_unknown_names(client, alice, scrypt_runs):
+    app = client.post(
+        "/api/v1/apps", data={"client_name": "bot", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}
+    ).get_json()
+    for name in ("alice", "nobody"):
+        scrypt_runs.clear()
+        response = client.post(
+            "/oauth/token",
+            data={"grant_type": "password", "username": name, "password": "wrong password", **app},
+        )
+        assert response.status_code == 400 and len(scrypt_runs) == 1
+
+
+def test_guessing_the_current_password_in_settings_is_rate_limited(config, alice):
+    from microblog import create_app
+
+    config.LOGIN_RATE_LIMIT = "3 per minute"
+    app = create_app(config)
+    with app.app_context():
+        client = app.test_client()
+        login(client, "alice")
+        guesses = [
+            client.post(
+                "/settings/password",
+                data={"current_password": f"guess {i}", "new_password": "new password 1"},
+            ).status_code
+            for i in range(4)
+        ]
+        assert guesses == [422, 422, 422, 429]
+        right = client.post(
+            "/settings/password", data={"current_password": PASSWORD, "new_password": "new password 1"}
+        )
+        assert right.status_code == 429  # the limit holds for the right one too, until it resets
+        assert db.session.get(User, alice.id).check_password(PASSWORD)
+        db.session.remove()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import regex
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from microblog.extensions import db
 from microblog.text import USERNAME_RE
@@ -130,7 +133,14 @@ def authenticate(login: str, password: str) -> User:
     password = password or ""
     user = db.session.scalar(select(User).where((User.username == login.lstrip("@")) | (User.email == login)))
     local = user is not None and user.directory_dn is None and directory.local_passwords_allowed()
-    if local and user is not None and user.check_password(password):
+    if local and user is not None and user.password_hash:
+        matches = user.check_password(password)
+    else:
+        # The same scrypt work for a name that is unknown (or has no local password), so the
+        # answer's timing does not tell which names exist.
+        check_password_hash(_unmatchable_hash(), password)
+        matches = False
+    if matches and user is not None:
         return _active(user)
     settings = directory.configured_directory()
     if settings is not None:
@@ -140,6 +150,12 @@ def authenticate(login: str, password: str) -> User:
         if found is not None:
             return _active(found)
     raise ValidationError("Wrong username or password.")
+
+
+@cache
+def _unmatchable_hash() -> str:
+    """Return a scrypt hash made like every stored one, of a password no one can type."""
+    return generate_password_hash(secrets.token_hex(32), method="scrypt")
 
 
 def _active(user: User) -> User:

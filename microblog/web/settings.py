@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from microblog.extensions import limiter
 from microblog.services import accounts, tokens
 from microblog.services.errors import ServiceError
 
@@ -41,8 +42,19 @@ def settings():
     ), status
 
 
+def _password_attempts_key() -> str:
+    # Per person: a stolen session cannot guess the current password from many addresses.
+    return f"password:{current_user.id}" if current_user.is_authenticated else f"ip:{request.remote_addr}"
+
+
 @bp.route("/settings/password", methods=["POST"])
 @login_required
+# Wrong current passwords count as failed log-ins do (MICROBLOG_LOGIN_RATE_LIMIT).
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    key_func=_password_attempts_key,
+    deduct_when=lambda response: response.status_code >= 400,
+)
 def change_password():
     """Change the password."""
     form = PasswordForm()
