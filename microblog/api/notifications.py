@@ -24,7 +24,7 @@ def _kinds() -> set[str] | None:
 def list_notifications():
     """Return a page of notifications, newest first (`types[]` / `exclude_types[]` filter them)."""
     cursor = Cursor.parse(request.args)
-    views = notifications.list_notifications(viewer(), cursor, kinds=_kinds(), mark_seen=False)
+    views = notifications.list_notifications(viewer(), cursor, kinds=_kinds())
     items = [serializers.notification(v, v.actor, v.post) for v in views]
     next_max = items[-1]["id"] if len(items) >= cursor.limit else None
     return paged(items, next_max=next_max, prev_min=items[0]["id"] if items else None)

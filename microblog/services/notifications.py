@@ -16,6 +16,7 @@ from models import Notification, User
 from models.base import MAX_ID
 
 from . import timelines
+from .errors import ValidationError
 from .timelines import Author, Cursor, FeedPost
 from .transaction import on_commit
 
@@ -82,11 +83,11 @@ def list_notifications(
     cursor: Cursor | None = None,
     *,
     kinds: Collection[str] | None = None,
-    mark_seen: bool = True,
 ) -> list[NotificationView]:
     """Return a page of the user's notifications, newest first (min_id: the page just above it).
 
-    The web page marks what it shows as seen; API clients keep their own place.
+    Reading changes nothing: the web page marks what it showed as seen with a POST
+    (mark_notifications_seen); API clients keep their own place.
     """
     cursor = cursor or Cursor(limit=PAGE_LIMIT)
     bounds = [Notification.user_id == user.id, Notification.id < (cursor.max_id or MAX_ID)]
@@ -103,12 +104,30 @@ def list_notifications(
         .limit(cursor.limit)
     )
     rows = sorted(db.session.execute(stmt).all(), key=lambda row: row[0].id, reverse=True)
-    views = _views(user, rows)
-    seen = user.notifications_seen_id
-    if mark_seen and views and views[0].id > seen:
-        db.session.execute(update(User).where(User.id == user.id).values(notifications_seen_id=views[0].id))
+    return _views(user, rows)
+
+
+def mark_notifications_seen(user: User, up_to_id: int | str | None) -> int:
+    """Mark the user's notifications up to up_to_id as seen (the badge counts newer ones); return the mark.
+
+    The mark only moves forward, and never past the user's newest notification.
+    """
+    try:
+        up_to = int(up_to_id or 0)
+    except (TypeError, ValueError):
+        raise ValidationError("Say up to which notification: up_to is a notification id.") from None
+    newest = (
+        db.session.scalar(
+            select(func.max(Notification.id)).where(Notification.user_id == user.id, Notification.id <= up_to)
+        )
+        if 0 < up_to <= MAX_ID
+        else None
+    )
+    if newest is not None and newest > user.notifications_seen_id:
+        db.session.execute(update(User).where(User.id == user.id).values(notifications_seen_id=newest))
         db.session.commit()
-    return views
+        return newest
+    return user.notifications_seen_id
 
 
 def notification_view(user: User, notification_id: int | str) -> NotificationView | None:

@@ -98,10 +98,20 @@ def profile(username: str):
 @bp.route("/notifications")
 @login_required
 def notifications():
-    """Mentions, replies, likes and new followers; viewing them clears the badge."""
+    """Mentions, replies, likes and new followers (reading them changes nothing: see mark_seen)."""
     cursor = Cursor.parse({"max_id": request.args.get("max_id")}, limit=notification_service.PAGE_LIMIT)
     items = notification_service.list_notifications(current_user, cursor)
     return render_template("feeds/notifications.html", items=items, title="Notifications")
+
+
+@bp.route("/notifications/seen", methods=["POST"])
+@login_required
+def mark_notifications_seen():
+    """Clear the badge up to the newest notification the page showed (site.js posts it on opening)."""
+    seen_id = notification_service.mark_notifications_seen(current_user, request.form.get("up_to"))
+    if request.accept_mimetypes.best == "application/json":
+        return {"seen_id": str(seen_id), "unread": notification_service.unread_count(current_user)}
+    return redirect_back("web.notifications")
 
 
 @bp.route("/notifications/unread")

@@ -120,6 +120,15 @@ def test_reply_like_and_delete(site, new_page):
     assert alice.locator(".thread-item").count() == 2
     assert alice.locator(".thread-item.is-reply .post-text").inner_text() == "@bob I will"
 
+    # Bob's badge counts the like and the reply; opening the page clears it (with a POST, by site.js).
+    bob.goto(f"{site.url}/")
+    expect(bob.locator("[data-notification-badge]")).to_have_text("2")
+    bob.goto(f"{site.url}/notifications")
+    expect(bob.locator(".notification.unread")).to_have_count(2)
+    expect(bob.locator("[data-notification-badge]")).to_be_hidden()
+    bob.goto(f"{site.url}/")
+    expect(bob.locator("[data-notification-badge]")).to_be_hidden()
+
     alice.on("dialog", lambda dialog: dialog.accept())
     alice.locator(".thread-item.is-reply button.delete").click()
     alice.wait_for_url(f"{site.url}/")  # the reply's own page is gone: back home

@@ -43,6 +43,27 @@
     });
   });
 
+  // The notifications page marks what it shows as seen with a POST (a GET never changes state).
+  document.querySelectorAll("form[data-mark-seen]").forEach(function (form) {
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    }).then(function (response) {
+      if (!response.ok) return;
+      return response.json().then(function (answer) {
+        var badge = document.querySelector("[data-notification-badge]");
+        if (badge) {
+          badge.dataset.count = String(answer.unread);
+          badge.textContent = String(answer.unread);
+          badge.hidden = answer.unread === 0;
+        }
+        form.hidden = true;
+      });
+    });
+  });
+
   document.querySelectorAll("input[data-select-on-click]").forEach(function (input) {
     input.addEventListener("click", function () { input.select(); });
   });
