@@ -144,7 +144,7 @@ def sqlite_site(args: argparse.Namespace, tmp: Path) -> Site:
     app = demo_app(f"sqlite:///{source}", args.out, "whoosh")
     ensure_data(app, args.users, args.posts)
     with app.app_context():
-        from microblog.extensions import db
+        from microblog.database import db
 
         db.engine.dispose()
     index = args.out / "search"
@@ -168,7 +168,7 @@ def postgres_site(args: argparse.Namespace, tmp: Path, stack: ExitStack) -> Site
 
     import search
     from bench.data import ensure_data
-    from microblog.extensions import db
+    from microblog.database import db
     from models import Post, PostSearch
 
     app = demo_app(args.postgres, tmp, "postgres")

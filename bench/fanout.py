@@ -210,7 +210,7 @@ def prepare_site(data_dir: Path, users: int) -> dict:
 
     from config import ProductionConfig
     from microblog import create_app
-    from microblog.extensions import db
+    from microblog.database import db
     from models import Follow, User, utcnow
 
     env = {

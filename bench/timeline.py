@@ -30,7 +30,7 @@ from bench.data import ensure_data  # noqa: E402
 from bench.stats import fmt, timed  # noqa: E402
 from config import Config  # noqa: E402
 from microblog import create_app  # noqa: E402
-from microblog.extensions import db  # noqa: E402
+from microblog.database import db  # noqa: E402
 from microblog.services import timelines  # noqa: E402
 from microblog.services.timelines import Cursor  # noqa: E402
 from models import User  # noqa: E402

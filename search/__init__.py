@@ -18,8 +18,7 @@ from dataclasses import dataclass, replace
 
 from flask import Flask, current_app
 
-from microblog.extensions import db
-from microblog.services.transaction import on_commit
+from microblog.database import db, on_commit
 from models import SearchOutbox
 
 from . import indexer

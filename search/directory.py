@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import case, func, literal, or_, select
 
-from microblog.database import is_postgresql
-from microblog.extensions import db
+from microblog.database import db, is_postgresql
 from microblog.text import normalize_tag
 from models import Tag, User
 

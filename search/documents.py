@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from microblog.extensions import db
+from microblog.database import db
 from models import Post, Tag, User, mentions, post_tags
 
 

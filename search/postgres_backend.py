@@ -19,8 +19,7 @@ from sqlalchemy import ColumnElement, exists, func, literal, select, text
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.exc import SQLAlchemyError
 
-from microblog.database import is_postgresql
-from microblog.extensions import db
+from microblog.database import db, is_postgresql
 from models import Post, PostSearch, Tag, User, mentions, post_tags
 
 from .analysis import analyzed_terms, check_language, fold

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import accounts
 from microblog.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from models import User

@@ -13,7 +13,7 @@ from ldap3.utils import log as ldap3_log
 from sqlalchemy import select
 
 from config import TestingConfig
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import accounts, directory
 from microblog.services.errors import PermissionDenied, ValidationError
 from models import User

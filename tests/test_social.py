@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import accounts, social
 from microblog.services.errors import NotFound, ValidationError
 from models import Follow, TagFollow

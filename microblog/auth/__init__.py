@@ -9,7 +9,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 import realtime
-from microblog.extensions import db, limiter, login_manager
+from microblog.database import db
+from microblog.extensions import limiter, login_manager
 from microblog.services import accounts
 from microblog.services.errors import NotFound, ServiceError
 from microblog.web.helpers import safe_next, show_error

@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import Table, func, insert, select, text
 
 from microblog.cli.search import reindex_with_progress
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import social
 from microblog.services.errors import ValidationError
 from microblog.text import check_post_text, extract_mentions, extract_tags, render_html

@@ -13,7 +13,8 @@ from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import text
 
 import search
-from microblog.extensions import db, limiter
+from microblog.database import db
+from microblog.extensions import limiter
 
 from . import metrics
 

@@ -11,14 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 import realtime
-from microblog.extensions import db
+from microblog.database import db, on_commit
 from microblog.text import USERNAME_RE
 from models import User
 from models.user import USERNAME_MAX
 
 from . import directory
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
-from .transaction import on_commit
 
 PASSWORD_MIN = 8
 PROFILE_LIMITS = {"display_name": 60, "job_title": 80, "department": 80, "bio": 300}

@@ -31,12 +31,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 import realtime
-from microblog.extensions import db
+from microblog.database import db, on_commit
 from models import User
 
 from . import accounts
 from .errors import Conflict, ServiceError, Unavailable, ValidationError
-from .transaction import on_commit
 
 log = logging.getLogger(__name__)
 

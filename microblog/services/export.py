@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from microblog.extensions import db
+from microblog.database import db
 from models import Follow, Like, Post, Tag, TagFollow, User, utcnow
 
 BATCH = 1000

@@ -11,13 +11,12 @@ from sqlalchemy import func, insert, select, update
 
 import realtime
 from microblog.api import serializers
-from microblog.extensions import db
+from microblog.database import db, on_commit
 from models import Notification, User
 from models.base import MAX_ID
 
 from . import timelines
 from .timelines import Author, Cursor, FeedPost
-from .transaction import on_commit
 
 PAGE_LIMIT = 30
 

@@ -14,14 +14,13 @@ from sqlalchemy.orm import joinedload
 import realtime
 import search
 from microblog.api import serializers
-from microblog.extensions import db
+from microblog.database import db, on_commit
 from microblog.text import check_post_text, extract_mentions, extract_tags, render_html
 from models import IdempotencyKey, Like, Post, Tag, User, mentions, post_tags, utcnow
 from models.base import MAX_ID
 
 from . import notifications, timelines
 from .errors import NotFound, PermissionDenied
-from .transaction import on_commit
 
 IDEMPOTENCY_KEY_MAX = 200
 IDEMPOTENCY_WINDOW = timedelta(hours=1)

@@ -8,7 +8,7 @@ from typing import cast
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from microblog.extensions import db
+from microblog.database import db
 from microblog.text import normalize_tag
 from models import Follow, Post, Tag, TagFollow, User
 

@@ -35,8 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute
 
-from microblog.database import is_postgresql
-from microblog.extensions import db
+from microblog.database import db, is_postgresql
 from models import Follow, Like, Post, Tag, TagFollow, User, mentions, post_tags
 from models.base import MAX_ID
 
