@@ -1,7 +1,7 @@
 """The JSON API: Mastodon's client API, so that existing clients and libraries work unchanged.
 
 Endpoints parse input, make one service call and serialize the result with
-`serializers` (one function per entity).  They authenticate with bearer
+`microblog.entities` (one function per entity).  They authenticate with bearer
 tokens (OAuth or personal); errors come out as {"error": ...} through the
 app's one error handler.
 """

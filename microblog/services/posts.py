@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 import realtime
 import search
-from microblog.api import serializers
+from microblog import entities
 from microblog.database import db, on_commit
 from microblog.text import check_post_text, extract_mentions, extract_tags, render_html
 from models import IdempotencyKey, Like, Post, Tag, User, mentions, post_tags, utcnow
@@ -153,7 +153,7 @@ def _post_for_key(author: User, key: str) -> Post | None:
     return db.session.scalar(select(Post).where(Post.id == post_id).options(joinedload(Post.author)))
 
 
-def _announce(event: str, post_id: int, view: timelines.FeedPost | None = None) -> None:
+def _announce(event: str, post_id: int, view: entities.FeedPost | None = None) -> None:
     """Send an event about a post, after the commit, to every stream that may show it.
 
     Those are the home (`user`) streams holding the post, the company stream and
@@ -163,7 +163,7 @@ def _announce(event: str, post_id: int, view: timelines.FeedPost | None = None) 
     view = view or timelines.post_view(post_id)
     if view is None:
         return
-    payload = {"id": str(post_id)} if event == "delete" else serializers.status(view)
+    payload = {"id": str(post_id)} if event == "delete" else entities.status(view)
     streams = [
         realtime.user_stream(timelines.home_audience(post_id)),
         realtime.PUBLIC,
