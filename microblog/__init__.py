@@ -75,7 +75,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     logs.configure_logging(app)
 
-    realtime.init_app(app)
+    realtime.init_app(app, token_user=api.socket_user)
     search.init_app(app)
     auth.init_app(app)
     web.init_app(app)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, session
+from flask import Flask, current_app, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
 
@@ -144,14 +144,15 @@ def stop_listening(listener: sse.Listener) -> None:
     sse.hub.remove(listener)
 
 
-# Looks up the user of an API access token; the API registers it (None: tokens refused).
-token_user: Callable[[str], Any] | None = None
+# app.extensions key of the function that looks up the user of an access token (init_app's token_user).
+TOKEN_USER = "realtime.token_user"
 
 
 @socketio.on("connect")
 def _connect(auth: Any = None) -> None:
     user = current_user if current_user.is_authenticated else None
     token = auth.get("token") if isinstance(auth, dict) else None
+    token_user = current_app.extensions.get(TOKEN_USER)
     if user is None and isinstance(token, str) and token_user is not None:
         user = token_user(token)
     if user is None:
@@ -204,8 +205,13 @@ def _async_mode() -> str:
     return "threading"
 
 
-def init_app(app: Flask) -> None:
-    """Attach Socket.IO; with MICROBLOG_REDIS_URL, all processes share one Redis queue."""
+def init_app(app: Flask, *, token_user: Callable[[str], Any] | None = None) -> None:
+    """Attach Socket.IO; with MICROBLOG_REDIS_URL, all processes share one Redis queue.
+
+    token_user returns the user of an access token sent as auth={"token": ...}, or
+    None; without it only browser sessions can connect.
+    """
+    app.extensions[TOKEN_USER] = token_user
     url = app.config.get("REDIS_URL")
     manager = RedisQueue(url, channel=app.config["REDIS_CHANNEL"]) if url else LocalManager()
     socketio.init_app(app, async_mode=_async_mode(), client_manager=manager)

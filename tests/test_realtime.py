@@ -43,7 +43,9 @@ def test_anonymous_connections_are_refused(app, connect):
 
 
 def test_token_connections_need_a_known_token(app, connect, alice, monkeypatch):
-    monkeypatch.setattr(realtime, "token_user", lambda token: alice if token == "good-token" else None)
+    monkeypatch.setitem(
+        app.extensions, realtime.TOKEN_USER, lambda token: alice if token == "good-token" else None
+    )
     assert not connect(auth={"token": "nonsense"}).is_connected()
     assert not connect(auth={"token": 42}).is_connected()
     bot = connect(auth={"token": "good-token"})

@@ -14,7 +14,6 @@ from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, url_for
 
-import realtime
 from microblog.extensions import csrf, limiter
 from microblog.services import tokens
 from microblog.services.errors import ServiceError
@@ -182,10 +181,9 @@ def init_app(app: Flask) -> None:
     limiter.limit(_rate_limit, key_func=_rate_key)(bp)
     app.register_blueprint(bp)
     oauth.init_app(app)
-    realtime.token_user = _socket_user
 
 
-def _socket_user(value: str) -> User | None:
+def socket_user(value: str) -> User | None:
     """Return the user of a Socket.IO connection that authenticates with an access token."""
     token = tokens.authenticate_token(value)
     return token.user if token is not None and tokens.grants(token.scope_list, "read:statuses") else None
