@@ -24,7 +24,7 @@ from models import SearchOutbox
 from . import indexer
 from .analysis import analyzed_terms, check_language
 from .backend import Backend, Hits, IndexBusy, IndexUnavailable, PageRequest, Progress
-from .directory import search_people, search_tags
+from .people import search_people, search_tags
 from .postgres_backend import PostgresBackend
 from .query import SearchQuery, parse_query
 from .whoosh_backend import WhooshBackend

@@ -177,7 +177,7 @@ def followed_tags(user: User) -> list[Tag]:
     )
 
 
-def directory(
+def colleagues(
     *, department: str | None = None, after: str | None = None, limit: int = LIST_LIMIT
 ) -> list[User]:
     """Return active colleagues by username, optionally from one department."""

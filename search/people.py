@@ -1,6 +1,6 @@
 """People and tags matching a search: beside the posts, from the tables they live in.
 
-A directory of colleagues and a list of tags are small next to the posts, so a
+The people and tags tables are small next to the posts, so a
 scan with LIKE answers in milliseconds and is never stale; both backends share it.
 """
 
