@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import event
+from sqlalchemy import ColumnElement, Row, Select, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction
 
 from models import Base
 
@@ -77,3 +77,32 @@ def _drop_callbacks(session: Session, transaction: SessionTransaction) -> None:
     # Runs after after_commit: what is left when the outermost transaction ends was rolled back.
     if transaction.parent is None:
         session.info.pop(_ON_COMMIT, None)
+
+
+def batches(
+    statement: Select,
+    id_column: ColumnElement[int] | InstrumentedAttribute[int],
+    size: int,
+    *,
+    after: int = 0,
+    session: Session | None = None,
+) -> Iterator[Sequence[Row]]:
+    """Yield the rows of statement in id order, `size` at a time, each batch a query of its own.
+
+    Keyset pagination (`id_column > last id`), never OFFSET: each batch costs an
+    index seek however far the walk has gone, and rows written meanwhile are not
+    skipped or read twice. The statement must select id_column; the caller may
+    commit or roll back between batches (nothing is held open across a yield).
+    """
+    session = session or db.session()
+    last = after
+    while True:
+        rows = session.execute(
+            statement.where(id_column > last).order_by(None).order_by(id_column).limit(size)
+        ).all()
+        if not rows:
+            return
+        yield rows
+        if len(rows) < size:
+            return
+        last = rows[-1]._mapping[id_column]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 import realtime
 import search
 from microblog import entities
-from microblog.database import db, on_commit
+from microblog.database import batches, db, on_commit
 from microblog.text import check_post_text, extract_mentions, extract_tags, render_html
 from models import IdempotencyKey, Like, Post, Tag, User, mentions, post_tags, utcnow
 from models.base import MAX_ID
@@ -234,13 +234,7 @@ def unlike_post(actor: User, post_id: int | str) -> Post:
 def rerender_all(batch_size: int = 1000) -> int:
     """Rebuild posts.html from posts.text for every post; return how many were written."""
     count = 0
-    last_id = 0
-    while True:
-        rows = db.session.execute(
-            select(Post.id, Post.text).where(Post.id > last_id).order_by(Post.id).limit(batch_size)
-        ).all()
-        if not rows:
-            return count
+    for rows in batches(select(Post.id, Post.text), Post.id, batch_size):
         known = _mentioned_usernames([r.id for r in rows])
         db.session.execute(
             update(Post),
@@ -248,7 +242,7 @@ def rerender_all(batch_size: int = 1000) -> int:
         )
         db.session.commit()
         count += len(rows)
-        last_id = rows[-1].id
+    return count
 
 
 def _mentioned_usernames(post_ids: list[int]) -> dict[int, set[str]]:
