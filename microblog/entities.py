@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from flask import url_for
 
 from microblog.avatars import initials
 from microblog.text import render_html
-from models import Notification, User
+from models import User
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -84,6 +84,19 @@ class FeedPost:
     def thread_id(self) -> int:
         """Return the id of the first post of this post's thread."""
         return self.conversation_id or self.id
+
+
+class NotificationFields(Protocol):
+    """What a Notification entity reads of a notification: the stored row or the page's view of it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime: ...
 
 
 def time(moment: datetime | None) -> str:
@@ -201,7 +214,7 @@ def status(post: FeedPost) -> dict[str, Any]:
     }
 
 
-def notification(note: Notification, actor: Author, post: FeedPost | None) -> dict[str, Any]:
+def notification(note: NotificationFields, actor: Author, post: FeedPost | None) -> dict[str, Any]:
     """Return a Mastodon Notification."""
     return {
         "id": str(note.id),
