@@ -62,6 +62,9 @@ from flask import Flask, Response, request
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# The end-to-end tests' server helpers: one way to pick a port, wait for a server and stop it.
+from tests.server import free_port, stop, wait_until_answering  # noqa: E402
+
 PY = sys.executable
 GUNICORN = [PY, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py")]
 RATE_LIMIT = "1000000 per minute"
@@ -144,7 +147,7 @@ def sqlite_site(args: argparse.Namespace, tmp: Path) -> Site:
     app = demo_app(f"sqlite:///{source}", args.out, "whoosh")
     ensure_data(app, args.users, args.posts)
     with app.app_context():
-        from microblog.extensions import db
+        from microblog.database import db
 
         db.engine.dispose()
     index = args.out / "search"
@@ -168,7 +171,7 @@ def postgres_site(args: argparse.Namespace, tmp: Path, stack: ExitStack) -> Site
 
     import search
     from bench.data import ensure_data
-    from microblog.extensions import db
+    from microblog.database import db
     from models import Post, PostSearch
 
     app = demo_app(args.postgres, tmp, "postgres")
@@ -256,14 +259,6 @@ def wait_drained(url: str, timeout: float = 600) -> tuple[int, float]:
 # -- servers and tokens -----------------------------------------------------------------------
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def server_env(site: Site, args: argparse.Namespace, redis_ok: bool) -> dict[str, str]:
     """Return the production environment of the site's server processes."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MICROBLOG_")}
@@ -299,29 +294,8 @@ def start_servers(stack: ExitStack, app_spec: str, env: dict, count: int, logs: 
         stack.callback(stop, proc)
         servers.append((proc, port, log))
     for proc, port, log in servers:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"server exited early:\n{log.read_text()[-3000:]}")
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                connection.request("GET", ready)
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"server on {port} did not answer:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
+        wait_until_answering(f"http://127.0.0.1:{port}{ready}", proc, log, timeout=60)
     return servers
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def tokens_for(env: dict, port: int, names: list[str]) -> tuple[str, list[str]]:

@@ -7,7 +7,7 @@ import time
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from microblog.extensions import db
+from microblog.database import db
 from models import Post
 
 

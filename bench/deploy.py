@@ -209,7 +209,7 @@ def make_tokens(site: api.Site, names: list[str]) -> list[str]:
     """Return a new personal access token for each user (the service `flask users token` calls)."""
     from sqlalchemy import select
 
-    from microblog.extensions import db
+    from microblog.database import db
     from microblog.services.tokens import create_personal_token
     from models import User
 

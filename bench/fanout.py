@@ -210,8 +210,8 @@ def prepare_site(data_dir: Path, users: int) -> dict:
 
     from config import ProductionConfig
     from microblog import create_app
-    from microblog.extensions import db
-    from microblog.services import logins
+    from microblog.database import db
+    from microblog.services import sessions
     from models import Follow, User, utcnow
 
     env = {
@@ -261,7 +261,7 @@ def prepare_site(data_dir: Path, users: int) -> dict:
         )
         db.session.commit()
         users = db.session.scalars(select(User).where(User.id.in_(ids))).all()
-        tokens = {user.id: logins.start_login(user).login_secret for user in users}
+        tokens = {user.id: sessions.start_login(user).login_secret for user in users}
         author_name = db.session.scalar(select(User.username).where(User.id == author))
         signer = app.session_interface.get_signing_serializer(app)
         cookies = {uid: "session=" + signer.dumps({"_user_id": tokens[uid], "_fresh": True}) for uid in ids}

@@ -59,7 +59,7 @@ from bench.stats import fmt, pct, timed  # noqa: E402
 from config import Config  # noqa: E402
 from microblog import create_app  # noqa: E402
 from microblog.cli.demo import ENGLISH, NORWEGIAN, PROJECTS  # noqa: E402
-from microblog.extensions import db  # noqa: E402
+from microblog.database import db  # noqa: E402
 from microblog.services import posts, timelines  # noqa: E402
 from models import Post, PostSearch, Tag, User  # noqa: E402
 from search import PageRequest, parse_query  # noqa: E402

@@ -30,8 +30,8 @@ from bench.data import ensure_data  # noqa: E402
 from bench.stats import fmt, timed  # noqa: E402
 from config import Config  # noqa: E402
 from microblog import create_app  # noqa: E402
-from microblog.extensions import db  # noqa: E402
-from microblog.services import logins, timelines  # noqa: E402
+from microblog.database import db  # noqa: E402
+from microblog.services import sessions, timelines  # noqa: E402
 from microblog.services.timelines import Cursor  # noqa: E402
 from models import User  # noqa: E402
 
@@ -128,7 +128,7 @@ def run(label: str, url: str, args: argparse.Namespace) -> None:
         client = app.test_client()
         for uid in sample[: args.http_samples]:
             with client.session_transaction() as session:
-                session["_user_id"] = logins.start_login(users[uid]).login_secret
+                session["_user_id"] = sessions.start_login(users[uid]).login_secret
                 session["_fresh"] = True
             ms, response = timed(lambda: client.get("/"))
             assert response.status_code == 200, response.status_code

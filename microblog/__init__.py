@@ -11,8 +11,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, config_from_env
 
-from . import database  # noqa: F401  (registers the SQLite pragmas)
-from .extensions import csrf, db, limiter, migrate
+from .database import db
+from .extensions import csrf, limiter, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,7 +75,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     logs.configure_logging(app)
 
-    realtime.init_app(app)
+    realtime.init_app(app, token_user=api.socket_user)
     search.init_app(app)
     auth.init_app(app)
     web.init_app(app)

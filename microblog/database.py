@@ -1,12 +1,26 @@
-"""Engine settings per database."""
+"""The database below every layer: the `db` handle, after-commit callbacks, engine settings, keyset batches.
+
+Services, search and realtime import `db` and `on_commit` from here, never from
+`microblog.extensions` (which holds the web app's Flask extensions).
+"""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import event
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import ColumnElement, Row, Select, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction
+
+from models import Base
+
+log = logging.getLogger(__name__)
+
+db = SQLAlchemy(metadata=Base.metadata)
 
 
 @event.listens_for(Engine, "connect")
@@ -31,3 +45,64 @@ def _casefold(value: object) -> str | None:
 def is_postgresql(engine: Engine) -> bool:
     """Return whether the engine talks to PostgreSQL (query shapes differ)."""
     return engine.dialect.name == "postgresql"
+
+
+# Side effects that must wait for the commit: a rolled-back write announces nothing.
+_ON_COMMIT = "microblog.on_commit"
+
+
+def on_commit(callback: Callable[[], None]) -> None:
+    """Run callback after the current transaction commits; drop it if it rolls back.
+
+    Callbacks must not touch the database: compute what they need before the commit.
+    A failing callback is logged and never undoes or fails the write.
+    """
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback, even of nothing, ends it and drops the callback
+    session.info.setdefault(_ON_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_callbacks(session: Session) -> None:
+    for callback in session.info.pop(_ON_COMMIT, []):
+        try:
+            callback()
+        except Exception:
+            log.exception("after-commit callback %r failed", callback)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_callbacks(session: Session, transaction: SessionTransaction) -> None:
+    # Runs after after_commit: what is left when the outermost transaction ends was rolled back.
+    if transaction.parent is None:
+        session.info.pop(_ON_COMMIT, None)
+
+
+def batches(
+    statement: Select,
+    id_column: ColumnElement[int] | InstrumentedAttribute[int],
+    size: int,
+    *,
+    after: int = 0,
+    session: Session | None = None,
+) -> Iterator[Sequence[Row]]:
+    """Yield the rows of statement in id order, `size` at a time, each batch a query of its own.
+
+    Keyset pagination (`id_column > last id`), never OFFSET: each batch costs an
+    index seek however far the walk has gone, and rows written meanwhile are not
+    skipped or read twice. The statement must select id_column; the caller may
+    commit or roll back between batches (nothing is held open across a yield).
+    """
+    session = session or db.session()
+    last = after
+    while True:
+        rows = session.execute(
+            statement.where(id_column > last).order_by(None).order_by(id_column).limit(size)
+        ).all()
+        if not rows:
+            return
+        yield rows
+        if len(rows) < size:
+            return
+        last = rows[-1]._mapping[id_column]

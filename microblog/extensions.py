@@ -1,15 +1,14 @@
-"""Flask extensions, created unbound and initialised by create_app()."""
+"""The web app's Flask extensions, created unbound and initialised by create_app().
+
+The database handle `db` lives in microblog.database, below the services.
+"""
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from models import Base
-
-db = SQLAlchemy(metadata=Base.metadata)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

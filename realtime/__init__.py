@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
 
@@ -155,8 +155,8 @@ def stop_listening(listener: sse.Listener) -> None:
     sse.hub.remove(listener)
 
 
-# Looks up (user, token id) of an API access token; the API registers it (None: tokens refused).
-token_user: Callable[[str], tuple[Any, int] | None] | None = None
+# app.extensions key of init_app's token_user.
+TOKEN_USER = "realtime.token_user"
 
 
 @socketio.on("connect")
@@ -166,6 +166,7 @@ def _connect(auth: Any = None) -> None:
         user, ended_by = current_user, login_room(current_user.login_id)
     else:
         token = auth.get("token") if isinstance(auth, dict) else None
+        token_user = current_app.extensions.get(TOKEN_USER)
         found = token_user(token) if isinstance(token, str) and token_user is not None else None
         if found is None:
             raise ConnectionRefusedError("authentication required")
@@ -218,8 +219,13 @@ def _async_mode() -> str:
     return "threading"
 
 
-def init_app(app: Flask) -> None:
-    """Attach Socket.IO; with MICROBLOG_REDIS_URL, all processes share one Redis queue."""
+def init_app(app: Flask, *, token_user: Callable[[str], tuple[Any, int] | None] | None = None) -> None:
+    """Attach Socket.IO; with MICROBLOG_REDIS_URL, all processes share one Redis queue.
+
+    token_user returns (user, token id) of an access token sent as auth={"token": ...},
+    or None; without it only browser sessions can connect.
+    """
+    app.extensions[TOKEN_USER] = token_user
     url = app.config.get("REDIS_URL")
     manager = RedisQueue(url, channel=app.config["REDIS_CHANNEL"]) if url else LocalManager()
     socketio.init_app(app, async_mode=_async_mode(), client_manager=manager)

@@ -18,14 +18,13 @@ from dataclasses import dataclass, replace
 
 from flask import Flask, current_app
 
-from microblog.extensions import db
-from microblog.services.transaction import on_commit
+from microblog.database import db, on_commit
 from models import SearchOutbox
 
 from . import indexer
 from .analysis import analyzed_terms, check_language
 from .backend import Backend, Hits, IndexBusy, IndexUnavailable, PageRequest, Progress
-from .directory import search_people, search_tags
+from .people import search_people, search_tags
 from .postgres_backend import PostgresBackend
 from .query import SearchQuery, parse_query
 from .whoosh_backend import WhooshBackend

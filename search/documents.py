@@ -6,10 +6,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
-from microblog.extensions import db
+from microblog.database import batches, db
 from models import Post, Tag, User, mentions, post_tags
 
 
@@ -46,11 +46,13 @@ def _documents() -> Select:
     )
 
 
-def _rows(statement: Select, session: Session | None = None) -> list[PostDocument]:
-    return [
-        PostDocument(pid, text, author, tuple((tags or "").split()), tuple((names or "").split()), created)
-        for pid, text, author, tags, names, created in (session or db.session()).execute(statement)
-    ]
+def _document(row: Row) -> PostDocument:
+    pid, text, author, tags, names, created = row
+    return PostDocument(pid, text, author, tuple((tags or "").split()), tuple((names or "").split()), created)
+
+
+def _rows(statement: Select) -> list[PostDocument]:
+    return [_document(row) for row in db.session.execute(statement)]
 
 
 def load_documents(post_ids: Sequence[int], chunk_size: int = 500) -> list[PostDocument]:
@@ -71,17 +73,12 @@ def document_batches(
 ) -> Iterator[list[PostDocument]]:
     """Yield the documents of posts after `after_id` (through `through_id`) in id order, a batch at a time."""
     session = session or db.session()
-    last_id = after_id
-    while True:
-        statement = _documents().where(Post.id > last_id)
-        if through_id is not None:
-            statement = statement.where(Post.id <= through_id)
-        batch = _rows(statement.limit(batch_size), session)
+    statement = _documents()
+    if through_id is not None:
+        statement = statement.where(Post.id <= through_id)
+    for rows in batches(statement, Post.id, batch_size, after=after_id, session=session):
         session.rollback()  # end the read transaction between batches
-        if not batch:
-            return
-        yield batch
-        last_id = batch[-1].id
+        yield [_document(row) for row in rows]
 
 
 def chunk_bounds(chunk_size: int) -> list[tuple[int, int | None]]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import delete, exists, select
 
-from microblog.extensions import db
+from microblog.database import db
 from models import SearchOutbox
 
 from .backend import Backend, IndexBusy, IndexUnavailable

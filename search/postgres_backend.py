@@ -19,8 +19,7 @@ from sqlalchemy import ColumnElement, exists, func, literal, select, text
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.exc import SQLAlchemyError
 
-from microblog.database import is_postgresql
-from microblog.extensions import db
+from microblog.database import batches, db, is_postgresql
 from models import Post, PostSearch, Tag, User, mentions, post_tags
 
 from .analysis import analyzed_terms, check_language, fold
@@ -98,20 +97,15 @@ class PostgresBackend:
 
     def rebuild(self, progress: Progress | None = None, *, procs: int = 1, batch_size: int = 5000) -> int:
         """Write every post's document again, a committed batch at a time (PostgreSQL stems; one process)."""
-        count = last_id = 0
+        count = 0
         with _rebuild_lock():
-            while True:
-                rows = db.session.execute(
-                    select(Post.id, Post.text).where(Post.id > last_id).order_by(Post.id).limit(batch_size)
-                ).all()
-                if not rows:
-                    return count
+            for rows in batches(select(Post.id, Post.text), Post.id, batch_size):
                 self._upsert(rows)
                 db.session.commit()
                 count += len(rows)
-                last_id = rows[-1][0]
                 if progress:
                     progress(len(rows))
+        return count
 
     def search(self, query: SearchQuery, page: PageRequest) -> Hits:
         """Return one page of matching post ids: newest first, or the newest matches ranked (ts_rank_cd).

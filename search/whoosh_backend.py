@@ -36,7 +36,7 @@ from whoosh.reading import MultiReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter, SegmentWriter
 
-from microblog.extensions import db
+from microblog.database import db
 
 from .analysis import LANGUAGES
 from .backend import (

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, event, text
 
 from config import TestingConfig
 from microblog import create_app
-from microblog.extensions import db
+from microblog.database import db
 from models import Base
 
 from .factories import login, make_user

@@ -12,7 +12,7 @@ import sys
 
 import search
 from microblog import create_app
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import accounts, posts
 
 

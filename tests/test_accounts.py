@@ -5,7 +5,7 @@ import hashlib
 import pytest
 from sqlalchemy import select, update
 
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import accounts
 from microblog.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from models import User

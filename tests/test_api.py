@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import social
 from models import AccessToken, Post
 

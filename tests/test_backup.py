@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 import search
 from config import TestingConfig
 from microblog import create_app
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import accounts, posts, social
 from models import Base, Post, User
 from search import PageRequest, parse_query

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from config import ProductionConfig, config_from_env
 from microblog import create_app
-from microblog.extensions import db
+from microblog.database import db
 from models import Follow, Post, Tag, TagFollow, User, mentions, post_tags
 
 

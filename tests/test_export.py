@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import accounts, export, posts, social
 
 from .factories import make_post, make_user

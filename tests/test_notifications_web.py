@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import notifications, social
 from models import User
 

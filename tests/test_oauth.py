@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from sqlalchemy import func, select, update
 
-from microblog.extensions import db
+from microblog.database import db
 from models import AccessToken, AuthorizationCode, OAuthApp
 
 from .factories import PASSWORD, login

@@ -16,7 +16,7 @@ import realtime
 import search
 from config import ProductionConfig, TestingConfig
 from microblog import create_app
-from microblog.extensions import db
+from microblog.database import db
 
 from .conftest import damage_whoosh_index, missing_service
 from .factories import PASSWORD, make_post, make_token, make_user

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import posts
 from microblog.services.errors import NotFound, PermissionDenied, ValidationError
 from models import Like, Post, Tag, mentions, post_tags

@@ -6,9 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 import realtime
-from microblog.extensions import db
+from microblog.database import db, on_commit
 from microblog.services import accounts, posts, social, tokens
-from microblog.services.transaction import on_commit
 from models import Post
 
 from .factories import login, make_post, make_user

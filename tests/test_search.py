@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, func, select, text, update
 import search
 from config import TestingConfig
 from microblog import create_app
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import posts
 from microblog.services.errors import ValidationError
 from models import Post, PostSearch, SearchOutbox

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 import search
 from config import config_from_env
 from microblog import create_app
-from microblog.extensions import db
+from microblog.database import db
 from models import SearchOutbox
 
 from .conftest import _truncate_all, damage_whoosh_index

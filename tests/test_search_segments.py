@@ -7,7 +7,7 @@ from sqlalchemy import delete
 from whoosh.reading import SegmentReader
 
 import search
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import posts
 from models import SearchOutbox
 from search import PageRequest, parse_query, whoosh_segments

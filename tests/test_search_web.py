@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import update
 
 import search
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import accounts, posts
 from models import Post
 

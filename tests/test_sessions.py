@@ -7,7 +7,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 import realtime
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import accounts, tokens
 from models import Login
 

@@ -1,9 +1,9 @@
-"""Following people and tags; lists and the directory."""
+"""Following people and tags; lists of people, colleagues by department."""
 
 import pytest
 from sqlalchemy import func, select
 
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import accounts, social
 from microblog.services.errors import NotFound, ValidationError
 from models import Follow, TagFollow
@@ -50,14 +50,14 @@ def test_bad_tag_names_are_refused(app, alice, name):
         social.follow_tag(alice, name)
 
 
-def test_directory_filters_by_department_and_pages(app, admin):
+def test_colleagues_filter_by_department_and_page(app, admin):
     for i in range(5):
         make_user(f"eng{i}", department="Engineering")
     make_user("sally", department="Sales")
     make_user("gone", department="Sales")
     accounts.set_active(admin, "gone", False)
-    assert [u.username for u in social.directory(department="Sales")] == ["sally"]
-    first = social.directory(department="Engineering", limit=3)
-    rest = social.directory(department="Engineering", after=first[-1].username, limit=3)
+    assert [u.username for u in social.colleagues(department="Sales")] == ["sally"]
+    first = social.colleagues(department="Engineering", limit=3)
+    rest = social.colleagues(department="Engineering", after=first[-1].username, limit=3)
     assert [u.username for u in first + rest] == [f"eng{i}" for i in range(5)]
     assert social.departments() == ["Engineering", "Sales"]

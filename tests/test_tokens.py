@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import accounts
 from models import AccessToken
 

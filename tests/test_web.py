@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from config import TestingConfig
 from microblog import create_app
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import accounts, social
 from models import Follow, Like, Post, TagFollow, User
 

@@ -1,7 +1,7 @@
 """The JSON API: Mastodon's client API, so that existing clients and libraries work unchanged.
 
 Endpoints parse input, make one service call and serialize the result with
-`serializers` (one function per entity).  They authenticate with bearer
+`microblog.entities` (one function per entity).  They authenticate with bearer
 tokens (OAuth or personal); errors come out as {"error": ...} through the
 app's one error handler.
 """
@@ -14,7 +14,6 @@ from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 
-import realtime
 from microblog.extensions import csrf, limiter
 from microblog.services import tokens
 from microblog.services.errors import ServiceError
@@ -93,7 +92,9 @@ def signed_in(scope: str) -> User:
         raise Unauthorized("This API requires an access token: Authorization: Bearer <token>")
     if not tokens.grants(token.scope_list, scope):
         raise OutsideScopes("This action is outside the authorized scopes")
-    return _resolve_token()[1]
+    user = _resolve_token()[1]
+    assert user is not None, "a valid token has a user"
+    return user
 
 
 def requires(scope: str) -> Callable[[F], F]:
@@ -191,10 +192,9 @@ def init_app(app: Flask) -> None:
     limiter.shared_limit(_rate_limit, scope="api", key_func=_rate_key)(bp)
     app.register_blueprint(bp)
     oauth.init_app(app)
-    realtime.token_user = _socket_user
 
 
-def _socket_user(value: str) -> tuple[User, int] | None:
+def socket_user(value: str) -> tuple[User, int] | None:
     """Return the user and token id of a Socket.IO connection that authenticates with an access token."""
     token = tokens.authenticate_token(value)
     if token is None or not tokens.grants(token.scope_list, "read:statuses"):

@@ -7,23 +7,25 @@ from typing import Any
 from flask import jsonify, request
 
 import search
+from microblog import entities
+from microblog.entities import Author
 from microblog.services import accounts, social, timelines
 from microblog.services.errors import NotFound, ValidationError
-from microblog.services.timelines import Author, Cursor
+from microblog.services.timelines import Cursor
 from models import User
 
-from . import id_list, paged, params, requires, route, serializers, viewer
+from . import id_list, paged, params, requires, route, viewer
 from .timelines import statuses_page
 
 
 def account(user: User) -> dict[str, Any]:
     """Return a user as a Mastodon Account."""
-    return serializers.account(Author.of(user))
+    return entities.account(Author.of(user))
 
 
 def _relationship(user: User) -> dict[str, Any]:
     (rel,) = social.relationships(viewer(), [user.id])
-    return serializers.relationship(rel.user_id, following=rel.following, followed_by=rel.followed_by)
+    return entities.relationship(rel.user_id, following=rel.following, followed_by=rel.followed_by)
 
 
 @route("/api/v1/accounts/verify_credentials")
@@ -31,7 +33,7 @@ def _relationship(user: User) -> dict[str, Any]:
 def verify_credentials():
     """Return the token's own account, with the source text of its profile."""
     me = viewer()
-    return jsonify(serializers.credential_account(Author.of(me)))
+    return jsonify(entities.credential_account(Author.of(me)))
 
 
 @route("/api/v1/accounts/update_credentials", methods=["PATCH"])
@@ -42,7 +44,7 @@ def update_credentials():
     fields = {"display_name": data.get("display_name"), "bio": data.get("note")}
     changes = {k: str(v) for k, v in fields.items() if v is not None}
     me = accounts.update_profile(viewer(), **changes) if changes else viewer()
-    return jsonify(serializers.credential_account(Author.of(me)))
+    return jsonify(entities.credential_account(Author.of(me)))
 
 
 @route("/api/v1/accounts/lookup")
@@ -76,7 +78,7 @@ def relationships():
         ids.append(int(raw))
     return jsonify(
         [
-            serializers.relationship(r.user_id, following=r.following, followed_by=r.followed_by)
+            entities.relationship(r.user_id, following=r.following, followed_by=r.followed_by)
             for r in social.relationships(viewer(), ids)
         ]
     )

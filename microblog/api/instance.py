@@ -7,8 +7,11 @@ from typing import Any
 from flask import jsonify, request, url_for
 
 from microblog.services import accounts
+from microblog.text import MAX_POST_LENGTH, URL_LENGTH
 
-from . import route, serializers
+from . import route
+
+VERSION = "4.3.0 (compatible; microblog 0.1)"
 
 
 def _streaming_base() -> str:
@@ -25,9 +28,9 @@ def _configuration() -> dict[str, Any]:
     return {
         "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
         "statuses": {
-            "max_characters": serializers.MAX_CHARACTERS,
+            "max_characters": MAX_POST_LENGTH,
             "max_media_attachments": 0,
-            "characters_reserved_per_url": serializers.CHARACTERS_RESERVED_PER_URL,
+            "characters_reserved_per_url": URL_LENGTH,
         },
         "media_attachments": {
             "supported_mime_types": [],
@@ -61,7 +64,7 @@ def instance_v1():
             "short_description": _description(),
             "description": _description(),
             "email": "",
-            "version": serializers.VERSION,
+            "version": VERSION,
             "urls": {"streaming_api": _streaming_base()},
             "stats": {"user_count": counts.users, "status_count": counts.posts, "domain_count": 0},
             "thumbnail": None,
@@ -94,7 +97,7 @@ def instance_v2():
         {
             "domain": request.host,
             "title": "microblog",
-            "version": serializers.VERSION,
+            "version": VERSION,
             "source_url": url_for("web.home", _external=True),
             "description": _description(),
             "usage": {"users": {"active_month": counts.users}},

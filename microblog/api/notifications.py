@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from microblog import entities
 from microblog.services import notifications
 from microblog.services.errors import NotFound
 from microblog.services.timelines import Cursor
 from models.notification import NOTIFICATION_KINDS
 
-from . import id_list, paged, requires, route, serializers, viewer
+from . import id_list, paged, requires, route, viewer
 
 
 def _kinds() -> set[str] | None:
@@ -25,7 +26,7 @@ def list_notifications():
     """Return a page of notifications, newest first (`types[]` / `exclude_types[]` filter them)."""
     cursor = Cursor.parse(request.args)
     views = notifications.list_notifications(viewer(), cursor, kinds=_kinds())
-    items = [serializers.notification(v, v.actor, v.post) for v in views]
+    items = [entities.notification(v, v.actor, v.post) for v in views]
     next_max = items[-1]["id"] if len(items) >= cursor.limit else None
     return paged(items, next_max=next_max, prev_min=items[0]["id"] if items else None)
 
@@ -37,4 +38,4 @@ def show_notification(notification_id: str):
     view = notifications.notification_view(viewer(), notification_id)
     if view is None:
         raise NotFound("No such notification.")
-    return jsonify(serializers.notification(view, view.actor, view.post))
+    return jsonify(entities.notification(view, view.actor, view.post))

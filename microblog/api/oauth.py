@@ -26,7 +26,8 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from microblog.extensions import csrf, db, limiter
+from microblog.database import db
+from microblog.extensions import csrf, limiter
 from microblog.headers import allow_form_target
 from microblog.services import accounts, tokens
 from microblog.services.errors import ServiceError

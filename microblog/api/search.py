@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import jsonify, request
 
 import search
+from microblog import entities
 from microblog.services import social, timelines
 from microblog.services.errors import ValidationError
 from microblog.services.timelines import Cursor
 
-from . import requires, route, serializers, viewer
+from . import requires, route, viewer
 from .accounts import account
 
 TYPES = ("accounts", "hashtags", "statuses")
@@ -40,11 +41,11 @@ def search_v2():
         )
         hits = search.search_posts(query, page)
         found = timelines.post_views(hits.ids, viewer())
-        result["statuses"] = [serializers.status(found[i]) for i in hits.ids if i in found]
+        result["statuses"] = [entities.status(found[i]) for i in hits.ids if i in found]
     if offset == 0 and kind in (None, "accounts"):
         result["accounts"] = [account(u) for u in search.search_people(query, limit=cursor.limit)]
     if offset == 0 and kind in (None, "hashtags"):
         names = search.search_tags(query, limit=cursor.limit)
         followed = {t.name for t in social.followed_tags(viewer())} if names else set()
-        result["hashtags"] = [serializers.tag(name, following=name in followed) for name in names]
+        result["hashtags"] = [entities.tag(name, following=name in followed) for name in names]
     return jsonify(result)

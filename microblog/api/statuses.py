@@ -6,11 +6,12 @@ from typing import Any
 
 from flask import jsonify, request
 
+from microblog import entities
 from microblog.services import posts, timelines
 from microblog.services.errors import NotFound, ValidationError
 from models import User
 
-from . import params, requires, route, serializers, viewer
+from . import params, requires, route, viewer
 
 # What Mastodon clients may send that this server has no equivalent for.
 _VISIBLE_TO_ALL = ("", "public", "unlisted")
@@ -20,7 +21,7 @@ def _status(post_id: int, user: User) -> dict[str, Any]:
     view = timelines.post_view(post_id, user)
     if view is None:
         raise NotFound("That post does not exist or was deleted.")
-    return serializers.status(view)
+    return entities.status(view)
 
 
 def _refuse_unsupported(data: dict[str, Any]) -> None:
@@ -91,8 +92,8 @@ def status_context(post_id: str):
             below.add(item.id)
             descendants.append(item)
     return jsonify(
-        ancestors=[serializers.status(p) for p in reversed(ancestors)],
-        descendants=[serializers.status(p) for p in descendants],
+        ancestors=[entities.status(p) for p in reversed(ancestors)],
+        descendants=[entities.status(p) for p in descendants],
     )
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from microblog import entities
 from microblog.services import social
 from microblog.services.errors import NotFound
 
-from . import requires, route, serializers, viewer
+from . import requires, route, viewer
 
 
 @route("/api/v1/tags/<name>")
@@ -19,7 +20,7 @@ def show_tag(name: str):
         following = social.is_following_tag(viewer(), social.access_tag(stored))
     except NotFound:
         following = False
-    return jsonify(serializers.tag(stored, following=following))
+    return jsonify(entities.tag(stored, following=following))
 
 
 @route("/api/v1/tags/<name>/follow", methods=["POST"])
@@ -27,7 +28,7 @@ def show_tag(name: str):
 def follow_tag(name: str):
     """Follow a tag: its posts enter the home timeline."""
     tag = social.follow_tag(viewer(), name)
-    return jsonify(serializers.tag(tag.name, following=True))
+    return jsonify(entities.tag(tag.name, following=True))
 
 
 @route("/api/v1/tags/<name>/unfollow", methods=["POST"])
@@ -39,11 +40,11 @@ def unfollow_tag(name: str):
         social.unfollow_tag(viewer(), stored)
     except NotFound:
         pass  # never used, so not followed: unfollowing it changes nothing
-    return jsonify(serializers.tag(stored, following=False))
+    return jsonify(entities.tag(stored, following=False))
 
 
 @route("/api/v1/followed_tags")
 @requires("read:follows")
 def followed_tags():
     """Return every tag the token's user follows (one page: people follow a handful)."""
-    return jsonify([serializers.tag(t.name, following=True) for t in social.followed_tags(viewer())])
+    return jsonify([entities.tag(t.name, following=True) for t in social.followed_tags(viewer())])

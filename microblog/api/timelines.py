@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from flask import request
 
+from microblog import entities
 from microblog.services import timelines
 from microblog.services.errors import NotFound
 from microblog.services.social import access_tag
 from microblog.services.timelines import Cursor, Page
 
-from . import paged, requires, route, serializers, viewer
+from . import paged, requires, route, viewer
 
 
 def statuses_page(page: Page):
     """Return a page of statuses as JSON with Link: next (older, if the page was full), prev (newer)."""
-    items = [serializers.status(post) for post in page.posts]
+    items = [entities.status(post) for post in page.posts]
     next_max = str(page.next_max_id) if page.next_max_id else None
     prev_min = items[0]["id"] if items else None
     return paged(items, next_max=next_max, prev_min=prev_min)

@@ -6,7 +6,7 @@ from flask import Blueprint, Flask, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required, logout_user
 
 from microblog.extensions import limiter, login_manager
-from microblog.services import accounts, logins
+from microblog.services import accounts, sessions
 from microblog.services.errors import NotFound, ServiceError
 from microblog.web.helpers import log_in, safe_next, show_error
 from models import User
@@ -19,7 +19,7 @@ bp = Blueprint("auth", __name__)
 @login_manager.user_loader
 def load_user(login_secret: str) -> User | None:
     """Return the user of this log-in; an ended log-in or a deactivated user is logged out."""
-    return logins.user_of_login(login_secret)
+    return sessions.user_of_login(login_secret)
 
 
 def _login_limit() -> str:
@@ -91,7 +91,7 @@ def signup():
 @login_required
 def logout():
     """Log out (POST, so a link elsewhere cannot log people out): this log-in's cookies die with it."""
-    logins.end_login(current_user)
+    sessions.end_login(current_user)
     logout_user()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))

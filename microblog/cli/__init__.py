@@ -6,7 +6,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     from .demo import demo
-    from .directory import sync_directory
+    from .ldap_login import sync_directory
     from .posts import posts
     from .search import search_group
     from .serve import serve

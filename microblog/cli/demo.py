@@ -12,11 +12,11 @@ from flask.cli import with_appcontext
 from sqlalchemy import Table, func, insert, select, text
 
 from microblog.cli.search import reindex_with_progress
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services import social
 from microblog.services.errors import ValidationError
 from microblog.text import check_post_text, extract_mentions, extract_tags, render_html
-from models import Follow, Post, Tag, TagFollow, User, mentions, post_tags, utcnow
+from models import Base, Follow, Post, Tag, TagFollow, User, mentions, post_tags, utcnow
 
 FIRST = (
     "kari ola ingrid lars nora jonas emma henrik sofie magnus ida erik thea anders maja "
@@ -176,15 +176,15 @@ def seed(
         }
         for i, name in enumerate(usernames)
     ]
-    _bulk(User.__table__, user_rows, "people")
-    user_ids = [r["id"] for r in user_rows]
+    _bulk(_table(User), user_rows, "people")
+    user_ids = [user_base + i + 1 for i in range(len(usernames))]
 
     tag_names = [n for n in _tag_names(tag_count)]
     existing = set(db.session.scalars(select(Tag.name).where(Tag.name.in_(tag_names))))
-    _bulk(Tag.__table__, [{"name": n, "created_at": now} for n in tag_names if n not in existing], "tags")
+    _bulk(_table(Tag), [{"name": n, "created_at": now} for n in tag_names if n not in existing], "tags")
     tag_ids = dict(db.session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(tag_names))).tuples().all())
 
-    follows = set()
+    follows: set[tuple[int, int]] = set()
     for uid in user_ids:
         # Draw until the user follows `follows_per_user` distinct colleagues (the head repeats).
         want = min(follows_per_user, user_count - 1)
@@ -197,12 +197,12 @@ def seed(
                 mine.add(target)
         follows.update((uid, target) for target in sorted(mine))
     _bulk(
-        Follow.__table__,
+        _table(Follow),
         [{"follower_id": a, "followee_id": b, "created_at": now} for a, b in sorted(follows)],
         "follows",
     )
 
-    tag_follows = set()
+    tag_follows: set[tuple[int, int]] = set()
     for uid in user_ids:
         want = min(rng.randint(3, 7), len(tag_names))
         picked: set[int] = set()
@@ -210,7 +210,7 @@ def seed(
             picked.add(tag_ids[tag_names[_skewed(rng, len(tag_names))]])
         tag_follows.update((uid, tag_id) for tag_id in sorted(picked))
     _bulk(
-        TagFollow.__table__,
+        _table(TagFollow),
         [{"user_id": a, "tag_id": b, "created_at": now} for a, b in sorted(tag_follows)],
         "tag follows",
     )
@@ -267,7 +267,7 @@ def _seed_posts(rng, post_count, post_base, user_ids, usernames, tag_names, tag_
                 mention_rows += [{"post_id": pid, "user_id": uid} for uid in sorted(addressed - {author})]
             for row, html in zip(posts, pool.map(_render, jobs, chunksize=250), strict=True):
                 row["html"] = html
-            db.session.execute(insert(Post.__table__), posts)
+            db.session.execute(insert(_table(Post)), posts)
             replied = [{"id": row["in_reply_to_id"]} for row in posts if row["in_reply_to_id"]]
             if replied:
                 db.session.execute(
@@ -279,6 +279,11 @@ def _seed_posts(rng, post_count, post_base, user_ids, usernames, tag_names, tag_
                 db.session.execute(insert(mentions), mention_rows)
             db.session.commit()
             bar.update(size)
+
+
+def _table(model: type[Base]) -> Table:
+    """Return a model's table (a Table, where `__table__` is typed as any FromClause)."""
+    return Base.metadata.tables[model.__tablename__]
 
 
 def _bulk(table: Table, rows: list[dict], label: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from microblog.services import accounts
@@ -32,4 +32,6 @@ def serve() -> None:
         )
     # One process, one thread per connection; Socket.IO's websockets run on simple-websocket
     # (what socketio.run() does in threading mode, which app.run() refuses inside a flask command).
-    run_simple(host, port, current_app._get_current_object(), threaded=True, request_handler=RequestHandler)
+    # The app itself, not the current_app proxy: request threads run outside this app context.
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    run_simple(host, port, app, threaded=True, request_handler=RequestHandler)

@@ -15,7 +15,8 @@ from flask import Blueprint, Flask, abort, current_app, jsonify, request
 from sqlalchemy import text
 
 import search
-from microblog.extensions import db, limiter
+from microblog.database import db
+from microblog.extensions import limiter
 
 from . import metrics
 

@@ -23,7 +23,7 @@ from prometheus_client import (
 from sqlalchemy import func, select
 
 import realtime
-from microblog.extensions import db
+from microblog.database import db
 from microblog.services.posts import post_created
 from models import Post, SearchOutbox, utcnow
 

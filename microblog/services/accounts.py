@@ -7,86 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-import regex
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from microblog.extensions import db
-from microblog.text import USERNAME_RE
+from microblog.database import db
 from models import User
-from models.user import USERNAME_MAX
 
-from . import directory, logins
+from . import ldap_login, sessions
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
-
-PASSWORD_MIN = 8
-PROFILE_LIMITS = {"display_name": 60, "job_title": 80, "department": 80, "bio": 300}
-# Control characters, and the bidirectional overrides that can make a name read as another's.
-_UNPRINTABLE = regex.compile(r"[\p{Cc}\u202A-\u202E\u2066-\u2069]")
-
-
-def check_username(username: str) -> str:
-    """Return the username in stored form, or raise ValidationError."""
-    name = (username or "").strip().lstrip("@").lower()
-    if len(name) < 2 or len(name) > USERNAME_MAX or not USERNAME_RE.fullmatch(name):
-        raise ValidationError(
-            "Usernames are 2-30 characters: letters a-z, digits, '.', '_' or '-', "
-            "starting and ending with a letter, digit or '_'.",
-            field="username",
-        )
-    return name
-
-
-def check_email(email: str, allowed_domains: Sequence[str] = ()) -> str:
-    """Return the normalized email address, or raise ValidationError."""
-    try:
-        address = validate_email((email or "").strip(), check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise ValidationError(f"That email address is not valid: {exc}", field="email") from None
-    domain = address.rsplit("@", 1)[1].lower()
-    if allowed_domains and domain not in allowed_domains:
-        raise ValidationError(
-            "Sign-up is open to company addresses only (" + ", ".join(allowed_domains) + ").",
-            field="email",
-        )
-    return address.lower()
-
-
-def check_password(password: str) -> str:
-    """Return the password if it is acceptable, or raise ValidationError."""
-    if len(password or "") < PASSWORD_MIN:
-        raise ValidationError(f"Passwords need at least {PASSWORD_MIN} characters.", field="password")
-    return password
-
-
-def check_profile(**fields: str) -> dict[str, str]:
-    """Return profile fields stripped and within their limits, or raise ValidationError."""
-    cleaned = {}
-    for key, value in fields.items():
-        if key not in PROFILE_LIMITS:
-            raise ValidationError(f"Unknown profile field {key!r}.", field=key)
-        value = value or ""
-        if _UNPRINTABLE.search(value.replace("\r\n", "\n").replace("\n", "") if key == "bio" else value):
-            raise ValidationError("Use plain text: control characters are not allowed here.", field=key)
-        value = " ".join(value.split()) if key != "bio" else value.replace("\r\n", "\n").strip()
-        if len(value) > PROFILE_LIMITS[key]:
-            raise ValidationError(
-                f"{key.replace('_', ' ').capitalize()} is at most {PROFILE_LIMITS[key]} characters.",
-                field=key,
-            )
-        cleaned[key] = value
-    return cleaned
-
-
-def fit_profile(**fields: str) -> dict[str, str]:
-    """Return one-line profile fields from elsewhere (the directory) as plain text cut to the limits."""
-    fitted = {}
-    for key, value in fields.items():
-        value = _UNPRINTABLE.sub("", " ".join((value or "").split()))  # tabs and newlines become spaces
-        fitted[key] = value[: PROFILE_LIMITS.get(key, len(value))].rstrip()
-    return check_profile(**fitted)
+from .validation import check_email, check_password, check_profile, check_username
 
 
 def create_user(
@@ -127,12 +57,12 @@ def authenticate(login: str, password: str) -> User:
     A local account's own password counts while local passwords are on; an account
     from the company directory (directory_dn set) logs in through the directory only.
     With a directory configured, a login the local accounts do not settle is tried
-    there, which creates, adopts or refreshes the account (directory.log_in_with_directory).
+    there, which creates, adopts or refreshes the account (ldap_login.log_in_with_directory).
     """
     login = (login or "").strip().lower()
     password = password or ""
     user = db.session.scalar(select(User).where((User.username == login.lstrip("@")) | (User.email == login)))
-    local = user is not None and user.directory_dn is None and directory.local_passwords_allowed()
+    local = user is not None and user.directory_dn is None and ldap_login.local_passwords_allowed()
     if local and user is not None and user.password_hash:
         matches = user.check_password(password)
     else:
@@ -142,11 +72,11 @@ def authenticate(login: str, password: str) -> User:
         matches = False
     if matches and user is not None:
         return _active(user)
-    settings = directory.configured_directory()
+    settings = ldap_login.configured_directory()
     if settings is not None:
         # A directory account may log in with its email too: the directory knows it by its username.
         name = user.username if user is not None and user.directory_dn else login.lstrip("@")
-        found = directory.log_in_with_directory(settings, name, password)
+        found = ldap_login.log_in_with_directory(settings, name, password)
         if found is not None:
             return _active(found)
     raise ValidationError("Wrong username or password.")
@@ -167,8 +97,8 @@ def _active(user: User) -> User:
 def update_profile(user: User, **fields: str) -> User:
     """Change the user's display name, job title, department or bio."""
     cleaned = check_profile(**fields)
-    if user.directory_dn is not None and directory.configured_directory() is not None:
-        for key in directory.PROFILE_FIELDS:
+    if user.directory_dn is not None and ldap_login.configured_directory() is not None:
+        for key in ldap_login.PROFILE_FIELDS:
             if key in cleaned and cleaned[key] != getattr(user, key):
                 raise ValidationError(
                     f"Your {key.replace('_', ' ')} comes from the company directory; it changes there.",
@@ -187,7 +117,7 @@ def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current or ""):
         raise ValidationError("The current password is wrong.", field="current_password")
     user.set_password(check_password(new))
-    logins.end_all_logins(user)  # a stolen session or cookie dies with the old password
+    sessions.end_sessions(user)  # a stolen session or cookie dies with the old password
     db.session.commit()
 
 
@@ -224,7 +154,7 @@ def set_active(actor: User, username: str, active: bool) -> User:
     _check_admin(actor, target)
     target.is_active = active
     if not active:
-        logins.end_all_logins(target)
+        sessions.end_sessions(target)
     db.session.commit()
     return target
 

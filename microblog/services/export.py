@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from microblog.extensions import db
+from microblog.database import batches, db
 from models import Follow, Like, Post, Tag, TagFollow, User, utcnow
 
 BATCH = 1000
@@ -56,14 +56,10 @@ def export_user(user: User) -> dict[str, Any]:
 
 def posts_of(user: User) -> Iterator[dict[str, Any]]:
     """Yield the person's posts oldest first, reading BATCH rows at a time (never all at once)."""
-    after = 0
-    while True:
-        rows = db.session.execute(
-            select(Post.id, Post.created_at, Post.text, Post.in_reply_to_id, Post.like_count)
-            .where(Post.author_id == user.id, Post.id > after)
-            .order_by(Post.id)
-            .limit(BATCH)
-        ).all()
+    statement = select(Post.id, Post.created_at, Post.text, Post.in_reply_to_id, Post.like_count).where(
+        Post.author_id == user.id
+    )
+    for rows in batches(statement, Post.id, BATCH):
         for row in rows:
             yield {
                 "id": row.id,
@@ -72,9 +68,6 @@ def posts_of(user: User) -> Iterator[dict[str, Any]]:
                 "in_reply_to_id": row.in_reply_to_id,
                 "likes": row.like_count,
             }
-        if len(rows) < BATCH:
-            return
-        after = rows[-1].id
 
 
 def _usernames(other_id: InstrumentedAttribute[int], condition: ColumnElement[bool]) -> list[str]:

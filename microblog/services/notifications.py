@@ -10,15 +10,15 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 
 import realtime
-from microblog.api import serializers
-from microblog.extensions import db
+from microblog import entities
+from microblog.database import db, on_commit
+from microblog.entities import Author, FeedPost
 from models import Notification, User
 from models.base import MAX_ID
 
 from . import timelines
 from .errors import ValidationError
-from .timelines import Author, Cursor, FeedPost
-from .transaction import on_commit
+from .timelines import Cursor
 
 PAGE_LIMIT = 30
 
@@ -45,7 +45,7 @@ def notify(
     ).all()
     author = Author.of(actor)
     post = view if view is not None or post_id is None else timelines.post_view(post_id)
-    payloads = [(note.user_id, serializers.notification(note, author, post)) for note in notes]
+    payloads = [(note.user_id, entities.notification(note, author, post)) for note in notes]
 
     def send() -> None:
         for user_id, payload in payloads:

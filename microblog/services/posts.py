@@ -13,15 +13,14 @@ from sqlalchemy.orm import joinedload
 
 import realtime
 import search
-from microblog.api import serializers
-from microblog.extensions import db
+from microblog import entities
+from microblog.database import batches, db, on_commit
 from microblog.text import check_post_text, extract_mentions, extract_tags, render_html
 from models import IdempotencyKey, Like, Post, Tag, User, mentions, post_tags, utcnow
 from models.base import MAX_ID
 
 from . import notifications, timelines
 from .errors import NotFound, PermissionDenied
-from .transaction import on_commit
 
 IDEMPOTENCY_KEY_MAX = 200
 IDEMPOTENCY_WINDOW = timedelta(hours=1)
@@ -154,7 +153,7 @@ def _post_for_key(author: User, key: str) -> Post | None:
     return db.session.scalar(select(Post).where(Post.id == post_id).options(joinedload(Post.author)))
 
 
-def _announce(event: str, post_id: int, view: timelines.FeedPost | None = None) -> None:
+def _announce(event: str, post_id: int, view: entities.FeedPost | None = None) -> None:
     """Send an event about a post, after the commit, to every stream that may show it.
 
     Those are the home (`user`) streams holding the post, the company stream and
@@ -164,7 +163,7 @@ def _announce(event: str, post_id: int, view: timelines.FeedPost | None = None) 
     view = view or timelines.post_view(post_id)
     if view is None:
         return
-    payload = {"id": str(post_id)} if event == "delete" else serializers.status(view)
+    payload = {"id": str(post_id)} if event == "delete" else entities.status(view)
     streams = [
         realtime.user_stream(timelines.home_audience(post_id)),
         realtime.PUBLIC,
@@ -235,13 +234,7 @@ def unlike_post(actor: User, post_id: int | str) -> Post:
 def rerender_all(batch_size: int = 1000) -> int:
     """Rebuild posts.html from posts.text for every post; return how many were written."""
     count = 0
-    last_id = 0
-    while True:
-        rows = db.session.execute(
-            select(Post.id, Post.text).where(Post.id > last_id).order_by(Post.id).limit(batch_size)
-        ).all()
-        if not rows:
-            return count
+    for rows in batches(select(Post.id, Post.text), Post.id, batch_size):
         known = _mentioned_usernames([r.id for r in rows])
         db.session.execute(
             update(Post),
@@ -249,7 +242,7 @@ def rerender_all(batch_size: int = 1000) -> int:
         )
         db.session.commit()
         count += len(rows)
-        last_id = rows[-1].id
+    return count
 
 
 def _mentioned_usernames(post_ids: list[int]) -> dict[int, set[str]]:

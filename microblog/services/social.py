@@ -8,7 +8,7 @@ from typing import cast
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from microblog.extensions import db
+from microblog.database import db
 from microblog.text import normalize_tag
 from models import Follow, Post, Tag, TagFollow, User
 
@@ -177,7 +177,7 @@ def followed_tags(user: User) -> list[Tag]:
     )
 
 
-def directory(
+def colleagues(
     *, department: str | None = None, after: str | None = None, limit: int = LIST_LIMIT
 ) -> list[User]:
     """Return active colleagues by username, optionally from one department."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -35,8 +34,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute
 
-from microblog.database import is_postgresql
-from microblog.extensions import db
+from microblog.database import db, is_postgresql
+from microblog.entities import Author, FeedPost
 from models import Follow, Like, Post, Tag, TagFollow, User, mentions, post_tags
 from models.base import MAX_ID
 
@@ -92,70 +91,6 @@ class Cursor:
         """Return the bound values of this page."""
         lower = max(self.since_id or 0, self.min_id or 0)
         return {"max_id": self.max_id or 0, "lower_id": lower, "limit": self.limit}
-
-
-@dataclass(frozen=True, slots=True)
-class Author:
-    """The author of a feed post, as feeds show it."""
-
-    id: int
-    username: str
-    display_name: str
-    is_active: bool
-    bio: str = ""
-    created_at: datetime | None = None
-    posts_count: int = 0
-    followers_count: int = 0
-    following_count: int = 0
-
-    @classmethod
-    def of(cls, user: User) -> Author:
-        """Return a user as feeds show authors."""
-        return cls(
-            user.id,
-            user.username,
-            user.display_name,
-            user.is_active,
-            user.bio,
-            user.created_at,
-            user.posts_count,
-            user.followers_count,
-            user.following_count,
-        )
-
-    @property
-    def name(self) -> str:
-        """Return the name to show: display name, else username."""
-        return self.display_name or self.username
-
-
-@dataclass(frozen=True, slots=True)
-class FeedPost:
-    """A post as feeds show it, with its author, tag names and the viewer's like."""
-
-    id: int
-    text: str
-    html: str
-    created_at: datetime
-    in_reply_to_id: int | None
-    conversation_id: int | None
-    like_count: int
-    reply_count: int
-    author: Author
-    tags: tuple[str, ...]
-    liked: bool
-    # (user id, username) of the people the post mentions or replies to.
-    mentions: tuple[tuple[int, str], ...] = ()
-
-    @property
-    def author_id(self) -> int:
-        """Return the author's user id."""
-        return self.author.id
-
-    @property
-    def thread_id(self) -> int:
-        """Return the id of the first post of this post's thread."""
-        return self.conversation_id or self.id
 
 
 @dataclass

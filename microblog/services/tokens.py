@@ -19,12 +19,11 @@ from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import joinedload
 
 import realtime
-from microblog.extensions import db
+from microblog.database import db, on_commit
 from microblog.text import is_web_url
 from models import AccessToken, AuthorizationCode, OAuthApp, User, utcnow
 
 from .errors import NotFound, ValidationError
-from .transaction import on_commit
 
 OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 CODE_LIFETIME = timedelta(minutes=10)

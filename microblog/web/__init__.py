@@ -11,8 +11,8 @@ from flask import Blueprint, Flask, request, url_for
 from flask_login import current_user
 
 from microblog.avatars import initials
+from microblog.entities import Author, FeedPost
 from microblog.services import notifications
-from microblog.services.timelines import Author, FeedPost
 from microblog.text import is_web_url
 
 from .forms import ButtonForm

@@ -21,7 +21,7 @@ class ButtonForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    """Profile fields; lengths are checked by services.accounts.check_profile."""
+    """Profile fields; lengths are checked by services.validation.check_profile."""
 
     display_name = StringField("Full name")
     job_title = StringField("Job title")

@@ -9,14 +9,14 @@ from flask_login import login_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from microblog.services import logins
+from microblog.services import sessions
 from microblog.services.errors import ServiceError
 from models import User
 
 
 def log_in(user: User, remember: bool = False) -> None:
     """Log the user in under a new log-in of this browser's own (its cookies name it alone)."""
-    login_user(logins.start_login(user), remember=remember)
+    login_user(sessions.start_login(user), remember=remember)
 
 
 def safe_next(target: str | None, default: str = "web.home") -> str:

@@ -1,4 +1,4 @@
-"""People: the directory, followers and following, follow buttons, avatars."""
+"""People: colleagues by department, followers and following, follow buttons, avatars."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from .helpers import redirect_back
 @bp.route("/people")
 @login_required
 def people():
-    """The people directory, filterable by department."""
+    """Colleagues, filterable by department."""
     department = request.args.get("department") or None
     after = request.args.get("after") or None
-    users = social.directory(department=department, after=after, limit=social.LIST_LIMIT)
+    users = social.colleagues(department=department, after=after, limit=social.LIST_LIMIT)
     return render_template(
-        "people/directory.html",
+        "people/colleagues.html",
         users=users,
         department=department,
         departments=social.departments(),

@@ -11,7 +11,7 @@ import pytest
 
 from config import TestingConfig
 from microblog import create_app
-from microblog.extensions import db
+from microblog.database import db
 
 from ..conftest import missing_service
 from ..factories import PASSWORD

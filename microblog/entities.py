@@ -1,24 +1,102 @@
 """One function per Mastodon entity, used by the API, Socket.IO events and server-sent events.
 
 Entities are plain dicts of JSON types; ids are strings, as Mastodon clients expect.
+They are built from what a feed query returns (Author, FeedPost, defined here so
+that services, the API and the streams share them); what only a query knows, such
+as whether the viewer liked a post, the caller passes in.  This module sits below
+the services: it imports models and microblog.text, never services or the API.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from flask import url_for
 
 from microblog.avatars import initials
-from microblog.services.timelines import Author, FeedPost
 from microblog.text import render_html
-from models import Notification
+from models import User
 
-VERSION = "4.3.0 (compatible; microblog 0.1)"
-MAX_CHARACTERS = 140
-CHARACTERS_RESERVED_PER_URL = 23
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """The author of a feed post, as feeds show it."""
+
+    id: int
+    username: str
+    display_name: str
+    is_active: bool
+    bio: str = ""
+    created_at: datetime | None = None
+    posts_count: int = 0
+    followers_count: int = 0
+    following_count: int = 0
+
+    @classmethod
+    def of(cls, user: User) -> Author:
+        """Return a user as feeds show authors."""
+        return cls(
+            user.id,
+            user.username,
+            user.display_name,
+            user.is_active,
+            user.bio,
+            user.created_at,
+            user.posts_count,
+            user.followers_count,
+            user.following_count,
+        )
+
+    @property
+    def name(self) -> str:
+        """Return the name to show: display name, else username."""
+        return self.display_name or self.username
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPost:
+    """A post as feeds show it, with its author, tag names and the viewer's like."""
+
+    id: int
+    text: str
+    html: str
+    created_at: datetime
+    in_reply_to_id: int | None
+    conversation_id: int | None
+    like_count: int
+    reply_count: int
+    author: Author
+    tags: tuple[str, ...]
+    liked: bool
+    # (user id, username) of the people the post mentions or replies to.
+    mentions: tuple[tuple[int, str], ...] = ()
+
+    @property
+    def author_id(self) -> int:
+        """Return the author's user id."""
+        return self.author.id
+
+    @property
+    def thread_id(self) -> int:
+        """Return the id of the first post of this post's thread."""
+        return self.conversation_id or self.id
+
+
+class NotificationFields(Protocol):
+    """What a Notification entity reads of a notification: the stored row or the page's view of it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime: ...
 
 
 def time(moment: datetime | None) -> str:
@@ -136,7 +214,7 @@ def status(post: FeedPost) -> dict[str, Any]:
     }
 
 
-def notification(note: Notification, actor: Author, post: FeedPost | None) -> dict[str, Any]:
+def notification(note: NotificationFields, actor: Author, post: FeedPost | None) -> dict[str, Any]:
     """Return a Mastodon Notification."""
     return {
         "id": str(note.id),

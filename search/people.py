@@ -1,6 +1,6 @@
 """People and tags matching a search: beside the posts, from the tables they live in.
 
-A directory of colleagues and a list of tags are small next to the posts, so a
+The people and tags tables are small next to the posts, so a
 scan with LIKE answers in milliseconds and is never stale; both backends share it.
 """
 
@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import case, func, literal, or_, select
 
-from microblog.database import is_postgresql
-from microblog.extensions import db
+from microblog.database import db, is_postgresql
 from microblog.text import normalize_tag
 from models import Tag, User
 

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from microblog.services import directory
+from microblog.services import ldap_login
 from microblog.services.errors import ServiceError
 
 
@@ -15,11 +15,11 @@ from microblog.services.errors import ServiceError
 @with_appcontext
 def sync_directory(dry_run: bool) -> None:
     """Refresh directory accounts; deactivate those whose entry is gone or filtered out."""
-    settings = directory.configured_directory()
+    settings = ldap_login.configured_directory()
     if settings is None:
         raise click.ClickException("No directory is configured (MICROBLOG_LDAP_URL).")
     try:
-        report = directory.sync_directory(settings, dry_run=dry_run)
+        report = ldap_login.sync_directory(settings, dry_run=dry_run)
     except ServiceError as error:
         raise click.ClickException(error.message) from None
     verb = "Would deactivate" if dry_run else "Deactivated"

@@ -30,11 +30,12 @@ from ldap3.utils.conv import escape_filter_chars
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from microblog.extensions import db
+from microblog.database import db
 from models import User
 
-from . import accounts, logins
 from .errors import Conflict, ServiceError, Unavailable, ValidationError
+from .sessions import end_sessions
+from .validation import check_email, check_username, fit_profile
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +257,7 @@ def _username(person: DirectoryPerson) -> str:
     if not person.username:
         raise ValidationError("Your directory entry has no user name microblog can use; ask IT.")
     try:
-        return accounts.check_username(person.username)
+        return check_username(person.username)
     except ValidationError as error:
         raise ValidationError(
             f"Your company user name {person.username!r} cannot be a microblog username. {error.message}"
@@ -266,7 +267,7 @@ def _username(person: DirectoryPerson) -> str:
 def _email(person: DirectoryPerson, user_id: int | None) -> str:
     if not person.email:
         raise ValidationError("Your directory entry has no email address, which microblog needs; ask IT.")
-    email = accounts.check_email(person.email)
+    email = check_email(person.email)
     taken = db.session.scalar(select(User.username).where(User.email == email, User.id != user_id))
     if taken is not None:
         raise Conflict(
@@ -283,7 +284,7 @@ def _entry_values(person: DirectoryPerson, user_id: int | None) -> dict[str, str
     return {
         "directory_dn": person.dn,
         "email": _email(person, user_id),
-        **accounts.fit_profile(**person.profile),
+        **fit_profile(**person.profile),
     }
 
 
@@ -328,7 +329,7 @@ def log_in_with_directory(settings: DirectorySettings, login: str, password: str
         if user.directory_dn is None:
             log.info("adopting local account @%s for directory entry %s", user.username, person.dn)
             user.password_hash = None
-            logins.end_all_logins(user)
+            end_sessions(user)
         for key, value in values.items():
             setattr(user, key, value)
     try:
@@ -374,7 +375,7 @@ def sync_directory(settings: DirectorySettings, *, dry_run: bool = False) -> Syn
         person = by_dn.get((user.directory_dn or "").lower()) or by_username.get(user.username)
         if person is None:
             user.is_active = False
-            logins.end_all_logins(user)
+            end_sessions(user)
             report.deactivated.append(user.username)
             continue
         try:

@@ -1,8 +1,9 @@
-"""Browser log-ins: each log-in is a row whose secret its cookies carry.
+"""Sessions: each browser log-in is a row whose secret its cookies carry.
 
 Logging out deletes that row, so a copied session or remember-me cookie of that
-log-in stops working while the person's other browsers stay logged in.  A password
-change or a deactivation deletes them all and closes every live stream the person opened.
+log-in stops working while the person's other browsers stay logged in.  Every place
+that ends all of a person's sessions (password change, deactivation, directory adoption
+or removal) calls end_sessions(), which also closes every live stream the person opened.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 
 import realtime
-from microblog.extensions import db
+from microblog.database import db, on_commit
 from models import Login, User, utcnow
 
 from .tokens import digest
-from .transaction import on_commit
 
 # A log-in older than this is gone anyway: Flask-Login's remember-me cookie has expired.
 LOGIN_LIFETIME = timedelta(days=365)
@@ -64,8 +64,11 @@ def end_login(user: User) -> None:
     user.login_secret = user.login_id = None
 
 
-def end_all_logins(user: User) -> None:
-    """End every log-in of user and close every stream they opened, after the caller's commit."""
+def end_sessions(user: User) -> None:
+    """End every log-in of user now and, after the commit, close every connection and stream they opened.
+
+    Call inside the action's transaction: a rolled-back change ends nothing.
+    """
     db.session.execute(delete(Login).where(Login.user_id == user.id))
     user_id = user.id
     on_commit(lambda: realtime.end_sessions(user_id))

@@ -13,8 +13,8 @@ from ldap3.utils import log as ldap3_log
 from sqlalchemy import select
 
 from config import TestingConfig
-from microblog.extensions import db
-from microblog.services import accounts, directory
+from microblog.database import db
+from microblog.services import accounts, ldap_login
 from microblog.services.errors import PermissionDenied, ValidationError
 from models import User
 
@@ -250,7 +250,7 @@ def test_the_oauth_password_grant_works_for_a_directory_user(client):
 def test_filter_injection_finds_no_one(client, login_name):
     response = client.post("/login", data={"login": login_name, "password": KARI.password})
     assert response.status_code == 422
-    assert directory.find_person(directory.configured_directory(), login_name) is None
+    assert ldap_login.find_person(ldap_login.configured_directory(), login_name) is None
 
 
 def test_an_unreachable_directory_is_a_clear_error(app, client, alice):

@@ -1,0 +1,84 @@
+"""The rules an account's fields follow, shared by sign-up, settings, the API and directory log-in.
+
+A leaf of the service layer: it imports no other service, so that every
+service that takes account data (accounts, ldap_login) checks it the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import regex
+from email_validator import EmailNotValidError, validate_email
+
+from microblog.text import USERNAME_RE
+from models.user import USERNAME_MAX
+
+from .errors import ValidationError
+
+PASSWORD_MIN = 8
+PROFILE_LIMITS = {"display_name": 60, "job_title": 80, "department": 80, "bio": 300}
+# Control characters, and the bidirectional overrides that can make a name read as another's.
+_UNPRINTABLE = regex.compile(r"[\p{Cc}\u202A-\u202E\u2066-\u2069]")
+
+
+def check_username(username: str) -> str:
+    """Return the username in stored form, or raise ValidationError."""
+    name = (username or "").strip().lstrip("@").lower()
+    if len(name) < 2 or len(name) > USERNAME_MAX or not USERNAME_RE.fullmatch(name):
+        raise ValidationError(
+            "Usernames are 2-30 characters: letters a-z, digits, '.', '_' or '-', "
+            "starting and ending with a letter, digit or '_'.",
+            field="username",
+        )
+    return name
+
+
+def check_email(email: str, allowed_domains: Sequence[str] = ()) -> str:
+    """Return the normalized email address, or raise ValidationError."""
+    try:
+        address = validate_email((email or "").strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValidationError(f"That email address is not valid: {exc}", field="email") from None
+    domain = address.rsplit("@", 1)[1].lower()
+    if allowed_domains and domain not in allowed_domains:
+        raise ValidationError(
+            "Sign-up is open to company addresses only (" + ", ".join(allowed_domains) + ").",
+            field="email",
+        )
+    return address.lower()
+
+
+def check_password(password: str) -> str:
+    """Return the password if it is acceptable, or raise ValidationError."""
+    if len(password or "") < PASSWORD_MIN:
+        raise ValidationError(f"Passwords need at least {PASSWORD_MIN} characters.", field="password")
+    return password
+
+
+def check_profile(**fields: str) -> dict[str, str]:
+    """Return profile fields stripped and within their limits, or raise ValidationError."""
+    cleaned = {}
+    for key, value in fields.items():
+        if key not in PROFILE_LIMITS:
+            raise ValidationError(f"Unknown profile field {key!r}.", field=key)
+        value = value or ""
+        if _UNPRINTABLE.search(value.replace("\r\n", "\n").replace("\n", "") if key == "bio" else value):
+            raise ValidationError("Use plain text: control characters are not allowed here.", field=key)
+        value = " ".join(value.split()) if key != "bio" else value.replace("\r\n", "\n").strip()
+        if len(value) > PROFILE_LIMITS[key]:
+            raise ValidationError(
+                f"{key.replace('_', ' ').capitalize()} is at most {PROFILE_LIMITS[key]} characters.",
+                field=key,
+            )
+        cleaned[key] = value
+    return cleaned
+
+
+def fit_profile(**fields: str) -> dict[str, str]:
+    """Return one-line profile fields from elsewhere (the directory) as plain text cut to the limits."""
+    fitted = {}
+    for key, value in fields.items():
+        value = _UNPRINTABLE.sub("", " ".join((value or "").split()))  # tabs and newlines become spaces
+        fitted[key] = value[: PROFILE_LIMITS.get(key, len(value))].rstrip()
+    return check_profile(**fitted)
