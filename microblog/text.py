@@ -15,8 +15,6 @@ from urllib.parse import urlsplit
 import regex
 from bleach.linkifier import Linker
 
-from microblog.services.errors import ValidationError
-
 MAX_POST_LENGTH = 140
 URL_LENGTH = 23
 
@@ -60,19 +58,18 @@ def post_length(text: str) -> int:
     return length + len(_GRAPHEME.findall(text[start:]))
 
 
-def check_post_text(text: str) -> str:
-    """Validate a status text and return its normalized form, or raise ValidationError."""
+def post_problem(text: str) -> str | None:
+    """Return what breaks the post rule: "empty", "control" or "length"; None if the text may be posted.
+
+    The messages people read live with the services (services.validation.check_post_text).
+    """
     if not text or _BLANK.fullmatch(text):
-        raise ValidationError("Write something first: a post cannot be empty.", field="text")
+        return "empty"
     if _FORBIDDEN_CONTROL.search(text.replace("\r\n", "\n")):
-        raise ValidationError("The post contains control characters.", field="text")
-    length = post_length(text)
-    if length > MAX_POST_LENGTH:
-        raise ValidationError(
-            f"Posts are at most {MAX_POST_LENGTH} characters; this one has {length}.",
-            field="text",
-        )
-    return normalize_text(text)
+        return "control"
+    if post_length(text) > MAX_POST_LENGTH:
+        return "length"
+    return None
 
 
 def _url_spans(text: str) -> list[tuple[int, int]]:

@@ -182,3 +182,30 @@ def test_no_module_sets_another_module_s_globals():
     # never through a global written from above: the lower layer would depend on who set it.
     found = [f"{path.relative_to(ROOT)}:{hit}" for _, path in modules() for hit in _module_globals_set(path)]
     assert found == []
+
+
+def _reaches(start: str) -> dict[str, list[str]]:
+    """Return every application module `start` loads, directly or through others, with the path to it."""
+    sources = dict(modules())
+    paths: dict[str, list[str]] = {start: [start]}
+    queue = [start]
+    while queue:
+        name = queue.pop()
+        for _, target in imported(name, sources[name]):
+            # `from x import y` names either module x.y or attribute y of x: take what exists.
+            module = target if target in sources else target.rpartition(".")[0]
+            if module in sources and module not in paths:
+                paths[module] = [*paths[name], module]
+                queue.append(module)
+    return paths
+
+
+@pytest.mark.parametrize(
+    "start", ["search", "realtime", "microblog.entities", "microblog.text", "microblog.database"]
+)
+def test_the_lower_layers_reach_no_service_even_through_other_modules(start):
+    # A direct check misses search -> microblog.text -> microblog.services.errors.
+    reached = _reaches(start)
+    above = ("microblog.services", "microblog.api", "microblog.web", "microblog.auth", "microblog.cli")
+    found = [" -> ".join(trail) for name, trail in reached.items() if any(within(name, a) for a in above)]
+    assert found == []

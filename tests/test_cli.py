@@ -56,7 +56,8 @@ def test_demo_seed_is_deterministic_and_consistent(app, tmp_path):
     assert _count(Tag) == 30 and 40 * 3 <= _count(TagFollow) <= 40 * 7
     assert _count(Follow) == 40 * 10  # each person follows --follows distinct colleagues
     # Every stored post obeys the post rule and its tags match its text.
-    from microblog.text import check_post_text, extract_tags
+    from microblog.services.validation import check_post_text
+    from microblog.text import extract_tags
 
     for post in db.session.scalars(select(Post).limit(200)):
         assert check_post_text(post.text) == post.text

@@ -3,8 +3,8 @@
 import pytest
 
 from microblog.services.errors import ValidationError
+from microblog.services.validation import check_post_text
 from microblog.text import (
-    check_post_text,
     extract_mentions,
     extract_tags,
     normalize_tag,

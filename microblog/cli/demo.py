@@ -15,7 +15,8 @@ from microblog.cli.search import reindex_with_progress
 from microblog.database import db
 from microblog.services import social
 from microblog.services.errors import ValidationError
-from microblog.text import check_post_text, extract_mentions, extract_tags, render_html
+from microblog.services.validation import check_post_text
+from microblog.text import extract_mentions, extract_tags, render_html
 from models import Base, Follow, Post, Tag, TagFollow, User, mentions, post_tags, utcnow
 
 FIRST = (

@@ -15,12 +15,13 @@ import realtime
 import search
 from microblog import entities
 from microblog.database import batches, db, on_commit
-from microblog.text import check_post_text, extract_mentions, extract_tags, render_html
+from microblog.text import extract_mentions, extract_tags, render_html
 from models import IdempotencyKey, Like, Post, Tag, User, mentions, post_tags, utcnow
 from models.base import MAX_ID
 
 from . import notifications, timelines
 from .errors import NotFound, PermissionDenied
+from .validation import check_post_text
 
 IDEMPOTENCY_KEY_MAX = 200
 IDEMPOTENCY_WINDOW = timedelta(hours=1)
@@ -72,7 +73,7 @@ def post_status(
 ) -> Post:
     """Publish a status; a reply joins its parent's thread and addresses its author.
 
-    Invariants: text obeys the post rule (microblog.text.check_post_text);
+    Invariants: text obeys the post rule (services.validation.check_post_text);
     posts.html is render_html(text) with the mentions that resolved to users;
     the parent's reply_count counts its direct replies.  A request retried with
     the same idempotency key within an hour returns the post the first one made.

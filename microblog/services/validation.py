@@ -1,7 +1,8 @@
-"""The rules an account's fields follow, shared by sign-up, settings, the API and directory log-in.
+"""The rules a post's text and an account's fields follow, shared by the web, the API, the CLI and
+directory log-in.
 
 A leaf of the service layer: it imports no other service, so that every
-service that takes account data (accounts, ldap_login) checks it the same way.
+service that takes such data (posts, accounts, ldap_login) checks it the same way.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 import regex
 from email_validator import EmailNotValidError, validate_email
 
-from microblog.text import USERNAME_RE
+from microblog.text import MAX_POST_LENGTH, USERNAME_RE, normalize_text, post_length, post_problem
 from models.user import USERNAME_MAX
 
 from .errors import ValidationError
@@ -20,6 +21,21 @@ PASSWORD_MIN = 8
 PROFILE_LIMITS = {"display_name": 60, "job_title": 80, "department": 80, "bio": 300}
 # Control characters, and the bidirectional overrides that can make a name read as another's.
 _UNPRINTABLE = regex.compile(r"[\p{Cc}\u202A-\u202E\u2066-\u2069]")
+
+
+def check_post_text(text: str) -> str:
+    """Validate a status text and return its normalized form, or raise ValidationError."""
+    problem = post_problem(text)
+    if problem == "empty":
+        raise ValidationError("Write something first: a post cannot be empty.", field="text")
+    if problem == "control":
+        raise ValidationError("The post contains control characters.", field="text")
+    if problem == "length":
+        raise ValidationError(
+            f"Posts are at most {MAX_POST_LENGTH} characters; this one has {post_length(text)}.",
+            field="text",
+        )
+    return normalize_text(text)
 
 
 def check_username(username: str) -> str:
