@@ -48,7 +48,7 @@ def login():
     return render_template(
         "auth/login.html",
         form=form,
-        directory=bool(current_app.config.get("LDAP_URL")),
+        company_login=bool(current_app.config.get("LDAP_URL")),
         sign_up=current_app.config.get("LOCAL_PASSWORDS", True),
     ), status
 
@@ -83,7 +83,7 @@ def signup():
     elif request.method == "POST":
         status = 422
     return render_template(
-        "auth/signup.html", form=form, domains=domains, directory=bool(current_app.config.get("LDAP_URL"))
+        "auth/signup.html", form=form, domains=domains, company_login=bool(current_app.config.get("LDAP_URL"))
     ), status
 
 
