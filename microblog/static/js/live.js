@@ -82,7 +82,9 @@
       });
     });
     if (el.dataset.postId !== String(status.id)) { el.id = "post-" + status.id; el.dataset.postId = status.id; }
-    el.querySelector("img.avatar").src = account.avatar;
+    // The payload's URLs name the host the post was made through: keep their path, on this page's site.
+    var avatar = new URL(account.avatar, window.location.origin);
+    el.querySelector("img.avatar").src = avatar.pathname + avatar.search;
     el.querySelector(".author strong").textContent = account.display_name || account.username;
     el.querySelector(".author .handle").textContent = "@" + account.username;
     var time = el.querySelector("time");
