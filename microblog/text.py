@@ -8,6 +8,7 @@ grapheme clusters of the NFC-normalized text, every http(s) URL counting 23.
 from __future__ import annotations
 
 import html
+import ipaddress
 import unicodedata
 from collections.abc import Collection
 from urllib.parse import urlsplit
@@ -36,15 +37,37 @@ def normalize_text(text: str) -> str:
     return unicodedata.normalize("NFC", text).replace("\r\n", "\n").rstrip()
 
 
-def is_web_url(value: str) -> bool:
-    """Return whether value is an absolute http(s) URL with a host: the only links we render from input."""
+_HOST_LABELS = regex.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.?")
+
+
+def web_origin(value: str) -> str | None:
+    """Return the origin (scheme://host[:port], host in ASCII) of an absolute http(s) URL, else None.
+
+    Only such URLs from input are stored as links or put into a header: a host must be a
+    DNS name (IDN in its ASCII form) or an IP address, so nothing else can ride along.
+    """
     if not value or len(value) > 2000 or not value.isprintable() or any(c.isspace() for c in value):
-        return False
+        return None
     try:
         parts = urlsplit(value)
-    except ValueError:  # e.g. an unbalanced [ in the host
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+        port = parts.port
+        host = parts.hostname or ""
+        if parts.scheme.lower() not in ("http", "https") or not host:
+            return None
+        if parts.netloc.rpartition("@")[2].startswith("["):
+            host = f"[{ipaddress.IPv6Address(host).compressed}]"
+        else:
+            host = host.encode("idna").decode("ascii").lower()
+            if not _HOST_LABELS.fullmatch(host):
+                return None
+    except (ValueError, UnicodeError):  # a bad port, an unbalanced [, a label IDNA refuses
+        return None
+    return f"{parts.scheme.lower()}://{host}" + (f":{port}" if port is not None else "")
+
+
+def is_web_url(value: str) -> bool:
+    """Return whether value is an absolute http(s) URL with a proper host (the only links we render)."""
+    return web_origin(value) is not None
 
 
 def post_length(text: str) -> int:

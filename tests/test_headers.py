@@ -34,6 +34,14 @@ def test_every_response_carries_the_security_headers(client, path):
     _assert_secured(client.get(path))
 
 
+def test_socket_io_answers_carry_them_too(client, alice):
+    login(client, "alice")
+    handshake = client.get("/socket.io/?EIO=4&transport=polling")
+    assert handshake.status_code == 200 and handshake.data.startswith(b"0{")  # Engine.IO's own answer
+    _assert_secured(handshake)
+    _assert_secured(client.get("/socket.io/?EIO=4&transport=nonsense"))
+
+
 def test_signed_in_pages_and_errors_carry_them_too(client, alice):
     login(client, "alice")
     for path in (
@@ -45,6 +53,32 @@ def test_signed_in_pages_and_errors_carry_them_too(client, alice):
     ):
         _assert_secured(client.get(path))
     _assert_secured(client.post("/posts", data={"text": ""}))
+
+
+@pytest.mark.parametrize(
+    ("redirect_uri", "origin"),
+    [
+        ("https://xn--n3h.example/cb", "https://xn--n3h.example"),
+        ("https://☃.example/cb", "https://xn--n3h.example"),  # IDN: the ASCII form, never raw UTF-8
+        ("https://CI.Example:8443/cb?x=1", "https://ci.example:8443"),
+        ("http://[::1]:8123/cb", "http://[::1]:8123"),
+    ],
+)
+def test_the_form_target_in_the_policy_is_a_plain_origin(client, alice, redirect_uri, origin):
+    app = register(client, redirect_uris=redirect_uri)
+    login(client, "alice")
+    page = client.get(authorize_url(app, redirect_uri=redirect_uri, scope="read"))
+    assert page.status_code == 200
+    form_action = re.search(r"form-action ([^;]+)", page.headers["Content-Security-Policy"]).group(1)
+    assert form_action.split() == ["'self'", origin]
+
+
+@pytest.mark.parametrize(
+    "redirect_uri", ["https://x;sandbox/cb", "https://x,script-src/cb", "https://a b/cb"]
+)
+def test_an_origin_that_would_add_to_the_policy_is_refused_at_registration(client, redirect_uri):
+    response = client.post("/api/v1/apps", data={"client_name": "x", "redirect_uris": redirect_uri})
+    assert response.status_code == 422
 
 
 def test_the_consent_form_may_lead_only_to_the_apps_own_callback(client, alice):

@@ -31,7 +31,7 @@ from microblog.extensions import csrf, limiter
 from microblog.headers import allow_form_target
 from microblog.services import accounts, tokens
 from microblog.services.errors import ServiceError
-from microblog.text import is_web_url
+from microblog.text import web_origin
 from models import AuthorizationCode, OAuthApp, User
 
 from . import current_token, params, route, signed_in
@@ -257,9 +257,9 @@ def authorize():
             "oauth/error.html", error=error.description or error.error, title="Authorization failed"
         ), 400
     if request.method == "GET":
-        if is_web_url(grant.redirect_uri):  # the consent form leads there: the CSP must allow it
-            parts = urlsplit(grant.redirect_uri)
-            allow_form_target(f"{parts.scheme}://{parts.netloc}")
+        origin = web_origin(grant.redirect_uri)
+        if origin is not None:  # the consent form leads there: the CSP must allow it
+            allow_form_target(origin)
         return render_template(
             "oauth/authorize.html",
             app=grant.client.app,
