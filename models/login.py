@@ -22,4 +22,5 @@ class Login(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (Index("ix_logins_user_id", user_id),)
+    # Ids are never reused (SQLite would give a new row a deleted one's): they name live-connection rooms.
+    __table_args__ = (Index("ix_logins_user_id", user_id), {"sqlite_autoincrement": True})

@@ -46,6 +46,9 @@ def server_env(database_url: str, data_dir: Path, port: int, **extra: str) -> di
         MICROBLOG_HOST="127.0.0.1",
         MICROBLOG_PORT=str(port),
         MICROBLOG_ENV="development",
+        # Every log-in counts against the address (127.0.0.1 for every client of a test): tests that
+        # are not about the limit log in more than ten times a minute.
+        MICROBLOG_LOGIN_RATE_LIMIT="1000 per minute",
     )
     env.update(extra)
     return env

@@ -160,7 +160,8 @@ def test_backup_wipe_restore_brings_everything_back(variant, tmp_path, request):
         done = operator(BACKUP, str(tmp_path / "backups"), env=env)
     else:
         env_file = tmp_path / "microblog.env"
-        env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items() if k.startswith("MICROBLOG_")))
+        # Quoted as in deploy/microblog.env.example, so that systemd and the shell read it alike.
+        env_file.write_text("".join(f'{k}="{v}"\n' for k, v in env.items() if k.startswith("MICROBLOG_")))
         bare = {k: v for k, v in env.items() if not k.startswith("MICROBLOG_")}
         done = operator(BACKUP, "--env", str(env_file), str(tmp_path / "backups"), env=bare)
     assert done.returncode == 0, done.stderr

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from microblog.database import db
+from microblog.services import tokens
 from models import AccessToken, AuthorizationCode, OAuthApp
 
 from .factories import PASSWORD, login
@@ -291,7 +292,7 @@ def test_revoking_a_token_through_oauth(client, alice):
     assert client.get("/api/v1/accounts/verify_credentials", headers=headers).status_code == 401
 
 
-def test_failed_password_grants_are_rate_limited_like_the_login_page(config, alice):
+def test_password_grants_are_rate_limited_like_the_login_page(config, alice):
     from microblog import create_app
 
     config.LOGIN_RATE_LIMIT = "2 per minute"
@@ -303,6 +304,72 @@ def test_failed_password_grants_are_rate_limited_like_the_login_page(config, ali
         def attempt(password: str) -> int:
             return password_grant(client, registered, password=password).status_code
 
-        assert [attempt(PASSWORD) for _ in range(3)] == [200, 200, 200]  # successes do not count
-        assert [attempt("guess one"), attempt("guess two"), attempt(PASSWORD)] == [400, 400, 429]
+        # Every attempt counts when it arrives (counting failures after the answer let parallel guesses in).
+        assert [attempt(PASSWORD), attempt("guess one"), attempt(PASSWORD)] == [200, 400, 429]
+        # Code exchanges are not password attempts: they go on.
+        login(client, "alice")
+        for _ in range(3):
+            code = code_from(consent(client, authorize_url(registered)))
+            assert exchange(client, registered, code).status_code == 200
         db.session.remove()
+
+
+def test_parallel_guesses_cannot_outrun_the_limit(config, alice):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from microblog import create_app
+
+    config.LOGIN_RATE_LIMIT = "5 per minute"
+    app = create_app(config)
+    with app.app_context():
+        registered = register(app.test_client())
+        db.session.remove()
+
+    def attempt(i: int) -> int:
+        with app.app_context():
+            status = password_grant(app.test_client(), registered, password=f"guess {i}").status_code
+            db.session.remove()
+            return status
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(attempt, range(16)))
+    assert statuses.count(400) == 5 and statuses.count(429) == 11
+
+
+def test_a_code_exchanged_twice_at_once_gives_one_token(client, alice, monkeypatch):
+    app = register(client)
+    login(client, "alice")
+    code = code_from(consent(client, authorize_url(app)))
+    find = tokens.find_authorization_code
+
+    def found_then_used_elsewhere(oauth_app, value):
+        row = find(oauth_app, value)
+        # Another exchange of the same code, between this one's look-up and its token:
+        assert tokens.consume_authorization_code(row) is True
+        return row
+
+    monkeypatch.setattr(tokens, "find_authorization_code", found_then_used_elsewhere)
+    response = exchange(client, app, code)
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_grant"
+    assert db.session.scalars(select(AccessToken)).all() == []
+
+
+def test_revoking_with_http_basic_client_authentication(client, alice):
+    app = register(client)
+    token = password_grant(client, app).get_json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    basic = base64.b64encode(f"{app['client_id']}:{app['client_secret']}".encode()).decode()
+    wrong = base64.b64encode(f"{app['client_id']}:not-the-secret".encode()).decode()
+    refused = client.post("/oauth/revoke", data={"token": token}, headers={"Authorization": f"Basic {wrong}"})
+    assert refused.status_code == 401
+    assert client.get("/api/v1/accounts/verify_credentials", headers=headers).status_code == 200
+    revoked = client.post("/oauth/revoke", data={"token": token}, headers={"Authorization": f"Basic {basic}"})
+    assert revoked.status_code == 200
+    assert client.get("/api/v1/accounts/verify_credentials", headers=headers).status_code == 401
+
+
+def test_an_app_registers_a_bounded_number_of_redirect_uris(client):
+    many = " ".join(f"https://cb.example/{i}" for i in range(tokens.REDIRECT_URIS_MAX + 1))
+    response = client.post("/api/v1/apps", data={"client_name": "x", "redirect_uris": many})
+    assert response.status_code == 422
+    assert db.session.scalar(select(func.count()).select_from(OAuthApp)) == 0

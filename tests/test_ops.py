@@ -285,3 +285,10 @@ def test_metrics_behind_nginx_need_both_nginx_and_the_scraper_allowed(environ):
 def test_a_bad_metrics_allow_list_stops_start_up(environ):
     with pytest.raises(RuntimeError, match="MICROBLOG_METRICS_ALLOW"):
         create_app(TestingConfig({**environ, "MICROBLOG_METRICS_ALLOW": "not-an-address"}))
+
+
+def test_made_up_methods_share_one_metrics_label(app, client):
+    for method in ("XYZ1", "XYZ2", "BREW"):
+        client.open("/api/v1/instance", method=method)
+    text = client.get("/metrics").data.decode()
+    assert 'method="other"' in text and "XYZ1" not in text and "BREW" not in text

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 import realtime
 from microblog.database import db
-from microblog.services import accounts, tokens
+from microblog.services import accounts, social, tokens
 from models import Login
 
 from .factories import PASSWORD, login, make_post, make_token
@@ -154,3 +154,71 @@ def test_someone_elses_session_ending_leaves_a_stream_open(app, client, alice, b
         assert not _ended(chunks, limit=5)
     finally:
         response.close()
+
+
+def test_a_stream_opened_while_its_token_is_revoked_does_not_live_on(app, client, alice, monkeypatch):
+    # The race: the request's token check passes, then the token is revoked before the stream
+    # listens, so the revocation's end signal reaches no one.  The stream checks again once it listens.
+    token, value = tokens.create_personal_token(alice, "bot", ["read"])
+    token_id = token.id
+    listen = realtime.listen
+
+    def revoked_meanwhile(rooms):
+        listener = listen(rooms)
+        tokens.revoke_token(alice, token_id)
+        return listener
+
+    monkeypatch.setattr(realtime, "listen", revoked_meanwhile)
+    response = client.get("/api/v1/streaming/public", headers={"Authorization": f"Bearer {value}"})
+    assert response.status_code == 401
+    assert realtime.stream_listeners() == 0
+
+
+def test_a_token_that_may_not_read_notifications_streams_no_notifications(app, client, alice, bob):
+    app.config["STREAM_HEARTBEAT"] = 0.01
+    response, chunks = _open_stream(client, "/api/v1/streaming/user", make_token(alice, "read:statuses"))
+    try:
+        social.follow_user(alice, "bob")
+        make_post(bob, "@alice the Q3 numbers are confidential")
+        seen = "".join(str(next(chunks)) for _ in range(10))
+        assert "event: update" in seen and "event: notification" not in seen
+    finally:
+        response.close()
+    response, chunks = _open_stream(client, "/api/v1/streaming/user", make_token(alice, "read"))
+    try:
+        make_post(bob, "@alice again")
+        seen = "".join(str(next(chunks)) for _ in range(10))
+        assert "event: notification" in seen
+    finally:
+        response.close()
+
+
+@pytest.mark.parametrize(("scopes", "connects"), [(["read"], True), (["read:statuses"], False)])
+def test_a_socket_needs_a_token_that_reads_notifications_too(app, alice, scopes, connects):
+    _, value = tokens.create_personal_token(alice, "bot", scopes)
+    assert realtime.socketio.test_client(app, auth={"token": value}).is_connected() is connects
+
+
+def test_guessing_tokens_over_socket_io_meets_the_same_limit(config, alice):
+    from microblog import create_app
+
+    config.API_RATE_LIMIT = "5 per minute"
+    app = create_app(config)
+    with app.app_context():
+        _, value = tokens.create_personal_token(db.session.merge(alice), "bot", ["read"])
+        browser = app.test_client()  # the socket's requests come from its address, 127.0.0.1
+
+        def connects(token: str) -> bool:
+            return realtime.socketio.test_client(
+                app, flask_test_client=browser, auth={"token": token}
+            ).is_connected()
+
+        assert connects(value)
+        assert not any(connects(f"guess-{i}") for i in range(5))
+        # Past the limit even the right token is refused unseen: the answer tells a guesser nothing.
+        assert not connects(value)
+        api = app.test_client().get(
+            "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {value}"}
+        )
+        assert api.status_code == 429
+        db.session.remove()

@@ -340,3 +340,11 @@ def test_pages_cost_a_constant_number_of_queries(alice_client, alice, bob, count
             assert alice_client.get("/").status_code == 200
         sizes[n] = counter.count
     assert sizes[3] == sizes[30] <= 6, sizes
+
+
+@pytest.mark.parametrize("target", ["/\r\nSet-Cookie: pwn=1", "/\nx", "/\tx", "/\x7fx"])
+def test_a_next_with_control_characters_goes_home(client, alice, target):
+    response = client.post(
+        "/login", query_string={"next": target}, data={"login": "alice", "password": PASSWORD}
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/"

@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
+from limits import parse as parse_limit
 
 from microblog.extensions import csrf, limiter
 from microblog.services import tokens
@@ -28,6 +29,12 @@ class Unauthorized(ServiceError):
     """No valid access token (HTTP 401)."""
 
     status_code = 401
+
+
+class TooManyBadTokens(ServiceError):
+    """This address sent too many invalid tokens lately (HTTP 429)."""
+
+    status_code = 429
 
 
 class OutsideScopes(ServiceError):
@@ -64,11 +71,27 @@ def _resolve_token() -> tuple[AccessToken | None, User | None, bool]:
     found = request.environ.get(_TOKEN)
     if found is None:
         value = _bearer()
-        token = tokens.authenticate_token(value) if value else None
+        token = look_up_token(value) if value else None
         # The user is kept apart from the token: a commit expires token.user, which never lazy-loads.
         found = (token, token.user if token else None, bool(value) and token is None)
         request.environ[_TOKEN] = found
     return found
+
+
+def look_up_token(value: str) -> AccessToken | None:
+    """Return the valid token with this value, or None; an address that sent too many invalid ones waits.
+
+    Invalid tokens count per address (MICROBLOG_API_RATE_LIMIT).  Past the limit every token
+    from that address is refused unseen, valid or not, so the answer tells a guesser nothing.
+    """
+    limit = parse_limit(current_app.config["API_RATE_LIMIT"])
+    address = request.remote_addr or ""
+    if limiter.enabled and not limiter.limiter.test(limit, "bad-token", address):
+        raise TooManyBadTokens("Too many invalid access tokens from this address. Wait, then try again.")
+    token = tokens.authenticate_token(value)
+    if token is None and limiter.enabled:
+        limiter.limiter.hit(limit, "bad-token", address)
+    return token
 
 
 def current_token() -> AccessToken | None:
@@ -167,9 +190,10 @@ def _rate_key() -> str:
 
     Anonymous requests and requests with a token that is not valid count against the address:
     a made-up token must not open a fresh allowance (nor can guessing tokens go on unlimited).
+    A token is named by its digest, not its id: SQLite may give a new token a revoked one's id.
     """
     token = _resolve_token()[0]
-    return f"token:{token.id}" if token is not None else "ip:" + (request.remote_addr or "")
+    return f"token:{token.token_hash}" if token is not None else "ip:" + (request.remote_addr or "")
 
 
 def init_app(app: Flask) -> None:
@@ -195,8 +219,18 @@ def init_app(app: Flask) -> None:
 
 
 def socket_user(value: str) -> tuple[User, int] | None:
-    """Return the user and token id of a Socket.IO connection that authenticates with an access token."""
-    token = tokens.authenticate_token(value)
-    if token is None or not tokens.grants(token.scope_list, "read:statuses"):
+    """Return the user and token id of a Socket.IO connection that authenticates with an access token.
+
+    The connection gets the home timeline and the notifications, so the token must read both.
+    Invalid tokens count against the address as on the API.
+    """
+    try:
+        token = look_up_token(value)
+    except TooManyBadTokens:
+        return None
+    if token is None or not all(tokens.grants(token.scope_list, s) for s in SOCKET_SCOPES):
         return None
     return token.user, token.id
+
+
+SOCKET_SCOPES = ("read:statuses", "read:notifications")

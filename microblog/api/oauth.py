@@ -133,9 +133,13 @@ class AuthorizationCodeGrant(WithinRegisteredScopes, grants.AuthorizationCodeGra
         return Code(row) if row is not None else None
 
     def delete_authorization_code(self, authorization_code: Code) -> None:
-        tokens.consume_authorization_code(authorization_code.row)
+        """Nothing left to do: authenticate_user consumed the code before any token was made."""
 
     def authenticate_user(self, authorization_code: Code) -> User | None:
+        # Consume the code first, atomically: of two exchanges at once only one deletes it, and
+        # only that one gets a token (Authlib would save the token before deleting the code).
+        if not tokens.consume_authorization_code(authorization_code.row):
+            raise InvalidGrantError("The authorization code was already used.")
         return _active_user(authorization_code.row.user_id)
 
 
@@ -283,8 +287,10 @@ def _login_limit() -> str:
 
 @oauth_bp.route("/oauth/token", methods=["POST"])
 @csrf.exempt
-# Failed attempts count against the address, as on the log-in page: passwords are not guessed here.
-@limiter.limit(_login_limit, deduct_when=lambda response: response.status_code >= 400)
+# Password grants count against the address, as log-ins do: passwords are not guessed here.  Every
+# attempt counts, when it arrives: counting only failures, after the answer, let parallel guesses
+# through.  Code exchanges are not limited here: a code is single-use and needs the app's secret.
+@limiter.limit(_login_limit, exempt_when=lambda: request.form.get("grant_type") != "password")
 def token():
     """Issue a bearer token (authorization_code or password grant)."""
     return server.create_token_response()
@@ -293,10 +299,16 @@ def token():
 @oauth_bp.route("/oauth/revoke", methods=["POST"])
 @csrf.exempt
 def revoke():
-    """Revoke a token the calling application holds (RFC 7009: unknown tokens are no error)."""
+    """Revoke a token the calling application holds (RFC 7009: unknown tokens are no error).
+
+    The client authenticates as at the token endpoint: in the form, or with HTTP Basic.
+    """
     data = request.values
-    app = tokens.find_app(data.get("client_id"))
-    if app is None or not tokens.app_secret_matches(app, data.get("client_secret")):
+    basic = request.authorization if request.authorization and request.authorization.type == "basic" else None
+    client_id = basic.username if basic else data.get("client_id")
+    secret = basic.password if basic else data.get("client_secret")
+    app = tokens.find_app(client_id)
+    if app is None or not tokens.app_secret_matches(app, secret):
         return jsonify(error="invalid_client", error_description="Client authentication failed."), 401
     tokens.revoke_token_value(app, data.get("token", ""))
     return jsonify({})

@@ -14,9 +14,10 @@ from typing import Any
 from flask import Response, current_app, request
 
 import realtime
+from microblog.services import tokens
 from microblog.services.social import check_tag_name
 
-from . import current_token, route, signed_in
+from . import Unauthorized, current_token, route, signed_in
 
 # Events a Mastodon client understands; the stream forwards these and nothing else.
 STATUS_EVENTS = frozenset({"update", "delete", "status.update"})
@@ -43,6 +44,11 @@ def _stream(rooms: Iterable[str], events: frozenset[str]) -> Response:
     assert token is not None, "streams are opened by signed-in requests"
     heard = [*rooms, realtime.token_room(token.id), realtime.sessions_room(token.user_id)]
     listener = realtime.listen(heard)
+    # Listening first, then checking again: a revocation or deactivation announced between the
+    # request's token check and listen() would otherwise go unheard, and the stream live on.
+    if not tokens.token_is_live(token.id):
+        realtime.stop_listening(listener)
+        raise Unauthorized("The access token is invalid")
     heartbeat = current_app.config["STREAM_HEARTBEAT"]
 
     def body():
@@ -63,9 +69,11 @@ def stream_health():
 
 @route("/api/v1/streaming/user")
 def stream_user():
-    """Stream the home timeline and the notifications of the token's user."""
+    """Stream the home timeline of the token's user, and their notifications if the token may read them."""
     me = signed_in("read:statuses")
-    return _stream([realtime.user_room(me.id)], ALL_EVENTS)
+    token = current_token()
+    may_read_notifications = token is not None and tokens.grants(token.scope_list, "read:notifications")
+    return _stream([realtime.user_room(me.id)], ALL_EVENTS if may_read_notifications else STATUS_EVENTS)
 
 
 @route("/api/v1/streaming/user/notification")

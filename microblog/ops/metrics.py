@@ -98,6 +98,9 @@ def exposition() -> Response:
     return Response(generate_latest(metrics.registry), content_type=CONTENT_TYPE_LATEST)
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def _start() -> None:
     g.request_started = time.perf_counter()
 
@@ -109,7 +112,9 @@ def _measure(response: Response) -> Response:
     seconds = time.perf_counter() - started
     endpoint = request.endpoint or "none"  # unmatched URLs share one label, not one each
     metrics: Metrics = current_app.extensions["metrics"]
-    metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()
+    # A client may send any method name: unknown ones share one label, or each would be a new series.
+    method = request.method if request.method in _METHODS else "other"
+    metrics.requests.labels(endpoint, method, str(response.status_code)).inc()
     metrics.latency.labels(endpoint).observe(seconds)
     if current_app.config["LOG_FORMAT"] == "json":
         access_log.info(

@@ -30,6 +30,7 @@ CODE_LIFETIME = timedelta(minutes=10)
 # Writing last_used_at on every request would make every API read a write.
 LAST_USED_RESOLUTION = timedelta(hours=1)
 TOKEN_NAME_MAX = 100
+REDIRECT_URIS_MAX = 10
 SCOPE_FAMILIES = ("read", "write")
 SCOPE_CATEGORIES = (
     "accounts",
@@ -85,6 +86,8 @@ def register_app(
     if not name or len(name) > 200:
         raise ValidationError("client_name is required (at most 200 characters).", field="client_name")
     uris = (redirect_uris or "").split()
+    if len(uris) > REDIRECT_URIS_MAX:
+        raise ValidationError(f"At most {REDIRECT_URIS_MAX} redirect_uris.", field="redirect_uris")
     # Only http(s) and the out-of-band URN: a javascript: or data: URI would run script where it is followed.
     if not uris or any(uri != OOB_REDIRECT and not is_web_url(uri) for uri in uris):
         raise ValidationError(
@@ -215,6 +218,18 @@ def authenticate_token(value: str | None) -> AccessToken | None:
     return token
 
 
+def token_is_live(token_id: int) -> bool:
+    """Return whether the token still exists and its user is active (checked again once a stream listens)."""
+    return (
+        db.session.scalar(
+            select(AccessToken.id)
+            .join(User, User.id == AccessToken.user_id)
+            .where(AccessToken.id == token_id, User.is_active.is_(True))
+        )
+        is not None
+    )
+
+
 def _token_with_user(token_hash: str) -> AccessToken | None:
     return db.session.scalar(
         select(AccessToken).where(AccessToken.token_hash == token_hash).options(joinedload(AccessToken.user))
@@ -265,11 +280,15 @@ def code_expired(created_at: datetime) -> bool:
     return utcnow() - created_at > CODE_LIFETIME
 
 
-def consume_authorization_code(code: AuthorizationCode) -> None:
-    """Delete a used code (and every expired one)."""
+def consume_authorization_code(code: AuthorizationCode) -> bool:
+    """Delete a code being used (and every expired one); return whether this call was the one that did.
+
+    Two exchanges of one code at once both find it, but only one deletes it.
+    """
+    code_id = code.id
+    result = db.session.execute(delete(AuthorizationCode).where(AuthorizationCode.id == code_id))
     db.session.execute(
-        delete(AuthorizationCode).where(
-            (AuthorizationCode.id == code.id) | (AuthorizationCode.created_at < utcnow() - CODE_LIFETIME)
-        )
+        delete(AuthorizationCode).where(AuthorizationCode.created_at < utcnow() - CODE_LIFETIME)
     )
     db.session.commit()
+    return cast(CursorResult, result).rowcount == 1

@@ -21,7 +21,8 @@ def log_in(user: User, remember: bool = False) -> None:
 
 def safe_next(target: str | None, default: str = "web.home") -> str:
     """Return target if it is a path on this site, else the default page (no open redirects)."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    # Control characters never belong in a path; urlsplit would drop CR/LF and pass what it did not check.
+    if target and target.startswith("/") and not target.startswith("//") and target.isprintable():
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and "\\" not in target:
             return target

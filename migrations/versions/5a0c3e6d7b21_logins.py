@@ -31,6 +31,7 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_logins")),
         sa.UniqueConstraint("secret_hash", name=op.f("uq_logins_secret_hash")),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_logins_user_id", "logins", ["user_id"], unique=False)
     # Sessions signed with the old per-user token end: everyone logs in once more.
