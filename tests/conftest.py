@@ -6,6 +6,7 @@ MICROBLOG_REQUIRE_SERVICES=1  fail (instead of skip) when PostgreSQL or Chromium
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Iterator
@@ -28,6 +29,24 @@ from .factories import login, make_user
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("MICROBLOG_TEST_DATABASE_URL", "")
 REQUIRE_SERVICES = os.environ.get("MICROBLOG_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _scrypt_once_per_password() -> Iterator[None]:
+    """Hash each test password with scrypt once per session, and check each pair once.
+
+    scrypt costs ~0.15 s by design, and nearly every test creates users and logs
+    them in with the same password: that was most of an in-process test's time.
+    Hashes stay real scrypt hashes (one salt per password instead of per user);
+    server processes started by tests hash as in production.
+    """
+    import models.user
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(models.user, "generate_password_hash", functools.cache(models.user.generate_password_hash))
+    patch.setattr(models.user, "check_password_hash", functools.cache(models.user.check_password_hash))
+    yield
+    patch.undo()
 
 
 def missing_service(reason: str) -> None:

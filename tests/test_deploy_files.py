@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
+
+from config import TestingConfig
+from microblog import create_app
 
 from .conftest import missing_service
 from .server import ROOT
@@ -60,22 +62,20 @@ def test_manage_says_which_settings_file_it_cannot_read(tmp_path: Path):
     assert f"cannot read {missing}" in result.stderr
 
 
-def test_the_operations_page_names_only_files_that_exist():
+def test_the_operations_page_names_only_files_and_commands_that_exist(tmp_path: Path):
     page = OPERATIONS
     named = set(re.findall(r"\bdeploy/[\w./@*-]+[\w@*]", page))
     assert {"deploy/manage", "deploy/nginx/microblog.conf", "deploy/backup.sh"} <= named
     assert {path for path in named if not list(ROOT.glob(path))} == set()  # `microblog-backup.*` too
-    for command in re.findall(r"deploy/manage ([a-z-]+ [a-z-]+)", page):
+    commands = set(re.findall(r"deploy/manage ([a-z-]+ [a-z-]+)", page))
+    assert {"users sync-directory", "search reindex", "users export"} <= commands
+    cli = create_app(TestingConfig({"MICROBLOG_DATA_DIR": str(tmp_path)})).test_cli_runner()
+    for command in commands:
         group, name = command.split()
         if group == "db":
             continue  # Flask-Migrate's
-        help_text = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", group, name, "--help"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        assert help_text.returncode == 0, f"`{command}` is not a command: {help_text.stderr}"
+        result = cli.invoke(args=[group, name, "--help"])
+        assert result.exit_code == 0, f"`{command}` is not a command: {result.output}"
 
 
 def test_gunicorn_takes_an_empty_setting_for_its_default(monkeypatch):
