@@ -28,6 +28,9 @@ from .factories import PASSWORD
 from .live import LiveClient, _csrf_token
 from .server import PRODUCTION, create_user, flask_cli, free_port, running_server, server_env
 
+# Every test here drives a client against a real server process.
+pytestmark = pytest.mark.server
+
 OOB = "urn:ietf:wg:oauth:2.0:oob"
 
 

@@ -38,7 +38,7 @@ from ..test_api_clients import Collector, _listening, mastodon_for
 from ..test_realtime_processes import _redis_up
 from .conftest import log_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.server]  # nginx and two server processes, and Chromium
 
 UNIT = ROOT / "deploy" / "systemd" / "microblog@.service"
 ENV_FILE = ROOT / "deploy" / "microblog.env.example"
