@@ -1,10 +1,11 @@
-# microblog: `make run` serves the site, `make test` runs the whole suite.
+# microblog: `make run` serves the site, `make test` runs the whole suite,
+# `make test-fast` the in-process tests only (no browser, no server processes, nothing slow).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test lint typecheck pytest bench-timeline bench-search bench-api bench-deploy clean
+.PHONY: install run test test-fast lint typecheck pytest bench-timeline bench-search bench-api bench-deploy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,11 @@ pytest: $(VENV)/.dev-installed
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+FAST_MARKERS := not browser and not server and not slow
+
+test-fast: $(VENV)/.dev-installed
+	$(BIN)/pytest -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
 bench-timeline: $(VENV)/.dev-installed
 	$(BIN)/python bench/timeline.py $(BENCH_ARGS)

@@ -3,8 +3,10 @@
 import hashlib
 
 import pytest
+import werkzeug.security
 from sqlalchemy import select, update
 
+import models.user
 from microblog.database import db
 from microblog.services import accounts
 from microblog.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -143,6 +145,8 @@ def scrypt_runs(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(hashlib, "scrypt", counting)
+    # conftest checks each (hash, password) pair once per session; here every check must really run.
+    monkeypatch.setattr(models.user, "check_password_hash", werkzeug.security.check_password_hash)
     return runs
 
 

@@ -28,6 +28,9 @@ from .factories import PASSWORD
 from .live import LiveClient, _csrf_token
 from .server import PRODUCTION, create_user, flask_cli, free_port, running_server, server_env
 
+# Every test here drives a client against a real server process.
+pytestmark = pytest.mark.server
+
 OOB = "urn:ietf:wg:oauth:2.0:oob"
 
 
@@ -383,9 +386,9 @@ def test_toot_logs_in_through_the_browser_flow(server, tmp_path):
     assert "alice" in toot(tmp_path, "whoami")
 
 
-def test_the_readme_bot_examples_work(server, monkeypatch):
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = readme.split("## Bots and clients", 1)[1].split("\n## ", 1)[0]
+def test_the_documented_bot_examples_work(server, monkeypatch):
+    page = (Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()
+    section = page.split("\n## Examples\n", 1)[1].split("\n## ", 1)[0]
     python = section.split("```python\n", 1)[1].split("```", 1)[0]
     curl = section.split("```sh\n", 1)[1].split("```", 1)[0]
     bob = LiveClient(server, "bob")
@@ -396,8 +399,8 @@ def test_the_readme_bot_examples_work(server, monkeypatch):
     monkeypatch.setenv("MICROBLOG_TOKEN", token)
     monkeypatch.setenv("BUILD_NUMBER", "1234")
     code = python.replace("https://microblog.example.com", server)
-    exec(compile(code, "README.md", "exec"), {})
-    exec(compile(code, "README.md", "exec"), {})  # the retried job
+    exec(compile(code, "docs/api.md", "exec"), {})
+    exec(compile(code, "docs/api.md", "exec"), {})  # the retried job
     command = curl.replace("https://microblog.example.com", server).replace("\\\n", " ")
     subprocess.run(command, shell=True, check=True, capture_output=True, env={**os.environ})
     reader = mastodon_for(server, "bob")

@@ -30,6 +30,9 @@ from search import PageRequest, parse_query
 from .conftest import PG_URL, missing_service
 from .server import flask_cli, free_port, server_env
 
+# Every test here runs the operator's scripts and flask as processes.
+pytestmark = pytest.mark.server
+
 ROOT = Path(__file__).resolve().parent.parent
 BACKUP, RESTORE = str(ROOT / "deploy" / "backup.sh"), str(ROOT / "deploy" / "restore.sh")
 QUERIES = (

@@ -1,18 +1,20 @@
-"""The files in deploy/ and the README's deployment page: complete, valid and consistent."""
+"""The files in deploy/ and the operations page (docs/operations.md): complete, valid and consistent."""
 
 from __future__ import annotations
 
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
+
+from config import TestingConfig
+from microblog import create_app
 
 from .conftest import missing_service
 from .server import ROOT
 
 DEPLOY = ROOT / "deploy"
-README = (ROOT / "README.md").read_text()
+OPERATIONS = (ROOT / "docs" / "operations.md").read_text()
 
 
 def _settings_read_by_the_code() -> set[str]:
@@ -22,7 +24,7 @@ def _settings_read_by_the_code() -> set[str]:
     return names
 
 
-def test_every_setting_is_documented_in_the_example_environment_and_the_readme():
+def test_every_setting_is_documented_in_the_example_environment_and_the_operations_page():
     settings = _settings_read_by_the_code()
     assert {"MICROBLOG_SECRET_KEY", "MICROBLOG_LDAP_URL", "MICROBLOG_LOG_FORMAT"} <= settings
     example = (DEPLOY / "microblog.env.example").read_text()
@@ -31,7 +33,8 @@ def test_every_setting_is_documented_in_the_example_environment_and_the_readme()
     assert "Environment=MICROBLOG_PORT=%i" in (DEPLOY / "systemd" / "microblog@.service").read_text()
     assert settings - in_example == {"MICROBLOG_PORT"}, "missing from deploy/microblog.env.example"
     assert in_example - settings == set(), "the example sets what nothing reads"
-    assert {s for s in settings if f"`{s}`" not in README} == set(), "missing from README's table"
+    table = OPERATIONS.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    assert {s for s in settings if f"`{s}`" not in table} == set(), "missing from the configuration table"
 
 
 def test_the_units_are_valid_for_systemd():
@@ -59,22 +62,20 @@ def test_manage_says_which_settings_file_it_cannot_read(tmp_path: Path):
     assert f"cannot read {missing}" in result.stderr
 
 
-def test_the_readme_page_names_only_files_that_exist():
-    page = README.split("## Deploying on the intranet", 1)[1].split("\n## ", 1)[0]
+def test_the_operations_page_names_only_files_and_commands_that_exist(tmp_path: Path):
+    page = OPERATIONS
     named = set(re.findall(r"\bdeploy/[\w./@*-]+[\w@*]", page))
     assert {"deploy/manage", "deploy/nginx/microblog.conf", "deploy/backup.sh"} <= named
     assert {path for path in named if not list(ROOT.glob(path))} == set()  # `microblog-backup.*` too
-    for command in re.findall(r"deploy/manage ([a-z-]+ [a-z-]+)", page):
+    commands = set(re.findall(r"deploy/manage ([a-z-]+ [a-z-]+)", page))
+    assert {"users sync-directory", "search reindex", "users export"} <= commands
+    cli = create_app(TestingConfig({"MICROBLOG_DATA_DIR": str(tmp_path)})).test_cli_runner()
+    for command in commands:
         group, name = command.split()
         if group == "db":
             continue  # Flask-Migrate's
-        help_text = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", group, name, "--help"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        assert help_text.returncode == 0, f"`{command}` is not a command: {help_text.stderr}"
+        result = cli.invoke(args=[group, name, "--help"])
+        assert result.exit_code == 0, f"`{command}` is not a command: {result.output}"
 
 
 def test_gunicorn_takes_an_empty_setting_for_its_default(monkeypatch):

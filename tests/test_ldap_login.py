@@ -33,6 +33,9 @@ from .ldap_server import (
 )
 from .test_oauth import password_grant, register
 
+# Every test here talks to a real slapd process.
+pytestmark = pytest.mark.server
+
 KARI, ORJAN, ASE = PEOPLE
 DISABLED_FILTER = "(&(uid={username})(!(employeeType=disabled)))"
 

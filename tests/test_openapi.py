@@ -288,6 +288,7 @@ documented = _bounded(schemathesis.openapi.from_path(DOCUMENT))
 schema = documented.exclude(path_regex=STREAMS)
 
 
+@pytest.mark.server
 @schema.parametrize()
 def test_the_server_answers_generated_requests_as_documented(case, site):
     case.call_and_validate(base_url=site.url, headers={"Authorization": f"Bearer {site.token}"}, timeout=30)
@@ -381,6 +382,7 @@ def _filled(value: Any, ids: dict[str, str]) -> Any:
     return value
 
 
+@pytest.mark.server
 @pytest.mark.parametrize(("operation", "path", "query", "body", "token"), SEEDED, ids=[c[0] for c in SEEDED])
 def test_the_server_answers_requests_on_seeded_data_as_documented(site, operation, path, query, body, token):
     method, template = operation.split(" ")
@@ -396,6 +398,7 @@ def test_the_server_answers_requests_on_seeded_data_as_documented(site, operatio
     assert response.status_code == (302 if template == "/oauth/authorize" else 200), response.text
 
 
+@pytest.mark.server
 @pytest.mark.parametrize(
     "path", [path for path in json.loads(DOCUMENT.read_text())["paths"] if re.match(STREAMS, path)]
 )

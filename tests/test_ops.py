@@ -5,18 +5,21 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import redis
 from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import update
 
 import realtime
 import search
 from config import ProductionConfig, TestingConfig
 from microblog import create_app
 from microblog.database import db
+from models import Post, utcnow
 
 from .conftest import damage_whoosh_index, missing_service
 from .factories import PASSWORD, make_post, make_token, make_user
@@ -130,10 +133,13 @@ def test_metrics_count_requests_by_endpoint_and_posts_created(app, client, alice
 
 
 def test_metrics_count_connected_clients_and_the_search_backlog(app, client, alice):
-    make_post(alice, "Waiting for the index")
+    waiting = make_post(alice, "Waiting for the index")
+    posted_at = utcnow() - timedelta(seconds=90)  # as if the indexer had been away a minute and a half
+    db.session.execute(update(Post).where(Post.id == waiting.id).values(created_at=posted_at))
+    db.session.commit()
     found = _metrics(client)
     assert found["microblog_search_outbox_posts"][()] == 1
-    assert found["microblog_search_index_lag_seconds"][()] >= 0
+    assert 90 <= found["microblog_search_index_lag_seconds"][()] < 90 + 30
     assert found["microblog_socketio_clients"][()] == 0
     token = make_token(alice, "read")["Authorization"].split()[1]
     sockets = [realtime.socketio.test_client(app, auth={"token": token}) for _ in range(2)]

@@ -19,6 +19,9 @@ from .factories import PASSWORD
 from .live import LiveClient
 from .server import PRODUCTION, create_user, flask_cli, free_port, running_server, server_env
 
+# Every test here starts server processes (and one a Redis).
+pytestmark = pytest.mark.server
+
 MACHINE_REDIS = "redis://127.0.0.1:6379/0"
 
 

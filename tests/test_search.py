@@ -216,24 +216,29 @@ def test_people_search_folds_case_beyond_ascii(app):
 
 
 @pytest.mark.parametrize(
-    "raw",
+    ("raw", "alone", "with_apollo", "note"),
     [
-        '"unbalanced',
-        "-",
-        "from:",
-        "before:2026-13-45",
-        "a" * 5000,
-        "\x00\x07ctl\u202e",
-        "#" * 300,
-        "@@@ ### ---",
-        "' OR 1=1; --",
-        "release & | ! <-> :*",
-        '"a" "b" "c" ' * 40,
+        ('"unbalanced', [], [], None),  # the quote runs to the end: the phrase "unbalanced apollo"
+        ("-", [], [0, 1], None),
+        ("from:", [], [0, 1], "“from:” needs a username, like from:kari.nordmann."),
+        ("before:2026-13-45", [], [0, 1], "“before:2026-13-45” needs a date, like before:2026-11-01."),
+        ("a" * 5000, [], [], "Only the first 500 characters were searched."),  # apollo is cut off
+        ("\x00\x07ctl\u202e", [], [], None),  # the word "ctl" is searched, and found nowhere
+        ("#" * 300, [], [0, 1], None),
+        ("@@@ ### ---", [], [0, 1], None),
+        ("' OR 1=1; --", [], [0, 1], None),
+        ("release & | ! <-> :*", [0, 1, 3], [0, 1], None),  # operators of tsquery are not syntax here
+        ('"a" "b" "c" ' * 40, [], [], "Only the first 32 terms were searched."),
     ],
 )
-def test_malformed_queries_never_raise(english, raw):
+def test_malformed_queries_search_what_they_can_and_say_what_they_left_out(
+    english, raw, alone, with_apollo, note
+):
     result = search.search_posts(parse_query(raw))
-    assert isinstance(result.ids, list)
+    assert sorted(english.index(post_id) for post_id in result.ids) == alone
+    assert list(result.notes) == ([note] if note else [])
+    result = search.search_posts(parse_query(f"{raw} apollo"))
+    assert sorted(english.index(post_id) for post_id in result.ids) == with_apollo
 
 
 def test_a_new_language_or_an_empty_index_is_noticed_and_rebuilt(app, config, backend_name):

@@ -24,6 +24,9 @@ from .conftest import _truncate_all, damage_whoosh_index
 from .live import _csrf_token
 from .server import ROOT, create_user, flask_cli, free_port, running_server, server_env
 
+# Every test here starts server or CLI processes.
+pytestmark = pytest.mark.server
+
 WRITERS = 3
 POSTS_EACH = 40
 

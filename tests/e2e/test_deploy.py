@@ -2,7 +2,7 @@
 
 Debian's nginx with deploy/nginx/microblog.conf on a loopback port, in front of
 two processes started as deploy/systemd/microblog@.service starts them, with
-the settings of deploy/microblog.env.example (read by the shell, as the README
+the settings of deploy/microblog.env.example (read by the shell, as docs/operations.md
 tells operators to), on PostgreSQL (search backend `postgres`) and Redis.
 Only what a loopback test must change is changed: ports, paths, the database,
 a real secret key, and cookies that plain HTTP can carry.
@@ -38,7 +38,7 @@ from ..test_api_clients import Collector, _listening, mastodon_for
 from ..test_realtime_processes import _redis_up
 from .conftest import log_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.server]  # nginx and two server processes, and Chromium
 
 UNIT = ROOT / "deploy" / "systemd" / "microblog@.service"
 ENV_FILE = ROOT / "deploy" / "microblog.env.example"
@@ -47,7 +47,7 @@ REDIS = "redis://127.0.0.1:6379/3"  # rate-limit counters of this module only
 
 
 def environment_file(path: Path) -> dict[str, str]:
-    """Read an environment file the way the README does: `set -a; . FILE`, in a clean shell."""
+    """Read an environment file the way deploy/manage does: `set -a; . FILE`, in a clean shell."""
     script = 'set -a; . "$1"; set +a; env -0'
     out = subprocess.run(
         ["bash", "-c", script, "bash", str(path)], env={}, capture_output=True, check=True
@@ -69,7 +69,7 @@ def unit_service(port: int) -> tuple[list[str], Path, dict[str, str], str]:
 
 
 def manage(env_file: Path, *args: str) -> str:
-    """Run deploy/manage (flask with the installation's settings) as the README shows."""
+    """Run deploy/manage (flask with the installation's settings) as docs/operations.md shows."""
     env = {"PATH": os.environ["PATH"], "MICROBLOG_ENV_FILE": str(env_file)}
     result = subprocess.run([ROOT / "deploy" / "manage", *args], env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -127,7 +127,7 @@ def started_unit(env: dict[str, str], port: int, log: Path) -> Iterator[subproce
 
 @pytest.fixture(scope="module")
 def installation(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installation]:
-    """The installation the README describes, with two processes, on a fresh database."""
+    """The installation docs/operations.md describes, with two processes, on a fresh database."""
     if not nginx_available():
         missing_service("nginx is not installed (apt-get install nginx)")
     if not _redis_up(REDIS):
