@@ -10,6 +10,7 @@ import search
 from microblog.services import accounts, social, timelines
 from microblog.services.errors import NotFound, ValidationError
 from microblog.services.timelines import Author, Cursor
+from microblog.text import parse_id
 from models import User
 
 from . import id_list, paged, params, requires, route, serializers, viewer
@@ -71,9 +72,10 @@ def relationships():
     """Return how the token's user relates to each account in `id[]`."""
     ids = []
     for raw in id_list("id"):
-        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        account_id = parse_id(raw)
+        if account_id is None:
             raise ValidationError("id[] must be account ids.")
-        ids.append(int(raw))
+        ids.append(account_id)
     return jsonify(
         [
             serializers.relationship(r.user_id, following=r.following, followed_by=r.followed_by)

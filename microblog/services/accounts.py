@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import regex
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 import realtime
 from microblog.extensions import db
-from microblog.text import USERNAME_RE
+from microblog.text import UNPRINTABLE, USERNAME_RE, parse_id
 from models import User
 from models.user import USERNAME_MAX
 
@@ -22,8 +21,6 @@ from .transaction import on_commit
 
 PASSWORD_MIN = 8
 PROFILE_LIMITS = {"display_name": 60, "job_title": 80, "department": 80, "bio": 300}
-# Control characters, and the bidirectional overrides that can make a name read as another's.
-_UNPRINTABLE = regex.compile(r"[\p{Cc}\u202A-\u202E\u2066-\u2069]")
 
 
 def check_username(username: str) -> str:
@@ -67,7 +64,7 @@ def check_profile(**fields: str) -> dict[str, str]:
         if key not in PROFILE_LIMITS:
             raise ValidationError(f"Unknown profile field {key!r}.", field=key)
         value = value or ""
-        if _UNPRINTABLE.search(value.replace("\r\n", "\n").replace("\n", "") if key == "bio" else value):
+        if UNPRINTABLE.search(value.replace("\r\n", "\n").replace("\n", "") if key == "bio" else value):
             raise ValidationError("Use plain text: control characters are not allowed here.", field=key)
         value = " ".join(value.split()) if key != "bio" else value.replace("\r\n", "\n").strip()
         if len(value) > PROFILE_LIMITS[key]:
@@ -83,7 +80,7 @@ def fit_profile(**fields: str) -> dict[str, str]:
     """Return one-line profile fields from elsewhere (the directory) as plain text cut to the limits."""
     fitted = {}
     for key, value in fields.items():
-        value = _UNPRINTABLE.sub("", " ".join((value or "").split()))  # tabs and newlines become spaces
+        value = UNPRINTABLE.sub("", " ".join((value or "").split()))  # tabs and newlines become spaces
         fitted[key] = value[: PROFILE_LIMITS.get(key, len(value))].rstrip()
     return check_profile(**fitted)
 
@@ -189,11 +186,8 @@ def access_user(username: str) -> User:
 
 def access_user_id(user_id: int | str) -> User:
     """Return the user with this id (as API clients name accounts), or raise NotFound."""
-    try:
-        uid = int(user_id)
-    except (TypeError, ValueError):
-        raise NotFound("No such account.") from None
-    user = db.session.get(User, uid) if 0 < uid < 2**31 else None
+    uid = parse_id(user_id)
+    user = db.session.get(User, uid) if uid and uid < 2**31 else None
     if user is None:
         raise NotFound("No such account.")
     return user

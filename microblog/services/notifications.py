@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select, update
 import realtime
 from microblog.api import serializers
 from microblog.extensions import db
+from microblog.text import parse_id
 from models import Notification, User
 from models.base import MAX_ID
 
@@ -113,11 +114,8 @@ def list_notifications(
 
 def notification_view(user: User, notification_id: int | str) -> NotificationView | None:
     """Return one of the user's notifications, or None."""
-    try:
-        nid = int(notification_id)
-    except (TypeError, ValueError):
-        return None
-    if not 0 < nid <= MAX_ID:
+    nid = parse_id(notification_id)
+    if not nid:
         return None
     stmt = (
         select(Notification, User)

@@ -37,6 +37,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from microblog.database import is_postgresql
 from microblog.extensions import db
+from microblog.text import parse_id
 from models import Follow, Like, Post, Tag, TagFollow, User, mentions, post_tags
 from models.base import MAX_ID
 
@@ -67,12 +68,9 @@ class Cursor:
             raw = values.get(name)
             if raw in (None, ""):
                 return None
-            try:
-                value = int(str(raw))
-            except ValueError:
-                raise ValidationError(f"{name} must be a post id (a whole number).") from None
-            if not 0 <= value <= MAX_ID:
-                raise ValidationError(f"{name} is out of range.")
+            value = parse_id(raw)
+            if value is None:
+                raise ValidationError(f"{name} must be a whole number (ASCII digits), at most {MAX_ID}.")
             return value
 
         limit = number("limit")
