@@ -8,6 +8,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from microblog import inputs
 from microblog.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -34,19 +35,9 @@ def error_response(status: int, message: str):
     return render_template("errors/error.html", status=status, message=message, title="Error"), status
 
 
-def _refuse_nul_characters():
-    """No field of ours may hold NUL, and PostgreSQL cannot store it: refuse it up front."""
-    values = [request.path, *request.args.values()]
-    if request.method == "POST" and request.mimetype != "application/json":
-        values += request.form.values()
-    if any("\x00" in value for value in values):
-        return error_response(400, "The request contains a NUL character, which is never valid here.")
-    return None
-
-
 def init_app(app: Flask) -> None:
-    """Register the error handlers."""
-    app.before_request(_refuse_nul_characters)
+    """Register the error handlers, and the guard that refuses what no field may hold."""
+    inputs.init_app(app)
 
     @app.errorhandler(ServiceError)
     def _service_error(error: ServiceError):

@@ -5,7 +5,14 @@ tests/test_fuzz_forms.py sends the whole hostile corpus to every form, route and
 
 from __future__ import annotations
 
+from urllib.parse import unquote_to_bytes
+
 import pytest
+from sqlalchemy import func, select
+
+from microblog.extensions import db
+from microblog.services import tokens
+from models import AccessToken, OAuthApp, Post
 
 from .factories import make_post, make_token
 
@@ -34,3 +41,107 @@ def test_a_search_offset_is_ascii_digits_too(client, alice, auth, offset):
     response = client.get(f"/api/v2/search?q=a&offset={offset}", headers=auth)
     assert response.status_code == 422
     assert "offset" in response.get_json()["error"]
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+JSON = {"Content-Type": "application/json"}
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def test_a_lone_surrogate_in_a_status_is_a_400_and_stores_nothing(client, alice, auth):
+    response = client.post("/api/v1/statuses", data='{"status": "a\\ud800b"}', headers=auth | JSON)
+    assert response.status_code == 400
+    assert "surrogate" in response.get_json()["error"]
+    assert _count(Post) == 0
+
+
+def test_a_lone_surrogate_in_a_display_name_or_note_is_a_400(client, alice, auth):
+    for field in ("display_name", "note"):
+        body = f'{{"{field}": "\\udc80"}}'
+        response = client.patch("/api/v1/accounts/update_credentials", data=body, headers=auth | JSON)
+        assert response.status_code == 400, field
+    db.session.refresh(alice)
+    assert (alice.display_name, alice.bio) == ("Alice Andersen", "")
+
+
+@pytest.mark.parametrize("value", ["a\\ud800b", "a\\u0000b"])
+def test_a_lone_surrogate_or_nul_in_an_app_name_is_a_400(client, value):
+    body = f'{{"client_name": "{value}", "redirect_uris": "{tokens.OOB_REDIRECT}"}}'
+    assert client.post("/api/v1/apps", data=body, headers=JSON).status_code == 400
+    assert _count(OAuthApp) == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/v1/statuses"),
+        ("PATCH", "/api/v1/accounts/update_credentials"),
+        ("POST", "/api/v1/apps"),
+        ("POST", "/oauth/token"),
+        ("POST", "/posts"),
+        ("POST", "/settings"),
+    ],
+)
+def test_deeply_nested_json_is_a_400_anywhere(alice_client, auth, method, path):
+    response = alice_client.open(path, method=method, data=DEEP, headers=auth | JSON)
+    assert response.status_code == 400
+    if path.startswith(("/api/", "/oauth/")):
+        assert "nested" in response.get_json()["error"]
+    shallow = {"status": [[[["ok"]]]]}
+    response = alice_client.open(path, method=method, json=shallow, headers=auth)
+    assert response.status_code < 500
+
+
+def test_web_forms_read_no_fields_from_a_json_body(alice_client, alice):
+    for path, body in [
+        ("/posts", {"text": {"x": 1}}),
+        ("/settings", {"display_name": {"x": 1}, "bio": ["b"]}),
+        ("/settings/tokens", {"name": {"x": 1}, "read": True}),
+    ]:
+        response = alice_client.post(path, json=body)
+        assert response.status_code == 415, path
+        assert "JSON goes to the API" in response.text
+    password = alice_client.post("/settings/password", json={"current_password": {}, "new_password": []})
+    assert password.status_code == 422
+    db.session.refresh(alice)
+    assert alice.display_name == "Alice Andersen"
+    assert (_count(Post), _count(AccessToken)) == (0, 0)
+
+
+@pytest.mark.parametrize("raw", ["%FF", "%ED%A0%80", "%C0%AF", "%F4%90%80%80", "%00"])
+def test_invalid_utf8_or_nul_in_the_path_query_or_form_is_a_400(alice_client, alice, auth, raw):
+    client = alice_client
+    octets = unquote_to_bytes(raw).decode("latin-1")
+    for response in (
+        # As a server passes a path: its bytes, percent-decoded, as Latin-1 (the test client decodes them).
+        client.get("/api/v1/accounts/x", environ_overrides={"PATH_INFO": f"/api/v1/accounts/{octets}"}),
+        client.get(f"/api/v1/accounts/search?q=a{raw}", headers=auth),
+        client.get(f"/search?q={raw}"),
+        client.post("/api/v1/statuses", data=f"status=a{raw}", headers=auth | FORM),
+        client.post("/posts", data=f"text=a{raw}", headers=FORM),
+        client.post("/settings", data=f"display_name={raw}", headers=FORM),
+        client.post(
+            "/api/v1/statuses", data=b'{"status": "%s"}' % unquote_to_bytes(raw), headers=auth | JSON
+        ),
+    ):
+        assert response.status_code == 400, response.request.url
+        message = response.get_json()["error"] if response.is_json else response.text
+        assert any(why in message for why in ("UTF-8", "NUL", "JSON", "surrogate")), message
+    db.session.refresh(alice)
+    assert (_count(Post), alice.display_name) == (0, "Alice Andersen")
+
+
+def test_headers_the_app_reads_must_be_text(client, alice, auth):
+    for headers in ({"Authorization": "Bearer \udc80"}, auth | {"Idempotency-Key": "k\ud800"}):
+        response = client.post("/api/v1/statuses", data={"status": "hello"}, headers=headers)
+        assert response.status_code == 400
+        assert "header" in response.get_json()["error"]
+    latin1 = auth | {"Idempotency-Key": "caf\xe9"}  # the byte E9 alone, as a server passes it
+    assert client.post("/api/v1/statuses", data={"status": "hello"}, headers=latin1).status_code == 400
+    utf8 = auth | {"Idempotency-Key": "café".encode().decode("latin-1")}
+    assert client.post("/api/v1/statuses", data={"status": "hello"}, headers=utf8).status_code == 200
+    assert _count(Post) == 1
