@@ -96,6 +96,34 @@ def test_deeply_nested_json_is_a_400_anywhere(alice_client, auth, method, path):
     assert response.status_code < 500
 
 
+def test_a_json_object_or_list_where_text_is_expected_is_a_422_not_its_repr(client, alice, auth):
+    for value in ({"x": 1}, ["Alice"], True, 1.5):
+        response = client.patch(
+            "/api/v1/accounts/update_credentials", json={"display_name": value}, headers=auth
+        )
+        assert response.status_code == 422, value
+        assert response.get_json()["error"] == "display_name must be a string."
+    db.session.refresh(alice)
+    assert alice.display_name == "Alice Andersen"
+    for body in (
+        {"status": {"x": 1}},
+        {"status": "ok", "in_reply_to_id": ["1"]},
+        {"status": "ok", "spoiler_text": {}},
+    ):
+        assert client.post("/api/v1/statuses", json=body, headers=auth).status_code == 422, body
+    assert (
+        client.post("/api/v1/apps", json={"client_name": {"x": 1}, "redirect_uris": "x:y"}).status_code == 422
+    )
+    assert (
+        client.post("/api/v1/apps", json={"client_name": "c", "redirect_uris": [{"x": 1}]}).status_code == 422
+    )
+    assert (_count(Post), _count(OAuthApp)) == (0, 0)
+    # A JSON number where Mastodon clients send digits still means them.
+    post = make_post(alice, "parent")
+    reply = client.post("/api/v1/statuses", json={"status": "reply", "in_reply_to_id": post.id}, headers=auth)
+    assert reply.get_json()["in_reply_to_id"] == str(post.id)
+
+
 def test_web_forms_read_no_fields_from_a_json_body(alice_client, alice):
     for path, body in [
         ("/posts", {"text": {"x": 1}}),

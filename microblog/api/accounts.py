@@ -13,7 +13,7 @@ from microblog.services.timelines import Author, Cursor
 from microblog.text import parse_id
 from models import User
 
-from . import id_list, paged, params, requires, route, serializers, viewer
+from . import id_list, paged, params, requires, route, serializers, text_param, viewer
 from .timelines import statuses_page
 
 
@@ -40,8 +40,8 @@ def verify_credentials():
 def update_credentials():
     """Change the display name or the bio (`note`)."""
     data = params()
-    fields = {"display_name": data.get("display_name"), "bio": data.get("note")}
-    changes = {k: str(v) for k, v in fields.items() if v is not None}
+    fields = {"display_name": text_param(data, "display_name"), "bio": text_param(data, "note")}
+    changes = {k: v for k, v in fields.items() if v is not None}
     me = accounts.update_profile(viewer(), **changes) if changes else viewer()
     return jsonify(serializers.credential_account(Author.of(me)))
 

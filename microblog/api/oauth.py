@@ -25,7 +25,7 @@ from microblog.services import accounts, tokens
 from microblog.services.errors import ServiceError
 from models import AuthorizationCode, OAuthApp, User
 
-from . import current_token, params, route, signed_in
+from . import current_token, params, route, signed_in, text_param
 
 oauth_bp = Blueprint("oauth", __name__)
 GRANT_TYPES = ("authorization_code", "password")
@@ -149,14 +149,14 @@ server = AuthorizationServer()
 def register_app():
     """Register an OAuth application; the response holds its client id and secret."""
     data = params()
-    uris = data.get("redirect_uris", "")
-    if isinstance(uris, list):
-        uris = " ".join(str(u) for u in uris)
+    uris = data.get("redirect_uris")
+    if isinstance(uris, list) and all(isinstance(uri, str) for uri in uris):
+        data["redirect_uris"] = " ".join(uris)
     app, secret = tokens.register_app(
-        str(data.get("client_name", "")),
-        str(uris),
-        str(data.get("scopes") or "read"),
-        str(data.get("website") or ""),
+        text_param(data, "client_name") or "",
+        text_param(data, "redirect_uris") or "",
+        text_param(data, "scopes") or "read",
+        text_param(data, "website") or "",
     )
     return jsonify(
         _application(app)
