@@ -52,6 +52,13 @@ def parse_id(raw: object) -> int | None:
     return value if 0 <= value <= MAX_ID else None
 
 
+def check_plain(value: str, field: str) -> str:
+    """Return value if it holds no control or bidi override character, or raise ValidationError."""
+    if UNPRINTABLE.search(value):
+        raise ValidationError("Use plain text: control characters are not allowed here.", field=field)
+    return value
+
+
 def normalize_text(text: str) -> str:
     """Return text in the stored form: NFC, LF line ends, no trailing whitespace."""
     return unicodedata.normalize("NFC", text).replace("\r\n", "\n").rstrip()

@@ -75,6 +75,18 @@ def test_a_lone_surrogate_or_nul_in_an_app_name_is_a_400(client, value):
     assert _count(OAuthApp) == 0
 
 
+@pytest.mark.parametrize("name", ["evil\u202etxt.exe", "tab\x07bell", "\u2066isolate"])
+def test_bidi_overrides_and_controls_in_app_and_token_names_are_refused(alice_client, alice, name):
+    response = alice_client.post(
+        "/api/v1/apps", json={"client_name": name, "redirect_uris": tokens.OOB_REDIRECT}
+    )
+    assert response.status_code == 422
+    assert "control characters" in response.get_json()["error"]
+    assert alice_client.post("/settings/tokens", data={"name": name, "read": "y"}).status_code == 422
+    assert _count(OAuthApp) == 0
+    assert _count(AccessToken) == 0
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [

@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 
 import realtime
 from microblog.extensions import db
+from microblog.text import check_plain
 from models import AccessToken, AuthorizationCode, OAuthApp, User, utcnow
 
 from .errors import NotFound, ValidationError
@@ -81,7 +82,7 @@ def register_app(
     name: str, redirect_uris: str, scopes: str | None, website: str = ""
 ) -> tuple[OAuthApp, str]:
     """Register an OAuth client; return it with its client secret (shown this once)."""
-    name = " ".join((name or "").split())
+    name = check_plain(" ".join((name or "").split()), "client_name")
     if not name or len(name) > 200:
         raise ValidationError("client_name is required (at most 200 characters).", field="client_name")
     uris = (redirect_uris or "").split()
@@ -89,7 +90,7 @@ def register_app(
         raise ValidationError(
             f"redirect_uris must be absolute URIs, or {OOB_REDIRECT}.", field="redirect_uris"
         )
-    website = (website or "").strip()
+    website = check_plain((website or "").strip(), "website")
     if len(website) > 500:
         raise ValidationError("website is at most 500 characters.", field="website")
     secret = secrets.token_urlsafe(32)
@@ -143,7 +144,7 @@ def create_personal_token(
     user: User, name: str, scopes: Iterable[str] = ("read", "write")
 ) -> tuple[AccessToken, str]:
     """Create a personal access token (for a bot or script); return it with its value."""
-    name = " ".join((name or "").split())
+    name = check_plain(" ".join((name or "").split()), "name")
     if not name or len(name) > TOKEN_NAME_MAX:
         raise ValidationError(
             f"Give the token a name (at most {TOKEN_NAME_MAX} characters) to recognise it by.", field="name"
