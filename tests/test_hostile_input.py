@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from microblog.extensions import db
 from microblog.services import tokens
-from models import AccessToken, OAuthApp, Post
+from models import AccessToken, AuthorizationCode, OAuthApp, Post
 
 from .factories import make_post, make_token
 
@@ -185,3 +185,15 @@ def test_headers_the_app_reads_must_be_text(client, alice, auth):
     utf8 = auth | {"Idempotency-Key": "café".encode().decode("latin-1")}
     assert client.post("/api/v1/statuses", data={"status": "hello"}, headers=utf8).status_code == 200
     assert _count(Post) == 1
+
+
+@pytest.mark.parametrize("field", ["response_type", "redirect_uri", "scope", "state"])
+@pytest.mark.parametrize("value", ["é", "\u202e", "\x01"])
+def test_oauth_parameters_outside_printable_ascii_are_a_400(alice_client, field, value):
+    app = alice_client.post(
+        "/api/v1/apps", data={"client_name": "c", "redirect_uris": "https://a.example/cb"}
+    )
+    query = {"response_type": "code", "client_id": app.get_json()["client_id"], field: value}
+    assert alice_client.get("/oauth/authorize", query_string=query).status_code == 400
+    assert alice_client.post("/oauth/authorize", data=query | {"decision": "approve"}).status_code == 400
+    assert _count(AuthorizationCode) == 0

@@ -207,12 +207,24 @@ def authorization_server_metadata():
     )
 
 
+# RFC 6749 Appendix A: these are printable ASCII (Authlib raises ValueError wording an error about others).
+_PROTOCOL_PARAMETERS = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge")
+
+
+def _printable_ascii_protocol() -> bool:
+    values = (v for name in _PROTOCOL_PARAMETERS for v in request.values.getlist(name))
+    return all(value.isascii() and value.isprintable() for value in values)
+
+
 @oauth_bp.route("/oauth/authorize", methods=["GET", "POST"])
 @oauth_bp.route("/oauth/authorize/", methods=["GET", "POST"])
 def authorize():
     """Ask the signed-in person to let an application use their account; hand out a code."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path))
+    if not _printable_ascii_protocol():
+        message = "The request's OAuth parameters must be printable ASCII."
+        return render_template("oauth/error.html", error=message, title="Authorization failed"), 400
     try:
         grant = server.get_consent_grant(end_user=current_user)
     except OAuth2Error as error:
