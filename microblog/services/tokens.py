@@ -207,7 +207,7 @@ def revoke_token_value(app: OAuthApp, value: str) -> None:
 
 def authenticate_token(value: str | None) -> AccessToken | None:
     """Return the token with this value, its active user loaded; None if unknown or revoked."""
-    if not value or len(value) > 200:
+    if not value or len(value) > 200 or not value.isascii():  # every token is ASCII (token_urlsafe)
         return None
     token = _token_with_user(digest(value))
     if token is None or not token.user.is_active:
