@@ -98,6 +98,9 @@ def _check_bytes(raw: bytes, where: str) -> None:
 def refuse_unreadable_input() -> None:
     """Refuse a request carrying invalid UTF-8, NUL, lone surrogates or too deep JSON anywhere we read."""
     _check_wsgi_text(request.environ.get("PATH_INFO", ""), "The address")
+    # Werkzeug's own server has already replaced invalid UTF-8 in PATH_INFO; the raw path still has it.
+    raw_path = request.environ.get("RAW_URI", "").partition("?")[0]
+    _check_wsgi_text(raw_path, "The address", percent_encoded=True)
     _check_wsgi_text(request.environ.get("QUERY_STRING", ""), "The query string", percent_encoded=True)
     for name in TEXT_HEADERS:
         value = request.headers.get(name)

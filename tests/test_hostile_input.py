@@ -157,7 +157,8 @@ def test_invalid_utf8_or_nul_in_the_path_query_or_form_is_a_400(alice_client, al
     client = alice_client
     octets = unquote_to_bytes(raw).decode("latin-1")
     for response in (
-        # As a server passes a path: its bytes, percent-decoded, as Latin-1 (the test client decodes them).
+        client.get(f"/api/v1/accounts/{raw}", headers=auth),  # the raw path (RAW_URI), as Werkzeug's server
+        # As gunicorn passes a path: its bytes, percent-decoded, as Latin-1 (the test client decodes them).
         client.get("/api/v1/accounts/x", environ_overrides={"PATH_INFO": f"/api/v1/accounts/{octets}"}),
         client.get(f"/api/v1/accounts/search?q=a{raw}", headers=auth),
         client.get(f"/search?q={raw}"),
