@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -32,6 +33,8 @@ def error_response(status: int, message: str):
     """Render an error as JSON for the API or as a page for people."""
     if _wants_json():
         return jsonify(error=message), status
+    if request_ctx.url_adapter is None:  # the Host header named no host: a page could link nowhere
+        return Response(message, mimetype="text/plain"), status
     return render_template("errors/error.html", status=status, message=message, title="Error"), status
 
 

@@ -198,3 +198,12 @@ def test_oauth_parameters_outside_printable_ascii_are_a_400(alice_client, field,
     assert alice_client.get("/oauth/authorize", query_string=query).status_code == 400
     assert alice_client.post("/oauth/authorize", data=query | {"decision": "approve"}).status_code == 400
     assert _count(AuthorizationCode) == 0
+
+
+@pytest.mark.parametrize("host", ["..", "x" * 5000])
+def test_a_host_header_that_names_no_host_is_a_400_even_on_a_page(app, client, host):
+    app.config["SERVER_NAME"] = None  # as in production: the site answers at the host it is reached at
+    page = client.get("/login", headers={"Host": host})
+    assert page.status_code == 400
+    assert page.mimetype == "text/plain"  # the error page's links need a host to point to
+    assert client.get("/api/v1/instance", headers={"Host": host}).status_code == 400
