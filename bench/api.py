@@ -219,7 +219,7 @@ def status_texts(rng: random.Random, usernames: list[str], tags: list[str], coun
     """Return post texts like the demo's: 1-2 sentences, 25% @mention someone, 0-2 #tags (skewed)."""
     from microblog.cli.demo import ENGLISH, NORWEGIAN
     from microblog.services.errors import ValidationError
-    from microblog.text import check_post_text
+    from microblog.services.validation import check_post_text
 
     texts: list[str] = []
     while len(texts) < count:

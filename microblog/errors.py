@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from microblog import inputs
 from microblog.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -31,22 +33,14 @@ def error_response(status: int, message: str):
     """Render an error as JSON for the API or as a page for people."""
     if _wants_json():
         return jsonify(error=message), status
+    if request_ctx.url_adapter is None:  # the Host header named no host: a page could link nowhere
+        return Response(message, mimetype="text/plain"), status
     return render_template("errors/error.html", status=status, message=message, title="Error"), status
 
 
-def _refuse_nul_characters():
-    """No field of ours may hold NUL, and PostgreSQL cannot store it: refuse it up front."""
-    values = [request.path, *request.args.values()]
-    if request.method == "POST" and request.mimetype != "application/json":
-        values += request.form.values()
-    if any("\x00" in value for value in values):
-        return error_response(400, "The request contains a NUL character, which is never valid here.")
-    return None
-
-
 def init_app(app: Flask) -> None:
-    """Register the error handlers."""
-    app.before_request(_refuse_nul_characters)
+    """Register the error handlers, and the guard that refuses what no field may hold."""
+    inputs.init_app(app)
 
     @app.errorhandler(ServiceError)
     def _service_error(error: ServiceError):

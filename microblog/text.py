@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import regex
 from bleach.linkifier import Linker
 
+from models.base import MAX_ID
+
 MAX_POST_LENGTH = 140
 URL_LENGTH = 23
 
@@ -26,10 +28,29 @@ _FORBIDDEN_CONTROL = regex.compile(r"[^\P{Cc}\t\n]")
 # Nothing visible: white space and format characters (zero-width space, BOM ...) only.
 _BLANK = regex.compile(r"[\p{White_Space}\p{Cf}]*")
 
+# Control characters, and the bidirectional overrides that can make a name read as another's.
+UNPRINTABLE = regex.compile(r"[\p{Cc}\u202A-\u202E\u2066-\u2069]")
+_ID_DIGITS = len(str(MAX_ID))
+
 USERNAME_RE = regex.compile(r"[a-z0-9_](?:[a-z0-9_.-]{0,28}[a-z0-9_])?")
 _MENTION = regex.compile(r"(?<![\p{L}\p{N}_.@/-])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)")
 _TAG = regex.compile(r"(?<![\p{L}\p{N}_&/#-])#([\p{L}\p{N}_][\p{L}\p{N}_-]*)")
 _TAG_MAX = 100
+
+
+def parse_id(raw: object) -> int | None:
+    """Return the id (or count) a path or parameter names, or None unless it is ASCII digits in range.
+
+    int() would also take "+2", " 2", "2_0" and other scripts' digits ("２"), so one
+    resource would answer to many names.
+    """
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    elif isinstance(raw, str) and 0 < len(raw) <= _ID_DIGITS and raw.isascii() and raw.isdigit():
+        value = int(raw)
+    else:
+        return None
+    return value if 0 <= value <= MAX_ID else None
 
 
 def normalize_text(text: str) -> str:

@@ -198,12 +198,12 @@ def _change_subscription(data: Any, change: Callable[[str], None]) -> dict:
 
 
 @socketio.on("subscribe")
-def _subscribe(data: Any = None) -> dict:
+def _subscribe(data: Any = None, *_extra: Any) -> dict:  # a client may send more arguments than one
     return _change_subscription(data, join_room)
 
 
 @socketio.on("unsubscribe")
-def _unsubscribe(data: Any = None) -> dict:
+def _unsubscribe(data: Any = None, *_extra: Any) -> dict:  # a client may send more arguments than one
     return _change_subscription(data, leave_room)
 
 

@@ -59,7 +59,6 @@ def test_signed_in_pages_and_errors_carry_them_too(client, alice):
     ("redirect_uri", "origin"),
     [
         ("https://xn--n3h.example/cb", "https://xn--n3h.example"),
-        ("https://☃.example/cb", "https://xn--n3h.example"),  # IDN: the ASCII form, never raw UTF-8
         ("https://CI.Example:8443/cb?x=1", "https://ci.example:8443"),
         ("http://[::1]:8123/cb", "http://[::1]:8123"),
     ],

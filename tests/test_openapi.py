@@ -4,7 +4,9 @@ true to the scopes each endpoint needs, and true to a real server.
 Against a real server process on a fresh database: schemathesis sends every
 documented operation generated requests (valid and invalid), then requests on
 seeded data that generated ids rarely hit; every response must be no 5xx and
-match the document (status code, content type, body schema).
+match the document (status code, content type, body schema).  A second, longer
+pass sends only invalid data (wrong types, out-of-range numbers, NUL, missing
+and extra parameters) and asks one thing of each answer: no 5xx.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pytest
 import requests
 import schemathesis
 from flask import Flask
+from schemathesis import GenerationMode
 
 from config import TestingConfig
 from microblog import create_app
@@ -39,7 +42,9 @@ CHECKS = [
     "content_type_conformance",
     "response_schema_conformance",
 ]
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 50
+# The negative-data pass: more examples, one check (invalid data has no documented answer to conform to).
+NEGATIVE_EXAMPLES = 200
 
 
 def _served_document(app: Flask) -> dict[str, Any]:
@@ -270,10 +275,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield Site(url, alice, ids)
 
 
-def _bounded(schema: Any) -> Any:
+def _bounded(schema: Any, max_examples: int = MAX_EXAMPLES) -> Any:
     """Set a schema up for a bounded run: no shrinking, a fixed seed, no example database in the repo."""
     schema.config.generation.update(
-        max_examples=MAX_EXAMPLES,
+        modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+        max_examples=max_examples,
         no_shrink=True,
         deterministic=True,
         database="none",
@@ -289,8 +295,20 @@ schema = documented.exclude(path_regex=STREAMS)
 
 
 @pytest.mark.server
+@pytest.mark.slow
 @schema.parametrize()
 def test_the_server_answers_generated_requests_as_documented(case, site):
+    case.call_and_validate(base_url=site.url, headers={"Authorization": f"Bearer {site.token}"}, timeout=30)
+
+
+negative = _bounded(schemathesis.openapi.from_path(DOCUMENT), NEGATIVE_EXAMPLES).exclude(path_regex=STREAMS)
+negative.config.generation.update(modes=[GenerationMode.NEGATIVE])
+negative.config.checks.update(included_check_names=["not_a_server_error"])
+
+
+@pytest.mark.slow
+@negative.parametrize()
+def test_the_server_answers_invalid_requests_without_a_server_error(case, site):
     case.call_and_validate(base_url=site.url, headers={"Authorization": f"Bearer {site.token}"}, timeout=30)
 
 

@@ -17,7 +17,7 @@ from limits import parse as parse_limit
 
 from microblog.extensions import csrf, limiter
 from microblog.services import tokens
-from microblog.services.errors import ServiceError
+from microblog.services.errors import ServiceError, ValidationError
 from models import AccessToken, User
 
 bp = Blueprint("api", __name__)
@@ -153,6 +153,16 @@ def params() -> dict[str, Any]:
         else:
             merged.update(request.form.to_dict())
     return merged
+
+
+def text_param(data: dict[str, Any], name: str) -> str | None:
+    """Return a parameter that is text (a JSON integer as its digits) or None; refuse objects and lists."""
+    value = data.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ValidationError(f"{name} must be a string.", field=name)
 
 
 def id_list(name: str) -> list[str]:

@@ -12,9 +12,10 @@ from microblog.entities import Author
 from microblog.services import accounts, social, timelines
 from microblog.services.errors import NotFound, ValidationError
 from microblog.services.timelines import Cursor
+from microblog.text import parse_id
 from models import User
 
-from . import id_list, paged, params, requires, route, viewer
+from . import id_list, paged, params, requires, route, text_param, viewer
 from .timelines import statuses_page
 
 
@@ -41,8 +42,8 @@ def verify_credentials():
 def update_credentials():
     """Change the display name or the bio (`note`)."""
     data = params()
-    fields = {"display_name": data.get("display_name"), "bio": data.get("note")}
-    changes = {k: str(v) for k, v in fields.items() if v is not None}
+    fields = {"display_name": text_param(data, "display_name"), "bio": text_param(data, "note")}
+    changes = {k: v for k, v in fields.items() if v is not None}
     me = accounts.update_profile(viewer(), **changes) if changes else viewer()
     return jsonify(entities.credential_account(Author.of(me)))
 
@@ -73,9 +74,10 @@ def relationships():
     """Return how the token's user relates to each account in `id[]`."""
     ids = []
     for raw in id_list("id"):
-        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        account_id = parse_id(raw)
+        if account_id is None:
             raise ValidationError("id[] must be account ids.")
-        ids.append(int(raw))
+        ids.append(account_id)
     return jsonify(
         [
             entities.relationship(r.user_id, following=r.following, followed_by=r.followed_by)

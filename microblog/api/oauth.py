@@ -34,7 +34,7 @@ from microblog.services.errors import ServiceError
 from microblog.text import web_origin
 from models import AuthorizationCode, OAuthApp, User
 
-from . import current_token, params, route, signed_in
+from . import current_token, params, route, signed_in, text_param
 
 oauth_bp = Blueprint("oauth", __name__)
 GRANT_TYPES = ("authorization_code", "password")
@@ -190,14 +190,14 @@ server = AuthorizationServer()
 def register_app():
     """Register an OAuth application; the response holds its client id and secret."""
     data = params()
-    uris = data.get("redirect_uris", "")
-    if isinstance(uris, list):
-        uris = " ".join(str(u) for u in uris)
+    uris = data.get("redirect_uris")
+    if isinstance(uris, list) and all(isinstance(uri, str) for uri in uris):
+        data["redirect_uris"] = " ".join(uris)
     app, secret = tokens.register_app(
-        str(data.get("client_name", "")),
-        str(uris),
-        str(data.get("scopes") or "read"),
-        str(data.get("website") or ""),
+        text_param(data, "client_name") or "",
+        text_param(data, "redirect_uris") or "",
+        text_param(data, "scopes") or "read",
+        text_param(data, "website") or "",
     )
     return jsonify(
         _application(app)
@@ -248,12 +248,24 @@ def authorization_server_metadata():
     )
 
 
+# RFC 6749 Appendix A: these are printable ASCII (Authlib raises ValueError wording an error about others).
+_PROTOCOL_PARAMETERS = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge")
+
+
+def _printable_ascii_protocol() -> bool:
+    values = (v for name in _PROTOCOL_PARAMETERS for v in request.values.getlist(name))
+    return all(value.isascii() and value.isprintable() for value in values)
+
+
 @oauth_bp.route("/oauth/authorize", methods=["GET", "POST"])
 @oauth_bp.route("/oauth/authorize/", methods=["GET", "POST"])
 def authorize():
     """Ask the signed-in person to let an application use their account; hand out a code."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path))
+    if not _printable_ascii_protocol():
+        message = "The request's OAuth parameters must be printable ASCII."
+        return render_template("oauth/error.html", error=message, title="Authorization failed"), 400
     try:
         grant = server.get_consent_grant(end_user=current_user)
     except OAuth2Error as error:

@@ -9,6 +9,7 @@ from microblog import entities
 from microblog.services import social, timelines
 from microblog.services.errors import ValidationError
 from microblog.services.timelines import Cursor
+from microblog.text import parse_id
 
 from . import requires, route, viewer
 from .accounts import account
@@ -17,10 +18,10 @@ TYPES = ("accounts", "hashtags", "statuses")
 
 
 def _offset() -> int:
-    raw = request.args.get("offset") or "0"
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > 10_000:
+    offset = parse_id(request.args.get("offset") or "0")
+    if offset is None or offset > 10_000:
         raise ValidationError("offset must be a whole number up to 10000.")
-    return int(raw)
+    return offset
 
 
 @route("/api/v2/search")

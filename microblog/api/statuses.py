@@ -11,7 +11,7 @@ from microblog.services import posts, timelines
 from microblog.services.errors import NotFound, ValidationError
 from models import User
 
-from . import params, requires, route, viewer
+from . import params, requires, route, text_param, viewer
 
 # What Mastodon clients may send that this server has no equivalent for.
 _VISIBLE_TO_ALL = ("", "public", "unlisted")
@@ -26,7 +26,7 @@ def _status(post_id: int, user: User) -> dict[str, Any]:
 
 def _refuse_unsupported(data: dict[str, Any]) -> None:
     """Refuse, rather than silently drop, what would change the meaning of a post."""
-    if str(data.get("visibility") or "") not in _VISIBLE_TO_ALL:
+    if (text_param(data, "visibility") or "") not in _VISIBLE_TO_ALL:
         raise ValidationError("Every post here is visible to the whole company: use visibility public.")
     if data.get("media_ids") or request.form.getlist("media_ids[]"):
         raise ValidationError("Posts here are text only: attachments are not supported.")
@@ -34,7 +34,7 @@ def _refuse_unsupported(data: dict[str, Any]) -> None:
         raise ValidationError("Polls are not supported.")
     if data.get("scheduled_at"):
         raise ValidationError("Scheduled posts are not supported.")
-    if str(data.get("spoiler_text") or "").strip():
+    if (text_param(data, "spoiler_text") or "").strip():
         raise ValidationError("Content warnings are not supported: write the warning into the post.")
 
 
@@ -44,14 +44,13 @@ def create_status():
     """Post a status (a reply with in_reply_to_id); Idempotency-Key makes a retry safe."""
     data = params()
     _refuse_unsupported(data)
-    text = data.get("status")
-    if not isinstance(text, str):
+    text = text_param(data, "status")
+    if text is None:
         raise ValidationError("status is required: the text of the post.")
-    reply_to = data.get("in_reply_to_id")
     post = posts.post_status(
         viewer(),
         text,
-        in_reply_to=str(reply_to) if reply_to not in (None, "") else None,
+        in_reply_to=text_param(data, "in_reply_to_id") or None,
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
     return jsonify(_status(post.id, viewer()))

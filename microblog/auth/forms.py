@@ -1,11 +1,12 @@
 """Sign-up and log-in forms (CSRF through Flask-WTF)."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from microblog.web.forms import Form
 
-class LoginForm(FlaskForm):
+
+class LoginForm(Form):
     """Username or email, password, remember me (lengths bounded: scrypt hashes what it gets)."""
 
     login = StringField("Username or email", validators=[DataRequired(), Length(max=254)])
@@ -13,7 +14,7 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Remember me")
 
 
-class SignupForm(FlaskForm):
+class SignupForm(Form):
     """A new account; the services check the rules."""
 
     username = StringField("Username", validators=[DataRequired()])

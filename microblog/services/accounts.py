@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from microblog.database import db
+from microblog.text import parse_id
 from models import User
 
 from . import ldap_login, sessions
@@ -131,11 +132,8 @@ def access_user(username: str) -> User:
 
 def access_user_id(user_id: int | str) -> User:
     """Return the user with this id (as API clients name accounts), or raise NotFound."""
-    try:
-        uid = int(user_id)
-    except (TypeError, ValueError):
-        raise NotFound("No such account.") from None
-    user = db.session.get(User, uid) if 0 < uid < 2**31 else None
+    uid = parse_id(user_id)
+    user = db.session.get(User, uid) if uid and uid < 2**31 else None
     if user is None:
         raise NotFound("No such account.")
     return user

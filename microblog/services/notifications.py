@@ -13,6 +13,7 @@ import realtime
 from microblog import entities
 from microblog.database import db, on_commit
 from microblog.entities import Author, FeedPost
+from microblog.text import parse_id
 from models import Notification, User
 from models.base import MAX_ID
 
@@ -132,11 +133,8 @@ def mark_notifications_seen(user: User, up_to_id: int | str | None) -> int:
 
 def notification_view(user: User, notification_id: int | str) -> NotificationView | None:
     """Return one of the user's notifications, or None."""
-    try:
-        nid = int(notification_id)
-    except (TypeError, ValueError):
-        return None
-    if not 0 < nid <= MAX_ID:
+    nid = parse_id(notification_id)
+    if not nid:
         return None
     stmt = (
         select(Notification, User)

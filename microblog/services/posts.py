@@ -15,9 +15,8 @@ import realtime
 import search
 from microblog import entities
 from microblog.database import batches, db, on_commit
-from microblog.text import extract_mentions, extract_tags, render_html
+from microblog.text import extract_mentions, extract_tags, parse_id, render_html
 from models import IdempotencyKey, Like, Post, Tag, User, mentions, post_tags, utcnow
-from models.base import MAX_ID
 
 from . import notifications, timelines
 from .errors import NotFound, PermissionDenied
@@ -32,11 +31,8 @@ post_created = Namespace().signal("post-created")
 
 def check_post_id(post_id: int | str) -> int:
     """Return a post id given as text or number, or raise NotFound for what cannot be one."""
-    try:
-        pid = int(post_id)
-    except (TypeError, ValueError):
-        raise NotFound("No such post.") from None
-    if not 0 < pid <= MAX_ID:
+    pid = parse_id(post_id)
+    if not pid:
         raise NotFound("No such post.")
     return pid
 

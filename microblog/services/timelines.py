@@ -36,6 +36,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from microblog.database import db, is_postgresql
 from microblog.entities import Author, FeedPost
+from microblog.text import parse_id
 from models import Follow, Like, Post, Tag, TagFollow, User, mentions, post_tags
 from models.base import MAX_ID
 
@@ -66,12 +67,9 @@ class Cursor:
             raw = values.get(name)
             if raw in (None, ""):
                 return None
-            try:
-                value = int(str(raw))
-            except ValueError:
-                raise ValidationError(f"{name} must be a post id (a whole number).") from None
-            if not 0 <= value <= MAX_ID:
-                raise ValidationError(f"{name} is out of range.")
+            value = parse_id(raw)
+            if value is None:
+                raise ValidationError(f"{name} must be a whole number (ASCII digits), at most {MAX_ID}.")
             return value
 
         limit = number("limit")

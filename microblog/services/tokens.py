@@ -24,6 +24,7 @@ from microblog.text import is_web_url
 from models import AccessToken, AuthorizationCode, OAuthApp, User, utcnow
 
 from .errors import NotFound, ValidationError
+from .validation import check_plain
 
 OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 CODE_LIFETIME = timedelta(minutes=10)
@@ -82,18 +83,19 @@ def register_app(
     name: str, redirect_uris: str, scopes: str | None, website: str = ""
 ) -> tuple[OAuthApp, str]:
     """Register an OAuth client; return it with its client secret (shown this once)."""
-    name = " ".join((name or "").split())
+    name = check_plain(" ".join((name or "").split()), "client_name")
     if not name or len(name) > 200:
         raise ValidationError("client_name is required (at most 200 characters).", field="client_name")
     uris = (redirect_uris or "").split()
     if len(uris) > REDIRECT_URIS_MAX:
         raise ValidationError(f"At most {REDIRECT_URIS_MAX} redirect_uris.", field="redirect_uris")
     # Only http(s) and the out-of-band URN: a javascript: or data: URI would run script where it is followed.
-    if not uris or any(uri != OOB_REDIRECT and not is_web_url(uri) for uri in uris):
+    # ASCII only (an IDN host in its xn-- form): OAuth carries it in query strings and headers.
+    if not uris or any(uri != OOB_REDIRECT and not (uri.isascii() and is_web_url(uri)) for uri in uris):
         raise ValidationError(
-            f"redirect_uris must be http(s) URLs, or {OOB_REDIRECT}.", field="redirect_uris"
+            f"redirect_uris must be http(s) URLs in ASCII, or {OOB_REDIRECT}.", field="redirect_uris"
         )
-    website = (website or "").strip()
+    website = check_plain((website or "").strip(), "website")
     if len(website) > 500 or (website and not is_web_url(website)):
         raise ValidationError("website must be an http(s) URL of at most 500 characters.", field="website")
     secret = secrets.token_urlsafe(32)
@@ -142,7 +144,7 @@ def create_personal_token(
     user: User, name: str, scopes: Iterable[str] = ("read", "write")
 ) -> tuple[AccessToken, str]:
     """Create a personal access token (for a bot or script); return it with its value."""
-    name = " ".join((name or "").split())
+    name = check_plain(" ".join((name or "").split()), "name")
     if not name or len(name) > TOKEN_NAME_MAX:
         raise ValidationError(
             f"Give the token a name (at most {TOKEN_NAME_MAX} characters) to recognise it by.", field="name"
@@ -205,7 +207,7 @@ def revoke_token_value(app: OAuthApp, value: str) -> None:
 
 def authenticate_token(value: str | None) -> AccessToken | None:
     """Return the token with this value, its active user loaded; None if unknown or revoked."""
-    if not value or len(value) > 200:
+    if not value or len(value) > 200 or not value.isascii():  # every token is ASCII (token_urlsafe)
         return None
     token = _token_with_user(digest(value))
     if token is None or not token.user.is_active:

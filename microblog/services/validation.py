@@ -9,18 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import regex
 from email_validator import EmailNotValidError, validate_email
 
-from microblog.text import MAX_POST_LENGTH, USERNAME_RE, normalize_text, post_length, post_problem
+from microblog.text import (
+    MAX_POST_LENGTH,
+    UNPRINTABLE,
+    USERNAME_RE,
+    normalize_text,
+    post_length,
+    post_problem,
+)
 from models.user import USERNAME_MAX
 
 from .errors import ValidationError
 
 PASSWORD_MIN = 8
 PROFILE_LIMITS = {"display_name": 60, "job_title": 80, "department": 80, "bio": 300}
-# Control characters, and the bidirectional overrides that can make a name read as another's.
-_UNPRINTABLE = regex.compile(r"[\p{Cc}\u202A-\u202E\u2066-\u2069]")
 
 
 def check_post_text(text: str) -> str:
@@ -36,6 +40,13 @@ def check_post_text(text: str) -> str:
             field="text",
         )
     return normalize_text(text)
+
+
+def check_plain(value: str, field: str) -> str:
+    """Return value if it holds no control or bidi override character, or raise ValidationError."""
+    if UNPRINTABLE.search(value):
+        raise ValidationError("Use plain text: control characters are not allowed here.", field=field)
+    return value
 
 
 def check_username(username: str) -> str:
@@ -79,7 +90,7 @@ def check_profile(**fields: str) -> dict[str, str]:
         if key not in PROFILE_LIMITS:
             raise ValidationError(f"Unknown profile field {key!r}.", field=key)
         value = value or ""
-        if _UNPRINTABLE.search(value.replace("\r\n", "\n").replace("\n", "") if key == "bio" else value):
+        if UNPRINTABLE.search(value.replace("\r\n", "\n").replace("\n", "") if key == "bio" else value):
             raise ValidationError("Use plain text: control characters are not allowed here.", field=key)
         value = " ".join(value.split()) if key != "bio" else value.replace("\r\n", "\n").strip()
         if len(value) > PROFILE_LIMITS[key]:
@@ -95,6 +106,6 @@ def fit_profile(**fields: str) -> dict[str, str]:
     """Return one-line profile fields from elsewhere (the directory) as plain text cut to the limits."""
     fitted = {}
     for key, value in fields.items():
-        value = _UNPRINTABLE.sub("", " ".join((value or "").split()))  # tabs and newlines become spaces
+        value = UNPRINTABLE.sub("", " ".join((value or "").split()))  # tabs and newlines become spaces
         fitted[key] = value[: PROFILE_LIMITS.get(key, len(value))].rstrip()
     return check_profile(**fitted)

@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
 
+from microblog.services.errors import ServiceError
 
-class PostForm(FlaskForm):
+
+class NotAForm(ServiceError):
+    """A web form was sent something other than form fields (HTTP 415)."""
+
+    status_code = 415
+
+
+class Form(FlaskForm):
+    """A web form: its fields come from the form body only, and so are always text.
+
+    FlaskForm would also read a JSON body, where a field may be an object or a list.
+    """
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            """Read no fields from a JSON body (forms are also built to render error pages)."""
+            return None if request.is_json else super().wrap_formdata(form, formdata)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Refuse a submitted JSON body: the JSON API is the place for JSON."""
+        if request.is_json:
+            raise NotAForm("This page takes form fields; JSON goes to the API at /api/v1.")
+        return super().validate(extra_validators)
+
+
+class PostForm(Form):
     """The composer; services.posts.post_status applies the post rule."""
 
     text = TextAreaField("What are you working on?")
@@ -14,13 +43,13 @@ class PostForm(FlaskForm):
     next = HiddenField()
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(Form):
     """A form with only a CSRF token and where to go back to (follow, like, delete ...)."""
 
     next = HiddenField()
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     """Profile fields; lengths are checked by services.validation.check_profile."""
 
     display_name = StringField("Full name")
@@ -29,14 +58,14 @@ class ProfileForm(FlaskForm):
     bio = TextAreaField("About you")
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     """Change the password."""
 
     current_password = PasswordField("Current password")
     new_password = PasswordField("New password")
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     """Create a personal access token; services.tokens checks the name and scopes."""
 
     name = StringField("What is it for?")
