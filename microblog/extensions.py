@@ -14,3 +14,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 # Only the routes that ask for it are limited (login, sign-up); no global default.
 limiter = Limiter(key_func=get_remote_address)
+# Log-in, sign-up and the API's password grant share one allowance per address: three doors
+# to the same passwords must not triple the guesses.
+LOG_IN_SCOPE = "log-in"

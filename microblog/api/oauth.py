@@ -27,7 +27,7 @@ from flask import Blueprint, Flask, current_app, jsonify, redirect, render_templ
 from flask_login import current_user
 
 from microblog.database import db
-from microblog.extensions import csrf, limiter
+from microblog.extensions import LOG_IN_SCOPE, csrf, limiter
 from microblog.headers import allow_form_target
 from microblog.services import accounts, tokens
 from microblog.services.errors import ServiceError
@@ -297,12 +297,17 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _password_grant() -> bool:
+    # As Authlib reads it: the query string counts too.
+    return request.values.get("grant_type") == "password"
+
+
 @oauth_bp.route("/oauth/token", methods=["POST"])
 @csrf.exempt
 # Password grants count against the address, as log-ins do: passwords are not guessed here.  Every
 # attempt counts, when it arrives: counting only failures, after the answer, let parallel guesses
 # through.  Code exchanges are not limited here: a code is single-use and needs the app's secret.
-@limiter.limit(_login_limit, exempt_when=lambda: request.form.get("grant_type") != "password")
+@limiter.shared_limit(_login_limit, scope=LOG_IN_SCOPE, exempt_when=lambda: not _password_grant())
 def token():
     """Issue a bearer token (authorization_code or password grant)."""
     return server.create_token_response()

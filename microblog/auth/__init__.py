@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
 
-from microblog.extensions import limiter, login_manager
+from microblog.extensions import LOG_IN_SCOPE, limiter, login_manager
 from microblog.services import accounts, sessions
 from microblog.services.errors import NotFound, ServiceError
 from microblog.web.helpers import log_in, safe_next, show_error
@@ -27,7 +27,7 @@ def _login_limit() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.shared_limit(_login_limit, scope=LOG_IN_SCOPE, methods=["POST"])
 def login():
     """Show the log-in form; log in."""
     if current_user.is_authenticated:
@@ -54,7 +54,7 @@ def login():
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.shared_limit(_login_limit, scope=LOG_IN_SCOPE, methods=["POST"])
 def signup():
     """Show the sign-up form; create an account and log in (closed without local passwords)."""
     if current_user.is_authenticated:

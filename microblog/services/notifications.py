@@ -113,16 +113,11 @@ def mark_notifications_seen(user: User, up_to_id: int | str | None) -> int:
 
     The mark only moves forward, and never past the user's newest notification.
     """
-    try:
-        up_to = int(up_to_id or 0)
-    except (TypeError, ValueError):
-        raise ValidationError("Say up to which notification: up_to is a notification id.") from None
-    newest = (
-        db.session.scalar(
-            select(func.max(Notification.id)).where(Notification.user_id == user.id, Notification.id <= up_to)
-        )
-        if 0 < up_to <= MAX_ID
-        else None
+    up_to = parse_id(up_to_id)
+    if up_to is None:
+        raise ValidationError("Say up to which notification: up_to is a notification id.", field="up_to")
+    newest = db.session.scalar(
+        select(func.max(Notification.id)).where(Notification.user_id == user.id, Notification.id <= up_to)
     )
     if newest is not None and newest > user.notifications_seen_id:
         db.session.execute(update(User).where(User.id == user.id).values(notifications_seen_id=newest))

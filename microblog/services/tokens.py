@@ -216,7 +216,10 @@ def authenticate_token(value: str | None) -> AccessToken | None:
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         db.session.execute(update(AccessToken).where(AccessToken.id == token.id).values(last_used_at=now))
         db.session.commit()
-        token = _token_with_user(token.token_hash)  # the commit expired what was loaded
+        # The commit expired what was loaded; the row may even be gone (revoked meanwhile).
+        token = _token_with_user(digest(value))
+        if token is None or not token.user.is_active:
+            return None
     return token
 
 
