@@ -125,11 +125,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def config(database_url: str, tmp_path: Path) -> TestingConfig:
-    """The test configuration: temporary data dir and database."""
-    return TestingConfig(
+def config(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> TestingConfig:
+    """The test configuration: temporary data dir and database, and the test's @pytest.mark.settings."""
+    config = TestingConfig(
         {"MICROBLOG_DATABASE_URL": database_url, "MICROBLOG_DATA_DIR": str(tmp_path / "data")}
     )
+    marker = request.node.get_closest_marker("settings")
+    for name, value in (marker.kwargs if marker else {}).items():
+        setattr(config, name, value)
+    return config
 
 
 @pytest.fixture

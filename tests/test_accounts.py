@@ -180,25 +180,18 @@ def test_the_password_grant_costs_the_same_for_unknown_names(client, alice, scry
         assert response.status_code == 400 and len(scrypt_runs) == 1
 
 
-def test_guessing_the_current_password_in_settings_is_rate_limited(config, alice):
-    from microblog import create_app
-
-    config.LOGIN_RATE_LIMIT = "3 per minute"
-    app = create_app(config)
-    with app.app_context():
-        client = app.test_client()
-        login(client, "alice")
-        guesses = [
-            client.post(
-                "/settings/password",
-                data={"current_password": f"guess {i}", "new_password": "new password 1"},
-            ).status_code
-            for i in range(4)
-        ]
-        assert guesses == [422, 422, 422, 429]
-        right = client.post(
-            "/settings/password", data={"current_password": PASSWORD, "new_password": "new password 1"}
-        )
-        assert right.status_code == 429  # the limit holds for the right one too, until it resets
-        assert db.session.get(User, alice.id).check_password(PASSWORD)
-        db.session.remove()
+@pytest.mark.settings(LOGIN_RATE_LIMIT="3 per minute")
+def test_guessing_the_current_password_in_settings_is_rate_limited(client, alice):
+    login(client, "alice")
+    guesses = [
+        client.post(
+            "/settings/password", data={"current_password": f"guess {i}", "new_password": "new password 1"}
+        ).status_code
+        for i in range(4)
+    ]
+    assert guesses == [422, 422, 422, 429]
+    right = client.post(
+        "/settings/password", data={"current_password": PASSWORD, "new_password": "new password 1"}
+    )
+    assert right.status_code == 429  # the limit holds for the right one too, until it resets
+    assert db.session.get(User, alice.id).check_password(PASSWORD)

@@ -209,74 +209,58 @@ def test_search_v2_finds_posts_people_and_tags(app, client, alice, auth):
     assert client.get("/api/v2/search?q=x&type=nonsense", headers=auth).status_code == 422
 
 
-def test_api_requests_are_rate_limited_per_token_with_headers(config, alice):
-    from microblog import create_app
-
-    config.API_RATE_LIMIT = "3 per minute"
-    app = create_app(config)
-    with app.app_context():
-        headers = make_token(db.session.merge(alice))
-        client = app.test_client()
-        responses = [client.get("/api/v1/timelines/public", headers=headers) for _ in range(4)]
-        assert [r.status_code for r in responses] == [200, 200, 200, 429]
-        assert responses[0].headers["X-RateLimit-Limit"] == "3"
-        assert responses[2].headers["X-RateLimit-Remaining"] == "0"
-        assert int(responses[3].headers["X-RateLimit-Reset"]) > 0
-        assert responses[3].get_json()["error"]
-        # Another token has its own allowance.
-        other = make_token(db.session.merge(alice))
-        assert client.get("/api/v1/timelines/public", headers=other).status_code == 200
-        db.session.remove()
+@pytest.mark.settings(API_RATE_LIMIT="3 per minute")
+def test_api_requests_are_rate_limited_per_token_with_headers(app, alice):
+    headers = make_token(alice)
+    client = app.test_client()
+    responses = [client.get("/api/v1/timelines/public", headers=headers) for _ in range(4)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    assert responses[0].headers["X-RateLimit-Limit"] == "3"
+    assert responses[2].headers["X-RateLimit-Remaining"] == "0"
+    assert int(responses[3].headers["X-RateLimit-Reset"]) > 0
+    assert responses[3].get_json()["error"]
+    # Another token has its own allowance.
+    other = make_token(alice)
+    assert client.get("/api/v1/timelines/public", headers=other).status_code == 200
 
 
-def _limited_app(config, limit: str):
-    from microblog import create_app
-
-    config.API_RATE_LIMIT = limit
-    return create_app(config)
-
-
-def test_one_allowance_per_token_covers_every_endpoint(config, alice):
-    app = _limited_app(config, "5 per minute")
-    with app.app_context():
-        headers = make_token(db.session.merge(alice))
-        client = app.test_client()
-        paths = [
-            "/api/v1/timelines/public",
-            "/api/v1/timelines/home",
-            "/api/v1/accounts/verify_credentials",
-            "/api/v1/notifications",
-            "/api/v1/instance",
-            "/api/v1/timelines/tag/apollo",
-        ]
-        assert [client.get(path, headers=headers).status_code for path in paths] == [200] * 5 + [429]
-        # A write on yet another endpoint is refused too, and nothing is written.
-        refused = client.post("/api/v1/statuses", data={"status": "one more"}, headers=headers)
-        assert refused.status_code == 429
-        assert client.get("/api/v1/instance").status_code == 200  # anonymous: the address's own allowance
-        db.session.remove()
+@pytest.mark.settings(API_RATE_LIMIT="5 per minute")
+def test_one_allowance_per_token_covers_every_endpoint(app, alice):
+    headers = make_token(alice)
+    client = app.test_client()
+    paths = [
+        "/api/v1/timelines/public",
+        "/api/v1/timelines/home",
+        "/api/v1/accounts/verify_credentials",
+        "/api/v1/notifications",
+        "/api/v1/instance",
+        "/api/v1/timelines/tag/apollo",
+    ]
+    assert [client.get(path, headers=headers).status_code for path in paths] == [200] * 5 + [429]
+    # A write on yet another endpoint is refused too, and nothing is written.
+    refused = client.post("/api/v1/statuses", data={"status": "one more"}, headers=headers)
+    assert refused.status_code == 429
+    assert client.get("/api/v1/instance").status_code == 200  # anonymous: the address's own allowance
 
 
-def test_made_up_tokens_count_against_the_address(config):
-    app = _limited_app(config, "20 per minute")
-    with app.app_context():
-        client = app.test_client()
-        statuses = [
-            client.get(
-                "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer guess-{i}"}
-            ).status_code
-            for i in range(30)
-        ]
-        assert statuses[:20] == [401] * 20 and set(statuses[20:]) == {429}
-        # ... and a made-up token cannot open a fresh allowance for the address's other requests.
-        registered = client.post(
-            "/api/v1/apps",
-            data={"client_name": "x", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"},
-            headers={"Authorization": "Bearer another-guess"},
-        )
-        assert registered.status_code == 429
-        assert client.get("/api/v1/instance").status_code == 429
-        db.session.remove()
+@pytest.mark.settings(API_RATE_LIMIT="20 per minute")
+def test_made_up_tokens_count_against_the_address(app):
+    client = app.test_client()
+    statuses = [
+        client.get(
+            "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer guess-{i}"}
+        ).status_code
+        for i in range(30)
+    ]
+    assert statuses[:20] == [401] * 20 and set(statuses[20:]) == {429}
+    # ... and a made-up token cannot open a fresh allowance for the address's other requests.
+    registered = client.post(
+        "/api/v1/apps",
+        data={"client_name": "x", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"},
+        headers={"Authorization": "Bearer another-guess"},
+    )
+    assert registered.status_code == 429
+    assert client.get("/api/v1/instance").status_code == 429
 
 
 def test_four_hundred_guessed_tokens_meet_a_429_under_the_default_limit(client):

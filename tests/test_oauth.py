@@ -292,38 +292,28 @@ def test_revoking_a_token_through_oauth(client, alice):
     assert client.get("/api/v1/accounts/verify_credentials", headers=headers).status_code == 401
 
 
-def test_password_grants_are_rate_limited_like_the_login_page(config, alice):
-    from microblog import create_app
+@pytest.mark.settings(LOGIN_RATE_LIMIT="3 per minute")
+def test_password_grants_are_rate_limited_like_the_login_page(app, alice):
+    client = app.test_client()
+    registered = register(client)
 
-    config.LOGIN_RATE_LIMIT = "3 per minute"
-    app = create_app(config)
-    with app.app_context():
-        client = app.test_client()
-        registered = register(client)
+    def attempt(password: str) -> int:
+        return password_grant(client, registered, password=password).status_code
 
-        def attempt(password: str) -> int:
-            return password_grant(client, registered, password=password).status_code
-
-        login(client, "alice")  # the log-in page's attempts share the allowance: one of three
-        # Code exchanges are not password attempts: they go on.
-        for _ in range(3):
-            code = code_from(consent(client, authorize_url(registered)))
-            assert exchange(client, registered, code).status_code == 200
-        # Every attempt counts when it arrives (counting failures after the answer let parallel guesses in).
-        assert [attempt(PASSWORD), attempt("guess one"), attempt(PASSWORD)] == [200, 400, 429]
-        db.session.remove()
+    login(client, "alice")  # the log-in page's attempts share the allowance: one of three
+    # Code exchanges are not password attempts: they go on.
+    for _ in range(3):
+        code = code_from(consent(client, authorize_url(registered)))
+        assert exchange(client, registered, code).status_code == 200
+    # Every attempt counts when it arrives (counting failures after the answer let parallel guesses in).
+    assert [attempt(PASSWORD), attempt("guess one"), attempt(PASSWORD)] == [200, 400, 429]
 
 
-def test_parallel_guesses_cannot_outrun_the_limit(config, alice):
+@pytest.mark.settings(LOGIN_RATE_LIMIT="5 per minute")
+def test_parallel_guesses_cannot_outrun_the_limit(app, alice):
     from concurrent.futures import ThreadPoolExecutor
 
-    from microblog import create_app
-
-    config.LOGIN_RATE_LIMIT = "5 per minute"
-    app = create_app(config)
-    with app.app_context():
-        registered = register(app.test_client())
-        db.session.remove()
+    registered = register(app.test_client())
 
     def attempt(i: int) -> int:
         with app.app_context():
@@ -375,43 +365,31 @@ def test_an_app_registers_a_bounded_number_of_redirect_uris(client):
     assert db.session.scalar(select(func.count()).select_from(OAuthApp)) == 0
 
 
-def test_a_password_grant_named_in_the_query_string_is_limited_too(config, alice):
-    from microblog import create_app
-
-    config.LOGIN_RATE_LIMIT = "2 per minute"
-    app = create_app(config)
-    with app.app_context():
-        client = app.test_client()
-        registered = register(client)
-        form = {
-            "username": "alice",
-            "client_id": registered["client_id"],
-            "client_secret": registered["client_secret"],
-        }
-        statuses = [
-            client.post(
-                "/oauth/token?grant_type=password", data={**form, "password": f"guess {i}"}
-            ).status_code
-            for i in range(3)
-        ]
-        assert statuses == [400, 400, 429]
-        db.session.remove()
+@pytest.mark.settings(LOGIN_RATE_LIMIT="2 per minute")
+def test_a_password_grant_named_in_the_query_string_is_limited_too(app, alice):
+    client = app.test_client()
+    registered = register(client)
+    form = {
+        "username": "alice",
+        "client_id": registered["client_id"],
+        "client_secret": registered["client_secret"],
+    }
+    statuses = [
+        client.post("/oauth/token?grant_type=password", data={**form, "password": f"guess {i}"}).status_code
+        for i in range(3)
+    ]
+    assert statuses == [400, 400, 429]
 
 
-def test_the_log_in_page_and_the_password_grant_share_one_allowance(config, alice):
-    from microblog import create_app
-
-    config.LOGIN_RATE_LIMIT = "3 per minute"
-    app = create_app(config)
-    with app.app_context():
-        client = app.test_client()
-        registered = register(client)
-        assert client.post("/login", data={"login": "alice", "password": "guess 1"}).status_code == 422
-        assert client.post("/login", data={"login": "alice", "password": "guess 2"}).status_code == 422
-        assert password_grant(client, registered, password="guess 3").status_code == 400
-        assert password_grant(client, registered, password="guess 4").status_code == 429
-        assert client.post("/login", data={"login": "alice", "password": PASSWORD}).status_code == 429
-        db.session.remove()
+@pytest.mark.settings(LOGIN_RATE_LIMIT="3 per minute")
+def test_the_log_in_page_and_the_password_grant_share_one_allowance(app, alice):
+    client = app.test_client()
+    registered = register(client)
+    assert client.post("/login", data={"login": "alice", "password": "guess 1"}).status_code == 422
+    assert client.post("/login", data={"login": "alice", "password": "guess 2"}).status_code == 422
+    assert password_grant(client, registered, password="guess 3").status_code == 400
+    assert password_grant(client, registered, password="guess 4").status_code == 429
+    assert client.post("/login", data={"login": "alice", "password": PASSWORD}).status_code == 429
 
 
 def test_a_token_revoked_while_its_first_use_is_recorded_is_refused_not_a_500(client, alice, monkeypatch):

@@ -199,26 +199,21 @@ def test_a_socket_needs_a_token_that_reads_notifications_too(app, alice, scopes,
     assert realtime.socketio.test_client(app, auth={"token": value}).is_connected() is connects
 
 
-def test_guessing_tokens_over_socket_io_meets_the_same_limit(config, alice):
-    from microblog import create_app
+@pytest.mark.settings(API_RATE_LIMIT="5 per minute")
+def test_guessing_tokens_over_socket_io_meets_the_same_limit(app, alice):
+    _, value = tokens.create_personal_token(alice, "bot", ["read"])
+    browser = app.test_client()  # the socket's requests come from its address, 127.0.0.1
 
-    config.API_RATE_LIMIT = "5 per minute"
-    app = create_app(config)
-    with app.app_context():
-        _, value = tokens.create_personal_token(db.session.merge(alice), "bot", ["read"])
-        browser = app.test_client()  # the socket's requests come from its address, 127.0.0.1
+    def connects(token: str) -> bool:
+        return realtime.socketio.test_client(
+            app, flask_test_client=browser, auth={"token": token}
+        ).is_connected()
 
-        def connects(token: str) -> bool:
-            return realtime.socketio.test_client(
-                app, flask_test_client=browser, auth={"token": token}
-            ).is_connected()
-
-        assert connects(value)
-        assert not any(connects(f"guess-{i}") for i in range(5))
-        # Past the limit even the right token is refused unseen: the answer tells a guesser nothing.
-        assert not connects(value)
-        api = app.test_client().get(
-            "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {value}"}
-        )
-        assert api.status_code == 429
-        db.session.remove()
+    assert connects(value)
+    assert not any(connects(f"guess-{i}") for i in range(5))
+    # Past the limit even the right token is refused unseen: the answer tells a guesser nothing.
+    assert not connects(value)
+    api = app.test_client().get(
+        "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {value}"}
+    )
+    assert api.status_code == 429
