@@ -217,3 +217,16 @@ def test_guessing_tokens_over_socket_io_meets_the_same_limit(app, alice):
         "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {value}"}
     )
     assert api.status_code == 429
+
+
+@pytest.mark.parametrize("revoke", [False, True])
+def test_a_password_change_revokes_the_tokens_only_when_asked(app, client, alice, revoke):
+    personal = make_token(alice, "read")
+    login(client, "alice")
+    data = {"current_password": PASSWORD, "new_password": "a brand new secret"}
+    if revoke:
+        data["revoke_tokens"] = "y"
+    assert client.post("/settings/password", data=data).status_code == 302
+    still = client.get("/api/v1/accounts/verify_credentials", headers=personal).status_code
+    assert still == (401 if revoke else 200)  # a routine change keeps the bots running
+    assert client.get("/settings").status_code == 200  # this browser stays logged in either way

@@ -15,7 +15,7 @@ from microblog.database import db
 from microblog.text import parse_id
 from models import User
 
-from . import ldap_login, sessions
+from . import ldap_login, sessions, tokens
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .validation import check_email, check_password, check_profile, check_username
 
@@ -111,14 +111,20 @@ def update_profile(user: User, **fields: str) -> User:
     return user
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    """Replace the user's password after checking the current one; end all other sessions."""
+def change_password(user: User, current: str, new: str, *, revoke_tokens: bool = False) -> None:
+    """Replace the user's password after checking the current one; end all sessions.
+
+    Access tokens stay unless revoke_tokens says otherwise: a routine change should not stop
+    the person's bots, while someone who suspects a breach wants every door closed.
+    """
     if user.directory_dn is not None:
         raise PermissionDenied("You log in with your company account: change its password there, not here.")
     if not user.check_password(current or ""):
         raise ValidationError("The current password is wrong.", field="current_password")
     user.set_password(check_password(new))
     sessions.end_sessions(user)  # a stolen session or cookie dies with the old password
+    if revoke_tokens:
+        tokens.revoke_all_tokens(user)
     db.session.commit()
 
 

@@ -193,6 +193,24 @@ def revoke_token(user: User, token_id: int | str) -> None:
     db.session.commit()
 
 
+def revoke_all_tokens(user: User) -> None:
+    """Revoke every token of user (personal and granted to apps) in the caller's transaction.
+
+    Requests with them fail at once; after the commit, the streams opened with them close.
+    """
+    revoked = list(
+        db.session.scalars(
+            delete(AccessToken).where(AccessToken.user_id == user.id).returning(AccessToken.id)
+        )
+    )
+    on_commit(lambda: _end_tokens(revoked))
+
+
+def _end_tokens(token_ids: list[int]) -> None:
+    for token_id in token_ids:
+        realtime.end_token(token_id)
+
+
 def revoke_token_value(app: OAuthApp, value: str) -> None:
     """Revoke a token the app holds (POST /oauth/revoke); unknown tokens are ignored, per RFC 7009."""
     token_id = db.session.scalar(

@@ -63,6 +63,8 @@ class PasswordForm(Form):
 
     current_password = PasswordField("Current password")
     new_password = PasswordField("New password")
+    # Off by default: a CI bot's token should survive a routine change; on after a suspected breach.
+    revoke_tokens = BooleanField("Also revoke every app and access token (bots stop until given a new one)")
 
 
 class TokenForm(Form):

@@ -56,7 +56,12 @@ def change_password():
     """Change the password."""
     form = PasswordForm()
     try:
-        accounts.change_password(current_user, form.current_password.data, form.new_password.data)
+        accounts.change_password(
+            current_user,
+            form.current_password.data,
+            form.new_password.data,
+            revoke_tokens=bool(form.revoke_tokens.data),
+        )
     except ServiceError as error:
         show_error(form, error)
         return render_template(
@@ -67,7 +72,12 @@ def change_password():
         ), error.status_code
     # The change ended every log-in, this one included: sign this browser in again.
     log_in(current_user._get_current_object(), remember=bool(request.cookies.get("remember_token")))
-    flash("Password changed. Other browsers and devices are logged out.")
+    if form.revoke_tokens.data:
+        flash(
+            "Password changed. Other browsers and devices are logged out, and every app and token is revoked."
+        )
+    else:
+        flash("Password changed. Other browsers and devices are logged out.")
     return redirect(url_for("web.settings"))
 
 
