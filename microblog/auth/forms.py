@@ -9,8 +9,16 @@ from microblog.web.forms import Form
 class LoginForm(Form):
     """Username or email, password, remember me (lengths bounded: scrypt hashes what it gets)."""
 
-    login = StringField("Username or email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    login = StringField(
+        "Username or email",
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
     remember = BooleanField("Remember me")
 
 
@@ -20,4 +28,6 @@ class SignupForm(Form):
     username = StringField("Username", validators=[DataRequired()])
     display_name = StringField("Full name")
     email = EmailField("Work email", validators=[DataRequired()])
-    password = PasswordField("Password", validators=[DataRequired()])
+    password = PasswordField(
+        "Password", validators=[DataRequired()], render_kw={"autocomplete": "new-password"}
+    )

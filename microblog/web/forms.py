@@ -61,8 +61,8 @@ class ProfileForm(Form):
 class PasswordForm(Form):
     """Change the password."""
 
-    current_password = PasswordField("Current password")
-    new_password = PasswordField("New password")
+    current_password = PasswordField("Current password", render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField("New password", render_kw={"autocomplete": "new-password"})
     # Off by default: a CI bot's token should survive a routine change; on after a suspected breach.
     revoke_tokens = BooleanField("Also revoke every app and access token (bots stop until given a new one)")
 
