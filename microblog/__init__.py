@@ -72,10 +72,11 @@ def create_app(config: Config | None = None) -> Flask:
     import search
 
     from . import api, auth, cli, errors, headers, logs, ops, web
+    from .services import sessions
 
     logs.configure_logging(app)
 
-    realtime.init_app(app, token_user=api.socket_user)
+    realtime.init_app(app, token_user=api.socket_user, login_is_live=sessions.login_is_live)
     search.init_app(app)
     auth.init_app(app)
     web.init_app(app)

@@ -157,24 +157,38 @@ def stop_listening(listener: sse.Listener) -> None:
 
 # app.extensions key of init_app's token_user.
 TOKEN_USER = "realtime.token_user"
+LOGIN_IS_LIVE = "realtime.login_is_live"
 
 
 @socketio.on("connect")
 def _connect(auth: Any = None) -> None:
+    user, ended_by, still_live = _who_connects(auth)
     # Each connection joins the rooms that end it: its log-in's or its token's, and its person's.
-    if current_user.is_authenticated:
-        user, ended_by = current_user, login_room(current_user.login_id)
-    else:
-        token = auth.get("token") if isinstance(auth, dict) else None
-        token_user = current_app.extensions.get(TOKEN_USER)
-        found = token_user(token) if isinstance(token, str) and token_user is not None else None
-        if found is None:
-            raise ConnectionRefusedError("authentication required")
-        user, token_id = found
-        ended_by = token_room(token_id)
     join_room(user_room(user.id))
     join_room(sessions_room(user.id))
     join_room(ended_by)
+    # Checked again once in the rooms: an end announced between the first check and the joins
+    # reached no one here (the rooms are left again when the connection is refused).
+    if not still_live():
+        raise ConnectionRefusedError("authentication required")
+
+
+def _who_connects(auth: Any) -> tuple[Any, str, Callable[[], bool]]:
+    """Return who connects, the room whose end ends the connection, and a check that it still stands."""
+    if current_user.is_authenticated:
+        login_id = current_user.login_id
+        login_is_live = current_app.extensions.get(LOGIN_IS_LIVE) or (lambda _login_id: True)
+        return current_user, login_room(login_id), lambda: login_is_live(login_id)
+    token_user = current_app.extensions.get(TOKEN_USER)
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if token_user is None or not isinstance(token, str):
+        raise ConnectionRefusedError("authentication required")
+    look_up: Callable[[str], tuple[Any, int] | None] = token_user
+    found = look_up(token)
+    if found is None:
+        raise ConnectionRefusedError("authentication required")
+    user, token_id = found
+    return user, token_room(token_id), lambda: look_up(token) is not None
 
 
 def _stream_room(data: Any) -> str | None:
@@ -219,13 +233,20 @@ def _async_mode() -> str:
     return "threading"
 
 
-def init_app(app: Flask, *, token_user: Callable[[str], tuple[Any, int] | None] | None = None) -> None:
+def init_app(
+    app: Flask,
+    *,
+    token_user: Callable[[str], tuple[Any, int] | None] | None = None,
+    login_is_live: Callable[[int], bool] | None = None,
+) -> None:
     """Attach Socket.IO; with MICROBLOG_REDIS_URL, all processes share one Redis queue.
 
     token_user returns (user, token id) of an access token sent as auth={"token": ...},
-    or None; without it only browser sessions can connect.
+    or None; without it only browser sessions can connect.  login_is_live says whether a
+    browser log-in still stands (checked again once a connection is in its rooms).
     """
     app.extensions[TOKEN_USER] = token_user
+    app.extensions[LOGIN_IS_LIVE] = login_is_live
     url = app.config.get("REDIS_URL")
     manager = RedisQueue(url, channel=app.config["REDIS_CHANNEL"]) if url else LocalManager()
     socketio.init_app(app, async_mode=_async_mode(), client_manager=manager)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 import realtime
 from microblog.database import db
@@ -230,3 +230,32 @@ def test_a_password_change_revokes_the_tokens_only_when_asked(app, client, alice
     still = client.get("/api/v1/accounts/verify_credentials", headers=personal).status_code
     assert still == (401 if revoke else 200)  # a routine change keeps the bots running
     assert client.get("/settings").status_code == 200  # this browser stays logged in either way
+
+
+def test_a_socket_whose_token_is_revoked_while_it_connects_is_refused(app, alice, monkeypatch):
+    token, value = tokens.create_personal_token(alice, "bot", ["read"])
+    token_id = token.id
+    join_room = realtime.join_room
+
+    def revoked_meanwhile(room, *args, **kwargs):
+        join_room(room, *args, **kwargs)
+        if room == realtime.token_room(token_id):  # the end reaches no one: not in the room yet
+            tokens.revoke_token(alice, token_id)
+
+    monkeypatch.setattr(realtime, "join_room", revoked_meanwhile)
+    assert not realtime.socketio.test_client(app, auth={"token": value}).is_connected()
+
+
+def test_a_browser_that_logs_out_while_its_socket_connects_is_refused(app, alice, monkeypatch):
+    browser = app.test_client()
+    login(browser, "alice")
+    join_room = realtime.join_room
+
+    def logged_out_meanwhile(room, *args, **kwargs):
+        join_room(room, *args, **kwargs)
+        if room.startswith("login:"):
+            db.session.execute(delete(Login))
+            db.session.commit()
+
+    monkeypatch.setattr(realtime, "join_room", logged_out_meanwhile)
+    assert not realtime.socketio.test_client(app, flask_test_client=browser).is_connected()

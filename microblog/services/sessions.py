@@ -53,6 +53,18 @@ def user_of_login(secret: str | None) -> User | None:
     return user
 
 
+def login_is_live(login_id: int) -> bool:
+    """Return whether the browser log-in with this id still stands (its person active)."""
+    return (
+        db.session.scalar(
+            select(Login.id)
+            .join(User, User.id == Login.user_id)
+            .where(Login.id == login_id, User.is_active.is_(True))
+        )
+        is not None
+    )
+
+
 def end_login(user: User) -> None:
     """End the log-in this request runs under: its cookies stop working, its live connections close."""
     login_id = user.login_id
