@@ -72,11 +72,16 @@ def create_app(config: Config | None = None) -> Flask:
     import search
 
     from . import api, auth, cli, errors, headers, logs, ops, web
-    from .services import sessions
+    from .services import sessions, tokens
 
     logs.configure_logging(app)
 
-    realtime.init_app(app, token_user=api.socket_user, login_is_live=sessions.login_is_live)
+    realtime.init_app(
+        app,
+        token_user=api.socket_user,
+        token_is_live=tokens.token_is_live,
+        login_is_live=sessions.login_is_live,
+    )
     search.init_app(app)
     auth.init_app(app)
     web.init_app(app)

@@ -112,7 +112,8 @@ def refuse_unreadable_input() -> None:
         # Werkzeug parses the form from this cached copy.
         _check_wsgi_text(request.get_data(cache=True).decode("latin-1"), "The form", percent_encoded=True)
     elif request.mimetype == "multipart/form-data":
-        for value in request.form.values():  # decoded already, invalid UTF-8 replaced
+        for name, value in request.form.items(multi=True):  # decoded already, invalid UTF-8 replaced
+            check_text(name, "The form")
             check_text(value, "The form")
     elif request.is_json and request.get_data(cache=True):
         try:

@@ -44,7 +44,7 @@ class User(UserMixin, Base):
     followers_count: Mapped[int] = mapped_column(Integer, default=0)
     following_count: Mapped[int] = mapped_column(Integer, default=0)
 
-    # The browser log-in this request runs under (set by services.logins, never stored here):
+    # The browser log-in this request runs under (set by services.sessions, never stored here):
     # its secret is what the session and remember-me cookies carry, its id names its streams.
     login_secret: str | None = None
     login_id: int | None = None
@@ -52,7 +52,7 @@ class User(UserMixin, Base):
     def get_id(self) -> str:
         """Return this log-in's secret (Flask-Login keeps it in the session and remember-me cookie)."""
         if self.login_secret is None:
-            raise RuntimeError("log in through microblog.services.logins, which names the log-in")
+            raise RuntimeError("log in through microblog.services.sessions, which names the log-in")
         return self.login_secret
 
     def set_password(self, password: str) -> None:

@@ -155,8 +155,9 @@ def stop_listening(listener: sse.Listener) -> None:
     sse.hub.remove(listener)
 
 
-# app.extensions key of init_app's token_user.
+# app.extensions keys of init_app's look-ups.
 TOKEN_USER = "realtime.token_user"
+TOKEN_IS_LIVE = "realtime.token_is_live"
 LOGIN_IS_LIVE = "realtime.login_is_live"
 
 
@@ -177,18 +178,20 @@ def _who_connects(auth: Any) -> tuple[Any, str, Callable[[], bool]]:
     """Return who connects, the room whose end ends the connection, and a check that it still stands."""
     if current_user.is_authenticated:
         login_id = current_user.login_id
-        login_is_live = current_app.extensions.get(LOGIN_IS_LIVE) or (lambda _login_id: True)
+        login_is_live = current_app.extensions.get(LOGIN_IS_LIVE)
+        if login_is_live is None:
+            raise ConnectionRefusedError("authentication required")
         return current_user, login_room(login_id), lambda: login_is_live(login_id)
     token_user = current_app.extensions.get(TOKEN_USER)
+    token_is_live = current_app.extensions.get(TOKEN_IS_LIVE)
     token = auth.get("token") if isinstance(auth, dict) else None
-    if token_user is None or not isinstance(token, str):
+    if token_user is None or token_is_live is None or not isinstance(token, str):
         raise ConnectionRefusedError("authentication required")
-    look_up: Callable[[str], tuple[Any, int] | None] = token_user
-    found = look_up(token)
+    found = token_user(token)
     if found is None:
         raise ConnectionRefusedError("authentication required")
     user, token_id = found
-    return user, token_room(token_id), lambda: look_up(token) is not None
+    return user, token_room(token_id), lambda: token_is_live(token_id)
 
 
 def _stream_room(data: Any) -> str | None:
@@ -237,15 +240,18 @@ def init_app(
     app: Flask,
     *,
     token_user: Callable[[str], tuple[Any, int] | None] | None = None,
+    token_is_live: Callable[[int], bool] | None = None,
     login_is_live: Callable[[int], bool] | None = None,
 ) -> None:
     """Attach Socket.IO; with MICROBLOG_REDIS_URL, all processes share one Redis queue.
 
     token_user returns (user, token id) of an access token sent as auth={"token": ...},
-    or None; without it only browser sessions can connect.  login_is_live says whether a
-    browser log-in still stands (checked again once a connection is in its rooms).
+    or None.  token_is_live and login_is_live say whether a token or a browser log-in
+    (by id) still stands: checked again once a connection is in its rooms.  Without
+    them, no connection of that kind is taken.
     """
     app.extensions[TOKEN_USER] = token_user
+    app.extensions[TOKEN_IS_LIVE] = token_is_live
     app.extensions[LOGIN_IS_LIVE] = login_is_live
     url = app.config.get("REDIS_URL")
     manager = RedisQueue(url, channel=app.config["REDIS_CHANNEL"]) if url else LocalManager()

@@ -207,3 +207,15 @@ def test_a_host_header_that_names_no_host_is_a_400_even_on_a_page(app, client, h
     assert page.status_code == 400
     assert page.mimetype == "text/plain"  # the error page's links need a host to point to
     assert client.get("/api/v1/instance", headers={"Host": host}).status_code == 400
+
+
+def test_every_value_and_name_of_a_multipart_form_is_checked(alice_client, alice, auth):
+    from werkzeug.datastructures import MultiDict
+
+    repeated = MultiDict([("status", "hello"), ("status", "bad\x00value")])
+    for data in (repeated, {"status": "hello", "na\x00me": "x"}):
+        response = alice_client.post(
+            "/api/v1/statuses", data=data, headers=auth, content_type="multipart/form-data"
+        )
+        assert response.status_code == 400
+    assert _count(Post) == 0

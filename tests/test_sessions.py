@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from flask import Flask
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 import realtime
 from microblog.database import db
 from microblog.services import accounts, social, tokens
-from models import Login
+from models import Login, utcnow
 
 from .factories import PASSWORD, login, make_post, make_token
 
@@ -48,7 +50,6 @@ def test_each_login_has_its_own_remember_me_cookie(app, alice):
     login(first, "alice", remember=True)
     login(second, "alice", remember=True)
     assert _cookies(first)[REMEMBER] != _cookies(second)[REMEMBER]
-    assert alice.login_secret is None or alice.login_secret not in _cookies(first)[REMEMBER]
 
 
 def test_the_database_keeps_only_digests_of_login_secrets(app, alice):
@@ -259,3 +260,14 @@ def test_a_browser_that_logs_out_while_its_socket_connects_is_refused(app, alice
 
     monkeypatch.setattr(realtime, "join_room", logged_out_meanwhile)
     assert not realtime.socketio.test_client(app, flask_test_client=browser).is_connected()
+
+
+def test_a_log_in_ends_when_its_remember_me_cookie_would_have_expired(app, alice):
+    browser = app.test_client()
+    login(browser, "alice", remember=True)
+    copied = _cookies(browser)
+    assert _signed_in(app, **copied)
+    # A year on (Flask-Login's remember-me lifetime), a copy of the cookies opens nothing.
+    db.session.execute(update(Login).values(created_at=utcnow() - timedelta(days=366)))
+    db.session.commit()
+    assert not _signed_in(app, **copied)

@@ -100,6 +100,7 @@ class WithinRegisteredScopes:
     server: Any
 
     def validate_requested_scope(self) -> None:
+        """Refuse unknown scopes, and scopes beyond the ones the app registered."""
         self.server.validate_requested_scope(self.request.payload.scope)
         registered = self.request.client.app.scopes.split()
         if not all(tokens.grants(registered, s) for s in requested_scopes(self.request.payload.scope)):
@@ -164,12 +165,14 @@ class S256OnlyChallenge(CodeChallenge):
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
 
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        """Refuse a challenge without its method, then check it as Authlib does."""
         data = grant.request.payload.data
         if data.get("code_challenge") and not data.get("code_challenge_method"):
             raise InvalidRequestError("code_challenge_method is required, and must be S256.")
         super().validate_code_challenge(grant, redirect_uri)
 
     def get_authorization_code_challenge_method(self, authorization_code: Any) -> str:
+        """Return S256 for every code."""
         return "S256"  # whatever a row says: no code is ever checked the plain way
 
 

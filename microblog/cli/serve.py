@@ -14,6 +14,7 @@ class RequestHandler(WSGIRequestHandler):
     """Werkzeug's handler, naming no server or Python version in the Server header."""
 
     def version_string(self) -> str:
+        """Return what the Server header says."""
         return "microblog"
 
 

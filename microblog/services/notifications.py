@@ -120,10 +120,14 @@ def mark_notifications_seen(user: User, up_to_id: int | str | None) -> int:
         select(func.max(Notification.id)).where(Notification.user_id == user.id, Notification.id <= up_to)
     )
     if newest is not None and newest > user.notifications_seen_id:
-        db.session.execute(update(User).where(User.id == user.id).values(notifications_seen_id=newest))
+        # The condition keeps it moving forward when two tabs mark at once.
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id, User.notifications_seen_id < newest)
+            .values(notifications_seen_id=newest)
+        )
         db.session.commit()
-        return newest
-    return user.notifications_seen_id
+    return db.session.scalar(select(User.notifications_seen_id).where(User.id == user.id)) or 0
 
 
 def notification_view(user: User, notification_id: int | str) -> NotificationView | None:

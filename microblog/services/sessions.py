@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import delete, select
 
 import realtime
@@ -19,8 +20,14 @@ from models import Login, User, utcnow
 
 from .tokens import digest
 
-# A log-in older than this is gone anyway: Flask-Login's remember-me cookie has expired.
-LOGIN_LIFETIME = timedelta(days=365)
+# Flask-Login's default lifetime of a remember-me cookie, unless REMEMBER_COOKIE_DURATION says otherwise.
+REMEMBER_DEFAULT = timedelta(days=365)
+
+
+def login_lifetime() -> timedelta:
+    """Return how long a log-in lasts: as long as its remember-me cookie, and not a copy of it longer."""
+    duration = current_app.config.get("REMEMBER_COOKIE_DURATION", REMEMBER_DEFAULT)
+    return duration if isinstance(duration, timedelta) else timedelta(seconds=int(duration))
 
 
 def start_login(user: User) -> User:
@@ -30,7 +37,7 @@ def start_login(user: User) -> User:
     db.session.add(login)
     # Forget this person's log-ins whose cookies have expired: the table stays as small as its use.
     db.session.execute(
-        delete(Login).where(Login.user_id == user.id, Login.created_at < utcnow() - LOGIN_LIFETIME)
+        delete(Login).where(Login.user_id == user.id, Login.created_at < utcnow() - login_lifetime())
     )
     db.session.commit()
     user.login_secret, user.login_id = secret, login.id
@@ -44,7 +51,11 @@ def user_of_login(secret: str | None) -> User | None:
     row = db.session.execute(
         select(User, Login.id)
         .join(Login, Login.user_id == User.id)
-        .where(Login.secret_hash == digest(secret), User.is_active.is_(True))
+        .where(
+            Login.secret_hash == digest(secret),
+            Login.created_at >= utcnow() - login_lifetime(),  # a copied cookie does not outlive its log-in
+            User.is_active.is_(True),
+        )
     ).first()
     if row is None:
         return None
