@@ -90,8 +90,8 @@ def check_profile(**fields: str) -> dict[str, str]:
         if key not in PROFILE_LIMITS:
             raise ValidationError(f"Unknown profile field {key!r}.", field=key)
         value = value or ""
-        if UNPRINTABLE.search(value.replace("\r\n", "\n").replace("\n", "") if key == "bio" else value):
-            raise ValidationError("Use plain text: control characters are not allowed here.", field=key)
+        # A bio may hold line breaks; nothing else may hold any control character.
+        check_plain(value.replace("\r\n", "").replace("\n", "") if key == "bio" else value, key)
         value = " ".join(value.split()) if key != "bio" else value.replace("\r\n", "\n").strip()
         if len(value) > PROFILE_LIMITS[key]:
             raise ValidationError(
