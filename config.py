@@ -72,6 +72,8 @@ class Config:
         self.LOG_LEVEL = (env.get("MICROBLOG_LOG_LEVEL") or "INFO").strip().upper()
         # Local passwords (sign-up, log-in with a microblog password); off: the directory only.
         self.LOCAL_PASSWORDS = _flag(env.get("MICROBLOG_LOCAL_PASSWORDS") or "on")
+        # Who may create communities: "everyone" (any employee) or "admins" (site administrators).
+        self.COMMUNITY_CREATION = (env.get("MICROBLOG_COMMUNITY_CREATION") or "everyone").strip().lower()
         self._read_ldap(env)
 
     def _read_ldap(self, env: Mapping[str, str]) -> None:

@@ -18,6 +18,8 @@ from flask import url_for
 from microblog.avatars import initials
 from microblog.text import render_html
 from models import User
+from models.post import PUBLIC
+from models.user import COMMUNITY, PERSON
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -35,6 +37,8 @@ class Author:
     posts_count: int = 0
     followers_count: int = 0
     following_count: int = 0
+    kind: str = PERSON  # or COMMUNITY: a group account
+    locked: bool = False  # follows need approval (a private community)
 
     @classmethod
     def of(cls, user: User) -> Author:
@@ -49,11 +53,33 @@ class Author:
             user.posts_count,
             user.followers_count,
             user.following_count,
+            user.kind,
+            user.locked,
         )
+
+    @property
+    def is_community(self) -> bool:
+        """Return whether this account is a community."""
+        return self.kind == COMMUNITY
 
     @property
     def name(self) -> str:
         """Return the name to show: display name, else username."""
+        return self.display_name or self.username
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityRef:
+    """The community a post is in, as feeds name it."""
+
+    id: int
+    username: str
+    display_name: str
+    locked: bool
+
+    @property
+    def name(self) -> str:
+        """Return the name to show: display name, else handle."""
         return self.display_name or self.username
 
 
@@ -74,6 +100,8 @@ class FeedPost:
     liked: bool
     # (user id, username) of the people the post mentions or replies to.
     mentions: tuple[tuple[int, str], ...] = ()
+    visibility: str = PUBLIC  # or PRIVATE: for the members of its community only
+    community: CommunityRef | None = None
 
     @property
     def author_id(self) -> int:
@@ -120,9 +148,9 @@ def account(author: Author) -> dict[str, Any]:
         "avatar_static": avatar,
         "header": "",
         "header_static": "",
-        "locked": False,
+        "locked": author.locked,
         "bot": False,
-        "group": False,
+        "group": author.is_community,
         "discoverable": True,
         "indexable": True,
         "suspended": not author.is_active,
@@ -185,7 +213,7 @@ def status(post: FeedPost) -> dict[str, Any]:
         "in_reply_to_id": str(post.in_reply_to_id) if post.in_reply_to_id else None,
         "in_reply_to_account_id": None,
         "conversation_id": str(post.thread_id),
-        "visibility": "public",
+        "visibility": post.visibility,
         "sensitive": False,
         "spoiler_text": "",
         "language": None,
@@ -203,7 +231,7 @@ def status(post: FeedPost) -> dict[str, Any]:
         "muted": False,
         "pinned": False,
         "tags": [tag(name) for name in post.tags],
-        "mentions": [mention(uid, username) for uid, username in post.mentions],
+        "mentions": _mentions(post),
         "media_attachments": [],
         "emojis": [],
         "card": None,
@@ -212,6 +240,14 @@ def status(post: FeedPost) -> dict[str, Any]:
         "application": None,
         "edited_at": None,
     }
+
+
+def _mentions(post: FeedPost) -> list[dict[str, Any]]:
+    """Return the Mentions of a post: the people it addresses, and its community (so replies stay in it)."""
+    found = [mention(uid, username) for uid, username in post.mentions]
+    if post.community is not None and all(uid != post.community.id for uid, _ in post.mentions):
+        found.append(mention(post.community.id, post.community.username))
+    return found
 
 
 def notification(note: NotificationFields, actor: Author, post: FeedPost | None) -> dict[str, Any]:
@@ -225,7 +261,9 @@ def notification(note: NotificationFields, actor: Author, post: FeedPost | None)
     }
 
 
-def relationship(user_id: int, *, following: bool, followed_by: bool) -> dict[str, Any]:
+def relationship(
+    user_id: int, *, following: bool, followed_by: bool, requested: bool = False
+) -> dict[str, Any]:
     """Return a Mastodon Relationship between the viewer and one account."""
     return {
         "id": str(user_id),
@@ -238,7 +276,7 @@ def relationship(user_id: int, *, following: bool, followed_by: bool) -> dict[st
         "blocked_by": False,
         "muting": False,
         "muting_notifications": False,
-        "requested": False,
+        "requested": requested,
         "requested_by": False,
         "domain_blocking": False,
         "endorsed": False,

@@ -3,7 +3,9 @@
 from .access_token import AccessToken
 from .authorization_code import AuthorizationCode
 from .base import Base, utcnow
+from .community import Community, CommunityAdmin
 from .follow import Follow
+from .follow_request import FollowRequest
 from .idempotency_key import IdempotencyKey
 from .like import Like
 from .login import Login
@@ -21,7 +23,10 @@ __all__ = [
     "AccessToken",
     "AuthorizationCode",
     "Base",
+    "Community",
+    "CommunityAdmin",
     "Follow",
+    "FollowRequest",
     "IdempotencyKey",
     "Like",
     "Login",

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .base import Base, BigId, UTCDateTime, utcnow
 
 # Mastodon's names: a reply is a "mention" of the author replied to.
-NOTIFICATION_KINDS = ("mention", "favourite", "follow")
+# A join request is Mastodon's "follow_request" (to each admin of the community); "join_accepted"
+# tells the requester, with the community as the account.
+NOTIFICATION_KINDS = ("mention", "favourite", "follow", "follow_request", "join_accepted")
 
 
 class Notification(Base):
@@ -23,6 +25,8 @@ class Notification(Base):
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
     post_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("posts.id", ondelete="CASCADE"))
+    # The community a join request is about (the actor is the person asking).
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_notifications_user_id_id", user_id, id.desc()),)

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, Integer, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, BigId, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from .user import User
+
+PUBLIC = "public"
+PRIVATE = "private"
 
 
 class Post(Base):
@@ -28,14 +31,19 @@ class Post(Base):
     in_reply_to_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("posts.id", ondelete="SET NULL"))
     # Id of the thread's first post; NULL on that first post itself.
     conversation_id: Mapped[int | None] = mapped_column(BigId)
+    # The community the post is in (None: company-wide), and who may see it: "public" (everyone)
+    # or "private" (the members of its community only; services.visibility decides).
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    visibility: Mapped[str] = mapped_column(String(10), default=PUBLIC, server_default=PUBLIC)
     like_count: Mapped[int] = mapped_column(Integer, default=0)
     reply_count: Mapped[int] = mapped_column(Integer, default=0)
 
-    author: Mapped[User] = relationship(lazy="raise")
+    author: Mapped[User] = relationship(lazy="raise", foreign_keys=[author_id])
 
     __table_args__ = (
         Index("ix_posts_author_id_id", author_id, id.desc()),
         Index("ix_posts_conversation_id", conversation_id),
+        Index("ix_posts_community_id_id", community_id, id.desc()),
         Index("ix_posts_in_reply_to_id", in_reply_to_id),
         # Search by dates (before:/after:) finds where a day starts in the posts by it.
         Index("ix_posts_created_at", created_at),

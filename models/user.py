@@ -5,13 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .base import Base, BigId, UTCDateTime, utcnow
 
 USERNAME_MAX = 30
+
+# What an account is: a person who logs in, or a community (a group account, which never logs in).
+PERSON = "person"
+COMMUNITY = "community"
 
 
 class User(UserMixin, Base):
@@ -23,7 +27,11 @@ class User(UserMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-case; unique.  Usernames never change, so @mentions stay valid.
     username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # None for a community: only people have an address.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    kind: Mapped[str] = mapped_column(String(12), default=PERSON, server_default=PERSON)
+    # Mastodon's `locked`: following needs the account's approval (a private community).
+    locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # The company directory entry this account comes from (None: a local account).  Such an
     # account logs in through the directory only, which also keeps its profile fields.
@@ -62,6 +70,11 @@ class User(UserMixin, Base):
     def check_password(self, password: str) -> bool:
         """Return whether the password matches the stored hash."""
         return bool(self.password_hash) and check_password_hash(self.password_hash or "", password)
+
+    @property
+    def is_community(self) -> bool:
+        """Return whether this account is a community (a group account)."""
+        return self.kind == COMMUNITY
 
     @property
     def name(self) -> str:

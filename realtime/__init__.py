@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room, rooms
 
 from microblog.text import normalize_tag
 
@@ -37,11 +37,16 @@ _initializing = threading.Lock()
 
 @dataclass(frozen=True)
 class Stream:
-    """A stream clients subscribe to; `users` lists whose `user` stream (home) it is."""
+    """A stream clients subscribe to.
+
+    `users` lists whose `user` stream (home) it is; for the `public` and
+    `hashtag` streams, the only subscribers who may get the event (a private
+    post's audience), or None for every subscriber.
+    """
 
     name: str
     tag: str | None = None
-    users: tuple[int, ...] = ()
+    users: tuple[int, ...] | None = ()
 
     @property
     def label(self) -> list[str]:
@@ -52,8 +57,16 @@ class Stream:
     def rooms(self) -> list[str]:
         """Return the Socket.IO rooms that make up the stream."""
         if self.name == "user":
-            return [user_room(uid) for uid in self.users]
-        return [f"hashtag:{self.tag}" if self.name == "hashtag" else "public"]
+            return [user_room(uid) for uid in self.users or ()]
+        base = f"hashtag:{self.tag}" if self.name == "hashtag" else "public"
+        if self.users is None:
+            return [base]
+        return [subscriber_room(base, uid) for uid in self.users]
+
+
+def subscriber_room(base: str, user_id: int) -> str:
+    """Return the room of one person's subscriptions to a stream: where a private post reaches them."""
+    return f"{base}@{user_id}"
 
 
 def user_stream(user_ids: Iterable[int]) -> Stream:
@@ -61,12 +74,27 @@ def user_stream(user_ids: Iterable[int]) -> Stream:
     return Stream("user", users=tuple(sorted(set(user_ids))))
 
 
-PUBLIC = Stream("public")
+def _audience(members: Iterable[int] | None) -> tuple[int, ...] | None:
+    return None if members is None else tuple(sorted(set(members)))
 
 
-def hashtag_stream(tag: str) -> Stream:
-    """Return the stream of one tag."""
-    return Stream("hashtag", tag=tag)
+def public_stream(members: Iterable[int] | None = None) -> Stream:
+    """Return the company stream: for every subscriber, or (a private post) only for these members."""
+    return Stream("public", users=_audience(members))
+
+
+PUBLIC = public_stream()
+
+
+def hashtag_stream(tag: str, members: Iterable[int] | None = None) -> Stream:
+    """Return the stream of one tag: for every subscriber, or (a private post) only for these members."""
+    return Stream("hashtag", tag=tag, users=_audience(members))
+
+
+def stream_rooms(stream: Stream, user_id: int) -> list[str]:
+    """Return the rooms one person's subscription to a public or hashtag stream listens to."""
+    (base,) = Stream(stream.name, stream.tag, None).rooms
+    return [base, subscriber_room(base, user_id)]
 
 
 def user_room(user_id: int) -> str:
@@ -194,23 +222,33 @@ def _who_connects(auth: Any) -> tuple[Any, str, Callable[[], bool]]:
     return user, token_room(token_id), lambda: token_is_live(token_id)
 
 
-def _stream_room(data: Any) -> str | None:
+def _stream_of(data: Any) -> Stream | None:
     if not isinstance(data, dict):
         return None
     if data.get("stream") == "public":
-        return PUBLIC.rooms[0]
+        return PUBLIC
     tag = data.get("tag")
     if data.get("stream") == "hashtag" and isinstance(tag, str):
         name = normalize_tag(tag)
-        return hashtag_stream(name).rooms[0] if name else None
+        return hashtag_stream(name) if name else None
+    return None
+
+
+def _connection_user_id() -> int | None:
+    """Return whose connection this is, from the user room it joined on connect."""
+    for room in rooms():
+        if isinstance(room, str) and room.startswith("user:"):
+            return int(room.removeprefix("user:"))
     return None
 
 
 def _change_subscription(data: Any, change: Callable[[str], None]) -> dict:
-    room = _stream_room(data)
-    if room is None:
+    stream = _stream_of(data)
+    user_id = _connection_user_id()
+    if stream is None or user_id is None:
         return {"error": 'Expected {"stream": "public"} or {"stream": "hashtag", "tag": "name"}.'}
-    change(room)
+    for room in stream_rooms(stream, user_id):
+        change(room)
     return {"ok": True}
 
 
@@ -274,6 +312,9 @@ __all__ = [
     "token_room",
     "user_room",
     "hashtag_stream",
+    "public_stream",
+    "stream_rooms",
+    "subscriber_room",
     "init_app",
     "publish",
     "socketio",

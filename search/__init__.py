@@ -23,7 +23,7 @@ from models import SearchOutbox
 
 from . import indexer
 from .analysis import analyzed_terms, check_language
-from .backend import Backend, Hits, IndexBusy, IndexUnavailable, PageRequest, Progress
+from .backend import Backend, Hits, IndexBusy, IndexUnavailable, PageRequest, Progress, Reader
 from .people import search_people, search_tags
 from .postgres_backend import PostgresBackend
 from .query import SearchQuery, parse_query
@@ -31,6 +31,7 @@ from .whoosh_backend import WhooshBackend
 
 __all__ = [
     "Hits",
+    "Reader",
     "IndexBusy",
     "PageRequest",
     "SearchQuery",
@@ -104,15 +105,15 @@ def remove_post(post_id: int) -> None:
     index_post(post_id)  # the indexer finds the post gone and removes it
 
 
-def search_posts(query: SearchQuery, page: PageRequest | None = None) -> Hits:
-    """Return one page of matching post ids, with notes for the reader; never raises."""
+def search_posts(query: SearchQuery, page: PageRequest | None = None, *, reader: Reader) -> Hits:
+    """Return one page of the ids of matching posts the reader may see, with notes for them; never raises."""
     page = page or PageRequest()
     state = _state()
     notes = list(query.notes)
     if query.is_empty:
         return Hits([], notes=tuple(notes))
     try:
-        hits = state.backend.search(query, page)
+        hits = state.backend.search(query, page, reader)
     except IndexUnavailable:
         if state.background:
             state.indexer.check()

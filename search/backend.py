@@ -7,6 +7,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy import ColumnElement
+
 from models.base import MAX_ID
 
 from .query import SearchQuery
@@ -50,6 +52,20 @@ class PageRequest:
 
 
 @dataclass(frozen=True)
+class Reader:
+    """Who searches, as services.visibility describes them: what they may see of the posts.
+
+    `visible` is the SQL condition on posts (the one predicate); `communities`
+    the communities whose private posts it admits, for an index outside the
+    database.  Results are loaded through the predicate again, so an index
+    can narrow what is visible but never widen it.
+    """
+
+    visible: ColumnElement[bool]
+    communities: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
 class Hits:
     """One page of matching post ids, best (or newest) first, and the cursor of the next page."""
 
@@ -88,8 +104,8 @@ class Backend(Protocol):
         Raises IndexBusy if another process keeps the writer past the timeout.
         """
 
-    def search(self, query: SearchQuery, page: PageRequest) -> Hits:
-        """Return one page of matching post ids; raise IndexUnavailable if it cannot be read."""
+    def search(self, query: SearchQuery, page: PageRequest, reader: Reader) -> Hits:
+        """Return one page of matching post ids the reader may see; raise IndexUnavailable if unreadable."""
 
     def rebuild(self, progress: Progress | None = None, *, procs: int = 1) -> int:
         """Index every post from the database again (with `procs` processes if it can); return how many."""

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from microblog.database import batches, db
 from models import Post, Tag, User, mentions, post_tags
+from models.post import PRIVATE
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class PostDocument:
     tags: tuple[str, ...]
     mentions: tuple[str, ...]
     created_at: datetime
+    private: bool = False  # only the members of its community may find it
+    community_id: int | None = None
 
 
 def _documents() -> Select:
@@ -40,15 +43,25 @@ def _documents() -> Select:
         .scalar_subquery()
     )
     return (
-        select(Post.id, Post.text, User.username, tag_names, mention_names, Post.created_at)
+        select(
+            Post.id,
+            Post.text,
+            User.username,
+            tag_names,
+            mention_names,
+            Post.created_at,
+            Post.visibility == PRIVATE,
+            Post.community_id,
+        )
         .join(User, User.id == Post.author_id)
         .order_by(Post.id)
     )
 
 
 def _document(row: Row) -> PostDocument:
-    pid, text, author, tags, names, created = row
-    return PostDocument(pid, text, author, tuple((tags or "").split()), tuple((names or "").split()), created)
+    pid, text, author, tags, names, created, private, community_id = row
+    split = tuple((tags or "").split()), tuple((names or "").split())
+    return PostDocument(pid, text, author, *split, created, bool(private), community_id)
 
 
 def _rows(statement: Select) -> list[PostDocument]:

@@ -6,12 +6,13 @@ scan with LIKE answers in milliseconds and is never stale; both backends share i
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import case, exists, func, literal, or_, select
 
 from microblog.database import db, is_postgresql
 from microblog.text import normalize_tag
-from models import Tag, User
+from models import Post, Tag, User, post_tags
 
+from .backend import Reader
 from .query import SearchQuery
 
 PEOPLE_LIMIT = 5
@@ -59,8 +60,11 @@ def search_people(query: SearchQuery, limit: int = PEOPLE_LIMIT) -> list[User]:
     return list(db.session.scalars(statement))
 
 
-def search_tags(query: SearchQuery, limit: int = TAG_LIMIT) -> list[str]:
-    """Return tag names that start with a searched tag or word (or with it after a hyphen)."""
+def search_tags(query: SearchQuery, reader: Reader, limit: int = TAG_LIMIT) -> list[str]:
+    """Return tags of posts the reader may see that start with a searched tag or word (or after a hyphen).
+
+    A tag used only in a private community's posts is its members' business: others are not offered it.
+    """
     terms = list(dict.fromkeys(n for n in (*query.tags, *map(normalize_tag, query.words)) if n))[:8]
     if not terms:
         return []
@@ -71,7 +75,11 @@ def search_tags(query: SearchQuery, limit: int = TAG_LIMIT) -> list[str]:
             Tag.name.contains(f"-{term}", autoescape=True),
         ]
     exact = case((Tag.name.in_(terms), 0), else_=1)
+    used = exists().where(post_tags.c.tag_id == Tag.id, post_tags.c.post_id == Post.id, reader.visible)
     statement = (
-        select(Tag.name).where(or_(*matches)).order_by(exact, func.length(Tag.name), Tag.name).limit(limit)
+        select(Tag.name)
+        .where(or_(*matches), used)
+        .order_by(exact, func.length(Tag.name), Tag.name)
+        .limit(limit)
     )
     return list(db.session.scalars(statement))

@@ -30,6 +30,7 @@ from .backend import (
     IndexUnavailable,
     PageRequest,
     Progress,
+    Reader,
     newest_first,
 )
 from .documents import day_start, id_range
@@ -107,7 +108,7 @@ class PostgresBackend:
                     progress(len(rows))
         return count
 
-    def search(self, query: SearchQuery, page: PageRequest) -> Hits:
+    def search(self, query: SearchQuery, page: PageRequest, reader: Reader) -> Hits:
         """Return one page of matching post ids: newest first, or the newest matches ranked (ts_rank_cd).
 
         PostgreSQL plans `ORDER BY id DESC LIMIT 21` by walking the posts backwards
@@ -118,18 +119,19 @@ class PostgresBackend:
         matches few posts, in which case those ids are all that is looked at.
         """
         try:
-            return self._search(query, page)
+            return self._search(query, page, reader)
         except SQLAlchemyError as error:
             db.session.rollback()
             raise IndexUnavailable(f"PostgreSQL search failed: {error}") from error
 
-    def _search(self, query: SearchQuery, page: PageRequest) -> Hits:
+    def _search(self, query: SearchQuery, page: PageRequest, reader: Reader) -> Hits:
         # These plans depend on the values (ids, bounds): never a generic plan of a prepared statement.
         db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         conditions = self._conditions(query)
         if conditions is None:
             return Hits([])
         where, tsquery = conditions
+        where.append(reader.visible)
         if page.before_id is not None:
             where.append(Post.id < page.before_id)
         statement = select(Post.id).where(*where)

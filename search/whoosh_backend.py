@@ -46,6 +46,7 @@ from .backend import (
     IndexUnavailable,
     PageRequest,
     Progress,
+    Reader,
     newest_first,
 )
 from .documents import PostDocument, chunk_bounds, document_batches, id_range, load_documents
@@ -396,7 +397,7 @@ class WhooshBackend:
             self._segment_ids = {k: v for k, v in self._segment_ids.items() if k in current}
         return leaves
 
-    def search(self, query: SearchQuery, page: PageRequest) -> Hits:
+    def search(self, query: SearchQuery, page: PageRequest, reader: Reader) -> Hits:
         """Return one page of matching post ids: newest first, or the newest matches ranked by relevance.
 
         Relevance ranks the newest MAX_RELEVANCE_DEPTH matches (all of them,
@@ -404,7 +405,7 @@ class WhooshBackend:
         of a common word, and for posts, recent ones are the relevant ones.
         """
         ids = id_range(query.after, query.before) if query.after or query.before else None
-        compiled = compile_query(query, self.language, ids)
+        compiled = compile_query(query, self.language, ids, reader.communities)
         if compiled is None:
             return Hits([])
         newest = newest_first(query, page)

@@ -31,6 +31,8 @@ def schema(language: str) -> Schema:
         tags=KEYWORD(lowercase=True),
         mentions=KEYWORD(lowercase=True),
         day=NUMERIC(int, bits=32, shift_step=8),
+        # "private c<community id>" for a post in a private community, empty for a public one.
+        audience=KEYWORD,
     )
 
 
@@ -48,13 +50,17 @@ def document_fields(doc: PostDocument) -> dict[str, object]:
         "tags": " ".join(doc.tags),
         "mentions": " ".join(doc.mentions),
         "day": day_number(doc.created_at.astimezone(UTC).date()),
+        "audience": f"private c{doc.community_id}" if doc.private else "",
     }
 
 
-def compile_query(query: SearchQuery, language: str, days: IdRange | None = None) -> q.Query | None:
+def compile_query(
+    query: SearchQuery, language: str, days: IdRange | None = None, communities: frozenset[int] = frozenset()
+) -> q.Query | None:
     """Return the Whoosh query of a search, or None: words and phrases score, the rest filters.
 
-    `days` is the id range of the search's days, which the search walks within.
+    `days` is the id range of the search's days, which the search walks within;
+    private posts match only in `communities` (services.visibility's reader).
     """
 
     def terms(text: str) -> list[str]:
@@ -85,9 +91,12 @@ def compile_query(query: SearchQuery, language: str, days: IdRange | None = None
     if query.before:
         end = day_number(days.latest.date()) if days else None
         excluded.append(q.NumericRange("day", day_number(query.before), end, constantscore=False))
-    if excluded:
-        compiled = q.AndNot(compiled, q.Or(excluded))
-    return compiled
+    # Private posts outside the reader's communities: few, so excluding them costs little.
+    hidden: q.Query = q.Term("audience", "private")
+    if communities:
+        hidden = q.AndNot(hidden, q.Or([q.Term("audience", f"c{c}") for c in sorted(communities)]))
+    excluded.append(hidden)
+    return q.AndNot(compiled, q.Or(excluded))
 
 
 def stem_language(stored: Schema) -> str | None:

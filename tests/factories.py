@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from microblog.services import accounts, posts
+import search
+from microblog.services import accounts, posts, visibility
 from models import Post, User
 
 PASSWORD = "correct horse battery"
@@ -45,3 +46,8 @@ def make_token(user: User, *scopes: str) -> dict[str, str]:
 
     _, value = tokens.create_personal_token(user, "tests", scopes or ("read", "write"))
     return {"Authorization": f"Bearer {value}"}
+
+
+def anyone() -> search.Reader:
+    """Return the reader of a search by a colleague in no community: public posts only."""
+    return visibility.search_reader(None)

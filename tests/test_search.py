@@ -22,7 +22,7 @@ from search import PageRequest, parse_query
 from search.postgres_backend import REBUILD_LOCK
 
 from .conftest import _truncate_all, damage_whoosh_index
-from .factories import make_post, make_user
+from .factories import anyone, make_post, make_user
 
 
 @pytest.fixture(params=["whoosh", "postgres"])
@@ -73,7 +73,9 @@ def post(author, text, day=1, **kwargs):
 
 
 def ids(raw, cursor=None, limit=20, **kwargs):
-    hits = search.search_posts(parse_query(raw, **kwargs), PageRequest.parse(cursor, limit=limit))
+    hits = search.search_posts(
+        parse_query(raw, **kwargs), PageRequest.parse(cursor, limit=limit), reader=anyone()
+    )
     return hits.ids
 
 
@@ -121,12 +123,16 @@ def test_phrases_tags_authors_mentions_dates_and_exclusions(english):
 def test_newest_first_and_cursor_paging(english):
     first, notes, _, draft = english
     assert ids("release", newest_first=True) == [draft, notes, first]
-    page = search.search_posts(parse_query("release", newest_first=True), PageRequest(limit=2))
+    page = search.search_posts(
+        parse_query("release", newest_first=True), PageRequest(limit=2), reader=anyone()
+    )
     assert page.ids == [draft, notes]
     assert ids("release", cursor=page.next_cursor, newest_first=True) == [first]
     # By relevance the pages together hold every hit once.
-    one = search.search_posts(parse_query("release"), PageRequest(limit=2))
-    two = search.search_posts(parse_query("release"), PageRequest.parse(one.next_cursor, limit=2))
+    one = search.search_posts(parse_query("release"), PageRequest(limit=2), reader=anyone())
+    two = search.search_posts(
+        parse_query("release"), PageRequest.parse(one.next_cursor, limit=2), reader=anyone()
+    )
     assert one.next_cursor and two.next_cursor is None
     assert sorted(one.ids + two.ids) == sorted([first, notes, draft])
 
@@ -205,9 +211,9 @@ def test_people_and_tags_are_found_beside_posts(english):
     assert [u.username for u in search.search_people(parse_query("sales"))] == ["ola"]
     assert [u.username for u in search.search_people(parse_query("engineering sre"))] == ["kari"]
     assert search.search_people(parse_query("100%")) == []
-    assert search.search_tags(parse_query("apol")) == ["apollo"]
-    assert search.search_tags(parse_query("#gemini release")) == ["gemini"]
-    assert search.search_tags(parse_query("_")) == []
+    assert search.search_tags(parse_query("apol"), anyone()) == ["apollo"]
+    assert search.search_tags(parse_query("#gemini release"), anyone()) == ["gemini"]
+    assert search.search_tags(parse_query("_"), anyone()) == []
 
 
 def test_people_search_folds_case_beyond_ascii(app):
@@ -234,10 +240,10 @@ def test_people_search_folds_case_beyond_ascii(app):
 def test_malformed_queries_search_what_they_can_and_say_what_they_left_out(
     english, raw, alone, with_apollo, note
 ):
-    result = search.search_posts(parse_query(raw))
+    result = search.search_posts(parse_query(raw), reader=anyone())
     assert sorted(english.index(post_id) for post_id in result.ids) == alone
     assert list(result.notes) == ([note] if note else [])
-    result = search.search_posts(parse_query(f"{raw} apollo"))
+    result = search.search_posts(parse_query(f"{raw} apollo"), reader=anyone())
     assert sorted(english.index(post_id) for post_id in result.ids) == with_apollo
 
 
@@ -298,7 +304,7 @@ def test_a_failed_search_rebuilds_only_an_index_that_needs_it(app, backend_name,
         db.session.execute(text("ALTER TABLE post_search RENAME TO post_search_away"))
         db.session.commit()
     try:
-        hits = search.search_posts(parse_query("apollo"))
+        hits = search.search_posts(parse_query("apollo"), reader=anyone())
         assert hits.ids == [] and search.UNAVAILABLE in hits.notes
         assert started == []  # the request only asks the background indexer to look
         state.indexer.check_index()  # what the indexer's next round does
@@ -339,7 +345,9 @@ def test_best_match_ranks_the_newest_matches_of_a_common_word(app, monkeypatch):
     others = [post(kari, f"Apollo release plan number {n} for the whole team", day=n + 2) for n in range(4)]
     search.drain()
     assert ids("apollo") and set(ids("apollo")) <= set(others[1:])  # the newest 3, however they rank
-    assert search.search_posts(parse_query("apollo")).next_cursor is None  # pages end with them
+    assert (
+        search.search_posts(parse_query("apollo"), reader=anyone()).next_cursor is None
+    )  # pages end with them
     assert ids("apollo", newest_first=True) == [*reversed(others), best]  # newest first reaches all
     monkeypatch.setattr(sys.modules["search.whoosh_backend"], "MAX_RELEVANCE_DEPTH", 1000)
     monkeypatch.setattr(sys.modules["search.postgres_backend"], "MAX_RELEVANCE_DEPTH", 1000)

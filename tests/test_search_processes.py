@@ -21,6 +21,7 @@ from microblog.database import db
 from models import SearchOutbox
 
 from .conftest import _truncate_all, damage_whoosh_index
+from .factories import anyone
 from .live import _csrf_token
 from .server import ROOT, create_user, flask_cli, free_port, running_server, server_env
 
@@ -38,7 +39,9 @@ def searching(env: dict[str, str]) -> Iterator[Callable[[str], list[int]]]:
     with app.app_context():
 
         def ids(raw: str) -> list[int]:
-            return search.search_posts(search.parse_query(raw), search.PageRequest(limit=40)).ids
+            return search.search_posts(
+                search.parse_query(raw), search.PageRequest(limit=40), reader=anyone()
+            ).ids
 
         assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
         yield ids

@@ -9,7 +9,7 @@ from flask import jsonify, request
 import search
 from microblog import entities
 from microblog.entities import Author
-from microblog.services import accounts, social, timelines
+from microblog.services import accounts, communities, social, timelines
 from microblog.services.errors import NotFound, ValidationError
 from microblog.services.timelines import Cursor
 from microblog.text import parse_id
@@ -26,7 +26,9 @@ def account(user: User) -> dict[str, Any]:
 
 def _relationship(user: User) -> dict[str, Any]:
     (rel,) = social.relationships(viewer(), [user.id])
-    return entities.relationship(rel.user_id, following=rel.following, followed_by=rel.followed_by)
+    return entities.relationship(
+        rel.user_id, following=rel.following, followed_by=rel.followed_by, requested=rel.requested
+    )
 
 
 @route("/api/v1/accounts/verify_credentials")
@@ -80,7 +82,9 @@ def relationships():
         ids.append(account_id)
     return jsonify(
         [
-            entities.relationship(r.user_id, following=r.following, followed_by=r.followed_by)
+            entities.relationship(
+                r.user_id, following=r.following, followed_by=r.followed_by, requested=r.requested
+            )
             for r in social.relationships(viewer(), ids)
         ]
     )
@@ -96,11 +100,13 @@ def show_account(account_id: str):
 @route("/api/v1/accounts/<account_id>/statuses")
 @requires("read:statuses")
 def account_statuses(account_id: str):
-    """Return one person's posts, newest first (nothing is pinned, and there is no media)."""
+    """Return one person's posts, or a community's, newest first (nothing is pinned; no media)."""
     author = accounts.access_user_id(account_id)
     cursor = Cursor.parse(request.args)
     if request.args.get("pinned") in ("1", "true") or request.args.get("only_media") in ("1", "true"):
         return paged([], next_max=None, prev_min=None)
+    if author.is_community:
+        return statuses_page(timelines.community_timeline(viewer(), author, cursor))
     return statuses_page(timelines.user_timeline(viewer(), author, cursor))
 
 
@@ -131,9 +137,11 @@ def _accounts_page(users: list[User], cursor: Cursor):
 @route("/api/v1/accounts/<account_id>/followers")
 @requires("read:accounts")
 def followers(account_id: str):
-    """Return a page of the account's followers."""
+    """Return a page of the account's followers (a community's members: a private one's, to members only)."""
     user = accounts.access_user_id(account_id)
     cursor = Cursor.parse(request.args)
+    if not communities.members_visible_to(viewer(), user):
+        return paged([], next_max=None, prev_min=None)
     return _accounts_page(social.follower_accounts(user, cursor), cursor)
 
 

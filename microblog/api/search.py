@@ -6,7 +6,7 @@ from flask import jsonify, request
 
 import search
 from microblog import entities
-from microblog.services import social, timelines
+from microblog.services import social, timelines, visibility
 from microblog.services.errors import ValidationError
 from microblog.services.timelines import Cursor
 from microblog.text import parse_id
@@ -40,13 +40,13 @@ def search_v2():
         page = search.PageRequest(
             limit=cursor.limit, offset=0 if newest_first else offset, before_id=cursor.max_id
         )
-        hits = search.search_posts(query, page)
+        hits = search.search_posts(query, page, reader=visibility.search_reader(viewer()))
         found = timelines.post_views(hits.ids, viewer())
         result["statuses"] = [entities.status(found[i]) for i in hits.ids if i in found]
     if offset == 0 and kind in (None, "accounts"):
         result["accounts"] = [account(u) for u in search.search_people(query, limit=cursor.limit)]
     if offset == 0 and kind in (None, "hashtags"):
-        names = search.search_tags(query, limit=cursor.limit)
+        names = search.search_tags(query, visibility.search_reader(viewer()), limit=cursor.limit)
         followed = {t.name for t in social.followed_tags(viewer())} if names else set()
         result["hashtags"] = [entities.tag(name, following=name in followed) for name in names]
     return jsonify(result)

@@ -76,7 +76,7 @@ def delete_status(post_id: str):
 @requires("read:statuses")
 def status_context(post_id: str):
     """Return the posts above this one in its thread (ancestors) and the replies below it."""
-    post = posts.access_post(post_id)
+    post = posts.access_post(viewer(), post_id)
     thread = timelines.conversation(viewer(), post).posts
     by_id = {p.id: p for p in thread}
     ancestors = []

@@ -87,8 +87,8 @@ def stream_notifications():
 @route("/api/v1/streaming/public/local")
 def stream_public():
     """Stream every new post in the company."""
-    signed_in("read:statuses")
-    return _stream(realtime.PUBLIC.rooms, STATUS_EVENTS)
+    me = signed_in("read:statuses")
+    return _stream(realtime.stream_rooms(realtime.PUBLIC, me.id), STATUS_EVENTS)
 
 
 @route("/api/v1/streaming/public/remote")
@@ -102,6 +102,6 @@ def stream_public_remote():
 @route("/api/v1/streaming/hashtag/local")
 def stream_hashtag():
     """Stream the new posts carrying one #tag (`?tag=apollo`)."""
-    signed_in("read:statuses")
+    me = signed_in("read:statuses")
     tag = check_tag_name(request.args.get("tag", ""))
-    return _stream(realtime.hashtag_stream(tag).rooms, STATUS_EVENTS)
+    return _stream(realtime.stream_rooms(realtime.hashtag_stream(tag), me.id), STATUS_EVENTS)

@@ -12,6 +12,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 from microblog.database import batches, db
 from models import Follow, Like, Post, Tag, TagFollow, User, utcnow
 
+from .visibility import post_is_visible
+
 BATCH = 1000
 EXPORT_FORMAT = 1  # bumped when a field changes meaning or goes away
 
@@ -49,15 +51,24 @@ def export_user(user: User) -> dict[str, Any]:
             )
         ),
         "liked_post_ids": list(
-            db.session.scalars(select(Like.post_id).where(Like.user_id == user.id).order_by(Like.post_id))
+            db.session.scalars(
+                select(Like.post_id)
+                .join(Post, Post.id == Like.post_id)
+                .where(Like.user_id == user.id, post_is_visible(user.id))
+                .order_by(Like.post_id)
+            )
         ),
     }
 
 
 def posts_of(user: User) -> Iterator[dict[str, Any]]:
-    """Yield the person's posts oldest first, reading BATCH rows at a time (never all at once)."""
+    """Yield the person's posts oldest first, reading BATCH rows at a time (never all at once).
+
+    Only those they may see now: a private community's posts stay with its
+    members, also those a former member wrote (the compliance export has them).
+    """
     statement = select(Post.id, Post.created_at, Post.text, Post.in_reply_to_id, Post.like_count).where(
-        Post.author_id == user.id
+        Post.author_id == user.id, post_is_visible(user.id)
     )
     for rows in batches(statement, Post.id, BATCH):
         for row in rows:

@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from microblog.database import db
 from models import User
 
-from .errors import Conflict, ServiceError, Unavailable, ValidationError
+from .errors import Conflict, PermissionDenied, ServiceError, Unavailable, ValidationError
 from .sessions import end_sessions
 from .validation import check_email, check_username, fit_profile
 
@@ -301,7 +301,11 @@ def _refresh(user: User, person: DirectoryPerson) -> bool:
 def _account_for(person: DirectoryPerson) -> User | None:
     """Return the account linked to the entry, else the one with its username (to adopt), else None."""
     user = db.session.scalar(select(User).where(User.directory_dn == person.dn))
-    return user or db.session.scalar(select(User).where(User.username == _username(person)))
+    user = user or db.session.scalar(select(User).where(User.username == _username(person)))
+    if user is not None and user.is_community:
+        # A community's handle is not a person: no one logs in as it, whatever the directory says.
+        raise PermissionDenied(f"@{user.username} is a community here; ask IT to rename the directory entry.")
+    return user
 
 
 def log_in_with_directory(settings: DirectorySettings, login: str, password: str) -> User | None:

@@ -7,19 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, exists, func, insert, or_, select, update
+from sqlalchemy.orm import aliased
 
 import realtime
 from microblog import entities
 from microblog.database import db, on_commit
 from microblog.entities import Author, FeedPost
 from microblog.text import parse_id
-from models import Notification, User
+from models import Notification, Post, User
 from models.base import MAX_ID
 
 from . import timelines
 from .errors import ValidationError
 from .timelines import Cursor
+from .visibility import audience, post_is_visible
 
 PAGE_LIMIT = 30
 
@@ -31,21 +33,34 @@ def notify(
     post_id: int | None = None,
     *,
     view: FeedPost | None = None,
+    community_id: int | None = None,
 ) -> None:
-    """Record a notification for each recipient (never the actor) and publish it after commit.
+    """Record a notification for each recipient who may see its post (never the actor); publish after commit.
 
     Call inside the action's transaction, after the post (if any) is flushed;
     `view` is that post as feeds show it, if the caller has it already.
+    `community_id` names the community a join request or acceptance is about.
     """
-    recipients = sorted(set(recipient_ids) - {actor.id})
+    recipients = set(recipient_ids) - {actor.id}
+    if post_id is not None:
+        recipients = set(audience(post_id).only(recipients))  # a private post: its members only
     if not recipients:
         return
     notes = db.session.scalars(
         insert(Notification).returning(Notification),
-        [{"user_id": uid, "actor_id": actor.id, "kind": kind, "post_id": post_id} for uid in recipients],
+        [
+            {
+                "user_id": uid,
+                "actor_id": actor.id,
+                "kind": kind,
+                "post_id": post_id,
+                "community_id": community_id,
+            }
+            for uid in sorted(recipients)
+        ],
     ).all()
     author = Author.of(actor)
-    post = view if view is not None or post_id is None else timelines.post_view(post_id)
+    post = view if view is not None or post_id is None else timelines.announced_view(post_id)
     payloads = [(note.user_id, entities.notification(note, author, post)) for note in notes]
 
     def send() -> None:
@@ -55,13 +70,23 @@ def notify(
     on_commit(send)
 
 
+def _readable(user: User) -> ColumnElement[bool]:
+    """Return the condition that a notification's post (if any) is one the user may still see."""
+    return or_(
+        Notification.post_id.is_(None),
+        exists().where(Post.id == Notification.post_id, post_is_visible(user.id)),
+    )
+
+
 def unread_count(user: User) -> int:
-    """Return how many notifications the user has not seen."""
+    """Return how many notifications the user has not seen (about posts they may still see)."""
     return (
         db.session.scalar(
             select(func.count())
             .select_from(Notification)
-            .where(Notification.user_id == user.id, Notification.id > user.notifications_seen_id)
+            .where(
+                Notification.user_id == user.id, Notification.id > user.notifications_seen_id, _readable(user)
+            )
         )
         or 0
     )
@@ -77,6 +102,7 @@ class NotificationView:
     post: FeedPost | None
     unread: bool
     created_at: datetime
+    community: Author | None = None  # the community a join request or acceptance is about
 
 
 def list_notifications(
@@ -91,19 +117,13 @@ def list_notifications(
     (mark_notifications_seen); API clients keep their own place.
     """
     cursor = cursor or Cursor(limit=PAGE_LIMIT)
-    bounds = [Notification.user_id == user.id, Notification.id < (cursor.max_id or MAX_ID)]
+    bounds = [Notification.user_id == user.id, Notification.id < (cursor.max_id or MAX_ID), _readable(user)]
     if cursor.since_id or cursor.min_id:
         bounds.append(Notification.id > max(cursor.since_id or 0, cursor.min_id or 0))
     if kinds is not None:
         bounds.append(Notification.kind.in_(sorted(kinds)))
     order = Notification.id.asc() if cursor.min_id is not None else Notification.id.desc()
-    stmt = (
-        select(Notification, User)
-        .join(User, User.id == Notification.actor_id)
-        .where(*bounds)
-        .order_by(order)
-        .limit(cursor.limit)
-    )
+    stmt = _with_accounts().where(*bounds).order_by(order).limit(cursor.limit)
     rows = sorted(db.session.execute(stmt).all(), key=lambda row: row[0].id, reverse=True)
     return _views(user, rows)
 
@@ -135,18 +155,23 @@ def notification_view(user: User, notification_id: int | str) -> NotificationVie
     nid = parse_id(notification_id)
     if not nid:
         return None
-    stmt = (
-        select(Notification, User)
-        .join(User, User.id == Notification.actor_id)
-        .where(Notification.user_id == user.id, Notification.id == nid)
-    )
+    stmt = _with_accounts().where(Notification.user_id == user.id, Notification.id == nid, _readable(user))
     views = _views(user, db.session.execute(stmt).all())
     return views[0] if views else None
 
 
+def _with_accounts():
+    community = aliased(User, name="community")
+    return (
+        select(Notification, User, community)
+        .join(User, User.id == Notification.actor_id)
+        .outerjoin(community, community.id == Notification.community_id)
+    )
+
+
 def _views(user: User, rows: Sequence[Any]) -> list[NotificationView]:
-    """Turn (Notification, actor) rows into views, loading their posts in one query."""
-    posts = timelines.post_views((note.post_id for note, _ in rows if note.post_id), user)
+    """Turn (Notification, actor, community) rows into views, loading their posts in one query."""
+    posts = timelines.post_views((note.post_id for note, _, _ in rows if note.post_id), user)
     seen = user.notifications_seen_id
     return [
         NotificationView(
@@ -156,6 +181,8 @@ def _views(user: User, rows: Sequence[Any]) -> list[NotificationView]:
             posts.get(note.post_id) if note.post_id else None,
             note.id > seen,
             note.created_at,
+            Author.of(community) if community is not None else None,
         )
-        for note, actor in rows
+        for note, actor, community in rows
+        if not note.post_id or note.post_id in posts  # checked by the query too
     ]

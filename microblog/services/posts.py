@@ -9,7 +9,7 @@ from blinker import Namespace
 from flask import current_app
 from sqlalchemy import CursorResult, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 import realtime
 import search
@@ -17,10 +17,12 @@ from microblog import entities
 from microblog.database import batches, db, on_commit
 from microblog.text import extract_mentions, extract_tags, parse_id, render_html
 from models import IdempotencyKey, Like, Post, Tag, User, mentions, post_tags, utcnow
+from models.post import PRIVATE, PUBLIC
 
-from . import notifications, timelines
-from .errors import NotFound, PermissionDenied
+from . import communities, notifications, timelines
+from .errors import NotFound, PermissionDenied, ValidationError
 from .validation import check_post_text
+from .visibility import Audience, audience, post_is_visible
 
 IDEMPOTENCY_KEY_MAX = 200
 IDEMPOTENCY_WINDOW = timedelta(hours=1)
@@ -37,10 +39,14 @@ def check_post_id(post_id: int | str) -> int:
     return pid
 
 
-def access_post(post_id: int | str) -> Post:
-    """Return the post with its author loaded, or raise NotFound."""
+def access_post(viewer: User | None, post_id: int | str) -> Post:
+    """Return a post the viewer may see, with its author loaded, or raise NotFound.
+
+    A post the viewer may not see does not exist for them: the same answer as a deleted one.
+    """
     pid = check_post_id(post_id)
-    post = db.session.scalar(select(Post).where(Post.id == pid).options(joinedload(Post.author)))
+    visible = post_is_visible(viewer.id if viewer is not None else 0)
+    post = db.session.scalar(select(Post).where(Post.id == pid, visible).options(joinedload(Post.author)))
     if post is None:
         raise NotFound("That post does not exist or was deleted.")
     return post
@@ -70,9 +76,12 @@ def post_status(
     """Publish a status; a reply joins its parent's thread and addresses its author.
 
     Invariants: text obeys the post rule (services.validation.check_post_text);
-    posts.html is render_html(text) with the mentions that resolved to users;
-    the parent's reply_count counts its direct replies.  A request retried with
-    the same idempotency key within an hour returns the post the first one made.
+    posts.html is render_html(text) with the mentions that resolved to accounts;
+    the parent's reply_count counts its direct replies.  A post that addresses a
+    community's @handle is in that community, and a reply is in its parent's
+    (at most one per post); in a private community it is private.  Only people
+    who may see a post are addressed by it.  A request retried with the same
+    idempotency key within an hour returns the post the first one made.
     """
     key = (idempotency_key or "").strip()[:IDEMPOTENCY_KEY_MAX] or None
     if key is not None:
@@ -80,37 +89,43 @@ def post_status(
         if earlier is not None:
             return earlier
     text = check_post_text(text)
-    parent = access_post(in_reply_to) if in_reply_to not in (None, "") else None
+    if author.is_community:
+        raise PermissionDenied("A community does not post: its members do.")
+    parent = access_post(author, in_reply_to) if in_reply_to not in (None, "") else None
     names = extract_mentions(text)
     mentioned = list(db.session.scalars(select(User).where(User.username.in_(names)))) if names else []
+    community = _community_of_new_post(author, [u for u in mentioned if u.is_community], parent)
     post = Post(
         author_id=author.id,
         text=text,
         html=render_html(text, {u.username for u in mentioned}),
         in_reply_to_id=parent.id if parent else None,
         conversation_id=parent.thread_id if parent else None,
+        community_id=community.id if community else None,
+        visibility=PRIVATE if community is not None and community.locked else PUBLIC,
     )
     db.session.add(post)
     db.session.flush()
-    db.session.execute(update(User).where(User.id == author.id).values(posts_count=User.posts_count + 1))
+    seen_by = audience(post.id)
+    _count_post(post, +1)
     tags = tags_by_name(extract_tags(text))
     if tags:
         db.session.execute(insert(post_tags), [{"post_id": post.id, "tag_id": t.id} for t in tags])
-    addressed = {u.id for u in mentioned}
+    addressed = {u.id for u in mentioned if not u.is_community}
     if parent is not None:
         addressed.add(parent.author_id)
         db.session.execute(update(Post).where(Post.id == parent.id).values(reply_count=Post.reply_count + 1))
-    addressed.discard(author.id)
+    addressed = set(seen_by.only(addressed - {author.id}))  # a private post addresses members only
     if addressed:
         db.session.execute(
             insert(mentions), [{"post_id": post.id, "user_id": uid} for uid in sorted(addressed)]
         )
-    view = timelines.post_view(post.id)  # the post as it will be shown: announced and notified
+    view = timelines.announced_view(post.id)  # the post as it will be shown: announced and notified
     notifications.notify("mention", author, sorted(addressed), post.id, view=view)
     if key is not None:
         db.session.add(IdempotencyKey(user_id=author.id, key=key, post_id=post.id))
     search.index_post(post.id)
-    _announce("update", post.id, view)
+    _announce("update", post.id, view, seen_by)
     on_commit(_signal_created(current_app._get_current_object(), post.id))  # type: ignore[attr-defined]
     if parent is not None:
         _announce("status.update", parent.id)
@@ -124,6 +139,44 @@ def post_status(
             raise
         return earlier
     return post
+
+
+def _community_of_new_post(author: User, addressed: list[User], parent: Post | None) -> User | None:
+    """Return the community a new post is in, or raise ValidationError if it may not be posted there."""
+    if len(addressed) > 1:
+        names = " and ".join(f"@{c.username}" for c in addressed)
+        raise ValidationError(
+            f"A post can be in one community only; this one addresses {names}.", field="text"
+        )
+    community = addressed[0] if addressed else None
+    if parent is not None:
+        if community is not None and community.id != parent.community_id:
+            raise ValidationError(
+                f"A reply stays where its post is: it cannot be posted into @{community.username}.",
+                field="text",
+            )
+        if parent.community_id is None:
+            return None
+        community = db.session.get_one(User, parent.community_id)
+        communities.check_open(community)
+        if community.locked:  # whoever sees a public community's post may answer it; a private one: members
+            communities.check_can_post(author, community)
+        return community
+    if community is not None:
+        communities.check_can_post(author, community)
+    return community
+
+
+def _count_post(post: Post, change: int) -> None:
+    """Keep posts_count of the author (and community) equal to their public posts.
+
+    Private posts are not counted anywhere an Account shows: a count would tell
+    non-members that the community's members are talking.
+    """
+    if post.visibility != PUBLIC:
+        return
+    ids = [post.author_id] + ([post.community_id] if post.community_id else [])
+    db.session.execute(update(User).where(User.id.in_(ids)).values(posts_count=User.posts_count + change))
 
 
 def _signal_created(app: object, post_id: int):
@@ -150,21 +203,26 @@ def _post_for_key(author: User, key: str) -> Post | None:
     return db.session.scalar(select(Post).where(Post.id == post_id).options(joinedload(Post.author)))
 
 
-def _announce(event: str, post_id: int, view: entities.FeedPost | None = None) -> None:
-    """Send an event about a post, after the commit, to every stream that may show it.
+def _announce(
+    event: str, post_id: int, view: entities.FeedPost | None = None, seen_by: Audience | None = None
+) -> None:
+    """Send an event about a post, after the commit, to every stream that may show it, for who may see it.
 
     Those are the home (`user`) streams holding the post, the company stream and
-    its tags' streams.  Recipients and payload are read now, inside the
-    transaction: after the commit (or the delete) they are gone or changed.
+    its tags' streams; for a private post, only its community's members' share
+    of each.  Recipients and payload are read now, inside the transaction: after
+    the commit (or the delete) they are gone or changed.
     """
-    view = view or timelines.post_view(post_id)
+    view = view or timelines.announced_view(post_id)
     if view is None:
         return
+    seen_by = seen_by or audience(post_id)
+    members = seen_by.members
     payload = {"id": str(post_id)} if event == "delete" else entities.status(view)
     streams = [
-        realtime.user_stream(timelines.home_audience(post_id)),
-        realtime.PUBLIC,
-        *(realtime.hashtag_stream(tag) for tag in view.tags),
+        realtime.user_stream(timelines.home_audience(post_id, seen_by)),
+        realtime.public_stream(members),
+        *(realtime.hashtag_stream(tag, members) for tag in view.tags),
     ]
 
     def send() -> None:
@@ -175,9 +233,16 @@ def _announce(event: str, post_id: int, view: entities.FeedPost | None = None) -
 
 
 def delete_post(actor: User, post_id: int | str) -> int:
-    """Delete a post (its author or an admin); replies stay, detached. Return its id."""
-    post = access_post(post_id)
-    if post.author_id != actor.id and not actor.is_admin:
+    """Delete a post (its author, a site admin, or an admin of its community); replies stay, detached.
+
+    Return its id.  A post the actor may not see is not found, for site admins too.
+    """
+    post = access_post(actor, post_id)
+    moderator = actor.is_admin or (
+        post.community_id is not None
+        and communities.is_admin(actor, db.session.get_one(User, post.community_id))
+    )
+    if post.author_id != actor.id and not moderator:
         raise PermissionDenied("You can only delete your own posts.")
     if post.in_reply_to_id is not None:
         db.session.execute(
@@ -186,7 +251,7 @@ def delete_post(actor: User, post_id: int | str) -> int:
             .values(reply_count=Post.reply_count - 1)
         )
     deleted_id = post.id
-    db.session.execute(update(User).where(User.id == post.author_id).values(posts_count=User.posts_count - 1))
+    _count_post(post, -1)
     search.remove_post(post.id)
     _announce("delete", post.id)
     if post.in_reply_to_id is not None:
@@ -198,7 +263,7 @@ def delete_post(actor: User, post_id: int | str) -> int:
 
 def like_post(actor: User, post_id: int | str) -> Post:
     """Like a post; liking it again changes nothing."""
-    post = access_post(post_id)
+    post = access_post(actor, post_id)
     try:
         with db.session.begin_nested():
             db.session.add(Like(user_id=actor.id, post_id=post.id))
@@ -215,7 +280,7 @@ def like_post(actor: User, post_id: int | str) -> Post:
 
 def unlike_post(actor: User, post_id: int | str) -> Post:
     """Take back a like; unliking a post not liked changes nothing."""
-    post = access_post(post_id)
+    post = access_post(actor, post_id)
     result = db.session.execute(delete(Like).where(Like.user_id == actor.id, Like.post_id == post.id))
     removed = cast(CursorResult, result).rowcount
     if removed:
@@ -231,8 +296,15 @@ def unlike_post(actor: User, post_id: int | str) -> Post:
 def rerender_all(batch_size: int = 1000) -> int:
     """Rebuild posts.html from posts.text for every post; return how many were written."""
     count = 0
-    for rows in batches(select(Post.id, Post.text), Post.id, batch_size):
+    community = aliased(User, name="community")
+    statement = select(Post.id, Post.text, community.username).outerjoin(
+        community, community.id == Post.community_id
+    )
+    for rows in batches(statement, Post.id, batch_size):
         known = _mentioned_usernames([r.id for r in rows])
+        for row in rows:  # the community a post addresses is linked too (it is not one of its mentions)
+            if row.username:
+                known.setdefault(row.id, set()).add(row.username)
         db.session.execute(
             update(Post),
             [{"id": r.id, "html": render_html(r.text, known.get(r.id, ()))} for r in rows],

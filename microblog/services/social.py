@@ -3,73 +3,64 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
-from sqlalchemy import CursorResult, delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select, update
 
 from microblog.database import db
 from microblog.text import normalize_tag
-from models import Follow, Post, Tag, TagFollow, User
+from models import Follow, FollowRequest, Post, Tag, TagFollow, User
+from models.post import PUBLIC
+from models.user import PERSON
 
-from . import notifications
+from . import communities, notifications
 from .accounts import access_user
 from .errors import NotFound, ValidationError
+from .follows import add_follow, insert_once, remove_follow
 from .posts import tags_by_name
 from .timelines import Cursor
 
 LIST_LIMIT = 40
 
 
-def _insert_once(row: Follow | TagFollow) -> bool:
-    """Insert a follow row; return False if it was there already (following twice changes nothing)."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:
-        return False
-    return True
-
-
 def follow_user(actor: User, username: str) -> User:
-    """Follow a colleague; their posts enter the actor's home timeline."""
+    """Follow a colleague (their posts enter the actor's home timeline), or join a community.
+
+    Following a community is joining it (DESIGN.md "Communities"): at once if it
+    is public, by a join request if it is private.
+    """
     target = access_user(username)
     if target.id == actor.id:
         raise ValidationError("You always see your own posts; no need to follow yourself.")
-    if _insert_once(Follow(follower_id=actor.id, followee_id=target.id)):
-        _count_follow(actor, target, +1)
+    if target.is_community:
+        communities.join(actor, target)
+        return target
+    if actor.is_community:
+        raise ValidationError("A community does not follow anyone.")
+    if add_follow(actor, target):
         notifications.notify("follow", actor, [target.id])
     db.session.commit()
     return target
 
 
 def unfollow_user(actor: User, username: str) -> User:
-    """Stop following a colleague."""
+    """Stop following a colleague, or leave a community (or take back a request to join it)."""
     target = access_user(username)
-    result = db.session.execute(
-        delete(Follow).where(Follow.follower_id == actor.id, Follow.followee_id == target.id)
-    )
-    if cast(CursorResult, result).rowcount:
-        _count_follow(actor, target, -1)
+    if target.is_community:
+        communities.leave(actor, target)
+        return target
+    remove_follow(actor, target)
     db.session.commit()
     return target
 
 
-def _count_follow(actor: User, target: User, change: int) -> None:
-    """Keep users.following_count and followers_count equal to the follows rows."""
-    db.session.execute(
-        update(User).where(User.id == actor.id).values(following_count=User.following_count + change)
-    )
-    db.session.execute(
-        update(User).where(User.id == target.id).values(followers_count=User.followers_count + change)
-    )
-
-
 def recount_accounts() -> None:
     """Set every user's post, follower and following counters from the rows (after bulk loads)."""
+    public = Post.visibility == PUBLIC  # private posts are counted nowhere (services.posts._count_post)
     db.session.execute(
         update(User).values(
-            posts_count=select(func.count()).where(Post.author_id == User.id).scalar_subquery(),
+            posts_count=select(func.count())
+            .where(public, (Post.author_id == User.id) | (Post.community_id == User.id))
+            .scalar_subquery(),
             followers_count=select(func.count()).where(Follow.followee_id == User.id).scalar_subquery(),
             following_count=select(func.count()).where(Follow.follower_id == User.id).scalar_subquery(),
         )
@@ -96,7 +87,7 @@ def access_tag(name: str) -> Tag:
 def follow_tag(actor: User, name: str) -> Tag:
     """Follow a #tag (creating it if new); its posts enter the actor's home timeline."""
     (tag,) = tags_by_name([check_tag_name(name)])
-    _insert_once(TagFollow(user_id=actor.id, tag_id=tag.id))
+    insert_once(TagFollow(user_id=actor.id, tag_id=tag.id))
     db.session.commit()
     return tag
 
@@ -181,7 +172,7 @@ def colleagues(
     *, department: str | None = None, after: str | None = None, limit: int = LIST_LIMIT
 ) -> list[User]:
     """Return active colleagues by username, optionally from one department."""
-    stmt = select(User).where(User.is_active.is_(True))
+    stmt = select(User).where(User.is_active.is_(True), User.kind == PERSON)
     if department:
         stmt = stmt.where(User.department == department)
     return _user_page(stmt, User.username, after, limit)
@@ -198,7 +189,7 @@ def departments() -> list[str]:
 
 def all_users(*, after: str | None = None, limit: int = LIST_LIMIT) -> list[User]:
     """Return every account, active or not, by username (for admins)."""
-    return _user_page(select(User), User.username, after, limit)
+    return _user_page(select(User).where(User.kind == PERSON), User.username, after, limit)
 
 
 def _account_page(stmt, cursor: Cursor) -> list[User]:
@@ -231,6 +222,7 @@ class Relationship:
     user_id: int
     following: bool
     followed_by: bool
+    requested: bool = False  # asked to join (a private community) and waits
 
 
 def relationships(viewer: User, user_ids: list[int]) -> list[Relationship]:
@@ -247,8 +239,15 @@ def relationships(viewer: User, user_ids: list[int]) -> list[Relationship]:
     ).all()
     following = {b for a, b in follows if a == viewer.id}
     followed_by = {a for a, b in follows if b == viewer.id}
+    requested = set(
+        db.session.scalars(
+            select(FollowRequest.followee_id).where(
+                FollowRequest.follower_id == viewer.id, FollowRequest.followee_id.in_(ids)
+            )
+        )
+    )
     return [
-        Relationship(uid, uid in following, uid in followed_by)
+        Relationship(uid, uid in following, uid in followed_by, uid in requested)
         for uid in dict.fromkeys(user_ids)
         if uid in known
     ]

@@ -32,15 +32,16 @@ from sqlalchemy import (
     select,
     union,
 )
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from microblog.database import db, is_postgresql
-from microblog.entities import Author, FeedPost
+from microblog.entities import Author, CommunityRef, FeedPost
 from microblog.text import parse_id
 from models import Follow, Like, Post, Tag, TagFollow, User, mentions, post_tags
 from models.base import MAX_ID
 
 from .errors import ValidationError
+from .visibility import Audience, post_is_visible
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
@@ -106,22 +107,25 @@ class Page:
 
 # Bound parameters of every feed statement.
 _SUBJECT = bindparam("subject", type_=Integer)  # the user, author or tag the feed is about
-_VIEWER = bindparam("viewer", type_=Integer)  # whose likes to show (0: nobody's)
+_VIEWER = bindparam("viewer", type_=Integer)  # who reads: what they may see, their likes (0: anonymous)
 _MAX_ID = bindparam("max_id", type_=BigInteger)
 _LOWER_ID = bindparam("lower_id", type_=BigInteger)
 _LIMIT = bindparam("limit", type_=Integer)
 
 
 def _ids(id_col: IdColumn, where: list[ColumnElement[bool]], shape: tuple[bool, bool, bool]) -> Select:
-    """Select one page of post ids from an index: bounded, ordered, limited."""
+    """Select one page of the ids of posts the viewer may see, from an index: bounded, ordered, limited."""
     has_max, has_since, has_min = shape
-    bounds = [*where]
+    bounds = [*where, post_is_visible(_VIEWER)]
     if has_max:
         bounds.append(id_col < _MAX_ID)
     if has_since or has_min:
         bounds.append(id_col > _LOWER_ID)
     order = id_col.asc() if has_min else id_col.desc()  # min_id: the page just above it
-    return select(id_col.label("id")).where(*bounds).order_by(order).limit(_LIMIT)
+    ids = select(id_col.label("id"))
+    if id_col is not Post.id:  # ids from a link table: the visibility is the post's
+        ids = ids.join(Post, Post.id == id_col)
+    return ids.where(*bounds).order_by(order).limit(_LIMIT)
 
 
 def _with_posts(where: ColumnElement[bool], *, oldest_first: bool = False) -> Select:
@@ -139,6 +143,7 @@ def _with_posts(where: ColumnElement[bool], *, oldest_first: bool = False) -> Se
         .scalar_subquery()
     )
     liked = exists().where(Like.post_id == Post.id, Like.user_id == _VIEWER)
+    community = aliased(User, name="community")
     return (
         select(
             Post.id,
@@ -158,18 +163,26 @@ def _with_posts(where: ColumnElement[bool], *, oldest_first: bool = False) -> Se
             User.posts_count,
             User.followers_count,
             User.following_count,
+            User.kind,
+            User.locked,
             tag_names,
             liked,
             mentioned,
+            Post.visibility,
+            community.id,
+            community.username,
+            community.display_name,
+            community.locked,
         )
         .join(User, User.id == Post.author_id)
+        .outerjoin(community, community.id == Post.community_id)
         .where(where)
         .order_by(Post.id.asc() if oldest_first else Post.id.desc())
     )
 
 
 def _home_ids(postgresql: bool, shape: tuple[bool, bool, bool]) -> Select:
-    """Select the ids of a home timeline: own posts, followed people and tags, mentions.
+    """Select the ids of a home timeline: own posts, followed people and tags, joined communities, mentions.
 
     The shape differs by database (see ../shared/MEASUREMENTS.md): SQLite walks
     the id index once with an OR of cheap index probes; PostgreSQL would hash
@@ -180,12 +193,14 @@ def _home_ids(postgresql: bool, shape: tuple[bool, bool, bool]) -> Select:
     if not postgresql:
         tagged = exists().where(post_tags.c.post_id == Post.id, post_tags.c.tag_id.in_(followed_tags))
         mentioned = exists().where(mentions.c.post_id == Post.id, mentions.c.user_id == _SUBJECT)
-        source = or_(Post.author_id == _SUBJECT, Post.author_id.in_(followees), tagged, mentioned)
+        joined = Post.community_id.in_(followees)
+        source = or_(Post.author_id == _SUBJECT, Post.author_id.in_(followees), joined, tagged, mentioned)
         return _ids(Post.id, [source], shape)
     people = _ids(Post.id, [Post.author_id.in_(followees.union_all(select(_SUBJECT)))], shape)
+    communities = _ids(Post.id, [Post.community_id.in_(followees)], shape)
     tags = _ids(post_tags.c.post_id, [post_tags.c.tag_id.in_(followed_tags)], shape)
     mention = _ids(mentions.c.post_id, [mentions.c.user_id == _SUBJECT], shape)
-    merged = union(people, tags, mention).subquery()
+    merged = union(people, communities, tags, mention).subquery()
     order = merged.c.id.asc() if shape[2] else merged.c.id.desc()
     return select(merged.c.id).order_by(order).limit(_LIMIT)
 
@@ -196,6 +211,7 @@ _FEED_IDS: dict[str, Callable[[bool, tuple[bool, bool, bool]], Select]] = {
     "user": lambda pg, shape: _ids(Post.id, [Post.author_id == _SUBJECT], shape),
     "tag": lambda pg, shape: _ids(post_tags.c.post_id, [post_tags.c.tag_id == _SUBJECT], shape),
     "mentions": lambda pg, shape: _ids(mentions.c.post_id, [mentions.c.user_id == _SUBJECT], shape),
+    "community": lambda pg, shape: _ids(Post.id, [Post.community_id == _SUBJECT], shape),
 }
 
 
@@ -208,20 +224,29 @@ def _feed_statement(feed: str, postgresql: bool, shape: tuple[bool, bool, bool])
 @cache
 def _thread_statement() -> Select:
     root = bindparam("subject", type_=BigInteger)
-    return _with_posts((Post.id == root) | (Post.conversation_id == root), oldest_first=True).limit(_LIMIT)
+    thread = (Post.id == root) | (Post.conversation_id == root)
+    return _with_posts(thread & post_is_visible(_VIEWER), oldest_first=True).limit(_LIMIT)
 
 
-_POST_COLUMNS = 8  # _with_posts selects the post's columns, then its author's, then the aggregates
+# _with_posts selects the post's columns, then its author's, then the aggregates, then where it is.
+_POST_COLUMNS = 8
+_AUTHOR_END = _POST_COLUMNS + 11
+_WHERE_COLUMNS = 5
 
 
 def _rows_to_posts(rows: Any) -> list[FeedPost]:
     posts = []
     for row in rows:
-        post, account, (tags, liked, mentioned) = row[:_POST_COLUMNS], row[_POST_COLUMNS:-3], row[-3:]
+        post, account = row[:_POST_COLUMNS], row[_POST_COLUMNS:_AUTHOR_END]
+        tags, liked, mentioned = row[_AUTHOR_END : _AUTHOR_END + 3]
+        visibility, community_id, handle, name, locked = row[-_WHERE_COLUMNS:]
         tag_names = tuple(sorted(tags.split())) if tags else ()
         addressed = tuple(sorted(_mention(pair) for pair in mentioned.split())) if mentioned else ()
+        community = CommunityRef(community_id, handle, name, bool(locked)) if community_id else None
         # mypy cannot count a slice: post is the 8 columns before author.
-        posts.append(FeedPost(*post, Author(*account), tag_names, bool(liked), addressed))  # type: ignore[call-arg]
+        posts.append(
+            FeedPost(*post, Author(*account), tag_names, bool(liked), addressed, visibility, community)  # type: ignore[call-arg]
+        )
     return posts
 
 
@@ -261,44 +286,65 @@ def mentions_timeline(user: User, cursor: Cursor = Cursor()) -> Page:
     return _page("mentions", user.id, user, cursor)
 
 
+def community_timeline(viewer: User | None, community: User, cursor: Cursor = Cursor()) -> Page:
+    """Return a page of the posts in a community (a private one's: for its members only)."""
+    return _page("community", community.id, viewer, cursor)
+
+
 @cache
-def _posts_statement() -> Select:
-    return _with_posts(Post.id.in_(bindparam("ids", expanding=True)))
+def _posts_statement(checked: bool) -> Select:
+    ids = Post.id.in_(bindparam("ids", expanding=True))
+    return _with_posts(ids & post_is_visible(_VIEWER) if checked else ids)
 
 
 def post_views(post_ids: Iterable[int], viewer: User | None = None) -> dict[int, FeedPost]:
-    """Return these posts as feeds show them, by id, in one query (deleted ones are left out)."""
-    ids = sorted(set(post_ids))
-    if not ids:
-        return {}
-    rows = db.session.execute(_posts_statement(), {"ids": ids, "viewer": viewer.id if viewer else 0})
-    return {post.id: post for post in _rows_to_posts(rows)}
+    """Return those of these posts the viewer may see, as feeds show them, by id, in one query."""
+    return _views(post_ids, viewer.id if viewer else 0, checked=True)
 
 
 def post_view(post_id: int, viewer: User | None = None) -> FeedPost | None:
-    """Return one post as feeds show it (None if it does not exist)."""
+    """Return one post as feeds show it, or None if it does not exist or the viewer may not see it."""
     return post_views([post_id], viewer).get(post_id)
 
 
-def home_audience(post_id: int) -> list[int]:
-    """Return the ids of the users whose home timeline holds this post.
+def announced_view(post_id: int) -> FeedPost | None:
+    """Return a post as its audience will be shown it (likes: nobody's), whoever may see it.
 
-    The author, the author's followers, followers of the post's tags and the
-    people it mentions or replies to: the same sources as home_timeline.
+    Only for what is sent to an audience that services.visibility.audience() chose.
+    """
+    return _views([post_id], 0, checked=False).get(post_id)
+
+
+def _views(post_ids: Iterable[int], viewer_id: int, *, checked: bool) -> dict[int, FeedPost]:
+    ids = sorted(set(post_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(_posts_statement(checked), {"ids": ids, "viewer": viewer_id})
+    return {post.id: post for post in _rows_to_posts(rows)}
+
+
+def home_audience(post_id: int, audience: Audience) -> list[int]:
+    """Return the ids of the users whose home timeline holds this post (among those who may see it).
+
+    The author, the author's followers, followers of the post's tags, members
+    of its community and the people it mentions or replies to: the same
+    sources as home_timeline.
     """
     author = select(Post.author_id).where(Post.id == post_id).scalar_subquery()
+    community = select(Post.community_id).where(Post.id == post_id).scalar_subquery()
     tags = select(post_tags.c.tag_id).where(post_tags.c.post_id == post_id)
-    audience = union(
+    everyone = union(
         select(author),
         select(Follow.follower_id).where(Follow.followee_id == author),
+        select(Follow.follower_id).where(Follow.followee_id == community),
         select(TagFollow.user_id).where(TagFollow.tag_id.in_(tags)),
         select(mentions.c.user_id).where(mentions.c.post_id == post_id),
     )
-    return list(db.session.scalars(audience))
+    return audience.only(db.session.scalars(everyone))
 
 
 def conversation(viewer: User | None, post: Post) -> Page:
-    """Return the whole thread of a post (up to 500 posts), oldest first, in one query."""
+    """Return the posts of a post's thread the viewer may see (up to 500), oldest first, in one query."""
     params = {"subject": post.thread_id, "viewer": viewer.id if viewer else 0, "limit": THREAD_LIMIT}
     posts = _rows_to_posts(db.session.execute(_thread_statement(), params))
     return Page(posts, Cursor(limit=THREAD_LIMIT))

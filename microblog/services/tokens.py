@@ -132,6 +132,8 @@ def issue_token(user: User, app: OAuthApp | None, scopes: str, *, name: str = ""
 
 def store_token(value: str, user: User, app: OAuthApp | None, scopes: str, *, name: str = "") -> AccessToken:
     """Keep a newly issued token (by its digest) for user, through app or personal."""
+    if user.is_community:
+        raise ValidationError("A community has no tokens: its members post with their own.")
     token = AccessToken(
         token_hash=digest(value), user_id=user.id, app_id=app.id if app else None, name=name, scopes=scopes
     )

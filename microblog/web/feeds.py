@@ -146,7 +146,7 @@ def create_post():
 @login_required
 def show_post(post_id: str, form: PostForm | None = None, status: int = 200):
     """A post's whole conversation, with a reply box."""
-    focus = posts.access_post(post_id)
+    focus = posts.access_post(current_user, post_id)
     thread = timelines.conversation(current_user, focus)
     if form is None:
         mention = "" if focus.author_id == current_user.id else f"@{focus.author.username} "

@@ -8,7 +8,7 @@ from flask import current_app, render_template, request
 from flask_login import current_user, login_required
 
 import search
-from microblog.services import timelines
+from microblog.services import timelines, visibility
 from search.highlight import highlighter
 
 from . import bp
@@ -22,7 +22,8 @@ def search_page():
     newest = request.args.get("order") == "newest"
     query = search.parse_query(raw, newest_first=newest)
     page = search.PageRequest.parse(request.args.get("cursor"))
-    hits = search.search_posts(query, page)
+    reader = visibility.search_reader(current_user)
+    hits = search.search_posts(query, page, reader=reader)
     found = timelines.post_views(hits.ids, current_user)
     highlight = highlighter(query, current_app.config["SEARCH_LANGUAGE"])
     posts = [replace(found[i], html=highlight(found[i].html)) for i in hits.ids if i in found]
@@ -36,7 +37,7 @@ def search_page():
         notes=hits.notes,
         next_cursor=hits.next_cursor,
         people=search.search_people(query) if first_page else [],
-        tags=search.search_tags(query) if first_page else [],
+        tags=search.search_tags(query, reader) if first_page else [],
         first_page=first_page,
         title=f"Search: {raw}" if raw.strip() else "Search",
     )

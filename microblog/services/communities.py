@@ -1,0 +1,426 @@
+"""Communities: creating them, joining and leaving, and what their admins do.
+
+A community is a group account (users.kind == "community", DESIGN.md
+"Communities"): its members are its followers, joining is following it, and a
+private community (users.locked) turns a follow into a join request that one of
+its admins accepts or refuses.  Who may see its posts is decided in
+services.visibility, from the same follows rows.
+
+`actor` None means IT at the command line (flask communities ...), which may
+do what a community admin may.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from microblog.database import db
+from models import Community, CommunityAdmin, Follow, FollowRequest, User, utcnow
+from models.user import COMMUNITY
+
+from . import notifications
+from .errors import Conflict, NotFound, PermissionDenied, ValidationError
+from .follows import add_follow, insert_once, remove_follow
+from .validation import check_profile, check_username
+
+LIST_LIMIT = 40
+CREATION_SETTINGS = ("everyone", "admins")
+
+
+# -- reading -----------------------------------------------------------------
+
+
+def access_community(handle: str) -> User:
+    """Return the community account with this handle, or raise NotFound."""
+    found = db.session.scalar(
+        select(User).where(
+            User.username == (handle or "").strip().lstrip("@").lower(), User.kind == COMMUNITY
+        )
+    )
+    if found is None:
+        raise NotFound(f"There is no community called @{handle} here.")
+    return found
+
+
+def details(community: User) -> Community:
+    """Return what a community has beyond its account (official, archived, created)."""
+    return db.session.get_one(Community, community.id)
+
+
+def is_member(user: User | None, community: User) -> bool:
+    """Return whether user is a member of the community."""
+    return user is not None and db.session.get(Follow, (user.id, community.id)) is not None
+
+
+def is_admin(user: User | None, community: User) -> bool:
+    """Return whether user administers the community."""
+    return user is not None and db.session.get(CommunityAdmin, (community.id, user.id)) is not None
+
+
+def has_requested(user: User | None, community: User) -> bool:
+    """Return whether user waits for an answer to a request to join."""
+    return user is not None and db.session.get(FollowRequest, (user.id, community.id)) is not None
+
+
+def members_visible_to(viewer: User | None, community: User) -> bool:
+    """Return whether the viewer may list the members (a private community's: its members only)."""
+    return not community.locked or is_member(viewer, community)
+
+
+def members(community: User, *, after: str | None = None, limit: int = LIST_LIMIT) -> list[User]:
+    """Return members of the community by username, after the cursor `after`."""
+    stmt = select(User).join(Follow, Follow.follower_id == User.id).where(Follow.followee_id == community.id)
+    if after:
+        stmt = stmt.where(User.username > after)
+    return list(db.session.scalars(stmt.order_by(User.username).limit(limit)))
+
+
+def admin_ids(community: User) -> set[int]:
+    """Return the ids of the community's admins."""
+    return set(
+        db.session.scalars(select(CommunityAdmin.user_id).where(CommunityAdmin.community_id == community.id))
+    )
+
+
+def admins(community: User) -> list[User]:
+    """Return the community's admins by username."""
+    stmt = (
+        select(User)
+        .join(CommunityAdmin, CommunityAdmin.user_id == User.id)
+        .where(CommunityAdmin.community_id == community.id)
+        .order_by(User.username)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def pending_requests(actor: User | None, community: User) -> list[User]:
+    """Return the people asking to join, oldest request first (community admins only)."""
+    _check_admin(actor, community)
+    stmt = (
+        select(User)
+        .join(FollowRequest, FollowRequest.follower_id == User.id)
+        .where(FollowRequest.followee_id == community.id)
+        .order_by(FollowRequest.created_at, User.username)
+    )
+    return list(db.session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A community as the directory shows it."""
+
+    account: User
+    is_official: bool
+    archived_at: datetime | None
+
+    @property
+    def is_archived(self) -> bool:
+        """Return whether the community is read-only."""
+        return self.archived_at is not None
+
+
+def directory(query: str = "", *, after: str | None = None, limit: int = LIST_LIMIT) -> list[Listing]:
+    """Return communities by handle whose handle, name or description holds the query."""
+    stmt = select(User, Community.is_official, Community.archived_at).join(Community, Community.id == User.id)
+    words = (query or "").casefold().split()[:8]
+    lower = func.lower
+    for word in words:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(
+                lower(User.username).like(pattern, escape="\\"),
+                lower(User.display_name).like(pattern, escape="\\"),
+                lower(User.bio).like(pattern, escape="\\"),
+            )
+        )
+    if after:
+        stmt = stmt.where(User.username > after)
+    rows = db.session.execute(stmt.order_by(User.username).limit(limit))
+    return [Listing(account, bool(official), archived) for account, official, archived in rows]
+
+
+def communities_of(user: User) -> list[User]:
+    """Return the communities user is a member of, by handle."""
+    stmt = (
+        select(User)
+        .join(Follow, Follow.followee_id == User.id)
+        .where(Follow.follower_id == user.id, User.kind == COMMUNITY)
+        .order_by(User.username)
+    )
+    return list(db.session.scalars(stmt))
+
+
+# -- creating and editing ------------------------------------------------------
+
+
+def create_community(
+    actor: User | None,
+    handle: str,
+    *,
+    name: str,
+    description: str = "",
+    private: bool = False,
+    owner: User | None = None,
+) -> User:
+    """Create a community; its owner (the actor, unless IT names one) is its first member and admin."""
+    owner = owner or actor
+    if owner is None or owner.is_community:
+        raise ValidationError("A community needs a person as its first admin.", field="owner")
+    if actor is not None and current_app.config["COMMUNITY_CREATION"] == "admins" and not actor.is_admin:
+        raise PermissionDenied("Only administrators can create communities here.")
+    fields = check_profile(display_name=name, bio=description)
+    if not fields.get("display_name", "").strip():
+        raise ValidationError("Give the community a name.", field="name")
+    community = User(
+        username=check_username(handle),
+        email=None,
+        password_hash=None,
+        kind=COMMUNITY,
+        locked=bool(private),
+        display_name=fields["display_name"].strip(),
+        bio=fields.get("bio", ""),
+    )
+    if db.session.scalar(select(User.id).where(User.username == community.username)) is not None:
+        raise Conflict("That handle is taken: communities and people share one namespace.", field="handle")
+    db.session.add(community)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(
+            "That handle is taken: communities and people share one namespace.", field="handle"
+        ) from None
+    db.session.add(Community(id=community.id, created_by_id=owner.id))
+    add_follow(owner, community)
+    db.session.add(CommunityAdmin(community_id=community.id, user_id=owner.id))
+    db.session.commit()
+    return community
+
+
+def update_community(actor: User | None, community: User, *, name: str, description: str) -> User:
+    """Change a community's name and description (its admins).
+
+    Public or private is chosen once, at creation: what was written for members
+    only must stay so, and what was public has been read by everyone.
+    """
+    _check_admin(actor, community)
+    fields = check_profile(display_name=name, bio=description)
+    if not fields.get("display_name", "").strip():
+        raise ValidationError("Give the community a name.", field="name")
+    community.display_name = fields["display_name"].strip()
+    community.bio = fields.get("bio", "")
+    db.session.commit()
+    return community
+
+
+def set_archived(actor: User | None, community: User, archived: bool) -> User:
+    """Archive a community (read-only: no posts, no joins; readable as before), or reopen it."""
+    _check_admin(actor, community)
+    details(community).archived_at = utcnow() if archived else None
+    db.session.commit()
+    return community
+
+
+def set_official(actor: User | None, community: User, official: bool) -> User:
+    """Mark a community official, or not (site administrators)."""
+    if actor is not None and not actor.is_admin:
+        raise PermissionDenied("Only site administrators can mark a community official.")
+    details(community).is_official = official
+    db.session.commit()
+    return community
+
+
+def take_over(actor: User, community: User) -> User:
+    """Make a site administrator a member and admin of a community that no active admin runs."""
+    if not actor.is_admin:
+        raise PermissionDenied("Only site administrators can take over a community.")
+    active_admins = db.session.scalar(
+        select(func.count())
+        .select_from(CommunityAdmin)
+        .join(User, User.id == CommunityAdmin.user_id)
+        .where(CommunityAdmin.community_id == community.id, User.is_active.is_(True))
+    )
+    if active_admins:
+        raise ValidationError("This community has admins: ask one of them instead.")
+    _make_member(actor, community, admin=True)
+    db.session.commit()
+    return community
+
+
+# -- joining and leaving --------------------------------------------------------
+
+
+def join(actor: User, community: User) -> bool:
+    """Join a public community at once, or ask to join a private one; return whether actor is a member."""
+    if actor.is_community:
+        raise ValidationError("A community cannot join a community.")
+    if is_member(actor, community):
+        return True
+    _check_open(community)
+    if not community.locked:
+        _make_member(actor, community)
+        db.session.commit()
+        return True
+    if insert_once(FollowRequest(follower_id=actor.id, followee_id=community.id)):
+        notifications.notify("follow_request", actor, sorted(admin_ids(community)), community_id=community.id)
+    db.session.commit()
+    return False
+
+
+def leave(actor: User, community: User) -> None:
+    """Leave a community, or take back a request to join it; the last admin must appoint another first."""
+    db.session.execute(
+        delete(FollowRequest).where(
+            FollowRequest.follower_id == actor.id, FollowRequest.followee_id == community.id
+        )
+    )
+    _end_membership(actor, community)
+    db.session.commit()
+
+
+def accept_request(actor: User | None, community: User, username: str) -> User:
+    """Accept a request to join (community admins); the requester is told."""
+    _check_admin(actor, community)
+    person = _requester(community, username)
+    _make_member(person, community)
+    notifications.notify("join_accepted", community, [person.id], community_id=community.id)
+    db.session.commit()
+    return person
+
+
+def refuse_request(actor: User | None, community: User, username: str) -> User:
+    """Refuse a request to join (community admins)."""
+    _check_admin(actor, community)
+    person = _requester(community, username)
+    db.session.execute(
+        delete(FollowRequest).where(
+            FollowRequest.follower_id == person.id, FollowRequest.followee_id == community.id
+        )
+    )
+    db.session.commit()
+    return person
+
+
+def add_member(actor: User | None, community: User, person: User, *, admin: bool = False) -> User:
+    """Add a person to a community, optionally as an admin (community admins, or IT)."""
+    _check_admin(actor, community)
+    if person.is_community or not person.is_active:
+        raise ValidationError(f"@{person.username} cannot be a member.", field="username")
+    _make_member(person, community, admin=admin)
+    db.session.commit()
+    return person
+
+
+def remove_member(actor: User | None, community: User, person: User) -> User:
+    """Remove a member (community admins, or IT); from then on they see none of its private posts."""
+    _check_admin(actor, community)
+    _end_membership(person, community)
+    db.session.commit()
+    return person
+
+
+def set_community_admin(actor: User | None, community: User, person: User, admin: bool) -> User:
+    """Appoint a member as admin, or step one down (a community keeps at least one admin)."""
+    _check_admin(actor, community)
+    if not is_member(person, community):
+        raise ValidationError(f"@{person.username} is not a member: add them first.", field="username")
+    if admin:
+        insert_once(CommunityAdmin(community_id=community.id, user_id=person.id))
+    else:
+        _check_not_last_admin(person, community)
+        db.session.execute(
+            delete(CommunityAdmin).where(
+                CommunityAdmin.community_id == community.id, CommunityAdmin.user_id == person.id
+            )
+        )
+    db.session.commit()
+    return person
+
+
+# -- rules ------------------------------------------------------------------------
+
+
+def check_open(community: User) -> None:
+    """Raise ValidationError if the community is archived (read-only)."""
+    _check_open(community)
+
+
+def check_can_post(author: User, community: User) -> None:
+    """Raise ValidationError unless author may post in the community: a member, and it is not archived."""
+    _check_open(community)
+    if not is_member(author, community):
+        raise ValidationError(f"Join @{community.username} to post in it.", field="text")
+
+
+def _check_open(community: User) -> None:
+    if details(community).archived_at is not None:
+        raise ValidationError(f"@{community.username} is archived: it is read-only.")
+
+
+def _check_admin(actor: User | None, community: User) -> None:
+    if actor is not None and not is_admin(actor, community):
+        raise PermissionDenied(f"Only admins of @{community.username} can do that.")
+
+
+def _check_not_last_admin(person: User, community: User) -> None:
+    ids = admin_ids(community)
+    if ids == {person.id}:
+        raise ValidationError(f"Appoint another admin of @{community.username} first: it needs one.")
+
+
+def _requester(community: User, username: str) -> User:
+    person = db.session.scalar(
+        select(User)
+        .join(FollowRequest, FollowRequest.follower_id == User.id)
+        .where(FollowRequest.followee_id == community.id, User.username == (username or "").lower())
+    )
+    if person is None:
+        raise NotFound(f"@{username} has not asked to join.")
+    return person
+
+
+def _make_member(person: User, community: User, *, admin: bool = False) -> None:
+    db.session.execute(
+        delete(FollowRequest).where(
+            FollowRequest.follower_id == person.id, FollowRequest.followee_id == community.id
+        )
+    )
+    add_follow(person, community)
+    if admin:
+        insert_once(CommunityAdmin(community_id=community.id, user_id=person.id))
+
+
+def _end_membership(person: User, community: User) -> None:
+    if is_admin(person, community):
+        _check_not_last_admin(person, community)
+        db.session.execute(
+            delete(CommunityAdmin).where(
+                CommunityAdmin.community_id == community.id, CommunityAdmin.user_id == person.id
+            )
+        )
+    remove_follow(person, community)
+
+
+def check_creation_setting(value: str) -> str:
+    """Return a valid MICROBLOG_COMMUNITY_CREATION value, or raise ValueError."""
+    if value not in CREATION_SETTINGS:
+        raise ValueError(
+            f"MICROBLOG_COMMUNITY_CREATION={value!r}: expected one of {', '.join(CREATION_SETTINGS)}"
+        )
+    return value
+
+
+def community_ids(names: Sequence[str]) -> dict[str, int]:
+    """Return the ids of the communities among these handles."""
+    if not names:
+        return {}
+    rows = db.session.execute(
+        select(User.username, User.id).where(User.username.in_(names), User.kind == COMMUNITY)
+    )
+    return dict(rows.tuples())

@@ -1,0 +1,50 @@
+"""The follows rows and the counters that mirror them, shared by following people and joining communities."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy import CursorResult, delete, update
+from sqlalchemy.exc import IntegrityError
+
+from microblog.database import db
+from models import Base, Follow, User
+
+
+def insert_once(row: Base) -> bool:
+    """Insert a row keyed by who and what; return False if it was there already (twice changes nothing)."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
+def add_follow(follower: User, followee: User) -> bool:
+    """Make follower follow followee, keeping both counters; return False if it already did."""
+    if not insert_once(Follow(follower_id=follower.id, followee_id=followee.id)):
+        return False
+    count_follow(follower.id, followee.id, +1)
+    return True
+
+
+def remove_follow(follower: User, followee: User) -> bool:
+    """End a follow, keeping both counters; return False if there was none."""
+    result = db.session.execute(
+        delete(Follow).where(Follow.follower_id == follower.id, Follow.followee_id == followee.id)
+    )
+    if not cast(CursorResult, result).rowcount:
+        return False
+    count_follow(follower.id, followee.id, -1)
+    return True
+
+
+def count_follow(follower_id: int, followee_id: int, change: int) -> None:
+    """Keep users.following_count and followers_count equal to the follows rows."""
+    db.session.execute(
+        update(User).where(User.id == follower_id).values(following_count=User.following_count + change)
+    )
+    db.session.execute(
+        update(User).where(User.id == followee_id).values(followers_count=User.followers_count + change)
+    )
