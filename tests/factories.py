@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 import search
-from microblog.services import accounts, posts, visibility
+from microblog.services import accounts, communities, posts, visibility
 from models import Post, User
 
 PASSWORD = "correct horse battery"
@@ -51,3 +51,15 @@ def make_token(user: User, *scopes: str) -> dict[str, str]:
 def anyone() -> search.Reader:
     """Return the reader of a search by a colleague in no community: public posts only."""
     return visibility.search_reader(None)
+
+
+def make_community(
+    owner: User, handle: str, *, private: bool = False, members: tuple[User, ...] = (), name: str = ""
+) -> User:
+    """Create a community owned (and administered) by owner, with these members added by IT."""
+    community = communities.create_community(
+        owner, handle, name=name or handle.capitalize(), description=f"The {handle} team", private=private
+    )
+    for member in members:
+        communities.add_member(None, community, member)
+    return community
