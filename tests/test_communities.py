@@ -1,0 +1,289 @@
+"""Communities through their services: creating, joining, requests, admins, and where posts land."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from microblog.database import db
+from microblog.services import accounts, communities, posts, social, timelines, tokens
+from microblog.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from models import Community, CommunityAdmin, Follow, FollowRequest, Notification, Post, User, mentions
+from models.post import PRIVATE, PUBLIC
+
+from .factories import PASSWORD, make_community, make_post, make_user
+
+
+@pytest.fixture
+def carol(app):
+    """A third colleague."""
+    return make_user("carol", display_name="Carol Carlsen")
+
+
+def _fresh(user: User) -> User:
+    db.session.expire_all()
+    return db.session.get_one(User, user.id)
+
+
+def _notes(user: User, kind: str) -> list[Notification]:
+    return list(
+        db.session.scalars(
+            select(Notification).where(Notification.user_id == user.id, Notification.kind == kind)
+        )
+    )
+
+
+# -- creating -------------------------------------------------------------------
+
+
+def test_the_creator_is_the_first_member_and_admin_of_a_group_account(alice):
+    apollo = communities.create_community(
+        alice, "Apollo", name="Project Apollo", description="Moon", private=True
+    )
+    assert (apollo.username, apollo.kind, apollo.locked, apollo.email, apollo.password_hash) == (
+        "apollo",
+        "community",
+        True,
+        None,
+        None,
+    )
+    assert communities.is_member(alice, apollo) and communities.is_admin(alice, apollo)
+    assert _fresh(apollo).followers_count == 1 and _fresh(alice).following_count == 1
+    assert db.session.get_one(Community, apollo.id).created_by_id == alice.id
+
+
+def test_communities_and_people_share_one_namespace(alice, bob):
+    with pytest.raises(Conflict):
+        communities.create_community(alice, "bob", name="Bob's team")
+    make_community(alice, "apollo")
+    with pytest.raises(Conflict):
+        communities.create_community(bob, "APOLLO", name="Another Apollo")
+    with pytest.raises(Conflict):
+        accounts.create_user("apollo", "apollo@example.com", PASSWORD)
+    with pytest.raises(ValidationError):
+        communities.create_community(alice, "x y", name="Bad handle")
+    with pytest.raises(ValidationError):
+        communities.create_community(alice, "unnamed", name="   ")
+    assert db.session.scalar(select(func.count()).select_from(Community)) == 1
+
+
+@pytest.mark.settings(COMMUNITY_CREATION="admins")
+def test_only_administrators_create_communities_when_the_setting_says_so(alice, admin):
+    with pytest.raises(PermissionDenied):
+        communities.create_community(alice, "apollo", name="Apollo")
+    communities.create_community(admin, "apollo", name="Apollo", owner=alice)
+    assert communities.is_admin(alice, communities.access_community("apollo"))
+
+
+def test_a_community_cannot_log_in_get_a_token_or_post(alice):
+    apollo = make_community(alice, "apollo")
+    with pytest.raises(ValidationError):
+        accounts.authenticate("apollo", "")
+    with pytest.raises(ValidationError):
+        tokens.create_personal_token(apollo, "bot")
+    with pytest.raises(PermissionDenied):
+        posts.post_status(apollo, "I speak for the team")
+
+
+def test_communities_are_not_colleagues(alice):
+    make_community(alice, "apollo")
+    assert [u.username for u in social.colleagues()] == ["alice"]
+    assert [u.username for u in social.all_users()] == ["alice"]
+
+
+# -- joining and leaving ----------------------------------------------------------
+
+
+def test_a_public_community_is_joined_at_once_and_left(alice, bob):
+    apollo = make_community(alice, "apollo")
+    social.follow_user(bob, "apollo")
+    assert communities.is_member(bob, apollo)
+    assert _fresh(apollo).followers_count == 2
+    assert _notes(alice, "follow") == []  # joining is not following the admin
+    social.unfollow_user(bob, "apollo")
+    assert not communities.is_member(bob, apollo) and _fresh(apollo).followers_count == 1
+
+
+def test_a_private_community_takes_a_request_that_an_admin_accepts(alice, bob, carol):
+    leaders = make_community(alice, "leaders", private=True, members=(carol,))
+    communities.set_community_admin(None, leaders, carol, True)
+    social.follow_user(bob, "leaders")
+    assert not communities.is_member(bob, leaders) and communities.has_requested(bob, leaders)
+    # Every admin hears of it, naming the community.
+    for admin_user in (alice, carol):
+        (note,) = _notes(admin_user, "follow_request")
+        assert (note.actor_id, note.community_id) == (bob.id, leaders.id)
+    assert [u.username for u in communities.pending_requests(alice, leaders)] == ["bob"]
+    with pytest.raises(PermissionDenied):
+        communities.pending_requests(bob, leaders)
+    with pytest.raises(PermissionDenied):
+        communities.accept_request(bob, leaders, "bob")
+    communities.accept_request(carol, leaders, "bob")
+    assert communities.is_member(bob, leaders) and not communities.has_requested(bob, leaders)
+    (accepted,) = _notes(bob, "join_accepted")
+    assert (accepted.actor_id, accepted.community_id) == (leaders.id, leaders.id)
+    with pytest.raises(NotFound):
+        communities.accept_request(alice, leaders, "bob")  # nothing is waiting any more
+
+
+def test_a_refused_or_withdrawn_request_leaves_no_membership(alice, bob, carol):
+    leaders = make_community(alice, "leaders", private=True)
+    social.follow_user(bob, "leaders")
+    communities.refuse_request(alice, leaders, "bob")
+    social.follow_user(carol, "leaders")
+    social.unfollow_user(carol, "leaders")  # takes the request back
+    assert db.session.scalar(select(func.count()).select_from(FollowRequest)) == 0
+    assert not communities.is_member(bob, leaders) and not communities.is_member(carol, leaders)
+
+
+def test_the_last_admin_cannot_leave_or_step_down_until_another_is_appointed(alice, bob):
+    apollo = make_community(alice, "apollo", members=(bob,))
+    with pytest.raises(ValidationError, match="Appoint another admin"):
+        communities.leave(alice, apollo)
+    with pytest.raises(ValidationError):
+        communities.set_community_admin(alice, apollo, alice, False)
+    with pytest.raises(ValidationError):
+        communities.remove_member(None, apollo, alice)
+    communities.set_community_admin(alice, apollo, bob, True)
+    communities.leave(alice, apollo)
+    assert not communities.is_member(alice, apollo) and not communities.is_admin(alice, apollo)
+    assert communities.admin_ids(apollo) == {bob.id}
+
+
+def test_admins_add_remove_and_appoint_members(alice, bob, carol):
+    apollo = make_community(alice, "apollo")
+    with pytest.raises(PermissionDenied):
+        communities.add_member(bob, apollo, carol)
+    communities.add_member(alice, apollo, bob, admin=True)
+    communities.add_member(bob, apollo, carol)
+    communities.remove_member(bob, apollo, carol)
+    assert [u.username for u in communities.members(apollo)] == ["alice", "bob"]
+    assert [u.username for u in communities.admins(apollo)] == ["alice", "bob"]
+    with pytest.raises(ValidationError):
+        communities.set_community_admin(alice, apollo, carol, True)  # not a member
+
+
+def test_an_archived_community_takes_no_posts_and_no_members_but_stays_readable(alice, bob):
+    apollo = make_community(alice, "apollo", private=True)
+    post = make_post(alice, "@apollo minutes of the last meeting")
+    communities.set_archived(alice, apollo, True)
+    with pytest.raises(ValidationError, match="archived"):
+        make_post(alice, "@apollo one more thing")
+    with pytest.raises(ValidationError, match="archived"):
+        make_post(alice, "a late reply", in_reply_to=post.id)
+    with pytest.raises(ValidationError, match="archived"):
+        social.follow_user(bob, "apollo")
+    assert [p.id for p in timelines.community_timeline(alice, apollo).posts] == [post.id]
+    communities.set_archived(alice, apollo, False)
+    make_post(alice, "@apollo we are back")
+
+
+def test_site_administrators_mark_official_and_take_over_only_abandoned_communities(alice, bob, admin):
+    apollo = make_community(alice, "apollo", private=True)
+    with pytest.raises(PermissionDenied):
+        communities.set_official(alice, apollo, True)
+    communities.set_official(admin, apollo, True)
+    assert communities.details(apollo).is_official
+    with pytest.raises(ValidationError):
+        communities.take_over(admin, apollo)  # alice still runs it
+    with pytest.raises(PermissionDenied):
+        communities.take_over(bob, apollo)
+    accounts.set_active(admin, "alice", False)
+    communities.take_over(admin, apollo)
+    assert communities.is_admin(admin, apollo) and communities.is_member(admin, apollo)
+
+
+# -- where posts land ---------------------------------------------------------------
+
+
+def test_a_post_addressing_a_community_is_in_it_and_private_if_the_community_is(alice, bob):
+    apollo = make_community(alice, "apollo")
+    leaders = make_community(alice, "leaders", private=True)
+    public = make_post(alice, "@apollo launch on Friday")
+    private = make_post(alice, "@leaders budget draft")
+    assert (public.community_id, public.visibility) == (apollo.id, PUBLIC)
+    assert (private.community_id, private.visibility) == (leaders.id, PRIVATE)
+    assert 'href="/@leaders"' in private.html
+    company = make_post(bob, "lunch?")
+    assert (company.community_id, company.visibility) == (None, PUBLIC)
+
+
+def test_posting_into_a_community_needs_membership_and_one_community(alice, bob):
+    make_community(alice, "apollo")
+    make_community(alice, "leaders", private=True)
+    with pytest.raises(ValidationError, match="Join @apollo"):
+        make_post(bob, "@apollo can I help?")
+    with pytest.raises(ValidationError, match="one community only"):
+        make_post(alice, "@apollo and @leaders both")
+    assert db.session.scalar(select(func.count()).select_from(Post)) == 0
+
+
+def test_a_reply_stays_in_its_post_s_community(alice, bob, carol):
+    apollo = make_community(alice, "apollo")
+    leaders = make_community(alice, "leaders", private=True, members=(bob,))
+    root = make_post(alice, "@leaders who takes the minutes?")
+    reply = make_post(bob, "I will", in_reply_to=root.id)
+    assert (reply.community_id, reply.visibility) == (leaders.id, PRIVATE)
+    with pytest.raises(ValidationError, match="stays where its post is"):
+        make_post(bob, "@apollo moving this over", in_reply_to=root.id)
+    company = make_post(carol, "anyone for coffee?")
+    with pytest.raises(ValidationError, match="stays where its post is"):
+        make_post(alice, "@leaders see this", in_reply_to=company.id)
+    # A public community's post can be answered by whoever reads it; the answer stays in it.
+    launch = make_post(alice, "@apollo launch moved")
+    answer = make_post(carol, "thanks", in_reply_to=launch.id)
+    assert (answer.community_id, answer.visibility) == (apollo.id, PUBLIC)
+    # Outsiders cannot even find a private post to answer.
+    with pytest.raises(NotFound):
+        make_post(carol, "me too", in_reply_to=root.id)
+
+
+def test_a_private_post_addresses_and_notifies_members_only(alice, bob, carol):
+    make_community(alice, "leaders", private=True, members=(bob,))
+    post = make_post(alice, "@leaders @bob @carol please read")
+    addressed = set(db.session.scalars(select(mentions.c.user_id).where(mentions.c.post_id == post.id)))
+    assert addressed == {bob.id}
+    assert len(_notes(bob, "mention")) == 1 and _notes(carol, "mention") == []
+
+
+def test_private_posts_are_counted_on_no_account(alice, bob):
+    apollo = make_community(alice, "apollo")
+    leaders = make_community(alice, "leaders", private=True)
+    make_post(alice, "@apollo public news")
+    make_post(alice, "@leaders private news")
+    make_post(alice, "company news")
+    assert _fresh(alice).posts_count == 2
+    assert _fresh(apollo).posts_count == 1 and _fresh(leaders).posts_count == 0
+    social.recount_accounts()
+    assert (_fresh(alice).posts_count, _fresh(apollo).posts_count, _fresh(leaders).posts_count) == (2, 1, 0)
+    assert accounts.site_counts().posts >= 2
+
+
+def test_community_admins_delete_posts_in_their_community_and_site_admins_cannot_see_private_ones(
+    alice, bob, admin
+):
+    make_community(alice, "leaders", private=True, members=(bob,))
+    post = make_post(bob, "@leaders off-topic")
+    with pytest.raises(NotFound):
+        posts.delete_post(admin, post.id)  # site administrators do not browse private communities
+    posts.delete_post(alice, post.id)
+    assert db.session.get(Post, post.id) is None
+
+
+def test_home_holds_the_posts_of_joined_communities(alice, bob, carol):
+    make_community(alice, "apollo", members=(bob,))
+    make_community(alice, "leaders", private=True, members=(bob,))
+    public = make_post(alice, "@apollo standup moved")
+    private = make_post(alice, "@leaders budget")
+    assert {p.id for p in timelines.home_timeline(bob).posts} == {public.id, private.id}
+    assert timelines.home_timeline(carol).posts == []
+    social.follow_user(carol, "alice")  # following the author shows what carol may see, not more
+    assert [p.id for p in timelines.home_timeline(carol).posts] == [public.id]
+
+
+def test_membership_rows_follow_the_follows_table(alice, bob):
+    apollo = make_community(alice, "apollo", members=(bob,))
+    assert db.session.get(Follow, (bob.id, apollo.id)) is not None
+    communities.remove_member(alice, apollo, bob)
+    assert db.session.get(Follow, (bob.id, apollo.id)) is None
+    assert db.session.get(CommunityAdmin, (apollo.id, alice.id)) is not None
