@@ -117,7 +117,7 @@ def add_activity() -> None:
             posts.like_post(person, post_id)
         social.follow_tag(person, "gjenoppretting")
     social.follow_user(people[5], people[6].username)
-    social.unfollow_user(people[0], social.following(people[0])[0].username)
+    social.unfollow_user(people[0], social.following(people[0], people[0])[0].username)
     search.drain()
 
 

@@ -287,3 +287,31 @@ def test_membership_rows_follow_the_follows_table(alice, bob):
     communities.remove_member(alice, apollo, bob)
     assert db.session.get(Follow, (bob.id, apollo.id)) is None
     assert db.session.get(CommunityAdmin, (apollo.id, alice.id)) is not None
+
+
+def test_a_tag_page_answers_alike_for_a_tag_used_only_in_private_and_one_never_used(alice, bob, client):
+    from .factories import login
+
+    make_community(alice, "leaders", private=True)
+    make_post(alice, "@leaders #reorg plans")
+    login(client, "bob")
+    private_only = client.get("/tags/reorg")
+    never = client.get("/tags/neverused")
+    assert private_only.status_code == never.status_code == 200
+    assert b"reorg plans" not in private_only.data
+    followers = [client.get(f"/tags/{name}/followers").status_code for name in ("reorg", "neverused")]
+    assert followers == [200, 200]
+
+
+def test_a_private_community_s_members_are_listed_to_its_members_only(alice, bob, carol):
+    leaders = make_community(alice, "leaders", private=True, members=(bob,))
+    apollo = make_community(alice, "apollo", members=(bob,))
+    assert [u.username for u in social.followers(bob, leaders)] == ["alice", "bob"]
+    assert social.followers(carol, leaders) == [] and social.followers(None, leaders) == []
+    assert [u.username for u in social.followers(carol, apollo)] == ["alice", "bob"]
+    # Nor does a person's list of follows tell outsiders which private communities they are in.
+    assert [u.username for u in social.following(alice, bob)] == ["apollo", "leaders"]
+    assert [u.username for u in social.following(carol, bob)] == ["apollo"]
+    cursor = timelines.Cursor()
+    assert social.follower_accounts(carol, leaders, cursor) == []
+    assert [u.username for u in social.following_accounts(carol, bob, cursor)] == ["apollo"]

@@ -17,8 +17,8 @@ def test_follow_is_idempotent_and_counted(app, alice, bob):
     assert db.session.scalar(select(func.count()).select_from(Follow)) == 1
     assert social.is_following(alice, bob) and not social.is_following(bob, alice)
     assert social.profile_stats(bob).followers == 1 and social.profile_stats(alice).following == 1
-    assert [u.username for u in social.followers(bob)] == ["alice"]
-    assert [u.username for u in social.following(alice)] == ["bob"]
+    assert [u.username for u in social.followers(alice, bob)] == ["alice"]
+    assert [u.username for u in social.following(bob, alice)] == ["bob"]
     social.unfollow_user(alice, "bob")
     social.unfollow_user(alice, "bob")
     assert db.session.scalar(select(func.count()).select_from(Follow)) == 0

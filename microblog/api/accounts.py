@@ -9,7 +9,7 @@ from flask import jsonify, request
 import search
 from microblog import entities
 from microblog.entities import Author
-from microblog.services import accounts, communities, social, timelines
+from microblog.services import accounts, social, timelines
 from microblog.services.errors import NotFound, ValidationError
 from microblog.services.timelines import Cursor
 from microblog.text import parse_id
@@ -137,12 +137,10 @@ def _accounts_page(users: list[User], cursor: Cursor):
 @route("/api/v1/accounts/<account_id>/followers")
 @requires("read:accounts")
 def followers(account_id: str):
-    """Return a page of the account's followers (a community's members: a private one's, to members only)."""
+    """Return a page of the account's followers (a private community's members: to members only)."""
     user = accounts.access_user_id(account_id)
     cursor = Cursor.parse(request.args)
-    if not communities.members_visible_to(viewer(), user):
-        return paged([], next_max=None, prev_min=None)
-    return _accounts_page(social.follower_accounts(user, cursor), cursor)
+    return _accounts_page(social.follower_accounts(viewer(), user, cursor), cursor)
 
 
 @route("/api/v1/accounts/<account_id>/following")
@@ -151,4 +149,4 @@ def following(account_id: str):
     """Return a page of the accounts this one follows."""
     user = accounts.access_user_id(account_id)
     cursor = Cursor.parse(request.args)
-    return _accounts_page(social.following_accounts(user, cursor), cursor)
+    return _accounts_page(social.following_accounts(viewer(), user, cursor), cursor)

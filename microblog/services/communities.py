@@ -28,6 +28,7 @@ from . import notifications
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .follows import add_follow, insert_once, remove_follow
 from .validation import check_profile, check_username
+from .visibility import members_are_listable
 
 LIST_LIMIT = 40
 CREATION_SETTINGS = ("everyone", "admins")
@@ -70,7 +71,7 @@ def has_requested(user: User | None, community: User) -> bool:
 
 def members_visible_to(viewer: User | None, community: User) -> bool:
     """Return whether the viewer may list the members (a private community's: its members only)."""
-    return not community.locked or is_member(viewer, community)
+    return members_are_listable(viewer, community)
 
 
 def members(community: User, *, after: str | None = None, limit: int = LIST_LIMIT) -> list[User]:

@@ -18,6 +18,7 @@ from .errors import NotFound, ValidationError
 from .follows import add_follow, insert_once, remove_follow
 from .posts import tags_by_name
 from .timelines import Cursor
+from .visibility import account_is_listable, members_are_listable
 
 LIST_LIMIT = 40
 
@@ -84,6 +85,17 @@ def access_tag(name: str) -> Tag:
     return tag
 
 
+def tag_named(name: str) -> Tag:
+    """Return the tag with this name, or an unsaved one that nothing carries (a page for any tag name).
+
+    A page that answered "never used" for some names would tell who asks that a
+    private community uses the others.
+    """
+    stored = check_tag_name(name)
+    found = db.session.scalar(select(Tag).where(Tag.name == stored))
+    return found if found is not None else Tag(id=0, name=stored)  # id 0: no post, follower or feed has it
+
+
 def follow_tag(actor: User, name: str) -> Tag:
     """Follow a #tag (creating it if new); its posts enter the actor's home timeline."""
     (tag,) = tags_by_name([check_tag_name(name)])
@@ -138,16 +150,33 @@ def _user_page(stmt, order_col, after: str | None, limit: int) -> list[User]:
     return list(db.session.scalars(stmt.order_by(order_col).limit(limit)))
 
 
-def followers(user: User, *, after: str | None = None, limit: int = LIST_LIMIT) -> list[User]:
-    """Return people following user, by username, after the cursor `after`."""
+def followers(
+    viewer: User | None, user: User, *, after: str | None = None, limit: int = LIST_LIMIT
+) -> list[User]:
+    """Return people following user (a community's members), by username, after the cursor `after`.
+
+    A private community's members are listed to its members only.
+    """
+    if not members_are_listable(viewer, user):
+        return []
     stmt = select(User).join(Follow, Follow.follower_id == User.id).where(Follow.followee_id == user.id)
     return _user_page(stmt, User.username, after, limit)
 
 
-def following(user: User, *, after: str | None = None, limit: int = LIST_LIMIT) -> list[User]:
-    """Return people user follows, by username, after the cursor `after`."""
-    stmt = select(User).join(Follow, Follow.followee_id == User.id).where(Follow.follower_id == user.id)
+def following(
+    viewer: User | None, user: User, *, after: str | None = None, limit: int = LIST_LIMIT
+) -> list[User]:
+    """Return the accounts user follows, by username, after `after` (private communities: to members only)."""
+    stmt = (
+        select(User)
+        .join(Follow, Follow.followee_id == User.id)
+        .where(Follow.follower_id == user.id, account_is_listable(_viewer_id(viewer)))
+    )
     return _user_page(stmt, User.username, after, limit)
+
+
+def _viewer_id(viewer: User | None) -> int:
+    return viewer.id if viewer is not None else 0
 
 
 def tag_followers(tag: Tag, *, after: str | None = None, limit: int = LIST_LIMIT) -> list[User]:
@@ -203,15 +232,21 @@ def _account_page(stmt, cursor: Cursor) -> list[User]:
     return sorted(users, key=lambda u: u.id, reverse=True)
 
 
-def follower_accounts(user: User, cursor: Cursor) -> list[User]:
-    """Return a page of the people following user, by account id (the API's paging)."""
+def follower_accounts(viewer: User | None, user: User, cursor: Cursor) -> list[User]:
+    """Return a page of the people following user, by account id (private communities: to members only)."""
+    if not members_are_listable(viewer, user):
+        return []
     stmt = select(User).join(Follow, Follow.follower_id == User.id).where(Follow.followee_id == user.id)
     return _account_page(stmt, cursor)
 
 
-def following_accounts(user: User, cursor: Cursor) -> list[User]:
-    """Return a page of the people user follows, by account id (the API's paging)."""
-    stmt = select(User).join(Follow, Follow.followee_id == User.id).where(Follow.follower_id == user.id)
+def following_accounts(viewer: User | None, user: User, cursor: Cursor) -> list[User]:
+    """Return a page of the accounts user follows, by account id (private communities: to members only)."""
+    stmt = (
+        select(User)
+        .join(Follow, Follow.followee_id == User.id)
+        .where(Follow.follower_id == user.id, account_is_listable(_viewer_id(viewer)))
+    )
     return _account_page(stmt, cursor)
 
 

@@ -26,6 +26,8 @@ from models.post import PRIVATE, PUBLIC
 from models.user import COMMUNITY
 
 __all__ = [
+    "account_is_listable",
+    "members_are_listable",
     "PRIVATE",
     "PUBLIC",
     "Audience",
@@ -48,6 +50,22 @@ def post_is_visible(viewer: Any, post: Any = Post) -> ColumnElement[bool]:
     public posts only); `post` is the posts table or an alias of it.
     """
     return or_(post.visibility == PUBLIC, post.community_id.in_(_communities_of(viewer)))
+
+
+def account_is_listable(viewer: Any) -> ColumnElement[bool]:
+    """Return the SQL condition that the viewer may see an account (users row) in someone's list of follows.
+
+    A private community's membership is its members' business: a person's
+    "following" list shows it to fellow members only.
+    """
+    return or_(User.kind != COMMUNITY, User.locked.is_(False), User.id.in_(_communities_of(viewer)))
+
+
+def members_are_listable(viewer: User | None, account: User) -> bool:
+    """Return whether the viewer may list an account's followers (a private community's: members only)."""
+    if not (account.is_community and account.locked):
+        return True
+    return viewer is not None and db.session.get(Follow, (viewer.id, account.id)) is not None
 
 
 def readable_communities(viewer_id: int | None) -> frozenset[int]:

@@ -32,7 +32,7 @@ def people():
 def _user_list(username: str, kind: str):
     user = accounts.access_user(username)
     lister = social.followers if kind == "followers" else social.following
-    users = lister(user, after=request.args.get("after") or None)
+    users = lister(current_user, user, after=request.args.get("after") or None)
     return render_template(
         "people/list.html",
         user=user,
@@ -79,7 +79,7 @@ def unfollow(username: str):
 @login_required
 def tag_followers(name: str):
     """Everyone following a tag."""
-    tag = social.access_tag(name)
+    tag = social.tag_named(name)
     users = social.tag_followers(tag, after=request.args.get("after") or None)
     return render_template(
         "people/list.html",
