@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from microblog.database import db
 from microblog.text import parse_id
 from models import User
+from models.user import PERSON
 
 from . import ldap_login, sessions, tokens
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -181,13 +182,13 @@ class SiteCounts:
 
 
 def site_counts() -> SiteCounts:
-    """Return the number of accounts and of posts, from the per-user counters (one cheap query)."""
+    """Return the number of people and of (public) posts, from the per-person counters (one cheap query)."""
     users, posts = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(User.posts_count), 0))
+        select(func.count(), func.coalesce(func.sum(User.posts_count), 0)).where(User.kind == PERSON)
     ).one()
     return SiteCounts(users, posts)
 
 
 def count_users() -> int:
-    """Return how many accounts exist."""
-    return db.session.scalar(select(func.count()).select_from(User)) or 0
+    """Return how many people have accounts (communities are not counted)."""
+    return db.session.scalar(select(func.count()).select_from(User).where(User.kind == PERSON)) or 0
