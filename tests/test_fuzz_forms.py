@@ -19,9 +19,22 @@ from sqlalchemy import func, select
 
 import realtime
 from microblog.database import db
-from models import AccessToken, AuthorizationCode, Follow, Like, Login, OAuthApp, Post, TagFollow, User
+from models import (
+    AccessToken,
+    AuthorizationCode,
+    Community,
+    CommunityAdmin,
+    Follow,
+    FollowRequest,
+    Like,
+    Login,
+    OAuthApp,
+    Post,
+    TagFollow,
+    User,
+)
 
-from .factories import login, make_post, make_token
+from .factories import login, make_community, make_post, make_token
 
 # Percent-encoded, as they travel in a form body or a query string.
 HOSTILE = [
@@ -65,6 +78,18 @@ FORMS: list[tuple[str, tuple[str, ...], dict[str, str]]] = [
     ("/tags/apollo/unfollow", ("next",), {}),
     ("/admin/users/bob/deactivate", ("next",), {}),
     ("/notifications/seen", ("up_to", "next"), {"up_to": "1"}),
+    (
+        "/communities/new",
+        ("handle", "name", "description", "visibility"),
+        {"handle": "fuzzers", "name": "Fuzzers", "visibility": "private"},
+    ),
+    ("/@apollo/join", ("next",), {}),
+    ("/@apollo/leave", ("next",), {}),
+    ("/@apollo/manage", ("name", "description"), {"name": "Apollo"}),
+    ("/@apollo/members", ("username", "next"), {"username": "bob"}),
+    ("/@apollo/members/bob/make-admin", ("next",), {}),
+    ("/@apollo/requests/bob/accept", ("next",), {}),
+    ("/@apollo/archive", ("next",), {}),
     ("/oauth/authorize", ("client_id", "redirect_uri", "scope", "state", "response_type", "decision"), {}),
     ("/login", ("login", "password", "remember", "next"), {"login": "root", "password": "wrong password"}),
     (
@@ -75,7 +100,20 @@ FORMS: list[tuple[str, tuple[str, ...], dict[str, str]]] = [
 ]
 # Routes that take POST and are no web form: the JSON API and OAuth's client endpoints.
 NOT_FORMS = ("/api/", "/oauth/token", "/oauth/revoke", "/logout")
-STORED = (Post, User, AccessToken, Follow, Like, TagFollow, OAuthApp, AuthorizationCode, Login)
+STORED = (
+    Post,
+    User,
+    AccessToken,
+    Follow,
+    Like,
+    TagFollow,
+    OAuthApp,
+    AuthorizationCode,
+    Login,
+    Community,
+    CommunityAdmin,
+    FollowRequest,
+)
 
 
 @pytest.fixture
@@ -90,6 +128,7 @@ def world(app, admin, alice, bob):
     """An admin, two colleagues, their posts, and the admin's browser; return that test client."""
     make_post(bob, "the first #apollo post")
     make_post(admin, "the admin's own post")
+    make_community(admin, "apollo", private=True)
     client = app.test_client()
     login(client, "root")
     return client
@@ -188,6 +227,9 @@ PAGES = [
     "/avatars/{}.svg",
     "/search?q={}",
     "/people?q={}",
+    "/communities?q={}",
+    "/communities?after={}",
+    "/@{}/manage",
     "/public?max_id={}",
     "/?since_id={}",
     "/notifications?max_id={}",

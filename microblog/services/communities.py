@@ -160,6 +160,11 @@ def communities_of(user: User) -> list[User]:
 # -- creating and editing ------------------------------------------------------
 
 
+def may_create(user: User) -> bool:
+    """Return whether user may create a community here (MICROBLOG_COMMUNITY_CREATION)."""
+    return not user.is_community and (current_app.config["COMMUNITY_CREATION"] == "everyone" or user.is_admin)
+
+
 def create_community(
     actor: User | None,
     handle: str,
@@ -173,7 +178,7 @@ def create_community(
     owner = owner or actor
     if owner is None or owner.is_community:
         raise ValidationError("A community needs a person as its first admin.", field="owner")
-    if actor is not None and current_app.config["COMMUNITY_CREATION"] == "admins" and not actor.is_admin:
+    if actor is not None and not may_create(actor):
         raise PermissionDenied("Only administrators can create communities here.")
     fields = check_profile(display_name=name, bio=description)
     if not fields.get("display_name", "").strip():

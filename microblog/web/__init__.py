@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from microblog.avatars import initials
 from microblog.entities import Author, FeedPost
+from microblog.services import communities as community_service
 from microblog.services import notifications
 from microblog.text import is_web_url
 
@@ -56,6 +57,16 @@ def live_post_template() -> FeedPost:
     )
 
 
+def live_communities(extra=None) -> list[dict[str, object]]:
+    """Return the communities live.js may name on a live post: the viewer's, and the page's (extra)."""
+    found = {c.id: c for c in community_service.communities_of(current_user)}
+    if extra is not None:
+        found.setdefault(extra.id, extra)
+    return [
+        {"id": str(c.id), "username": c.username, "name": c.name, "locked": c.locked} for c in found.values()
+    ]
+
+
 @lru_cache(maxsize=256)
 def static_version(folder: str, filename: str) -> str | None:
     """Return a short hash of a static file's content (read once per process), or None if missing."""
@@ -67,13 +78,14 @@ def static_version(folder: str, filename: str) -> str | None:
 
 def init_app(app: Flask) -> None:
     """Register the web blueprint, its filters and template globals."""
-    from . import admin, feeds, people, search, settings  # noqa: F401  (routes)
+    from . import admin, communities, feeds, people, search, settings  # noqa: F401  (routes)
 
     app.register_blueprint(bp)
     app.add_template_filter(timeago, "timeago")
     app.add_template_test(is_web_url, "web_url")  # the only URLs from input that templates link to
     app.add_template_global(avatar_url, "avatar_url")
     app.add_template_global(live_post_template, "live_post_template")
+    app.add_template_global(live_communities, "live_communities")
 
     @app.url_defaults
     def _static_version(endpoint: str, values: dict) -> None:

@@ -11,6 +11,7 @@ from microblog.services.errors import ServiceError
 from microblog.services.timelines import Cursor, Page
 
 from . import bp
+from .communities import community_page
 from .forms import PostForm
 from .helpers import redirect_back, safe_next, show_error
 
@@ -80,8 +81,10 @@ def tag(name: str):
 @bp.route("/@<username>")
 @login_required
 def profile(username: str):
-    """A person's profile and posts."""
+    """A person's profile and posts, or a community's page."""
     user = accounts.access_user(username)
+    if user.is_community:
+        return community_page(user)
     page = timelines.user_timeline(current_user, user, Cursor.parse(request.args))
     if _wants_fragment():
         return _fragment(page)

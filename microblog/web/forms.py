@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import request
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, PasswordField, RadioField, StringField, TextAreaField
 
 from microblog.services.errors import ServiceError
 
@@ -73,3 +73,34 @@ class TokenForm(Form):
     name = StringField("What is it for?")
     read = BooleanField("read: timelines, notifications, search", default=True)
     write = BooleanField("write: post, like, follow", default=True)
+
+
+class CommunityForm(Form):
+    """Create a community; services.communities.create_community checks the handle and the name."""
+
+    handle = StringField("Handle", render_kw={"autocomplete": "off", "spellcheck": "false"})
+    name = StringField("Name")
+    description = TextAreaField("Description")
+    # Chosen once: what members wrote for members only stays so (see update_community).
+    visibility = RadioField(
+        "Who can read it",
+        choices=[
+            ("public", "Public: everyone in the company can read and join it"),
+            ("private", "Private: people ask to join; its posts are for its members only"),
+        ],
+        default="public",
+    )
+
+
+class CommunityEditForm(Form):
+    """A community's name and description (its admins)."""
+
+    name = StringField("Name")
+    description = TextAreaField("Description")
+
+
+class MemberForm(Form):
+    """Add a person to a community by username (its admins)."""
+
+    username = StringField("Username")
+    next = HiddenField()

@@ -6,7 +6,8 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from microblog.avatars import avatar_svg
-from microblog.services import accounts, social
+from microblog.services import accounts, communities, social
+from microblog.services.errors import PermissionDenied
 
 from . import bp
 from .helpers import redirect_back
@@ -31,6 +32,8 @@ def people():
 
 def _user_list(username: str, kind: str):
     user = accounts.access_user(username)
+    if user.is_community and not communities.members_visible_to(current_user, user):
+        raise PermissionDenied(f"Only members of {user.name} can see who is in it: it is private.")
     lister = social.followers if kind == "followers" else social.following
     users = lister(current_user, user, after=request.args.get("after") or None)
     return render_template(
@@ -39,7 +42,7 @@ def _user_list(username: str, kind: str):
         users=users,
         kind=kind,
         next_after=users[-1].username if len(users) >= social.LIST_LIMIT else None,
-        title=f"{user.name}: {kind}",
+        title=f"{user.name}: {'members' if user.is_community and kind == 'followers' else kind}",
     )
 
 

@@ -96,8 +96,26 @@
     el.querySelector("[data-reply-count]").textContent = status.replies_count || "";
     el.querySelector("[data-like-count]").textContent = status.favourites_count || "";
     if (!status.in_reply_to_id) el.querySelector("[data-in-reply]").remove();
+    nameCommunity(el.querySelector("[data-in-community]"), status);
     if (account.id !== body.dataset.userId && !("admin" in body.dataset)) el.querySelector("[data-owner-only]").remove();
     return el;
+  }
+
+  // A post's community is the one of its mentions that is a community (entities._mentions): the
+  // page lists the viewer's communities and its own; a post in another one is shown without it.
+  function communityOf(status) {
+    var known = feed && feed.dataset.liveCommunities ? JSON.parse(feed.dataset.liveCommunities) : [];
+    var ids = (status.mentions || []).map(function (m) { return String(m.id); });
+    return known.filter(function (c) { return ids.indexOf(c.id) >= 0; })[0] || null;
+  }
+
+  function nameCommunity(link, status) {
+    if (!link) return;
+    var community = communityOf(status);
+    if (!community) { link.remove(); return; }
+    link.setAttribute("href", "/@" + encodeURIComponent(community.username));
+    link.querySelector("[data-community-name]").textContent = community.name;
+    if (!community.locked) link.querySelector("[data-community-lock]").remove();
   }
 
   // Fetch the posts newer than the newest shown, page by page, until none are left.
@@ -150,6 +168,9 @@
     if (!feed || !template) return false;
     var author = feed.dataset.liveAuthor;
     if (author && data.payload.account && data.payload.account.id !== author) return false;
+    // A community's page: the member's home stream (or the company's), its own posts only.
+    var community = feed.dataset.liveCommunity;
+    if (community && !(data.payload.mentions || []).some(function (m) { return String(m.id) === community; })) return false;
     return data.stream.join(":") === (stream || "user");
   }
 
