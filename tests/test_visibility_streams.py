@@ -114,8 +114,8 @@ def _open(client, path: str, headers: dict[str, str]) -> tuple[Any, Iterator]:
     return response, chunks
 
 
-def _read_until(chunks: Iterator, marker: str, heartbeats: int = 40) -> str:
-    """Return what a stream sends until `marker` shows up (or `heartbeats` idle beats pass)."""
+def _read_until(chunks: Iterator, marker: str, heartbeats: int = 1) -> str:
+    """Return what a stream sends until `marker` shows up or it falls idle (in process: delivered at once)."""
     text = ""
     idle = 0
     while marker not in text and idle < heartbeats:
