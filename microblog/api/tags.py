@@ -17,7 +17,7 @@ def show_tag(name: str):
     """Return a tag, and whether the token's user follows it."""
     stored = social.check_tag_name(name)
     try:
-        following = social.is_following_tag(viewer(), social.access_tag(stored))
+        following = social.is_following_tag(viewer(), social.access_tag(stored, viewer()))
     except NotFound:
         following = False
     return jsonify(entities.tag(stored, following=following))

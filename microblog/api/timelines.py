@@ -47,7 +47,7 @@ def tag(hashtag: str):
     """Return the posts carrying a #tag (none for a tag never used)."""
     cursor = _cursor()
     try:
-        found = access_tag(hashtag)
+        found = access_tag(hashtag, viewer())
     except NotFound:
         return paged([], next_max=None, prev_min=None)
     return statuses_page(timelines.tag_timeline(viewer(), found, cursor))

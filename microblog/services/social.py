@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 
 from microblog.database import db
 from microblog.text import normalize_tag
-from models import Follow, FollowRequest, Post, Tag, TagFollow, User
+from models import Follow, FollowRequest, Post, Tag, TagFollow, User, post_tags
 from models.post import PUBLIC
 from models.user import PERSON
 
@@ -18,7 +18,7 @@ from .errors import NotFound, ValidationError
 from .follows import add_follow, insert_once, remove_follow
 from .posts import tags_by_name
 from .timelines import Cursor
-from .visibility import account_is_listable, members_are_listable
+from .visibility import account_is_listable, members_are_listable, post_is_visible
 
 LIST_LIMIT = 40
 
@@ -77,23 +77,22 @@ def check_tag_name(name: str) -> str:
     return tag
 
 
-def access_tag(name: str) -> Tag:
-    """Return the tag, or raise NotFound."""
-    tag = db.session.scalar(select(Tag).where(Tag.name == check_tag_name(name)))
+def access_tag(name: str, viewer: User | None = None) -> Tag:
+    """Return the tag, or raise NotFound if the viewer (None: anyone) could not know of it.
+
+    A tag is known when someone follows it or a post the viewer may see carries
+    it: one used only in a private community's posts does not exist for others,
+    the same answer as a tag never used.
+    """
+    viewer_id = viewer.id if viewer is not None else 0
+    followed = exists().where(TagFollow.tag_id == Tag.id)
+    used = exists().where(
+        post_tags.c.tag_id == Tag.id, post_tags.c.post_id == Post.id, post_is_visible(viewer_id)
+    )
+    tag = db.session.scalar(select(Tag).where(Tag.name == check_tag_name(name), or_(followed, used)))
     if tag is None:
         raise NotFound(f"No post has used #{name} yet.")
     return tag
-
-
-def tag_named(name: str) -> Tag:
-    """Return the tag with this name, or an unsaved one that nothing carries (a page for any tag name).
-
-    A page that answered "never used" for some names would tell who asks that a
-    private community uses the others.
-    """
-    stored = check_tag_name(name)
-    found = db.session.scalar(select(Tag).where(Tag.name == stored))
-    return found if found is not None else Tag(id=0, name=stored)  # id 0: no post, follower or feed has it
 
 
 def follow_tag(actor: User, name: str) -> Tag:
@@ -106,7 +105,7 @@ def follow_tag(actor: User, name: str) -> Tag:
 
 def unfollow_tag(actor: User, name: str) -> Tag:
     """Stop following a #tag."""
-    tag = access_tag(name)
+    tag = access_tag(name, actor)
     db.session.execute(delete(TagFollow).where(TagFollow.user_id == actor.id, TagFollow.tag_id == tag.id))
     db.session.commit()
     return tag

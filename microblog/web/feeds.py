@@ -61,7 +61,7 @@ def mentions():
 @login_required
 def tag(name: str):
     """A tag's posts, its followers and a follow button."""
-    tag = social.tag_named(name)
+    tag = social.access_tag(name, current_user)
     page = timelines.tag_timeline(current_user, tag, Cursor.parse(request.args))
     if _wants_fragment():
         return _fragment(page)

@@ -82,7 +82,7 @@ def unfollow(username: str):
 @login_required
 def tag_followers(name: str):
     """Everyone following a tag."""
-    tag = social.tag_named(name)
+    tag = social.access_tag(name, current_user)
     users = social.tag_followers(tag, after=request.args.get("after") or None)
     return render_template(
         "people/list.html",
