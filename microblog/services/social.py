@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select, update
 
 from microblog.database import db
 from microblog.text import normalize_tag
-from models import Follow, FollowRequest, Post, Tag, TagFollow, User
+from models import CommunityAdmin, Follow, FollowRequest, Post, Tag, TagFollow, User
 from models.post import PUBLIC
 from models.user import PERSON
 
@@ -213,6 +213,16 @@ def following_accounts(user: User, cursor: Cursor) -> list[User]:
     """Return a page of the people user follows, by account id (the API's paging)."""
     stmt = select(User).join(Follow, Follow.followee_id == User.id).where(Follow.follower_id == user.id)
     return _account_page(stmt, cursor)
+
+
+def follow_request_accounts(actor: User, cursor: Cursor) -> list[User]:
+    """Return a page of the people asking to join communities the actor administers, by account id."""
+    asking = (
+        select(FollowRequest.follower_id)
+        .join(CommunityAdmin, CommunityAdmin.community_id == FollowRequest.followee_id)
+        .where(CommunityAdmin.user_id == actor.id)
+    )
+    return _account_page(select(User).where(User.id.in_(asking)), cursor)
 
 
 @dataclass(frozen=True)
