@@ -303,3 +303,29 @@ def test_a_post_that_may_not_go_into_its_community_is_a_422_with_the_reason(clie
     assert reply["visibility"] == "public" and "apollo" in [m["username"] for m in reply["mentions"]]
     assert db.session.get(Post, int(reply["id"])).community_id == apollo.id
     assert secret.id != apollo.id
+
+
+def test_a_following_list_shows_a_private_community_to_its_members_only(client, alice, bob, tokens):
+    make_community(alice, "secret", private=True, members=(bob,))
+    make_community(alice, "apollo", members=(bob,))
+    social.follow_user(bob, "alice")
+
+    def listed(who: str) -> list[str]:
+        page = client.get(f"/api/v1/accounts/{bob.id}/following", headers=tokens[who]).get_json()
+        return sorted(a["username"] for a in page)
+
+    assert listed("alice") == listed("bob") == ["alice", "apollo", "secret"]
+    assert listed("carol") == ["alice", "apollo"]
+
+
+@pytest.mark.parametrize(
+    "value", [["private"], {"private": True}, True, 5, "PRIVATE", "private\x00", "x" * 5000]
+)
+def test_hostile_visibility_values_are_422s_that_store_nothing(client, alice, bob, tokens, value):
+    make_community(alice, "secret", private=True, members=(bob,))
+    response = client.post(
+        "/api/v1/statuses", json={"status": "@secret hi", "visibility": value}, headers=tokens["bob"]
+    )
+    # NUL is refused before any endpoint reads it (400), like everywhere in the API.
+    assert response.status_code == (400 if "\x00" in str(value) else 422), response.get_json()
+    assert response.get_json()["error"] and _count(Post) == 0

@@ -152,7 +152,7 @@ def followers(account_id: str):
 @route("/api/v1/accounts/<account_id>/following")
 @requires("read:accounts")
 def following(account_id: str):
-    """Return a page of the accounts this one follows."""
+    """Return a page of the accounts this one follows (private communities: to their members only)."""
     user = accounts.access_user_id(account_id)
     cursor = Cursor.parse(request.args)
-    return accounts_page(social.following_accounts(user, cursor), cursor)
+    return accounts_page(social.following_accounts(user, cursor, viewer()), cursor)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from microblog.database import db
 from microblog.text import normalize_tag
 from models import CommunityAdmin, Follow, FollowRequest, Post, Tag, TagFollow, User
 from models.post import PUBLIC
-from models.user import PERSON
+from models.user import COMMUNITY, PERSON
 
 from . import communities, notifications
 from .accounts import access_user
@@ -209,9 +209,17 @@ def follower_accounts(user: User, cursor: Cursor) -> list[User]:
     return _account_page(stmt, cursor)
 
 
-def following_accounts(user: User, cursor: Cursor) -> list[User]:
-    """Return a page of the people user follows, by account id (the API's paging)."""
-    stmt = select(User).join(Follow, Follow.followee_id == User.id).where(Follow.follower_id == user.id)
+def following_accounts(user: User, cursor: Cursor, viewer: User) -> list[User]:
+    """Return a page of the accounts user follows, by account id (the API's paging).
+
+    A private community is listed to its own members only: to anyone else, that
+    user belongs to it is as private as what is said in it.
+    """
+    viewers_communities = select(Follow.followee_id).where(Follow.follower_id == viewer.id)
+    shown = or_(User.kind != COMMUNITY, User.locked.is_(False), User.id.in_(viewers_communities))
+    stmt = (
+        select(User).join(Follow, Follow.followee_id == User.id).where(Follow.follower_id == user.id, shown)
+    )
     return _account_page(stmt, cursor)
 
 
