@@ -132,8 +132,8 @@ def time(moment: datetime | None) -> str:
     return (moment or EPOCH).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def account(author: Author) -> dict[str, Any]:
-    """Return a Mastodon Account."""
+def account(author: Author, *, official_since: datetime | None = None) -> dict[str, Any]:
+    """Return a Mastodon Account; an official community (official_since set) has a verified field."""
     avatar = url_for("web.avatar", username=author.username, v=initials(author.name), _external=True)
     url = url_for("web.profile", username=author.username, _external=True)
     return {
@@ -159,9 +159,14 @@ def account(author: Author) -> dict[str, Any]:
         "statuses_count": author.posts_count,
         "followers_count": author.followers_count,
         "following_count": author.following_count,
-        "fields": [],
+        "fields": [_official_field(official_since)] if official_since is not None else [],
         "emojis": [],
     }
+
+
+def _official_field(since: datetime) -> dict[str, Any]:
+    """Return the profile field that marks an account the company stands behind, verified by the site."""
+    return {"name": "Official", "value": "Run for the company", "verified_at": time(since)}
 
 
 def credential_account(author: Author) -> dict[str, Any]:

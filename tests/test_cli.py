@@ -1,4 +1,4 @@
-"""CLI commands: users create, demo seed, posts rerender; configuration at start-up."""
+"""CLI commands: users create, communities, demo seed, posts rerender; configuration at start-up."""
 
 from pathlib import Path
 
@@ -8,7 +8,10 @@ from sqlalchemy import func, select
 from config import ProductionConfig, config_from_env
 from microblog import create_app
 from microblog.database import db
+from microblog.services import accounts, communities
 from models import Follow, Post, Tag, TagFollow, User, mentions, post_tags
+
+from .factories import make_community, make_user
 
 
 def _count(table) -> int:
@@ -145,3 +148,78 @@ def test_migrations_match_the_models(app):
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
     assert diff == []
+
+
+# ------------------------------------------------------------------ communities (IT)
+
+
+def _cli(app, *args: str):
+    return app.test_cli_runner().invoke(args=["communities", *args])
+
+
+def test_communities_create_add_remove_and_list(app):
+    kari, ola = make_user("kari"), make_user("ola")
+    created = _cli(
+        app, "create", "Apollo", "--name", "Project Apollo", "--owner", "kari", "--description", "Launch"
+    )
+    assert created.exit_code == 0, created.output
+    assert "Created the public community @apollo (Project Apollo), run by @kari." in created.output
+    private = _cli(app, "create", "secret", "--name", "Secret", "--owner", "ola", "--private")
+    assert private.exit_code == 0 and "private community @secret" in private.output
+    apollo, secret = communities.access_community("apollo"), communities.access_community("secret")
+    assert apollo.bio == "Launch" and not apollo.locked and secret.locked
+    assert communities.is_admin(kari, apollo) and communities.is_admin(ola, secret)
+
+    added = _cli(app, "add", "@secret", "kari", "--admin")
+    assert added.exit_code == 0 and "@kari is a member and admin of @secret." in added.output
+    assert communities.is_member(kari, secret) and communities.is_admin(kari, secret)
+    assert _cli(app, "add", "apollo", "ola").exit_code == 0 and communities.is_member(ola, apollo)
+    communities.set_official(None, secret, True)
+    communities.set_archived(None, apollo, True)
+
+    listing = _cli(app, "list")
+    assert listing.exit_code == 0, listing.output
+    lines = listing.output.splitlines()
+    assert lines[0].split() == ["HANDLE", "NAME", "ACCESS", "MEMBERS", "OFFICIAL", "ARCHIVED"]
+    assert lines[1].split()[:1] + lines[1].split()[3:6] == ["@apollo", "public", "2", "no"]
+    assert lines[1].split()[-1] != "no"  # archived: its date
+    assert lines[2].split() == ["@secret", "Secret", "private", "2", "yes", "no"]
+
+    removed = _cli(app, "remove", "secret", "ola")
+    assert removed.exit_code == 0 and "@ola is no longer a member of @secret." in removed.output
+    assert not communities.is_member(ola, secret)
+
+
+def test_communities_commands_refuse_clearly_without_a_traceback(app):
+    kari = make_user("kari")
+    make_user("gone")
+    accounts.set_active(make_user("root", is_admin=True), "gone", False)
+    make_community(kari, "apollo")
+    assert "No communities" not in _cli(app, "list").output
+    cases = [
+        (("create", "apollo", "--name", "Again", "--owner", "kari"), "That handle is taken"),
+        (("create", "kari", "--name", "Clash", "--owner", "kari"), "That handle is taken"),
+        (("create", "new one", "--name", "Bad", "--owner", "kari"), "Usernames are"),
+        (("create", "newone", "--name", "   ", "--owner", "kari"), "Give the community a name"),
+        (("create", "newone", "--name", "X", "--owner", "nobody"), "There is no one called @nobody here."),
+        (("create", "newone", "--name", "X", "--owner", "gone"), "@gone is deactivated"),
+        (("create", "newone", "--name", "X", "--owner", "apollo"), "is a community, not a person"),
+        (("add", "nowhere", "kari"), "There is no community called @nowhere here."),
+        (("add", "kari", "kari"), "There is no community called @kari here."),
+        (("add", "apollo", "nobody"), "There is no one called @nobody here."),
+        (("add", "apollo", "gone"), "@gone is deactivated"),
+        (("remove", "apollo", "gone"), "@gone is not a member of @apollo."),
+        (("remove", "apollo", "kari"), "Appoint another admin of @apollo first"),
+    ]
+    for args, message in cases:
+        result = _cli(app, *args)
+        assert result.exit_code == 1, (args, result.output)
+        assert message in result.output, (args, result.output)
+        assert isinstance(result.exception, SystemExit), (args, result.exception)  # no traceback
+    missing = _cli(app, "create", "newone", "--owner", "kari")
+    assert missing.exit_code == 2 and "--name" in missing.output
+
+
+def test_communities_list_says_when_there_are_none(app):
+    result = _cli(app, "list")
+    assert result.exit_code == 0 and "No communities yet" in result.output

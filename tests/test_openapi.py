@@ -238,6 +238,10 @@ def _seed(alice: Api, bob: Api) -> dict[str, str]:
     alice.call("POST", f"/api/v1/accounts/{ids['bob']}/follow")
     alice.call("POST", "/api/v1/tags/ops/follow")
     ids["notification"] = alice.call("GET", "/api/v1/notifications")[0]["id"]
+    # A private community alice runs (made with the CLI), which bob asks to join, with a post in it.
+    ids["secret"] = alice.call("GET", "/api/v1/accounts/lookup?acct=secret")["id"]
+    ids["inside"] = alice.post("@secret roadmap draft")
+    bob.call("POST", f"/api/v1/accounts/{ids['secret']}/follow")
     return ids
 
 
@@ -265,6 +269,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     flask_cli(env, "db", "upgrade")
     create_user(env, "alice")
     create_user(env, "bob")
+    flask_cli(env, "communities", "create", "secret", "--name", "Secret", "--owner", "alice", "--private")
     with running_server(env) as url:
         app = _register_app(url)
         alice = _access_token(env, url, app, "alice")
@@ -345,6 +350,13 @@ SEEDED: list[tuple[str, dict[str, str], dict[str, Any], dict[str, Any] | None, s
     ("POST /api/v1/accounts/{account_id}/unfollow", {"account_id": "{bob}"}, {}, None, "alice_token"),
     ("POST /api/v1/accounts/{account_id}/follow", {"account_id": "{bob}"}, {}, None, "alice_token"),
     ("GET /api/v1/accounts/lookup", {}, {"acct": "@bob@{host}"}, None, "alice_token"),
+    ("GET /api/v1/accounts/{account_id}", {"account_id": "{secret}"}, {}, None, "alice_token"),
+    ("GET /api/v1/accounts/{account_id}/statuses", {"account_id": "{secret}"}, {}, None, "alice_token"),
+    ("GET /api/v1/follow_requests", {}, {"limit": 1}, None, "alice_token"),
+    ("POST /api/v1/follow_requests/{account_id}/authorize", {"account_id": "{bob}"}, {}, None, "alice_token"),
+    ("GET /api/v1/statuses/{post_id}", {"post_id": "{inside}"}, {}, None, "alice_token"),
+    ("POST /api/v1/statuses", {}, {}, {"status": "@secret members only", "visibility": "private"}, "oauth"),
+    ("GET /api/v1/notifications", {}, {"types[]": ["follow_request"]}, None, "alice_token"),
     ("GET /api/v1/accounts/search", {}, {"q": "bob"}, None, "alice_token"),
     ("GET /api/v1/accounts/relationships", {}, {"id[]": ["{bob}", "{alice}"]}, None, "alice_token"),
     ("GET /api/v1/statuses/{post_id}", {"post_id": "{reply}"}, {}, None, "alice_token"),

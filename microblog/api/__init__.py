@@ -210,6 +210,7 @@ def init_app(app: Flask) -> None:
     """Register the API blueprint: bearer tokens instead of CSRF, one rate limit per token."""
     from . import (  # noqa: F401  (routes)
         accounts,
+        follow_requests,
         instance,
         notifications,
         oauth,

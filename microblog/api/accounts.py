@@ -9,7 +9,7 @@ from flask import jsonify, request
 import search
 from microblog import entities
 from microblog.entities import Author
-from microblog.services import accounts, social, timelines
+from microblog.services import accounts, communities, social, timelines
 from microblog.services.errors import NotFound, ValidationError
 from microblog.services.timelines import Cursor
 from microblog.text import parse_id
@@ -20,11 +20,14 @@ from .timelines import statuses_page
 
 
 def account(user: User) -> dict[str, Any]:
-    """Return a user as a Mastodon Account."""
-    return entities.account(Author.of(user))
+    """Return a user as a Mastodon Account (an official community's with its "Official" field)."""
+    info = communities.details(user) if user.is_community else None
+    official_since = info.created_at if info is not None and info.is_official else None
+    return entities.account(Author.of(user), official_since=official_since)
 
 
-def _relationship(user: User) -> dict[str, Any]:
+def relationship_with(user: User) -> dict[str, Any]:
+    """Return the token's user's Relationship with one account."""
     (rel,) = social.relationships(viewer(), [user.id])
     return entities.relationship(
         rel.user_id, following=rel.following, followed_by=rel.followed_by, requested=rel.requested
@@ -113,22 +116,23 @@ def account_statuses(account_id: str):
 @route("/api/v1/accounts/<account_id>/follow", methods=["POST"])
 @requires("write:follows")
 def follow(account_id: str):
-    """Follow an account; return the relationship."""
+    """Follow an account, or join a community (a private one: ask to); return the relationship."""
     target = accounts.access_user_id(account_id)
     social.follow_user(viewer(), target.username)
-    return jsonify(_relationship(target))
+    return jsonify(relationship_with(target))
 
 
 @route("/api/v1/accounts/<account_id>/unfollow", methods=["POST"])
 @requires("write:follows")
 def unfollow(account_id: str):
-    """Stop following an account; return the relationship."""
+    """Stop following an account, or leave a community (or take back a request); return the relationship."""
     target = accounts.access_user_id(account_id)
     social.unfollow_user(viewer(), target.username)
-    return jsonify(_relationship(target))
+    return jsonify(relationship_with(target))
 
 
-def _accounts_page(users: list[User], cursor: Cursor):
+def accounts_page(users: list[User], cursor: Cursor):
+    """Return a page of Accounts, paged by account id through the Link header."""
     items = [account(u) for u in users]
     next_max = items[-1]["id"] if len(items) >= cursor.limit else None
     return paged(items, next_max=next_max, prev_min=items[0]["id"] if items else None)
@@ -140,13 +144,13 @@ def followers(account_id: str):
     """Return a page of the account's followers (a private community's members: to members only)."""
     user = accounts.access_user_id(account_id)
     cursor = Cursor.parse(request.args)
-    return _accounts_page(social.follower_accounts(viewer(), user, cursor), cursor)
+    return accounts_page(social.follower_accounts(viewer(), user, cursor), cursor)
 
 
 @route("/api/v1/accounts/<account_id>/following")
 @requires("read:accounts")
 def following(account_id: str):
-    """Return a page of the accounts this one follows."""
+    """Return a page of the accounts this one follows (private communities: to their members only)."""
     user = accounts.access_user_id(account_id)
     cursor = Cursor.parse(request.args)
-    return _accounts_page(social.following_accounts(viewer(), user, cursor), cursor)
+    return accounts_page(social.following_accounts(viewer(), user, cursor), cursor)

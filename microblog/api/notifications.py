@@ -1,4 +1,4 @@
-"""Notifications: mentions and replies, favourites, new followers."""
+"""Notifications: mentions and replies, favourites, new followers, join requests and acceptances."""
 
 from __future__ import annotations
 

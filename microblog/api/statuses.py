@@ -10,11 +10,13 @@ from microblog import entities
 from microblog.services import posts, timelines
 from microblog.services.errors import NotFound, ValidationError
 from models import User
+from models.post import PRIVATE, PUBLIC
 
 from . import params, requires, route, text_param, viewer
 
-# What Mastodon clients may send that this server has no equivalent for.
-_VISIBLE_TO_ALL = ("", "public", "unlisted")
+# Mastodon's visibilities, as this server has them: "unlisted" is public (there is no quieter
+# public), "private" is a post in a private community, "direct" has no equivalent.
+_VISIBILITIES = {"": None, "public": PUBLIC, "unlisted": PUBLIC, "private": PRIVATE}
 
 
 def _status(post_id: int, user: User) -> dict[str, Any]:
@@ -24,10 +26,22 @@ def _status(post_id: int, user: User) -> dict[str, Any]:
     return entities.status(view)
 
 
+def _visibility(data: dict[str, Any]) -> str | None:
+    """Return the visibility asked for (None: the client did not say); refuse what has no equivalent."""
+    asked = text_param(data, "visibility") or ""
+    if asked == "direct":
+        raise ValidationError(
+            "Direct messages are not supported: a post is visible to the whole company, "
+            "or to the members of the private community it is in.",
+            field="visibility",
+        )
+    if asked not in _VISIBILITIES:
+        raise ValidationError("visibility must be public, unlisted or private.", field="visibility")
+    return _VISIBILITIES[asked]
+
+
 def _refuse_unsupported(data: dict[str, Any]) -> None:
     """Refuse, rather than silently drop, what would change the meaning of a post."""
-    if (text_param(data, "visibility") or "") not in _VISIBLE_TO_ALL:
-        raise ValidationError("Every post here is visible to the whole company: use visibility public.")
     if data.get("media_ids") or request.form.getlist("media_ids[]"):
         raise ValidationError("Posts here are text only: attachments are not supported.")
     if data.get("poll") or data.get("poll[options][]"):
@@ -41,7 +55,11 @@ def _refuse_unsupported(data: dict[str, Any]) -> None:
 @route("/api/v1/statuses", methods=["POST"])
 @requires("write:statuses")
 def create_status():
-    """Post a status (a reply with in_reply_to_id); Idempotency-Key makes a retry safe."""
+    """Post a status (a reply with in_reply_to_id); Idempotency-Key makes a retry safe.
+
+    A status addressing a community's @handle, or replying to a post in one, is
+    posted into it: private in a private community (whatever `visibility` says).
+    """
     data = params()
     _refuse_unsupported(data)
     text = text_param(data, "status")
@@ -52,6 +70,7 @@ def create_status():
         text,
         in_reply_to=text_param(data, "in_reply_to_id") or None,
         idempotency_key=request.headers.get("Idempotency-Key"),
+        visibility=_visibility(data),
     )
     return jsonify(_status(post.id, viewer()))
 

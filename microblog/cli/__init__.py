@@ -5,6 +5,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
+    from .communities import communities_group
     from .demo import demo
     from .ldap_login import sync_directory
     from .posts import posts
@@ -13,5 +14,5 @@ def init_app(app: Flask) -> None:
     from .users import users
 
     users.add_command(sync_directory)
-    for group in (users, demo, posts, search_group, serve):
+    for group in (users, communities_group, demo, posts, search_group, serve):
         app.cli.add_command(group)

@@ -313,6 +313,46 @@ def refuse_request(actor: User | None, community: User, username: str) -> User:
     return person
 
 
+def accept_requests_from(actor: User, person: User) -> list[User]:
+    """Accept a person's requests to join every community the actor administers (Mastodon's authorize).
+
+    Return those communities, by handle; NotFound if the person asked none of them.
+    """
+    joined = _requested_of(actor, person)
+    for community in joined:
+        _make_member(person, community)
+        notifications.notify("join_accepted", community, [person.id], community_id=community.id)
+    db.session.commit()
+    return joined
+
+
+def refuse_requests_from(actor: User, person: User) -> list[User]:
+    """Refuse a person's requests to join every community the actor administers (Mastodon's reject)."""
+    refused = _requested_of(actor, person)
+    db.session.execute(
+        delete(FollowRequest).where(
+            FollowRequest.follower_id == person.id, FollowRequest.followee_id.in_([c.id for c in refused])
+        )
+    )
+    db.session.commit()
+    return refused
+
+
+def _requested_of(actor: User, person: User) -> list[User]:
+    """Return the communities the actor administers that the person asked to join, or raise NotFound."""
+    stmt = (
+        select(User)
+        .join(FollowRequest, FollowRequest.followee_id == User.id)
+        .join(CommunityAdmin, CommunityAdmin.community_id == User.id)
+        .where(FollowRequest.follower_id == person.id, CommunityAdmin.user_id == actor.id)
+        .order_by(User.username)
+    )
+    found = list(db.session.scalars(stmt))
+    if not found:
+        raise NotFound(f"@{person.username} has not asked to join a community you administer.")
+    return found
+
+
 def add_member(actor: User | None, community: User, person: User, *, admin: bool = False) -> User:
     """Add a person to a community, optionally as an admin (community admins, or IT)."""
     _check_admin(actor, community)

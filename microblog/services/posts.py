@@ -71,7 +71,12 @@ def tags_by_name(names: list[str]) -> list[Tag]:
 
 
 def post_status(
-    author: User, text: str, *, in_reply_to: int | str | None = None, idempotency_key: str | None = None
+    author: User,
+    text: str,
+    *,
+    in_reply_to: int | str | None = None,
+    idempotency_key: str | None = None,
+    visibility: str | None = None,
 ) -> Post:
     """Publish a status; a reply joins its parent's thread and addresses its author.
 
@@ -79,8 +84,10 @@ def post_status(
     posts.html is render_html(text) with the mentions that resolved to accounts;
     the parent's reply_count counts its direct replies.  A post that addresses a
     community's @handle is in that community, and a reply is in its parent's
-    (at most one per post); in a private community it is private.  Only people
-    who may see a post are addressed by it.  A request retried with the same
+    (at most one per post); in a private community it is private, whatever
+    `visibility` asks for, and `visibility` "private" is refused for a post that
+    is not in one (check_visibility).  Only people who may see a post are
+    addressed by it.  A request retried with the same
     idempotency key within an hour returns the post the first one made.
     """
     key = (idempotency_key or "").strip()[:IDEMPOTENCY_KEY_MAX] or None
@@ -95,6 +102,7 @@ def post_status(
     names = extract_mentions(text)
     mentioned = list(db.session.scalars(select(User).where(User.username.in_(names)))) if names else []
     community = _community_of_new_post(author, [u for u in mentioned if u.is_community], parent)
+    visibility = check_visibility(visibility, community)
     post = Post(
         author_id=author.id,
         text=text,
@@ -102,7 +110,7 @@ def post_status(
         in_reply_to_id=parent.id if parent else None,
         conversation_id=parent.thread_id if parent else None,
         community_id=community.id if community else None,
-        visibility=PRIVATE if community is not None and community.locked else PUBLIC,
+        visibility=visibility,
     )
     db.session.add(post)
     db.session.flush()
@@ -139,6 +147,26 @@ def post_status(
             raise
         return earlier
     return post
+
+
+def check_visibility(requested: str | None, community: User | None) -> str:
+    """Return the visibility of a new post in this community (or None), refusing what cannot be honoured.
+
+    A post in a private community is private, one anywhere else public: a
+    request for "public" (every client's default) never makes a private post
+    public, and a request for "private" outside a private community is refused
+    rather than silently published to the whole company.
+    """
+    actual = PRIVATE if community is not None and community.locked else PUBLIC
+    if requested in (None, "", PUBLIC) or requested == actual:
+        return actual
+    if requested == PRIVATE:
+        raise ValidationError(
+            "Only a post in a private community is private (address its @handle, or reply in it); "
+            "everything else is visible to the whole company: use visibility public.",
+            field="visibility",
+        )
+    raise ValidationError("visibility must be public or private.", field="visibility")
 
 
 def _community_of_new_post(author: User, addressed: list[User], parent: Post | None) -> User | None:

@@ -8,7 +8,7 @@ from sqlalchemy import delete, exists, func, or_, select, update
 
 from microblog.database import db
 from microblog.text import normalize_tag
-from models import Follow, FollowRequest, Post, Tag, TagFollow, User, post_tags
+from models import CommunityAdmin, Follow, FollowRequest, Post, Tag, TagFollow, User, post_tags
 from models.post import PUBLIC
 from models.user import PERSON
 
@@ -247,6 +247,16 @@ def following_accounts(viewer: User | None, user: User, cursor: Cursor) -> list[
         .where(Follow.follower_id == user.id, account_is_listable(_viewer_id(viewer)))
     )
     return _account_page(stmt, cursor)
+
+
+def follow_request_accounts(actor: User, cursor: Cursor) -> list[User]:
+    """Return a page of the people asking to join communities the actor administers, by account id."""
+    asking = (
+        select(FollowRequest.follower_id)
+        .join(CommunityAdmin, CommunityAdmin.community_id == FollowRequest.followee_id)
+        .where(CommunityAdmin.user_id == actor.id)
+    )
+    return _account_page(select(User).where(User.id.in_(asking)), cursor)
 
 
 @dataclass(frozen=True)
