@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 import realtime
 from microblog.database import db
-from microblog.services import communities, social
+from microblog.services import communities, join_requests, social
 from models import FollowRequest, Notification, Post
 
 from .factories import login, make_community, make_post, make_token, make_user
@@ -77,7 +77,7 @@ def test_following_a_private_community_asks_to_join_and_unfollowing_takes_it_bac
     secret = make_community(alice, "secret", private=True)
     asked = client.post(f"/api/v1/accounts/{secret.id}/follow", headers=tokens["bob"]).get_json()
     assert (asked["following"], asked["requested"]) == (False, True)
-    assert not communities.is_member(bob, secret) and communities.has_requested(bob, secret)
+    assert not communities.is_member(bob, secret) and join_requests.has_requested(bob, secret)
     (rel,) = client.get(f"/api/v1/accounts/relationships?id[]={secret.id}", headers=tokens["bob"]).get_json()
     assert rel["requested"] is True
     again = client.post(f"/api/v1/accounts/{secret.id}/follow", headers=tokens["bob"]).get_json()
@@ -146,7 +146,7 @@ def test_only_an_admin_of_the_community_can_answer_its_requests(client, alice, b
     for account_id in ("0", "99999", "x", secret.id):
         missing = client.post(f"/api/v1/follow_requests/{account_id}/authorize", headers=tokens["alice"])
         assert missing.status_code == 404
-    assert communities.has_requested(carol, secret)
+    assert join_requests.has_requested(carol, secret)
 
 
 def test_follow_requests_page_through_the_link_header(client, alice, tokens):
@@ -210,7 +210,7 @@ def test_join_notifications_reach_the_streams(app, alice, bob):
         streams[name].get_received()
     try:
         social.follow_user(bob, "secret")
-        communities.accept_requests_from(alice, bob)
+        join_requests.accept_requests_from(alice, bob)
 
         def received(name: str) -> list[tuple[str, str]]:
             return [

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from microblog.database import db
-from microblog.services import accounts, communities, posts, social, timelines, tokens
+from microblog.services import accounts, communities, join_requests, posts, social, timelines, tokens
 from microblog.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from models import Community, CommunityAdmin, Follow, FollowRequest, Notification, Post, User, mentions
 from models.post import PRIVATE, PUBLIC
@@ -108,28 +108,28 @@ def test_a_private_community_takes_a_request_that_an_admin_accepts(alice, bob, c
     leaders = make_community(alice, "leaders", private=True, members=(carol,))
     communities.set_community_admin(None, leaders, carol, True)
     social.follow_user(bob, "leaders")
-    assert not communities.is_member(bob, leaders) and communities.has_requested(bob, leaders)
+    assert not communities.is_member(bob, leaders) and join_requests.has_requested(bob, leaders)
     # Every admin hears of it, naming the community.
     for admin_user in (alice, carol):
         (note,) = _notes(admin_user, "follow_request")
         assert (note.actor_id, note.community_id) == (bob.id, leaders.id)
-    assert [u.username for u in communities.pending_requests(alice, leaders)] == ["bob"]
+    assert [u.username for u in join_requests.pending_requests(alice, leaders)] == ["bob"]
     with pytest.raises(PermissionDenied):
-        communities.pending_requests(bob, leaders)
+        join_requests.pending_requests(bob, leaders)
     with pytest.raises(PermissionDenied):
-        communities.accept_request(bob, leaders, "bob")
-    communities.accept_request(carol, leaders, "bob")
-    assert communities.is_member(bob, leaders) and not communities.has_requested(bob, leaders)
+        join_requests.accept_request(bob, leaders, "bob")
+    join_requests.accept_request(carol, leaders, "bob")
+    assert communities.is_member(bob, leaders) and not join_requests.has_requested(bob, leaders)
     (accepted,) = _notes(bob, "join_accepted")
     assert (accepted.actor_id, accepted.community_id) == (leaders.id, leaders.id)
     with pytest.raises(NotFound):
-        communities.accept_request(alice, leaders, "bob")  # nothing is waiting any more
+        join_requests.accept_request(alice, leaders, "bob")  # nothing is waiting any more
 
 
 def test_a_refused_or_withdrawn_request_leaves_no_membership(alice, bob, carol):
     leaders = make_community(alice, "leaders", private=True)
     social.follow_user(bob, "leaders")
-    communities.refuse_request(alice, leaders, "bob")
+    join_requests.refuse_request(alice, leaders, "bob")
     social.follow_user(carol, "leaders")
     social.unfollow_user(carol, "leaders")  # takes the request back
     assert db.session.scalar(select(func.count()).select_from(FollowRequest)) == 0
@@ -315,3 +315,12 @@ def test_a_private_community_s_members_are_listed_to_its_members_only(alice, bob
     cursor = timelines.Cursor()
     assert social.follower_accounts(carol, leaders, cursor) == []
     assert [u.username for u in social.following_accounts(carol, bob, cursor)] == ["apollo"]
+
+
+def test_a_request_from_someone_deactivated_since_cannot_be_accepted(alice, bob, admin):
+    leaders = make_community(alice, "leaders", private=True)
+    social.follow_user(bob, "leaders")
+    accounts.set_active(admin, "bob", False)
+    with pytest.raises(ValidationError, match="cannot be a member"):
+        join_requests.accept_request(alice, leaders, "bob")
+    assert not communities.is_member(bob, leaders)

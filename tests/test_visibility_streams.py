@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import realtime
-from microblog.services import communities, posts
+from microblog.services import communities, join_requests, posts
 
 from .factories import login, make_post
 from .visibility_world import SECRET, SECRET_TAG, SIGNED_IN, Matrix, World, build_world
@@ -179,7 +179,7 @@ def test_membership_changes_take_effect_on_the_next_live_event(app, client, worl
     try:
         before = make_post(owen, "@skunkworks zebra one #skunk").id
         communities.remove_member(None, skunk, world.users["mia"])  # both still connected
-        communities.accept_request(None, skunk, "quinn")
+        join_requests.accept_request(None, skunk, "quinn")
         after = make_post(owen, "@skunkworks zebra two #skunk").id
         control = make_post(owen, "after the changes #skunk").id
         sse = {name: _read_until(chunks, f'"id":"{control}"') for name, (_, chunks) in streams.items()}

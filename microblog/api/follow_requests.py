@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from microblog.services import accounts, communities, social
+from microblog.services import accounts, join_requests, social
 from microblog.services.timelines import Cursor
 
 from . import requires, route, viewer
@@ -30,7 +30,7 @@ def list_follow_requests():
 def authorize_follow_request(account_id: str):
     """Accept the account's requests to join the caller's communities; return the relationship."""
     person = accounts.access_user_id(account_id)
-    communities.accept_requests_from(viewer(), person)
+    join_requests.accept_requests_from(viewer(), person)
     return jsonify(relationship_with(person))
 
 
@@ -39,5 +39,5 @@ def authorize_follow_request(account_id: str):
 def reject_follow_request(account_id: str):
     """Refuse the account's requests to join the caller's communities; return the relationship."""
     person = accounts.access_user_id(account_id)
-    communities.refuse_requests_from(viewer(), person)
+    join_requests.refuse_requests_from(viewer(), person)
     return jsonify(relationship_with(person))

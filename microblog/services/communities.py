@@ -12,7 +12,6 @@ do what a community admin may.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,10 +27,8 @@ from . import notifications
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .follows import add_follow, insert_once, remove_follow
 from .validation import check_profile, check_username
-from .visibility import members_are_listable
 
 LIST_LIMIT = 40
-CREATION_SETTINGS = ("everyone", "admins")
 
 
 # -- reading -----------------------------------------------------------------
@@ -64,16 +61,6 @@ def is_admin(user: User | None, community: User) -> bool:
     return user is not None and db.session.get(CommunityAdmin, (community.id, user.id)) is not None
 
 
-def has_requested(user: User | None, community: User) -> bool:
-    """Return whether user waits for an answer to a request to join."""
-    return user is not None and db.session.get(FollowRequest, (user.id, community.id)) is not None
-
-
-def members_visible_to(viewer: User | None, community: User) -> bool:
-    """Return whether the viewer may list the members (a private community's: its members only)."""
-    return members_are_listable(viewer, community)
-
-
 def members(community: User, *, after: str | None = None, limit: int = LIST_LIMIT) -> list[User]:
     """Return members of the community by username, after the cursor `after`."""
     stmt = select(User).join(Follow, Follow.follower_id == User.id).where(Follow.followee_id == community.id)
@@ -96,18 +83,6 @@ def admins(community: User) -> list[User]:
         .join(CommunityAdmin, CommunityAdmin.user_id == User.id)
         .where(CommunityAdmin.community_id == community.id)
         .order_by(User.username)
-    )
-    return list(db.session.scalars(stmt))
-
-
-def pending_requests(actor: User | None, community: User) -> list[User]:
-    """Return the people asking to join, oldest request first (community admins only)."""
-    _check_admin(actor, community)
-    stmt = (
-        select(User)
-        .join(FollowRequest, FollowRequest.follower_id == User.id)
-        .where(FollowRequest.followee_id == community.id)
-        .order_by(FollowRequest.created_at, User.username)
     )
     return list(db.session.scalars(stmt))
 
@@ -215,7 +190,7 @@ def update_community(actor: User | None, community: User, *, name: str, descript
     Public or private is chosen once, at creation: what was written for members
     only must stay so, and what was public has been read by everyone.
     """
-    _check_admin(actor, community)
+    check_admin(actor, community)
     fields = check_profile(display_name=name, bio=description)
     if not fields.get("display_name", "").strip():
         raise ValidationError("Give the community a name.", field="name")
@@ -227,7 +202,7 @@ def update_community(actor: User | None, community: User, *, name: str, descript
 
 def set_archived(actor: User | None, community: User, archived: bool) -> User:
     """Archive a community (read-only: no posts, no joins; readable as before), or reopen it."""
-    _check_admin(actor, community)
+    check_admin(actor, community)
     details(community).archived_at = utcnow() if archived else None
     db.session.commit()
     return community
@@ -254,7 +229,7 @@ def take_over(actor: User, community: User) -> User:
     )
     if active_admins:
         raise ValidationError("This community has admins: ask one of them instead.")
-    _make_member(actor, community, admin=True)
+    make_member(actor, community, admin=True)
     db.session.commit()
     return community
 
@@ -270,7 +245,7 @@ def join(actor: User, community: User) -> bool:
         return True
     _check_open(community)
     if not community.locked:
-        _make_member(actor, community)
+        make_member(actor, community)
         db.session.commit()
         return True
     if insert_once(FollowRequest(follower_id=actor.id, followee_id=community.id)):
@@ -290,82 +265,17 @@ def leave(actor: User, community: User) -> None:
     db.session.commit()
 
 
-def accept_request(actor: User | None, community: User, username: str) -> User:
-    """Accept a request to join (community admins); the requester is told."""
-    _check_admin(actor, community)
-    person = _requester(community, username)
-    _make_member(person, community)
-    notifications.notify("join_accepted", community, [person.id], community_id=community.id)
-    db.session.commit()
-    return person
-
-
-def refuse_request(actor: User | None, community: User, username: str) -> User:
-    """Refuse a request to join (community admins)."""
-    _check_admin(actor, community)
-    person = _requester(community, username)
-    db.session.execute(
-        delete(FollowRequest).where(
-            FollowRequest.follower_id == person.id, FollowRequest.followee_id == community.id
-        )
-    )
-    db.session.commit()
-    return person
-
-
-def accept_requests_from(actor: User, person: User) -> list[User]:
-    """Accept a person's requests to join every community the actor administers (Mastodon's authorize).
-
-    Return those communities, by handle; NotFound if the person asked none of them.
-    """
-    joined = _requested_of(actor, person)
-    for community in joined:
-        _make_member(person, community)
-        notifications.notify("join_accepted", community, [person.id], community_id=community.id)
-    db.session.commit()
-    return joined
-
-
-def refuse_requests_from(actor: User, person: User) -> list[User]:
-    """Refuse a person's requests to join every community the actor administers (Mastodon's reject)."""
-    refused = _requested_of(actor, person)
-    db.session.execute(
-        delete(FollowRequest).where(
-            FollowRequest.follower_id == person.id, FollowRequest.followee_id.in_([c.id for c in refused])
-        )
-    )
-    db.session.commit()
-    return refused
-
-
-def _requested_of(actor: User, person: User) -> list[User]:
-    """Return the communities the actor administers that the person asked to join, or raise NotFound."""
-    stmt = (
-        select(User)
-        .join(FollowRequest, FollowRequest.followee_id == User.id)
-        .join(CommunityAdmin, CommunityAdmin.community_id == User.id)
-        .where(FollowRequest.follower_id == person.id, CommunityAdmin.user_id == actor.id)
-        .order_by(User.username)
-    )
-    found = list(db.session.scalars(stmt))
-    if not found:
-        raise NotFound(f"@{person.username} has not asked to join a community you administer.")
-    return found
-
-
 def add_member(actor: User | None, community: User, person: User, *, admin: bool = False) -> User:
     """Add a person to a community, optionally as an admin (community admins, or IT)."""
-    _check_admin(actor, community)
-    if person.is_community or not person.is_active:
-        raise ValidationError(f"@{person.username} cannot be a member.", field="username")
-    _make_member(person, community, admin=admin)
+    check_admin(actor, community)
+    make_member(person, community, admin=admin)
     db.session.commit()
     return person
 
 
 def remove_member(actor: User | None, community: User, person: User) -> User:
     """Remove a member (community admins, or IT); from then on they see none of its private posts."""
-    _check_admin(actor, community)
+    check_admin(actor, community)
     _end_membership(person, community)
     db.session.commit()
     return person
@@ -373,7 +283,7 @@ def remove_member(actor: User | None, community: User, person: User) -> User:
 
 def set_community_admin(actor: User | None, community: User, person: User, admin: bool) -> User:
     """Appoint a member as admin, or step one down (a community keeps at least one admin)."""
-    _check_admin(actor, community)
+    check_admin(actor, community)
     if not is_member(person, community):
         raise ValidationError(f"@{person.username} is not a member: add them first.", field="username")
     if admin:
@@ -409,7 +319,8 @@ def _check_open(community: User) -> None:
         raise ValidationError(f"@{community.username} is archived: it is read-only.")
 
 
-def _check_admin(actor: User | None, community: User) -> None:
+def check_admin(actor: User | None, community: User) -> None:
+    """Raise PermissionDenied unless actor (None: IT) administers the community."""
     if actor is not None and not is_admin(actor, community):
         raise PermissionDenied(f"Only admins of @{community.username} can do that.")
 
@@ -420,18 +331,10 @@ def _check_not_last_admin(person: User, community: User) -> None:
         raise ValidationError(f"Appoint another admin of @{community.username} first: it needs one.")
 
 
-def _requester(community: User, username: str) -> User:
-    person = db.session.scalar(
-        select(User)
-        .join(FollowRequest, FollowRequest.follower_id == User.id)
-        .where(FollowRequest.followee_id == community.id, User.username == (username or "").lower())
-    )
-    if person is None:
-        raise NotFound(f"@{username} has not asked to join.")
-    return person
-
-
-def _make_member(person: User, community: User, *, admin: bool = False) -> None:
+def make_member(person: User, community: User, *, admin: bool = False) -> None:
+    """Make an active person a member (answering their request, if any), in the caller's transaction."""
+    if person.is_community or not person.is_active:
+        raise ValidationError(f"@{person.username} cannot be a member.", field="username")
     db.session.execute(
         delete(FollowRequest).where(
             FollowRequest.follower_id == person.id, FollowRequest.followee_id == community.id
@@ -451,22 +354,3 @@ def _end_membership(person: User, community: User) -> None:
             )
         )
     remove_follow(person, community)
-
-
-def check_creation_setting(value: str) -> str:
-    """Return a valid MICROBLOG_COMMUNITY_CREATION value, or raise ValueError."""
-    if value not in CREATION_SETTINGS:
-        raise ValueError(
-            f"MICROBLOG_COMMUNITY_CREATION={value!r}: expected one of {', '.join(CREATION_SETTINGS)}"
-        )
-    return value
-
-
-def community_ids(names: Sequence[str]) -> dict[str, int]:
-    """Return the ids of the communities among these handles."""
-    if not names:
-        return {}
-    rows = db.session.execute(
-        select(User.username, User.id).where(User.username.in_(names), User.kind == COMMUNITY)
-    )
-    return dict(rows.tuples())

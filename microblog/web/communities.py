@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from microblog.services import accounts, communities, timelines
+from microblog.services import accounts, communities, join_requests, timelines
 from microblog.services.errors import ServiceError
 from microblog.services.timelines import Cursor, Page
 from models import User
@@ -88,10 +88,10 @@ def community_page(community: User):
         readable=readable,
         member=member,
         admin=admin,
-        requested=communities.has_requested(current_user, community),
+        requested=join_requests.has_requested(current_user, community),
         admins=communities.admins(community),
         members=communities.members(community, limit=12) if readable else [],
-        request_count=len(communities.pending_requests(current_user, community)) if admin else 0,
+        request_count=len(join_requests.pending_requests(current_user, community)) if admin else 0,
         form=PostForm(formdata=None, text=f"@{community.username} "),
         title=community.name,
     )
@@ -135,7 +135,7 @@ def _manage(community: User, *, form=None, member_form=None, status: int = 200):
         admin=admin,
         form=form or CommunityEditForm(formdata=None, name=community.display_name, description=community.bio),
         member_form=member_form or MemberForm(formdata=None),
-        requests=communities.pending_requests(current_user, community) if admin else [],
+        requests=join_requests.pending_requests(current_user, community) if admin else [],
         members=members,
         admin_ids={user.id for user in admins},
         runnable=not any(user.is_active for user in admins),
@@ -212,10 +212,10 @@ def community_request_action(handle: str, username: str, action: str):
     """Accept or refuse a request to join (the community's admins)."""
     community = communities.access_community(handle)
     if action == "accept":
-        person = communities.accept_request(current_user, community, username)
+        person = join_requests.accept_request(current_user, community, username)
         flash(f"{person.name} is now a member of {community.name}.")
     else:
-        person = communities.refuse_request(current_user, community, username)
+        person = join_requests.refuse_request(current_user, community, username)
         flash(f"You refused {person.name}'s request to join.")
     return redirect_back()
 

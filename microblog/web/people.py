@@ -6,7 +6,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from microblog.avatars import avatar_svg
-from microblog.services import accounts, communities, social
+from microblog.services import accounts, social, visibility
 from microblog.services.errors import PermissionDenied
 
 from . import bp
@@ -32,7 +32,7 @@ def people():
 
 def _user_list(username: str, kind: str):
     user = accounts.access_user(username)
-    if user.is_community and not communities.members_visible_to(current_user, user):
+    if not visibility.members_are_listable(current_user, user):
         raise PermissionDenied(f"Only members of {user.name} can see who is in it: it is private.")
     lister = social.followers if kind == "followers" else social.following
     users = lister(current_user, user, after=request.args.get("after") or None)
