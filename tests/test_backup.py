@@ -227,7 +227,8 @@ def test_restore_refuses_a_database_that_holds_tables(scratch_database, tmp_path
 
 
 OLD_REVISION = "8cddd01967d2"  # before the account counters (ce35dae63bef) and directory accounts
-NEW_COLUMNS = {"posts_count", "followers_count", "following_count", "directory_dn"}
+NEW_COLUMNS = {"posts_count", "followers_count", "following_count", "directory_dn", "kind", "locked"}
+NEW_COLUMNS |= {"community_id", "visibility"}  # communities (b7c4d2e9f813)
 
 
 def test_db_upgrade_of_a_restored_older_backup_keeps_the_data(scratch_database, tmp_path):
@@ -312,8 +313,12 @@ def test_db_upgrade_of_a_restored_older_backup_keeps_the_data(scratch_database, 
                 "SELECT username, posts_count, followers_count, following_count FROM users ORDER BY username"
             )
         ).all()
+        places = conn.execute(text("SELECT DISTINCT visibility, community_id FROM posts")).all()
+        kinds = conn.execute(text("SELECT DISTINCT kind, locked FROM users")).all()
     engine.dispose()
     assert [tuple(row) for row in counters] == [("kari", 2, 2, 1), ("ola", 1, 1, 1), ("per", 0, 0, 1)]
+    assert [tuple(row) for row in places] == [("public", None)]  # existing posts stay company-wide
+    assert [tuple(row) for row in kinds] == [("person", False)]
 
     with app_for(env):  # the upgraded database serves today's code
         kari = accounts.access_user("kari")
