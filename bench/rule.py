@@ -2,7 +2,7 @@
 
 With the rule off, `post_is_visible` is a no-op (`true()`) wherever a feed,
 thread or post lookup builds its statement, a search reader admits every post,
-and the Whoosh query leaves out its clause for private posts.  Statements are
+and the Whoosh search reads every community's private posts as its own.  Statements are
 built once per mode and kept (services.timelines caches them for the same
 reason: building one costs more than SQLite takes to run it), so a benchmark
 can switch per call and time both modes side by side on the same sample.
@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import true
-from whoosh import query as q
 
 import search
 from microblog.services import timelines, visibility
@@ -39,13 +38,12 @@ class RuleSwitch:
             builder = getattr(timelines, name)
             builder.cache_clear()
             setattr(timelines, name, self._cached(name, builder.__wrapped__))
-        original = whoosh_backend.compile_query
+        original = whoosh_backend.newest_matches
 
-        def compile_query(query, language, days=None, communities=frozenset()):  # type: ignore[no-untyped-def]
-            compiled = original(query, language, days, communities)
-            return _without_audience(compiled) if self.off else compiled
+        def newest_matches(*args: Any, communities: Any, **kwargs: Any) -> Any:
+            return original(*args, communities=_Everything() if self.off else communities, **kwargs)
 
-        whoosh_backend.compile_query = compile_query
+        whoosh_backend.newest_matches = newest_matches
 
     def _cached(self, name: str, build: Callable[..., Any]) -> Callable[..., Any]:
         def statement(*key: Any) -> Any:
@@ -74,16 +72,11 @@ class RuleSwitch:
         return visibility.search_reader(viewer)
 
 
-def _without_audience(compiled: q.Query | None) -> q.Query | None:
-    """Return the compiled Whoosh query without the clause that leaves out others' private posts."""
-    if not isinstance(compiled, q.AndNot):
-        return compiled
-    excluded = [
-        sub
-        for sub in getattr(compiled.b, "subqueries", [compiled.b])
-        if "audience" not in {field for field, _ in sub.iter_all_terms()}
-    ]
-    return q.AndNot(compiled.a, q.Or(excluded)) if excluded else compiled.a
+class _Everything:
+    """A container that holds every community."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
 
 
 def overhead(with_rule: float, without: float) -> str:
