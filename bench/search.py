@@ -4,9 +4,10 @@
     .venv/bin/python bench/search.py --postgres URL         # ... and the postgres backend too
     .venv/bin/python bench/search.py --postgres URL --no-whoosh --reindex
 
-Seeds `demo seed --no-index` data once into bench/out-search/ (SQLite, the
-Whoosh index in bench/out-search/search/) and into the given PostgreSQL
-database (the postgres backend: post_search, tsvector + GIN), and reuses it.
+Seeds `demo seed --no-index` data (with --communities, a third private, each
+person a member of ~5) once into bench/out-search/ (SQLite, the Whoosh index
+in bench/out-search/search/) and into the given PostgreSQL database (the
+postgres backend: post_search, tsvector + GIN), and reuses it.
 On each backend it:
 
 1. builds the index with search.rebuild(procs=2) (1M posts; target under 15 minutes)
@@ -18,11 +19,15 @@ On each backend it:
    plans with statistics of the full table.
 2. times the same 200 deterministic queries built from the demo vocabulary
    (English and Norwegian words, tags, authors, dates; 7 shapes, each by
-   relevance and newest first), each run once untimed first: the search step
-   (search.search_posts: the ids of the first 20 hits) and the search plus
-   hydrating those posts with timelines.post_views (the search as the page
-   sees it), next to a bare lookup of 20 posts by primary key (with authors)
-   through the DB-API cursor.  Targets: p50 under 30 ms, p99 under 150 ms.
+   relevance and newest first), each by a random person and run once untimed
+   first: the search step (the reader from services.visibility.search_reader,
+   then search.search_posts: the ids of the first 20 hits the person may see)
+   and the search plus hydrating those posts with timelines.post_views (the
+   search as the page sees it), next to a bare lookup of 20 posts by primary
+   key (with authors) through the DB-API cursor.  Targets: p50 under 30 ms,
+   p99 under 150 ms.  Each query is also timed, right after or before, with
+   the visibility rule off (bench/rule.py): what the rule costs (target: at
+   most 20%).
 3. publishes N posts through posts.post_status and times search.drain() right
    after each (the post reaching the index), next to the post_status call
    itself; checks each post is found right after; then deletes them again
@@ -55,13 +60,15 @@ from whoosh import index as whoosh_index  # noqa: E402
 
 import search  # noqa: E402
 from bench.data import ensure_data  # noqa: E402
+from bench.rule import RuleSwitch, overhead  # noqa: E402
 from bench.stats import fmt, pct, timed  # noqa: E402
 from config import Config  # noqa: E402
 from microblog import create_app  # noqa: E402
 from microblog.cli.demo import ENGLISH, NORWEGIAN, PROJECTS  # noqa: E402
 from microblog.database import db  # noqa: E402
-from microblog.services import posts, timelines  # noqa: E402
+from microblog.services import posts, timelines, visibility  # noqa: E402
 from models import Post, PostSearch, Tag, User  # noqa: E402
+from models.user import PERSON  # noqa: E402
 from search import PageRequest, parse_query  # noqa: E402
 from search.analysis import analyzed_terms  # noqa: E402
 from search.whoosh_backend import REBUILD_MARKER  # noqa: E402
@@ -75,7 +82,8 @@ BARE_LOOKUP = """
     FROM posts p JOIN users u ON u.id = p.author_id
     WHERE p.id IN ({ids})"""
 BENCH_MARK = " (search bench)"  # ends every post this benchmark publishes, so leftovers can be found
-TARGET_P50, TARGET_P99, TARGET_BUILD_S = 30.0, 150.0, 15 * 60
+TARGET_P50, TARGET_P99, TARGET_BUILD_S, TARGET_RULE = 30.0, 150.0, 15 * 60, 0.20
+SWITCH = RuleSwitch()
 
 
 # -- data ------------------------------------------------------------------
@@ -194,7 +202,7 @@ def build_queries(count: int, seed: int) -> list[tuple[str, str, bool]]:
     english = sorted({w.lower() for s in ENGLISH for w in sentence_words(s)})
     norwegian = sorted({w.lower() for s in NORWEGIAN for w in sentence_words(s)})
     sentences = ENGLISH + NORWEGIAN
-    usernames = list(db.session.scalars(select(User.username).order_by(User.id)))
+    usernames = list(db.session.scalars(select(User.username).where(User.kind == PERSON).order_by(User.id)))
     tags = list(db.session.scalars(select(Tag.name).order_by(Tag.id)))
     first, last = db.session.execute(select(func.min(Post.created_at), func.max(Post.created_at))).one()
     span = (last - first).days
@@ -253,31 +261,58 @@ def bare_lookup(raw, ids: list[int]) -> list[tuple]:
     return rows
 
 
+def search_page(query, page: PageRequest, viewer: User) -> tuple[float, float, list[int], int, tuple]:
+    """Search as the search page does, for this viewer; return the ms of the step and in all, and the hits."""
+    start = time.perf_counter()
+    hits = search.search_posts(query, page, reader=SWITCH.reader(viewer))
+    middle = time.perf_counter()
+    views = timelines.post_views(hits.ids, viewer)
+    end = time.perf_counter()
+    return (middle - start) * 1000, (end - start) * 1000, hits.ids, len(views), hits.notes
+
+
 def run_queries(queries: list[tuple[str, str, bool]], seed: int) -> dict:
-    """Time every query: the search step, search + post_views, and the bare lookup."""
+    """Time every query by a random person: the search step, search + post_views, and the bare lookup.
+
+    Each query runs with the visibility rule and without it (in alternating order), on the same data.
+    """
     page = PageRequest(limit=20)
     parsed = [parse_query(raw, newest_first=newest) for _, raw, newest in queries]
-    for query in parsed:  # warm-up: every query once, untimed
-        timelines.post_views(search.search_posts(query, page).ids)
+    people = list(db.session.scalars(select(User.id).where(User.kind == PERSON).order_by(User.id)))
+    rng = random.Random(seed)
+    viewer_ids = [rng.choice(people) for _ in parsed]
+    viewers = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(viewer_ids)))}
+    db.session.expunge_all()
+    for query, viewer_id in zip(parsed, viewer_ids, strict=True):  # warm-up: every query once, untimed
+        for off in (False, True):
+            SWITCH.off = off
+            search_page(query, page, db.session.merge(viewers[viewer_id], load=False))
+    SWITCH.off = False
     db.session.remove()
     max_id = db.session.scalar(select(func.max(Post.id))) or 1
-    rng = random.Random(seed)
     raw = db.engine.raw_connection()
     bare_lookup(raw, [rng.randint(1, max_id) for _ in range(20)])
     result: dict = {"search": [], "full": [], "bare": [], "hits": [], "ids": [], "short": 0, "notes": {}}
-    for query in parsed:
-        start = time.perf_counter()
-        hits = search.search_posts(query, page)
-        middle = time.perf_counter()
-        views = timelines.post_views(hits.ids)
-        end = time.perf_counter()
-        result["search"].append((middle - start) * 1000)
-        result["full"].append((end - start) * 1000)
-        result["hits"].append(len(hits.ids))
-        result["ids"].append(hits.ids)
-        result["short"] += len(views) != len(hits.ids)
-        for note in hits.notes:  # e.g. the index could not answer: the query returned nothing
-            result["notes"][note] = result["notes"].get(note, 0) + 1
+    result |= {"search_off": [], "full_off": [], "hidden": 0}
+    for n, (query, viewer_id) in enumerate(zip(parsed, viewer_ids, strict=True)):
+        viewer = db.session.merge(viewers[viewer_id], load=False)
+        for off in (False, True) if n % 2 else (True, False):
+            SWITCH.off = off
+            step, full, ids, shown, notes = search_page(query, page, viewer)
+            if off:
+                result["search_off"].append(step)
+                result["full_off"].append(full)
+                off_ids = ids
+                continue
+            result["search"].append(step)
+            result["full"].append(full)
+            result["hits"].append(len(ids))
+            result["ids"].append(ids)
+            result["short"] += shown != len(ids)
+            for note in notes:  # e.g. the index could not answer: the query returned nothing
+                result["notes"][note] = result["notes"].get(note, 0) + 1
+        SWITCH.off = False
+        result["hidden"] += off_ids != result["ids"][-1]  # the rule left out someone else's private posts
         ms, _ = timed(lambda: bare_lookup(raw, [rng.randint(1, max_id) for _ in range(20)]))
         result["bare"].append(ms)
         db.session.expunge_all()
@@ -289,15 +324,23 @@ def run_queries(queries: list[tuple[str, str, bool]], seed: int) -> dict:
 def print_queries(queries: list[tuple[str, str, bool]], result: dict) -> None:
     n = len(queries)
     print(f"  {n} queries, first page of 20 (ms)          p50 /     p99")
+    median = statistics.median
     for label, key in (
-        ("search step (search_posts: ids)", "search"),
+        ("search step (reader + search_posts)", "search"),
         ("search + post_views (the page)", "full"),
         ("bare SQL: 20 posts by primary key", "bare"),
     ):
         print(f"  {label:36} {fmt(result[key])}")
-    p50, p99 = statistics.median(result["full"]), pct(result["full"], 99)
+    for label, key in (("search step, rule off", "search"), ("search + post_views, rule off", "full")):
+        rule = overhead(median(result[key]), median(result[f"{key}_off"]))
+        print(f"  {label:36} {fmt(result[f'{key}_off'])}   the rule adds {rule} (p50)")
+    print(f"  queries whose hits the rule changed (others' private posts left out): {result['hidden']}/{n}")
+    p50, p99 = median(result["full"]), pct(result["full"], 99)
     verdict = "met" if p50 < TARGET_P50 and p99 < TARGET_P99 else "MISSED"
     print(f"  target p50 < {TARGET_P50:.0f} / p99 < {TARGET_P99:.0f} ms (search + post_views): {verdict}")
+    added = median(result["full"]) / median(result["full_off"]) - 1
+    verdict = "met" if added <= TARGET_RULE else "MISSED"
+    print(f"  target: the rule adds <= {TARGET_RULE:.0%} (search + post_views, p50): {verdict}")
     if result["short"]:
         print(f"  {result['short']} queries had ids that post_views did not find")
     for note, count in result["notes"].items():
@@ -326,7 +369,7 @@ def run_indexing(count: int, seed: int) -> dict:
     """Publish `count` posts, draining the outbox after each; then delete them again."""
     rng = random.Random(seed)
     sentences = ENGLISH + NORWEGIAN
-    user_ids = list(db.session.scalars(select(User.id).order_by(User.id)))
+    user_ids = list(db.session.scalars(select(User.id).where(User.kind == PERSON).order_by(User.id)))
     result: dict = {"post": [], "drain": [], "delete": [], "drain_delete": [], "found": 0}
     published: list[tuple[int, int]] = []
     for i in range(count + 5):  # the first 5 warm up, untimed
@@ -339,7 +382,10 @@ def run_indexing(count: int, seed: int) -> dict:
         assert drained == 1, drained
         published.append((post_id, user.id))
         word = sentence_words(sentence)[0]
-        found = search.search_posts(parse_query(f"{word} from:{username}", newest_first=True)).ids
+        reader = visibility.search_reader(user)
+        found = search.search_posts(
+            parse_query(f"{word} from:{username}", newest_first=True), reader=reader
+        ).ids
         if i >= 5:
             result["post"].append(ms_post)
             result["drain"].append(ms_drain)
@@ -377,7 +423,7 @@ def print_indexing(result: dict) -> None:
 def run(label: str, kind: str, url: str, args: argparse.Namespace, queries: list) -> dict:
     print(f"\n== {label}: {url.split('@')[-1]}")
     app = make_app(url, kind, args.out)
-    ensure_data(app, args.users, args.posts, "--no-index")
+    ensure_data(app, args.users, args.posts, "--communities", str(args.communities), "--no-index")
     with app.test_request_context("/"):
         remove_leftovers()
         db.session.remove()
@@ -398,8 +444,19 @@ def run(label: str, kind: str, url: str, args: argparse.Namespace, queries: list
 def print_summary(queries: list, results: dict[str, dict]) -> None:
     labels = list(results)
     print("\n== summary (ms, p50 / p99)" + "".join(f"   {label:>26}" for label in labels))
-    for name, key in (("search step, all", "search"), ("search + post_views, all", "full")):
+    for name, key in (
+        ("search step, all", "search"),
+        ("search + post_views, all", "full"),
+        ("  rule off: search step", "search_off"),
+        ("  rule off: + post_views", "full_off"),
+    ):
         print(f"  {name:26}" + "".join(f"   {fmt(r['queries'][key]):>26}" for r in results.values()))
+    for name, key in (("  rule adds: search step", "search"), ("  rule adds: + post_views", "full")):
+        cells = [
+            overhead(statistics.median(r["queries"][key]), statistics.median(r["queries"][f"{key}_off"]))
+            for r in results.values()
+        ]
+        print(f"  {name:26}" + "".join(f"   {cell:>26}" for cell in cells))
     print(
         f"  {'bare 20 posts by PK':26}"
         + "".join(f"   {fmt(r['queries']['bare']):>26}" for r in results.values())
@@ -459,6 +516,7 @@ def main() -> None:
     )
     parser.add_argument("--users", type=int, default=5000)
     parser.add_argument("--posts", type=int, default=1_000_000)
+    parser.add_argument("--communities", type=int, default=300, help="communities, a third private")
     parser.add_argument("--queries", type=int, default=200, help="queries timed")
     parser.add_argument("--index-samples", type=int, default=200, help="posts published and drained")
     parser.add_argument("--seed", type=int, default=7, help="same seed, same queries")
@@ -472,14 +530,15 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     print(
-        f"search benchmark: {args.users:,} users, {args.posts:,} posts, {args.queries} queries, "
+        f"search benchmark: {args.users:,} users, {args.posts:,} posts, {args.communities} communities, "
+        f"{args.queries} queries, "
         f"{args.index_samples} posts indexed one by one"
     )
     print(f"code: {code_version()}; started {datetime.now():%Y-%m-%d %H:%M}")
     queries: list[tuple[str, str, bool]] = []
     results: dict[str, dict] = {}
     if not args.no_whoosh:
-        path = args.out / f"search-{args.users}-{args.posts}.db"
+        path = args.out / f"search-{args.users}-{args.posts}-c{args.communities}.db"
         results["Whoosh (SQLite)"] = run("Whoosh (SQLite)", "whoosh", f"sqlite:///{path}", args, queries)
     if args.postgres:
         results["PostgreSQL"] = run("PostgreSQL", "postgres", args.postgres, args, queries)

@@ -405,10 +405,11 @@ class WhooshBackend:
         of a common word, and for posts, recent ones are the relevant ones.
         """
         ids = id_range(query.after, query.before) if query.after or query.before else None
-        compiled = compile_query(query, self.language, ids, reader.communities)
+        compiled = compile_query(query, self.language, ids)
         if compiled is None:
             return Hits([])
         newest = newest_first(query, page)
+        readable = reader.communities  # private posts of other communities: left out as they are read
         above, below = (ids.above, ids.below) if ids else (None, None)  # where the walk starts and stops
         if page.before_id is not None:
             below = page.before_id if below is None else min(below, page.before_id)
@@ -416,10 +417,19 @@ class WhooshBackend:
         try:
             leaves = self._leaves(searcher)
             if newest:
-                found = newest_matches(searcher, leaves, compiled, page.limit + 1, above=above, below=below)
+                found = newest_matches(
+                    searcher, leaves, compiled, page.limit + 1, above=above, below=below, communities=readable
+                )
             else:
                 candidates = newest_matches(
-                    searcher, leaves, compiled, MAX_RELEVANCE_DEPTH, above=above, below=below, scored=True
+                    searcher,
+                    leaves,
+                    compiled,
+                    MAX_RELEVANCE_DEPTH,
+                    above=above,
+                    below=below,
+                    scored=True,
+                    communities=readable,
                 )
                 ranked = sorted(candidates, key=lambda match: (-match[1], -match[0]))
                 found = ranked[page.offset : page.offset + page.limit + 1]

@@ -54,13 +54,12 @@ def document_fields(doc: PostDocument) -> dict[str, object]:
     }
 
 
-def compile_query(
-    query: SearchQuery, language: str, days: IdRange | None = None, communities: frozenset[int] = frozenset()
-) -> q.Query | None:
+def compile_query(query: SearchQuery, language: str, days: IdRange | None = None) -> q.Query | None:
     """Return the Whoosh query of a search, or None: words and phrases score, the rest filters.
 
-    `days` is the id range of the search's days, which the search walks within;
-    private posts match only in `communities` (services.visibility's reader).
+    `days` is the id range of the search's days, which the search walks within.
+    Private posts are not this query's business: whoosh_segments.newest_matches
+    leaves out those outside the reader's communities as it reads the matches.
     """
 
     def terms(text: str) -> list[str]:
@@ -91,12 +90,7 @@ def compile_query(
     if query.before:
         end = day_number(days.latest.date()) if days else None
         excluded.append(q.NumericRange("day", day_number(query.before), end, constantscore=False))
-    # Private posts outside the reader's communities: few, so excluding them costs little.
-    hidden: q.Query = q.Term("audience", "private")
-    if communities:
-        hidden = q.AndNot(hidden, q.Or([q.Term("audience", f"c{c}") for c in sorted(communities)]))
-    excluded.append(hidden)
-    return q.AndNot(compiled, q.Or(excluded))
+    return q.AndNot(compiled, q.Or(excluded)) if excluded else compiled
 
 
 def stem_language(stored: Schema) -> str | None:

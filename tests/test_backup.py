@@ -117,7 +117,8 @@ def add_activity() -> None:
             posts.like_post(person, post_id)
         social.follow_tag(person, "gjenoppretting")
     social.follow_user(people[5], people[6].username)
-    social.unfollow_user(people[0], social.following(people[0], people[0])[0].username)
+    colleague = next(u for u in social.following(people[0], people[0]) if not u.is_community)
+    social.unfollow_user(people[0], colleague.username)
     search.drain()
 
 

@@ -9,7 +9,9 @@ from config import ProductionConfig, config_from_env
 from microblog import create_app
 from microblog.database import db
 from microblog.services import accounts, communities
-from models import Follow, Post, Tag, TagFollow, User, mentions, post_tags
+from models import Community, CommunityAdmin, Follow, Post, Tag, TagFollow, User, mentions, post_tags
+from models.post import PRIVATE, PUBLIC
+from models.user import COMMUNITY, PERSON
 
 from .factories import make_community, make_user
 
@@ -55,9 +57,12 @@ def test_demo_seed_is_deterministic_and_consistent(app, tmp_path):
     args = ["demo", "seed", "--users", "40", "--posts", "600", "--tags", "30", "--follows", "10"]
     result = runner.invoke(args=args)
     assert result.exit_code == 0, result.output
-    assert (_count(User), _count(Post)) == (40, 600)
+    people = select(User.id).where(User.kind == PERSON)
+    assert (db.session.scalar(select(func.count()).select_from(people.subquery())), _count(Post)) == (40, 600)
     assert _count(Tag) == 30 and 40 * 3 <= _count(TagFollow) <= 40 * 7
-    assert _count(Follow) == 40 * 10  # each person follows --follows distinct colleagues
+    # Each person follows --follows distinct colleagues.
+    assert _count(select(Follow).where(Follow.followee_id.in_(people)).subquery()) == 40 * 10
+    _check_demo_communities(4)  # the default: one per 10 people
     # Every stored post obeys the post rule and its tags match its text.
     from microblog.services.validation import check_post_text
     from microblog.text import extract_tags
@@ -87,6 +92,66 @@ def test_demo_seed_is_deterministic_and_consistent(app, tmp_path):
         assert _snapshot() == first
         db.session.remove()
         db.engine.dispose()
+
+
+def _check_demo_communities(count: int) -> None:
+    """Check the seeded communities: a third private, ~5 per person, admins, posts as visible as they are."""
+    communities = db.session.scalars(select(User).where(User.kind == COMMUNITY).order_by(User.id)).all()
+    assert len(communities) == count == _count(Community)
+    assert sum(c.locked for c in communities) == round(count / 3)
+    assert all(not c.email and not c.password_hash and c.display_name and c.bio for c in communities)
+    ids = {c.id: c for c in communities}
+    memberships = db.session.execute(
+        select(Follow.follower_id, Follow.followee_id).where(Follow.followee_id.in_(ids))
+    ).all()
+    members: dict[int, set[int]] = {cid: set() for cid in ids}
+    per_person: dict[int, int] = {}
+    for person, cid in memberships:
+        members[cid].add(person)
+        per_person[person] = per_person.get(person, 0) + 1
+    assert all(min(3, count) <= n <= 7 for n in per_person.values())
+    assert 4 <= sum(per_person.values()) / len(per_person) <= 6 or count < 5
+    for cid, admin in db.session.execute(select(CommunityAdmin.community_id, CommunityAdmin.user_id)):
+        assert admin in members[cid]
+    assert {cid for (cid,) in db.session.execute(select(CommunityAdmin.community_id))} == set(ids)
+    from microblog.text import extract_mentions
+
+    placed = db.session.execute(
+        select(
+            Post.id, Post.author_id, Post.community_id, Post.visibility, Post.in_reply_to_id, Post.text
+        ).where(Post.community_id.is_not(None))
+    ).all()
+    assert placed and any(ids[row.community_id].locked for row in placed)
+    for row in placed:
+        community = ids[row.community_id]
+        assert row.visibility == (PRIVATE if community.locked else PUBLIC)
+        if row.in_reply_to_id is None:  # a thread starts by addressing the community
+            assert community.username in extract_mentions(row.text)
+            assert row.author_id in members[row.community_id]
+        elif community.locked:
+            assert row.author_id in members[row.community_id]
+    # Private posts address members only, and are counted nowhere (services.posts._count_post).
+    private_mentions = db.session.execute(
+        select(mentions.c.user_id, Post.community_id)
+        .join(Post, Post.id == mentions.c.post_id)
+        .where(Post.visibility == PRIVATE)
+    ).all()
+    assert all(user_id in members[cid] for user_id, cid in private_mentions)
+    for community in communities:
+        public = sum(1 for row in placed if row.community_id == community.id and row.visibility == PUBLIC)
+        assert (community.posts_count, community.followers_count) == (public, len(members[community.id]))
+    public_by = select(func.count()).where(Post.author_id == User.id, Post.visibility == PUBLIC)
+    assert not db.session.scalar(
+        select(func.count()).where(User.kind == PERSON, User.posts_count != public_by.scalar_subquery())
+    )
+
+
+def test_demo_seed_places_posts_in_communities(app):
+    args = ["demo", "seed", "--users", "60", "--posts", "1500", "--tags", "30", "--follows", "5"]
+    result = app.test_cli_runner().invoke(args=[*args, "--communities", "12", "--no-index"])
+    assert result.exit_code == 0, result.output
+    assert "12 communities (4 private)" in result.output
+    _check_demo_communities(12)
 
 
 def test_demo_accounts_can_log_in(app, client):

@@ -102,3 +102,35 @@ def test_conversation_is_one_thread_oldest_first(app, alice, bob):
     r2 = make_post(alice, "r2", in_reply_to=r1.id)
     page = timelines.conversation(bob, r2)
     assert [p.id for p in page.posts] == [root.id, r1.id, r2.id]
+
+
+def test_home_has_joined_communities_posts_newest_first_in_pages(app, alice, bob):
+    """Posts of each joined community (a top-N per community on PostgreSQL) merge into home pages."""
+    from .factories import make_community
+
+    carol = make_user("carol")
+    make_community(carol, "apollo-team", members=(alice,))
+    make_community(carol, "secret", private=True, members=(alice,))
+    make_community(carol, "elsewhere", private=True)
+    make_community(carol, "open-elsewhere")
+    for n in range(3):
+        make_post(carol, f"@apollo-team a{n}")
+        make_post(carol, f"@secret s{n}")
+        make_post(carol, f"@elsewhere e{n}")
+        make_post(carol, f"@open-elsewhere o{n}")
+    texts = _texts(timelines.home_timeline(alice))
+    assert texts == [
+        "@secret s2",
+        "@apollo-team a2",
+        "@secret s1",
+        "@apollo-team a1",
+        "@secret s0",
+        "@apollo-team a0",
+    ]
+    first = timelines.home_timeline(alice, Cursor(limit=2))
+    assert _texts(first) == texts[:2]
+    second = timelines.home_timeline(alice, Cursor(max_id=first.next_max_id, limit=3))
+    assert _texts(second) == texts[2:5]
+    newer = timelines.home_timeline(alice, Cursor(min_id=second.posts[-1].id, limit=2))
+    assert sorted(p.id for p in newer.posts) == sorted(p.id for p in second.posts[:2][::-1])
+    assert _texts(timelines.home_timeline(bob)) == []  # not a member of any: none of it

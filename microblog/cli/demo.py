@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import random
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from multiprocessing import Pool
 
 import click
@@ -17,7 +18,21 @@ from microblog.services import social
 from microblog.services.errors import ValidationError
 from microblog.services.validation import check_post_text
 from microblog.text import extract_mentions, extract_tags, render_html
-from models import Base, Follow, Post, Tag, TagFollow, User, mentions, post_tags, utcnow
+from models import (
+    Base,
+    Community,
+    CommunityAdmin,
+    Follow,
+    Post,
+    Tag,
+    TagFollow,
+    User,
+    mentions,
+    post_tags,
+    utcnow,
+)
+from models.post import PRIVATE, PUBLIC
+from models.user import COMMUNITY
 
 FIRST = (
     "kari ola ingrid lars nora jonas emma henrik sofie magnus ida erik thea anders maja "
@@ -88,8 +103,37 @@ NORWEGIAN = (
     "søker frivillige til å skrive vaktboka for driftsteamet"
 ).split("|")
 
+# Communities: "<prefix>-<word>" handles, named in English or Norwegian after teams and projects.
+COMMUNITY_PREFIXES = (
+    ("team", "Team {}", "The {} team: plans, questions and wins."),
+    ("prosjekt", "Prosjekt {}", "Alt om prosjekt {}: status, møter og beslutninger."),
+    ("project", "Project {}", "Everything about project {}: status, meetings and decisions."),
+    ("gruppe", "Faggruppe {}", "Faggruppe for {}: erfaringer, spørsmål og tips."),
+    ("guild", "{} guild", "Practitioners of {} across teams share what they learn."),
+    ("drift", "Drift {}", "Driftsmeldinger og vaktbytter for {}."),
+)
+COMMUNITY_WORDS = (
+    PROJECTS
+    + (
+        "kantine plattform betaling mobil sikkerhet data frontend backend design okonomi "
+        "rekruttering kundeservice salg oslo bergen trondheim stavanger tromso onboarding "
+        "arkitektur testing"
+    ).split()
+)
+COMMUNITY_SHARE = 0.15  # of the posts that start a thread: posted in a community
+PRIVATE_SHARE = 1 / 3  # of the communities: private (drawn)
 DEMO_PASSWORD = "demo-password"
 BATCH = 5000
+
+
+@dataclass(frozen=True)
+class DemoCommunity:
+    """A seeded community: its account id, handle, whether it is private, and its members."""
+
+    id: int
+    handle: str
+    private: bool
+    members: tuple[int, ...]
 
 
 def _usernames(count: int) -> list[str]:
@@ -109,12 +153,19 @@ def _skewed(rng: random.Random, n: int, alpha: float = 1.1) -> int:
     return min(n - 1, int(rng.paretovariate(alpha)) - 1) if rng.random() < 0.5 else rng.randrange(n)
 
 
-def _post_text(rng: random.Random, usernames: list[str], tags: list[str], user_count: int) -> str:
+def _popular(rng: random.Random, n: int) -> int:
+    """Return an index in [0, n), the low ones likelier (a milder head than _skewed: sizes of groups)."""
+    return min(n - 1, int(n * rng.random() ** 2))
+
+
+def _post_text(
+    rng: random.Random, usernames: list[str], tags: list[str], user_count: int, prefix: str = ""
+) -> str:
     while True:
         parts = [rng.choice(NORWEGIAN if rng.random() < 0.4 else ENGLISH)]
         if rng.random() < 0.5:
             parts.append(rng.choice(NORWEGIAN if rng.random() < 0.4 else ENGLISH))
-        text = ". ".join(part[0].upper() + part[1:] for part in parts)
+        text = prefix + ". ".join(part[0].upper() + part[1:] for part in parts)
         if rng.random() < 0.12:
             text = f"@{usernames[rng.randrange(user_count)]} {text}"
         if rng.random() < 0.06:
@@ -131,6 +182,84 @@ def _render(job: tuple[str, tuple[str, ...]]) -> str:
     return render_html(*job)
 
 
+def _community_profiles(count: int) -> list[tuple[str, str, str]]:
+    """Return (handle, name, description) of `count` communities, in English and Norwegian."""
+    profiles = []
+    for i in range(count):
+        prefix, name, description = COMMUNITY_PREFIXES[i % len(COMMUNITY_PREFIXES)]
+        cycle, word = divmod(i // len(COMMUNITY_PREFIXES), len(COMMUNITY_WORDS))
+        suffix = str(cycle + 1) if cycle else ""
+        title = COMMUNITY_WORDS[word].capitalize() + (f" {suffix}" if suffix else "")
+        handle = f"{prefix}-{COMMUNITY_WORDS[word]}{suffix}"
+        profiles.append((handle, name.format(title), description.format(title)))
+    return profiles
+
+
+def _seed_communities(
+    rng: random.Random, count: int, user_ids: list[int], first_id: int, now: datetime
+) -> list[DemoCommunity]:
+    """Insert `count` communities (a third private), each person a member of ~5, an admin each."""
+    if not count or not user_ids:
+        return []
+    profiles = _community_profiles(count)
+    drawn = set(rng.sample(range(count), round(count * PRIVATE_SHARE)))
+    private = [i in drawn for i in range(count)]
+    members: list[set[int]] = [set() for _ in profiles]
+    for uid in user_ids:  # 3-7 each (5 on average), the popular communities drawn more often
+        want = min(rng.randint(3, 7), count)
+        mine: set[int] = set()
+        while len(mine) < want:
+            mine.add(_popular(rng, count))
+        for index in mine:
+            members[index].add(uid)
+    admins = []
+    for people in members:
+        if not people:  # nobody drew it: its founder is its only member
+            people.add(user_ids[rng.randrange(len(user_ids))])
+        admins.append(sorted(people)[rng.randrange(len(people))])
+    ids = [first_id + i for i in range(count)]
+    account_rows = [
+        {
+            "id": cid,
+            "username": handle,
+            "email": None,
+            "password_hash": None,
+            "kind": COMMUNITY,
+            "locked": locked,
+            "display_name": name,
+            "job_title": "",
+            "department": "",
+            "bio": description,
+            "is_admin": False,
+            "is_active": True,
+            "created_at": now - timedelta(days=300),
+        }
+        for cid, (handle, name, description), locked in zip(ids, profiles, private, strict=True)
+    ]
+    _bulk(_table(User), account_rows, "communities")
+    created = now - timedelta(days=300)
+    details = [
+        {"id": cid, "is_official": False, "created_by_id": admin, "created_at": created}
+        for cid, admin in zip(ids, admins, strict=True)
+    ]
+    _bulk(_table(Community), details, "community details")
+    admin_rows = [
+        {"community_id": cid, "user_id": admin, "created_at": created}
+        for cid, admin in zip(ids, admins, strict=True)
+    ]
+    _bulk(_table(CommunityAdmin), admin_rows, "community admins")
+    member_rows = [
+        {"follower_id": uid, "followee_id": cid, "created_at": created}
+        for cid, people in zip(ids, members, strict=True)
+        for uid in sorted(people)
+    ]
+    _bulk(_table(Follow), member_rows, "memberships")
+    return [
+        DemoCommunity(cid, handle, locked, tuple(sorted(people)))
+        for cid, (handle, _, _), locked, people in zip(ids, profiles, private, members, strict=True)
+    ]
+
+
 @click.group()
 def demo() -> None:
     """Demo data."""
@@ -141,13 +270,26 @@ def demo() -> None:
 @click.option("--posts", "post_count", default=5000, show_default=True)
 @click.option("--tags", "tag_count", default=500, show_default=True)
 @click.option("--follows", "follows_per_user", default=100, show_default=True)
+@click.option(
+    "--communities",
+    "community_count",
+    type=int,
+    default=None,
+    help="Communities (a third private); default: one per 10 people, at most 300.",
+)
 @click.option("--seed", default=42, show_default=True, help="Same seed, same data.")
 @click.option("--index/--no-index", default=True, help="Rebuild the search index afterwards.")
 @with_appcontext
 def seed(
-    user_count: int, post_count: int, tag_count: int, follows_per_user: int, seed: int, index: bool
+    user_count: int,
+    post_count: int,
+    tag_count: int,
+    follows_per_user: int,
+    community_count: int | None,
+    seed: int,
+    index: bool,
 ) -> None:
-    """Create a deterministic demo company: people, follows, tags and posts.
+    """Create a deterministic demo company: people, follows, tags, communities and posts.
 
     Every demo account's password is "demo-password".
     """
@@ -216,7 +358,14 @@ def seed(
         "tag follows",
     )
 
-    _seed_posts(rng, post_count, post_base, user_ids, usernames, tag_names, tag_ids, now)
+    if community_count is None:
+        community_count = min(300, max(1, user_count // 10))
+    # A generator of its own: the people, follows and posts are the same whatever the communities.
+    community_rng = random.Random(f"{seed}-communities")
+    communities = _seed_communities(community_rng, community_count, user_ids, user_base + user_count + 1, now)
+    _seed_posts(
+        rng, post_count, post_base, user_ids, usernames, tag_names, tag_ids, now, communities, community_rng
+    )
     social.recount_accounts()  # bulk inserts bypass the services that keep the counters
     if db.engine.dialect.name == "postgresql":
         for table in ("users", "posts", "tags"):
@@ -228,15 +377,20 @@ def seed(
     if index:  # bulk inserts bypass the outbox: index everything in one go
         reindex_with_progress(procs=min(4, os.cpu_count() or 1))
     click.echo(
-        f"Seeded {user_count} people, {len(follows)} follows, {post_count} posts. Password: {DEMO_PASSWORD}"
+        f"Seeded {user_count} people, {len(follows)} follows, {len(communities)} communities"
+        f" ({sum(c.private for c in communities)} private), {post_count} posts. Password: {DEMO_PASSWORD}"
     )
 
 
-def _seed_posts(rng, post_count, post_base, user_ids, usernames, tag_names, tag_ids, now) -> None:
+def _seed_posts(
+    rng, post_count, post_base, user_ids, usernames, tag_names, tag_ids, now, communities, community_rng
+) -> None:
     user_count = len(user_ids)
     name_to_id = dict(zip(usernames, user_ids, strict=True))
     start = now - timedelta(seconds=30 * post_count)
-    recent: dict[int, tuple[int, int]] = {}  # post id -> (thread root, author) of the last posts
+    # post id -> (thread root, author, community) of the last posts
+    recent: dict[int, tuple[int, int, DemoCommunity | None]] = {}
+    member_sets = {c.id: frozenset(c.members) for c in communities}
     with Pool(2) as pool, click.progressbar(length=post_count, label="posts") as bar:
         for first in range(0, post_count, BATCH):
             size = min(BATCH, post_count - first)
@@ -245,10 +399,20 @@ def _seed_posts(rng, post_count, post_base, user_ids, usernames, tag_names, tag_
                 pid = post_base + i + 1
                 author = user_ids[_skewed(rng, user_count)]
                 text_ = _post_text(rng, usernames, tag_names, user_count)
-                mentioned = extract_mentions(text_)
                 parent = pid - 1 - rng.randrange(min(50, i)) if i and rng.random() < 0.05 else None
-                root, parent_author = recent.get(parent, (parent, None)) if parent else (None, None)
-                recent[pid] = (root or pid, author)
+                root, parent_author, community = (
+                    recent.get(parent, (parent, None, None)) if parent else (None, None, None)
+                )
+                if parent is None and communities and community_rng.random() < COMMUNITY_SHARE:
+                    # A new thread in a community: a member addresses it (as its page's composer does).
+                    community = communities[_popular(community_rng, len(communities))]
+                    author = community.members[_skewed(community_rng, len(community.members))]
+                    text_ = _addressed(community_rng, community, text_, usernames, tag_names, user_count)
+                elif community is not None and community.private and author not in member_sets[community.id]:
+                    # A reply stays in its parent's community; in a private one only members answer.
+                    author = community.members[_skewed(community_rng, len(community.members))]
+                mentioned = extract_mentions(text_)
+                recent[pid] = (root or pid, author, community)
                 recent.pop(pid - 60, None)
                 posts.append(
                     {
@@ -258,6 +422,8 @@ def _seed_posts(rng, post_count, post_base, user_ids, usernames, tag_names, tag_
                         "created_at": start + timedelta(seconds=30 * i),
                         "in_reply_to_id": parent,
                         "conversation_id": root,
+                        "community_id": community.id if community else None,
+                        "visibility": PRIVATE if community and community.private else PUBLIC,
                         "like_count": 0,
                         "reply_count": 0,
                     }
@@ -265,6 +431,8 @@ def _seed_posts(rng, post_count, post_base, user_ids, usernames, tag_names, tag_
                 jobs.append((text_, tuple(mentioned)))
                 tag_rows += [{"post_id": pid, "tag_id": tag_ids[name]} for name in extract_tags(text_)]
                 addressed = {name_to_id.get(name, author) for name in mentioned} | {parent_author or author}
+                if community is not None and community.private:  # a private post addresses members only
+                    addressed &= member_sets[community.id]
                 mention_rows += [{"post_id": pid, "user_id": uid} for uid in sorted(addressed - {author})]
             for row, html in zip(posts, pool.map(_render, jobs, chunksize=250), strict=True):
                 row["html"] = html
@@ -280,6 +448,16 @@ def _seed_posts(rng, post_count, post_base, user_ids, usernames, tag_names, tag_
                 db.session.execute(insert(mentions), mention_rows)
             db.session.commit()
             bar.update(size)
+
+
+def _addressed(
+    rng: random.Random, community: DemoCommunity, text: str, usernames: list[str], tags: list[str], users: int
+) -> str:
+    """Return the text addressed to the community: "@handle " first, or a new text if that is too long."""
+    try:
+        return check_post_text(f"@{community.handle} {text}")
+    except ValidationError:
+        return _post_text(rng, usernames, tags, users, prefix=f"@{community.handle} ")
 
 
 def _table(model: type[Base]) -> Table:

@@ -30,6 +30,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    true,
     union,
 )
 from sqlalchemy.orm import InstrumentedAttribute, aliased
@@ -37,7 +38,7 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from microblog.database import db, is_postgresql
 from microblog.entities import Author, CommunityRef, FeedPost
 from microblog.text import parse_id
-from models import Follow, Like, Post, Tag, TagFollow, User, mentions, post_tags
+from models import Community, Follow, Like, Post, Tag, TagFollow, User, mentions, post_tags
 from models.base import MAX_ID
 
 from .errors import ValidationError
@@ -187,6 +188,9 @@ def _home_ids(postgresql: bool, shape: tuple[bool, bool, bool]) -> Select:
     The shape differs by database (see ../shared/MEASUREMENTS.md): SQLite walks
     the id index once with an OR of cheap index probes; PostgreSQL would hash
     every post of a popular tag for that OR, so it merges one top-N per source.
+    Joined communities are one top-N each (LATERAL, on posts(community_id, id)):
+    as one `community_id IN (...)` PostgreSQL walked the newest posts until 20
+    were in the reader's communities, all of them for a quiet community.
     """
     followees = select(Follow.followee_id).where(Follow.follower_id == _SUBJECT)
     followed_tags = select(TagFollow.tag_id).where(TagFollow.user_id == _SUBJECT)
@@ -197,7 +201,14 @@ def _home_ids(postgresql: bool, shape: tuple[bool, bool, bool]) -> Select:
         source = or_(Post.author_id == _SUBJECT, Post.author_id.in_(followees), joined, tagged, mentioned)
         return _ids(Post.id, [source], shape)
     people = _ids(Post.id, [Post.author_id.in_(followees.union_all(select(_SUBJECT)))], shape)
-    communities = _ids(Post.id, [Post.community_id.in_(followees)], shape)
+    member_of = (
+        select(Follow.followee_id.label("id"))
+        .join(Community, Community.id == Follow.followee_id)
+        .where(Follow.follower_id == _SUBJECT)
+        .subquery("joined")
+    )
+    newest_in = _ids(Post.id, [Post.community_id == member_of.c.id], shape).lateral("community_posts")
+    communities = select(newest_in.c.id).select_from(member_of.join(newest_in, true()))
     tags = _ids(post_tags.c.post_id, [post_tags.c.tag_id.in_(followed_tags)], shape)
     mention = _ids(mentions.c.post_id, [mentions.c.user_id == _SUBJECT], shape)
     merged = union(people, communities, tags, mention).subquery()
