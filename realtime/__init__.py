@@ -39,14 +39,15 @@ _initializing = threading.Lock()
 class Stream:
     """A stream clients subscribe to.
 
-    `users` lists whose `user` stream (home) it is; for the `public` and
-    `hashtag` streams, the only subscribers who may get the event (a private
-    post's audience), or None for every subscriber.
+    `users` lists whose `user` stream (home) it is (None: nobody's); for the
+    `public` and `hashtag` streams, the only subscribers who may get the event
+    (a private post's audience: an empty tuple reaches no one), or None for
+    every subscriber.
     """
 
     name: str
     tag: str | None = None
-    users: tuple[int, ...] | None = ()
+    users: tuple[int, ...] | None = None
 
     @property
     def label(self) -> list[str]:

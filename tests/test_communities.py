@@ -6,7 +6,16 @@ import pytest
 from sqlalchemy import func, select
 
 from microblog.database import db
-from microblog.services import accounts, communities, join_requests, posts, social, timelines, tokens
+from microblog.services import (
+    accounts,
+    communities,
+    join_requests,
+    notifications,
+    posts,
+    social,
+    timelines,
+    tokens,
+)
 from microblog.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from models import Community, CommunityAdmin, Follow, FollowRequest, Notification, Post, User, mentions
 from models.post import PRIVATE, PUBLIC
@@ -324,3 +333,51 @@ def test_a_request_from_someone_deactivated_since_cannot_be_accepted(alice, bob,
     with pytest.raises(ValidationError, match="cannot be a member"):
         join_requests.accept_request(alice, leaders, "bob")
     assert not communities.is_member(bob, leaders)
+
+
+def test_the_last_active_admin_stays_even_when_a_deactivated_one_is_listed(alice, bob, admin):
+    apollo = make_community(alice, "apollo", members=(bob,))
+    communities.set_community_admin(alice, apollo, bob, True)
+    accounts.set_active(admin, "bob", False)
+    with pytest.raises(ValidationError, match="Appoint another admin"):
+        communities.leave(alice, apollo)
+
+
+def test_an_archived_community_takes_no_new_members_and_removing_a_stranger_is_not_found(alice, bob, carol):
+    leaders = make_community(alice, "leaders", private=True)
+    social.follow_user(bob, "leaders")
+    communities.set_archived(alice, leaders, True)
+    with pytest.raises(ValidationError, match="archived"):
+        communities.add_member(alice, leaders, carol)
+    with pytest.raises(ValidationError, match="archived"):
+        join_requests.accept_request(alice, leaders, "bob")
+    with pytest.raises(NotFound):
+        communities.remove_member(alice, leaders, carol)
+    assert [u.username for u in communities.members(leaders)] == ["alice"]
+
+
+def test_join_requests_are_shown_to_current_admins_only(alice, bob, carol):
+    leaders = make_community(alice, "leaders", private=True, members=(carol,))
+    communities.set_community_admin(alice, leaders, carol, True)
+    social.follow_user(bob, "leaders")
+    assert [n.kind for n in notifications.list_notifications(carol)] == ["follow_request"]
+    communities.set_community_admin(alice, leaders, carol, False)
+    assert notifications.list_notifications(carol) == []
+    assert notifications.unread_count(carol) == 0
+    assert [n.kind for n in notifications.list_notifications(alice)] == ["follow_request"]
+
+
+def test_site_administrators_cannot_deactivate_or_promote_a_community_account(alice, admin):
+    make_community(alice, "apollo")
+    with pytest.raises(ValidationError, match="is a community"):
+        accounts.set_active(admin, "apollo", False)
+    with pytest.raises(ValidationError, match="is a community"):
+        accounts.set_admin(admin, "apollo", True)
+
+
+def test_a_retried_post_is_not_handed_back_to_a_former_member(alice, bob):
+    leaders = make_community(alice, "leaders", private=True, members=(bob,))
+    first = posts.post_status(bob, "@leaders draft", idempotency_key="k1")
+    communities.remove_member(alice, leaders, bob)
+    again = posts.post_status(bob, "company-wide now", idempotency_key="k1")
+    assert again.id != first.id and again.community_id is None

@@ -149,6 +149,8 @@ def access_user_id(user_id: int | str) -> User:
 def _check_admin(actor: User, target: User) -> None:
     if not actor.is_admin:
         raise PermissionDenied("Only administrators can do that.")
+    if target.is_community:
+        raise ValidationError(f"@{target.username} is a community: its admins run it (see its page).")
     if actor.id == target.id:
         raise PermissionDenied("Administrators cannot change their own account this way.")
 

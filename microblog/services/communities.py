@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from microblog.database import db
+from microblog.database import db, is_postgresql
 from models import Community, CommunityAdmin, Follow, FollowRequest, User, utcnow
 from models.user import COMMUNITY
 
@@ -105,7 +105,7 @@ def directory(query: str = "", *, after: str | None = None, limit: int = LIST_LI
     """Return communities by handle whose handle, name or description holds the query."""
     stmt = select(User, Community.is_official, Community.archived_at).join(Community, Community.id == User.id)
     words = (query or "").casefold().split()[:8]
-    lower = func.lower
+    lower = func.lower if is_postgresql(db.engine) else func.casefold  # SQLite's lower() knows ASCII only
     for word in words:
         pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(
@@ -221,13 +221,7 @@ def take_over(actor: User, community: User) -> User:
     """Make a site administrator a member and admin of a community that no active admin runs."""
     if not actor.is_admin:
         raise PermissionDenied("Only site administrators can take over a community.")
-    active_admins = db.session.scalar(
-        select(func.count())
-        .select_from(CommunityAdmin)
-        .join(User, User.id == CommunityAdmin.user_id)
-        .where(CommunityAdmin.community_id == community.id, User.is_active.is_(True))
-    )
-    if active_admins:
+    if _active_admins(community, locking=True):
         raise ValidationError("This community has admins: ask one of them instead.")
     make_member(actor, community, admin=True)
     db.session.commit()
@@ -266,8 +260,9 @@ def leave(actor: User, community: User) -> None:
 
 
 def add_member(actor: User | None, community: User, person: User, *, admin: bool = False) -> User:
-    """Add a person to a community, optionally as an admin (community admins, or IT)."""
+    """Add a person to a community, optionally as an admin (community admins, or IT); not an archived one."""
     check_admin(actor, community)
+    _check_open(community)
     make_member(person, community, admin=admin)
     db.session.commit()
     return person
@@ -276,6 +271,8 @@ def add_member(actor: User | None, community: User, person: User, *, admin: bool
 def remove_member(actor: User | None, community: User, person: User) -> User:
     """Remove a member (community admins, or IT); from then on they see none of its private posts."""
     check_admin(actor, community)
+    if not is_member(person, community):
+        raise NotFound(f"@{person.username} is not a member of @{community.username}.")
     _end_membership(person, community)
     db.session.commit()
     return person
@@ -325,9 +322,22 @@ def check_admin(actor: User | None, community: User) -> None:
         raise PermissionDenied(f"Only admins of @{community.username} can do that.")
 
 
+def _active_admins(community: User, *, locking: bool = False) -> set[int]:
+    """Return the ids of the community's active admins; locking its row first serializes admin changes."""
+    if locking:  # PostgreSQL: two admins stepping down at once cannot both see the other one stay
+        db.session.execute(select(Community.id).where(Community.id == community.id).with_for_update())
+    return set(
+        db.session.scalars(
+            select(CommunityAdmin.user_id)
+            .join(User, User.id == CommunityAdmin.user_id)
+            .where(CommunityAdmin.community_id == community.id, User.is_active.is_(True))
+        )
+    )
+
+
 def _check_not_last_admin(person: User, community: User) -> None:
-    ids = admin_ids(community)
-    if ids == {person.id}:
+    """Raise ValidationError if no active admin but `person` would remain."""
+    if not (_active_admins(community, locking=True) - {person.id}):
         raise ValidationError(f"Appoint another admin of @{community.username} first: it needs one.")
 
 

@@ -12,7 +12,7 @@ from microblog.database import db
 from models import CommunityAdmin, FollowRequest, User
 
 from . import notifications
-from .communities import check_admin, make_member
+from .communities import check_admin, check_open, make_member
 from .errors import NotFound
 
 
@@ -36,6 +36,7 @@ def pending_requests(actor: User | None, community: User) -> list[User]:
 def accept_request(actor: User | None, community: User, username: str) -> User:
     """Accept a request to join (community admins); the requester is told."""
     check_admin(actor, community)
+    check_open(community)
     person = _requester(community, username)
     make_member(person, community)
     notifications.notify("join_accepted", community, [person.id], community_id=community.id)
@@ -63,6 +64,7 @@ def accept_requests_from(actor: User, person: User) -> list[User]:
     """
     joined = _requested_of(actor, person)
     for community in joined:
+        check_open(community)
         make_member(person, community)
         notifications.notify("join_accepted", community, [person.id], community_id=community.id)
     db.session.commit()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 import realtime
@@ -15,7 +15,7 @@ from microblog import entities
 from microblog.database import db, on_commit
 from microblog.entities import Author, FeedPost
 from microblog.text import parse_id
-from models import Notification, Post, User
+from models import CommunityAdmin, Notification, Post, User
 from models.base import MAX_ID
 
 from . import timelines
@@ -71,11 +71,22 @@ def notify(
 
 
 def _readable(user: User) -> ColumnElement[bool]:
-    """Return the condition that a notification's post (if any) is one the user may still see."""
-    return or_(
+    """Return the condition that the user may still read a notification.
+
+    Its post (if any) is one they may see, and a join request is to a community
+    they still administer.
+    """
+    post_visible = or_(
         Notification.post_id.is_(None),
         exists().where(Post.id == Notification.post_id, post_is_visible(user.id)),
     )
+    still_admin = or_(
+        Notification.kind != "follow_request",
+        exists().where(
+            CommunityAdmin.community_id == Notification.community_id, CommunityAdmin.user_id == user.id
+        ),
+    )
+    return and_(post_visible, still_admin)
 
 
 def unread_count(user: User) -> int:

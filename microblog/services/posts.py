@@ -215,20 +215,25 @@ def _signal_created(app: object, post_id: int):
 
 
 def _post_for_key(author: User, key: str) -> Post | None:
-    """Return the post made with this idempotency key within the last hour, if it still exists."""
+    """Return the post made with this idempotency key within the last hour, if the author may still see it."""
     since = utcnow() - IDEMPOTENCY_WINDOW
     post_id = db.session.scalar(
         select(IdempotencyKey.post_id).where(
             IdempotencyKey.user_id == author.id, IdempotencyKey.key == key, IdempotencyKey.created_at > since
         )
     )
-    if post_id is None:
-        # An old row under this key would block the new one: keys are reusable after the window.
+    visible = post_is_visible(author.id)  # a former member's retry finds nothing, as a fresh look-up would
+    post = None
+    if post_id is not None:
+        post = db.session.scalar(
+            select(Post).where(Post.id == post_id, visible).options(joinedload(Post.author))
+        )
+    if post is None:
+        # An old or unusable row under this key would block the new one: the key is free again.
         db.session.execute(
             delete(IdempotencyKey).where(IdempotencyKey.user_id == author.id, IdempotencyKey.key == key)
         )
-        return None
-    return db.session.scalar(select(Post).where(Post.id == post_id).options(joinedload(Post.author)))
+    return post
 
 
 def _announce(
