@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from microblog.services import accounts, communities, join_requests, timelines
+from microblog.services import accounts, communities, join_requests, social, timelines, visibility
 from microblog.services.errors import ServiceError
-from microblog.services.timelines import Cursor, Page
+from microblog.services.timelines import Cursor
 from models import User
 
 from . import bp
@@ -73,10 +73,8 @@ def new_community():
 def community_page(community: User):
     """Render a community's page at /@handle (called by web.profile for a community account)."""
     member = communities.is_member(current_user, community)
-    readable = member or not community.locked
+    readable = visibility.members_are_listable(current_user, community)  # else: "this community is private"
     page = timelines.community_timeline(current_user, community, Cursor.parse(request.args))
-    if not readable:  # the visibility rule shows a non-member nothing already; the page asks nothing more
-        page = Page([], page.cursor)
     if request.args.get("fragment"):  # live.js catching up: the posts only
         return render_template("partials/feed_items.html", page=page)
     admin = communities.is_admin(current_user, community)
@@ -90,7 +88,7 @@ def community_page(community: User):
         admin=admin,
         requested=join_requests.has_requested(current_user, community),
         admins=communities.admins(community),
-        members=communities.members(community, limit=12) if readable else [],
+        members=social.followers(current_user, community, limit=12),
         request_count=len(join_requests.pending_requests(current_user, community)) if admin else 0,
         form=PostForm(formdata=None, text=f"@{community.username} "),
         title=community.name,
@@ -126,7 +124,8 @@ def _manage(community: User, *, form=None, member_form=None, status: int = 200):
     if not admin and not current_user.is_admin:
         abort(403)
     after = request.args.get("after") or None
-    members = communities.members(community, after=after)
+    # A site administrator who is not one of its admins gets their controls only, not its members.
+    members = communities.members(community, after=after) if admin else []
     admins = communities.admins(community)
     return render_template(
         "communities/manage.html",
