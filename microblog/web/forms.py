@@ -7,6 +7,7 @@ from typing import Any
 from flask import request
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from microblog.services.errors import ServiceError
 
@@ -85,8 +86,8 @@ class CommunityForm(Form):
     visibility = RadioField(
         "Who can read it",
         choices=[
-            ("public", "Public: everyone in the company can read and join it"),
-            ("private", "Private: people ask to join; its posts are for its members only"),
+            SelectChoice("public", "Public: everyone in the company can read and join it"),
+            SelectChoice("private", "Private: people ask to join; its posts are for its members only"),
         ],
         default="public",
     )
