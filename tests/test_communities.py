@@ -188,7 +188,7 @@ def test_an_archived_community_takes_no_posts_and_no_members_but_stays_readable(
 
 
 def test_site_administrators_mark_official_and_take_over_only_abandoned_communities(alice, bob, admin):
-    apollo = make_community(alice, "apollo", private=True)
+    apollo = make_community(alice, "apollo")
     with pytest.raises(PermissionDenied):
         communities.set_official(alice, apollo, True)
     communities.set_official(admin, apollo, True)
@@ -381,3 +381,18 @@ def test_a_retried_post_is_not_handed_back_to_a_former_member(alice, bob):
     communities.remove_member(alice, leaders, bob)
     again = posts.post_status(bob, "company-wide now", idempotency_key="k1")
     assert again.id != first.id and again.community_id is None
+
+
+def test_a_private_community_is_handed_to_a_member_never_to_the_site_administrator(alice, bob, carol, admin):
+    leaders = make_community(alice, "leaders", private=True, members=(bob,))
+    make_post(alice, "@leaders the plan")
+    accounts.set_active(admin, "alice", False)  # deactivating its only admin ...
+    with pytest.raises(ValidationError, match="appoint one of its members"):
+        communities.take_over(admin, leaders)  # ... does not open it to the site administrator
+    with pytest.raises(ValidationError, match="not a member"):
+        communities.take_over(admin, leaders, carol)
+    assert communities.take_over(admin, leaders, bob).id == bob.id
+    assert communities.is_admin(bob, leaders) and not communities.is_member(admin, leaders)
+    assert timelines.community_timeline(admin, leaders).posts == []
+    with pytest.raises(ValidationError):
+        communities.take_over(admin, leaders, bob)  # bob runs it now

@@ -255,6 +255,20 @@ def test_site_administrators_mark_official_and_take_over_orphans(client, admin, 
     assert not communities.details(apollo).is_official
 
 
+def test_site_administrators_hand_an_orphaned_private_community_to_a_member(client, admin, alice, bob):
+    leaders = make_community(alice, "leaders", private=True, members=(bob,))
+    from microblog.services import accounts
+
+    accounts.set_active(admin, "alice", False)
+    login(client, "root")
+    manage = _html(client.get("/@leaders/manage"))
+    assert "Appoint one of its members" in manage and "@bob" not in manage  # no member list for them
+    assert client.post("/@leaders/take-over").status_code == 422
+    assert not communities.is_member(admin, leaders)
+    assert client.post("/@leaders/take-over", data={"username": "bob"}).status_code == 302
+    assert communities.is_admin(bob, leaders) and not communities.is_member(admin, leaders)
+
+
 def test_unknown_communities_and_actions_are_not_found(client, alice):
     make_community(alice, "apollo")
     login(client, "alice")

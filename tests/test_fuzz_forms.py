@@ -90,6 +90,7 @@ FORMS: list[tuple[str, tuple[str, ...], dict[str, str]]] = [
     ("/@apollo/members/bob/make-admin", ("next",), {}),
     ("/@apollo/requests/bob/accept", ("next",), {}),
     ("/@apollo/archive", ("next",), {}),
+    ("/@apollo/take-over", ("username", "next"), {"username": "bob"}),
     ("/oauth/authorize", ("client_id", "redirect_uri", "scope", "state", "response_type", "decision"), {}),
     ("/login", ("login", "password", "remember", "next"), {"login": "root", "password": "wrong password"}),
     (

@@ -217,15 +217,30 @@ def set_official(actor: User | None, community: User, official: bool) -> User:
     return community
 
 
-def take_over(actor: User, community: User) -> User:
-    """Make a site administrator a member and admin of a community that no active admin runs."""
+def take_over(actor: User, community: User, successor: User | None = None) -> User:
+    """Give a community that no active admin runs a new admin (site administrators); return that admin.
+
+    A public community can be taken over by the site administrator themselves.
+    A private one cannot: its posts are for its members, so the site
+    administrator appoints one of its active members instead (deactivating its
+    admins must never become a way into it).
+    """
     if not actor.is_admin:
         raise PermissionDenied("Only site administrators can take over a community.")
     if _active_admins(community, locking=True):
         raise ValidationError("This community has admins: ask one of them instead.")
-    make_member(actor, community, admin=True)
+    if successor is None and community.locked:
+        raise ValidationError(
+            "Its posts are for its members only: appoint one of its members as admin.", field="username"
+        )
+    successor = successor or actor
+    if community.locked and not is_member(successor, community):
+        raise ValidationError(
+            f"@{successor.username} is not a member: appoint one of its members.", field="username"
+        )
+    make_member(successor, community, admin=True)
     db.session.commit()
-    return community
+    return successor
 
 
 # -- joining and leaving --------------------------------------------------------

@@ -235,6 +235,9 @@ def community_action(handle: str, action: str):
         communities.set_official(current_user, community, action == "official")
         flash(f"{community.name} is {'now' if action == 'official' else 'no longer'} marked official.")
     else:
-        communities.take_over(current_user, community)
-        flash(f"You are now an admin of {community.name}.")
+        username = (request.form.get("username") or "").strip()
+        successor = accounts.access_user(username) if username else None
+        admin = communities.take_over(current_user, community, successor)
+        who = "You are" if admin.id == current_user.id else f"{admin.name} is"
+        flash(f"{who} now an admin of {community.name}.")
     return redirect_back()
