@@ -57,7 +57,8 @@ def test_the_creator_is_the_first_member_and_admin_of_a_group_account(alice):
         None,
     )
     assert communities.is_member(alice, apollo) and communities.is_admin(alice, apollo)
-    assert _fresh(apollo).followers_count == 1 and _fresh(alice).following_count == 1
+    # The member count is public; a private membership is not counted on the member's profile.
+    assert _fresh(apollo).followers_count == 1 and _fresh(alice).following_count == 0
     assert db.session.get_one(Community, apollo.id).created_by_id == alice.id
 
 
@@ -396,3 +397,14 @@ def test_a_private_community_is_handed_to_a_member_never_to_the_site_administrat
     assert timelines.community_timeline(admin, leaders).posts == []
     with pytest.raises(ValidationError):
         communities.take_over(admin, leaders, bob)  # bob runs it now
+
+
+def test_following_counts_leave_out_private_memberships_so_no_count_reveals_them(alice, bob):
+    make_community(alice, "apollo", members=(bob,))
+    leaders = make_community(alice, "leaders", private=True, members=(bob,))
+    assert _fresh(bob).following_count == 1  # apollo only: what everyone's list of bob's follows shows
+    communities.remove_member(alice, leaders, bob)
+    assert _fresh(bob).following_count == 1
+    assert _fresh(leaders).followers_count == 1
+    social.recount_accounts()
+    assert (_fresh(bob).following_count, _fresh(alice).following_count) == (1, 1)

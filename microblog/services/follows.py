@@ -25,7 +25,7 @@ def add_follow(follower: User, followee: User) -> bool:
     """Make follower follow followee, keeping both counters; return False if it already did."""
     if not insert_once(Follow(follower_id=follower.id, followee_id=followee.id)):
         return False
-    count_follow(follower.id, followee.id, +1)
+    count_follow(follower.id, followee.id, +1, following=_counted(followee))
     return True
 
 
@@ -36,15 +36,25 @@ def remove_follow(follower: User, followee: User) -> bool:
     )
     if not cast(CursorResult, result).rowcount:
         return False
-    count_follow(follower.id, followee.id, -1)
+    count_follow(follower.id, followee.id, -1, following=_counted(followee))
     return True
 
 
-def count_follow(follower_id: int, followee_id: int, change: int) -> None:
-    """Keep users.following_count and followers_count equal to the follows rows."""
-    db.session.execute(
-        update(User).where(User.id == follower_id).values(following_count=User.following_count + change)
-    )
+def _counted(followee: User) -> bool:
+    """Return whether following this account counts in the follower's following_count.
+
+    A private community's membership is its members' business, and everyone
+    sees a person's count: those follows are not counted (social.recount_accounts agrees).
+    """
+    return not (followee.is_community and followee.locked)
+
+
+def count_follow(follower_id: int, followee_id: int, change: int, *, following: bool = True) -> None:
+    """Keep followers_count equal to the follows rows, and following_count to the counted ones."""
+    if following:
+        db.session.execute(
+            update(User).where(User.id == follower_id).values(following_count=User.following_count + change)
+        )
     db.session.execute(
         update(User).where(User.id == followee_id).values(followers_count=User.followers_count + change)
     )

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from microblog.database import db
 from microblog.text import normalize_tag
 from models import CommunityAdmin, Follow, FollowRequest, Post, Tag, TagFollow, User, post_tags
 from models.post import PUBLIC
-from models.user import PERSON
+from models.user import COMMUNITY, PERSON
 
 from . import communities, notifications
 from .accounts import access_user
@@ -57,13 +58,18 @@ def unfollow_user(actor: User, username: str) -> User:
 def recount_accounts() -> None:
     """Set every user's post, follower and following counters from the rows (after bulk loads)."""
     public = Post.visibility == PUBLIC  # private posts are counted nowhere (services.posts._count_post)
+    followee = aliased(User)  # nor is the membership of a private community (services.follows._counted)
     db.session.execute(
         update(User).values(
             posts_count=select(func.count())
             .where(public, (Post.author_id == User.id) | (Post.community_id == User.id))
             .scalar_subquery(),
             followers_count=select(func.count()).where(Follow.followee_id == User.id).scalar_subquery(),
-            following_count=select(func.count()).where(Follow.follower_id == User.id).scalar_subquery(),
+            following_count=select(func.count())
+            .select_from(Follow)
+            .join(followee, followee.id == Follow.followee_id)
+            .where(Follow.follower_id == User.id, ~(followee.kind == COMMUNITY) | ~followee.locked)
+            .scalar_subquery(),
         )
     )
     db.session.commit()
