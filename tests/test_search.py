@@ -272,6 +272,30 @@ def test_a_new_language_or_an_empty_index_is_noticed_and_rebuilt(app, config, ba
         db.session.remove()
 
 
+@pytest.mark.parametrize("backend_name", ["whoosh"])  # the index stores its schema
+def test_an_index_from_before_communities_is_rebuilt_and_then_keeps_private_posts_in(app, config, alice):
+    from whoosh import index
+
+    from microblog.services import visibility
+    from search.whoosh_schema import schema
+    from tests.factories import make_community
+
+    make_community(alice, "leaders", private=True)
+    pid = post(alice, "@leaders quarterly numbers")
+    old = schema("english")
+    old.remove("audience")  # what the index of the version before communities held
+    folder = config.DATA_DIR / "search"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    index.create_in(str(folder), old)
+    assert search.backend().prepare() is True  # serving processes rebuild on start-up
+    assert search.rebuild() == 1
+    assert search.backend().prepare() is False
+    assert ids("quarterly") == []  # a public reader does not find it
+    member_hits = search.search_posts(parse_query("quarterly"), reader=visibility.search_reader(alice))
+    assert member_hits.ids == [pid]
+
+
 @pytest.mark.parametrize("backend_name", ["whoosh"])  # segments and worker processes are Whoosh's
 def test_a_rebuild_in_several_processes_builds_one_segment_per_chunk(app):
     kari = make_user("kari")
