@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test test-fast lint typecheck pytest bench-timeline bench-search bench-api bench-deploy clean
+.PHONY: install run test test-fast lint typecheck pytest translations translations-extract bench-timeline bench-search bench-api bench-deploy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.run-installed
 
-install: $(VENV)/.run-installed
+install: $(VENV)/.run-installed translations
 
 run: $(VENV)/.run-installed
 	$(FLASK) db upgrade
@@ -53,6 +53,17 @@ bench-api: $(VENV)/.dev-installed
 
 bench-deploy: $(VENV)/.dev-installed
 	$(BIN)/python bench/deploy.py $(BENCH_ARGS)
+
+# The .po catalogs are the source (under version control); the app also compiles a newer .po at start.
+translations: $(VENV)/.run-installed
+	$(BIN)/pybabel compile -d microblog/translations --statistics
+
+# After changing strings: refresh messages.pot and merge it into every catalog, then translate what is new.
+translations-extract: $(VENV)/.run-installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o microblog/translations/messages.pot --no-location \
+		--sort-output --project microblog --copyright-holder microblog .
+	$(BIN)/pybabel update -i microblog/translations/messages.pot -d microblog/translations --no-wrap \
+		--ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -72,6 +72,10 @@ class Config:
         self.LOG_LEVEL = (env.get("MICROBLOG_LOG_LEVEL") or "INFO").strip().upper()
         # Local passwords (sign-up, log-in with a microblog password); off: the directory only.
         self.LOCAL_PASSWORDS = _flag(env.get("MICROBLOG_LOCAL_PASSWORDS") or "on")
+        # The interface's language when neither the person nor the browser chooses one (en or nb),
+        # and the time zone times are shown in unless a person picks another.
+        self.DEFAULT_LOCALE = (env.get("MICROBLOG_DEFAULT_LOCALE") or "en").strip()
+        self.TIMEZONE = (env.get("MICROBLOG_TIMEZONE") or "Europe/Oslo").strip()
         # Who may create communities: "everyone" (any employee) or "admins" (site administrators).
         self.COMMUNITY_CREATION = (env.get("MICROBLOG_COMMUNITY_CREATION") or "everyone").strip().lower()
         self._read_ldap(env)

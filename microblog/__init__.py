@@ -71,10 +71,11 @@ def create_app(config: Config | None = None) -> Flask:
     import realtime
     import search
 
-    from . import api, auth, cli, errors, headers, logs, ops, web
+    from . import api, auth, cli, errors, headers, language, logs, ops, web
     from .services import sessions, tokens
 
     logs.configure_logging(app)
+    language.init_app(app)
 
     realtime.init_app(
         app,

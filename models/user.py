@@ -40,6 +40,10 @@ class User(UserMixin, Base):
     job_title: Mapped[str] = mapped_column(String(80), default="")
     department: Mapped[str] = mapped_column(String(80), default="", index=True)
     bio: Mapped[str] = mapped_column(String(300), default="")
+    # The interface's language ("en", "nb") and time zone (IANA name) the person chose; None: the
+    # browser's language and the installation's time zone (microblog.language).
+    locale: Mapped[str | None] = mapped_column(String(10))
+    timezone: Mapped[str | None] = mapped_column(String(64))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     # Flask-Login reads is_active: a deactivated user can neither log in nor stay logged in.
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

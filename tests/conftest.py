@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
+from flask_babel import refresh as refresh_babel
 from flask_migrate import upgrade
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.pool import NullPool
@@ -146,6 +147,7 @@ def app(config: TestingConfig) -> Iterator[Flask]:
         # Test requests share the test's app context, and so `g`, where Flask-Login
         # keeps the user it loaded; a real request starts with a fresh one.
         g.pop("_login_user", None)
+        refresh_babel()  # and Flask-Babel its locale, time zone and catalogs
 
     with app.app_context():
         yield app

@@ -66,6 +66,7 @@ FORMS: list[tuple[str, tuple[str, ...], dict[str, str]]] = [
     ("/posts", ("text", "in_reply_to", "next"), {"text": "hello"}),
     ("/settings", ("display_name", "job_title", "department", "bio"), {"display_name": "Alice"}),
     ("/settings/password", ("current_password", "new_password"), {"current_password": "wrong one"}),
+    ("/settings/preferences", ("locale", "timezone"), {"locale": "nb", "timezone": "Europe/Oslo"}),
     ("/settings/tokens", ("name", "read", "write"), {"name": "bot", "read": "y"}),
     ("/settings/tokens/1/revoke", ("next",), {}),
     ("/posts/1/like", ("next",), {}),

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from microblog import language
 from microblog.database import db
 from microblog.text import parse_id
 from models import User
@@ -108,6 +109,22 @@ def update_profile(user: User, **fields: str) -> User:
                 )
     for key, value in cleaned.items():
         setattr(user, key, value)
+    db.session.commit()
+    return user
+
+
+def update_preferences(user: User, *, locale: str, timezone: str) -> User:
+    """Set the interface language and time zone the person chose ("" for the defaults)."""
+    try:
+        chosen_locale = language.check_locale(locale)
+    except ValueError as error:
+        raise ValidationError(f"Choose a language the interface speaks: {error}.", field="locale") from None
+    try:
+        chosen_zone = language.check_time_zone(timezone)
+    except ValueError as error:
+        raise ValidationError(f"Choose a time zone from the list: {error}.", field="timezone") from None
+    user.locale = chosen_locale or None
+    user.timezone = chosen_zone or None
     db.session.commit()
     return user
 

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, Flask, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 
 from microblog.avatars import initials
@@ -94,6 +95,10 @@ def init_app(app: Flask) -> None:
             version = static_version(app.static_folder, values.get("filename", ""))
             if version:
                 values["v"] = version
+
+    @app.context_processor
+    def _language() -> dict:
+        return {"current_locale": lambda: str(get_locale() or app.config["DEFAULT_LOCALE"])}
 
     @app.context_processor
     def _unread() -> dict:

@@ -5,8 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 
 from microblog.services.errors import ServiceError
@@ -57,6 +66,13 @@ class ProfileForm(Form):
     job_title = StringField("Job title")
     department = StringField("Department")
     bio = TextAreaField("About you")
+
+
+class PreferencesForm(Form):
+    """The interface's language and time zone; the choices are filled in by the view."""
+
+    locale = SelectField(_l("Language"), choices=[], validate_choice=False)
+    timezone = SelectField(_l("Time zone"), choices=[], validate_choice=False)
 
 
 class PasswordForm(Form):

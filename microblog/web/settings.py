@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
+from microblog import language
 from microblog.extensions import limiter
 from microblog.services import accounts, tokens
 from microblog.services.errors import ServiceError
 
 from . import bp
-from .forms import PasswordForm, ProfileForm, TokenForm
+from .forms import PasswordForm, PreferencesForm, ProfileForm, TokenForm
 from .helpers import log_in, show_error
 
 
@@ -38,8 +41,41 @@ def settings():
     elif form.is_submitted():
         status = 422
     return render_template(
-        "settings/profile.html", form=form, password_form=PasswordForm(formdata=None), title="Settings"
+        "settings/profile.html",
+        form=form,
+        password_form=PasswordForm(formdata=None),
+        preferences_form=_preferences_form(formdata=None),
+        title="Settings",
     ), status
+
+
+def _preferences_form(**kwargs) -> PreferencesForm:
+    form = PreferencesForm(locale=current_user.locale or "", timezone=current_user.timezone or "", **kwargs)
+    form.locale.choices = [
+        SelectChoice("", _("The browser's language")),
+        SelectChoice("en", "English"),
+        SelectChoice("nb", "Norsk bokmål"),
+    ]
+    default_zone = current_app.config["TIMEZONE"]
+    form.timezone.choices = [SelectChoice("", _("The company's (%(zone)s)", zone=default_zone))] + [
+        SelectChoice(zone, zone.replace("_", " ")) for zone in language.time_zones()
+    ]
+    return form
+
+
+@bp.route("/settings/preferences", methods=["POST"])
+@login_required
+def preferences():
+    """Choose the interface's language and time zone."""
+    form = _preferences_form()
+    if form.validate_on_submit():
+        try:
+            accounts.update_preferences(current_user, locale=form.locale.data, timezone=form.timezone.data)
+        except ServiceError as error:
+            flash(error.message)
+        else:
+            flash(_("Language and time zone saved."))
+    return redirect(url_for("web.settings"))
 
 
 def _password_attempts_key() -> str:
@@ -68,6 +104,7 @@ def change_password():
             "settings/profile.html",
             form=ProfileForm(formdata=None, obj=current_user),
             password_form=form,
+            preferences_form=_preferences_form(formdata=None),
             title="Settings",
         ), error.status_code
     # The change ended every log-in, this one included: sign this browser in again.

@@ -1,0 +1,105 @@
+"""The interface's language and time zone: who reads gets theirs (DESIGN.md "Language").
+
+A person's choice in Settings comes first, then the browser's Accept-Language,
+then MICROBLOG_DEFAULT_LOCALE; times are shown in the person's time zone, else
+MICROBLOG_TIMEZONE.  Catalogs live in microblog/translations/<locale>/LC_MESSAGES
+as gettext .po files under version control; the .mo files Flask-Babel reads are
+compiled from them (`make translations`, or here at start-up when a .po is newer).
+"""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from functools import cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, current_app, request
+from flask_babel import Babel
+from flask_login import current_user
+
+log = logging.getLogger(__name__)
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+LOCALES = ("en", "nb")  # English and Norwegian bokmål
+# Browsers of Norwegian readers may say only "no" (Norwegian) or "nn" (nynorsk): bokmål reads best.
+_ALIASES = {"no": "nb", "nn": "nb"}
+
+babel = Babel()
+
+
+@cache
+def time_zones() -> tuple[str, ...]:
+    """Return the IANA time zone names this machine knows, sorted."""
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def check_locale(value: str) -> str:
+    """Return a supported locale (or "" for the browser's), or raise ValueError."""
+    value = (value or "").strip()
+    if value and value not in LOCALES:
+        raise ValueError(f"expected one of {', '.join(LOCALES)}")
+    return value
+
+
+def check_time_zone(value: str) -> str:
+    """Return a known IANA time zone name (or "" for the default), or raise ValueError."""
+    value = (value or "").strip()
+    if value and value not in time_zones():
+        raise ValueError("expected an IANA time zone name, like Europe/Oslo")
+    return value
+
+
+def select_locale() -> str:
+    """Return the locale of this request: the person's choice, the browser's, or the default."""
+    chosen = getattr(current_user, "locale", None) if current_user else None
+    if chosen in LOCALES:
+        return chosen
+    if request:
+        best = request.accept_languages.best_match([*LOCALES, *_ALIASES])
+        if best:
+            return _ALIASES.get(best, best)
+    return current_app.config["DEFAULT_LOCALE"]
+
+
+def select_time_zone() -> str:
+    """Return the time zone of this request: the person's choice, else the installation's."""
+    chosen = getattr(current_user, "timezone", None) if current_user else None
+    return chosen or current_app.config["TIMEZONE"]
+
+
+def compile_catalogs(folder: Path = TRANSLATIONS) -> list[Path]:
+    """Compile every .po that is newer than its .mo; return the .mo files written."""
+    written = []
+    for po in sorted(folder.glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalog = read_po(source, locale=po.parent.parent.name)
+        try:
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
+        except OSError as error:  # a read-only installation: `make translations` compiles them
+            log.warning("could not compile %s: %s", po, error)
+            continue
+        written.append(mo)
+    return written
+
+
+def init_app(app: Flask) -> None:
+    """Attach Flask-Babel with this installation's defaults, checking them first."""
+    try:
+        check_locale(app.config["DEFAULT_LOCALE"])
+    except ValueError as error:
+        raise ValueError(f"MICROBLOG_DEFAULT_LOCALE={app.config['DEFAULT_LOCALE']!r}: {error}") from None
+    try:
+        check_time_zone(app.config["TIMEZONE"])
+    except ValueError as error:
+        raise ValueError(f"MICROBLOG_TIMEZONE={app.config['TIMEZONE']!r}: {error}") from None
+    compile_catalogs()
+    app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LOCALE"]
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_time_zone)
