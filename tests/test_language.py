@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from flask import g
 
 from config import TestingConfig
 from microblog import create_app, language
@@ -115,3 +116,24 @@ def test_an_unknown_default_language_or_time_zone_stops_start_up(tmp_path, name,
     config = TestingConfig({"MICROBLOG_DATA_DIR": str(tmp_path), name: value})
     with pytest.raises(ValueError, match=name):
         create_app(config)
+
+
+def test_times_read_in_the_reader_s_language_and_time_zone(client, alice, bob):
+    from datetime import UTC, datetime, timedelta
+
+    from microblog.web import exact_time, timeago
+
+    moment = datetime(2026, 12, 4, 18, 58, tzinfo=UTC)
+    alice.timezone = "Europe/Oslo"
+    bob.timezone = "America/New_York"
+    db.session.commit()
+    with client.application.test_request_context(headers={"Accept-Language": "nb"}):
+        g._login_user = alice  # Flask-Login's current_user for this request
+        assert exact_time(moment) == "4. desember 2026 kl. 19:58"
+        assert timeago(moment, moment + timedelta(minutes=3)) == "for 3 minutter siden"
+        assert timeago(moment, moment + timedelta(seconds=10)) == "akkurat nå"
+        assert timeago(moment, moment + timedelta(days=30)) == "4. des. 2026"
+    with client.application.test_request_context(headers={"Accept-Language": "en"}):
+        g._login_user = bob
+        assert exact_time(moment) == "December 4, 2026 at 1:58\u202fPM"
+        assert timeago(moment, moment + timedelta(hours=5)) == "5 hours ago"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, Flask, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_date, format_time, format_timedelta, get_locale, get_timezone, gettext
 from flask_login import current_user
 
 from microblog.avatars import initials
@@ -22,21 +22,25 @@ from .forms import ButtonForm
 bp = Blueprint("web", __name__)
 
 
+JUST_NOW = timedelta(seconds=45)
+RELATIVE_FOR = timedelta(days=7)  # older times show their date (site.js ages the newer ones in the page)
+
+
 def timeago(moment: datetime, now: datetime | None = None) -> str:
-    """Return '5m', '3h', '2d' or a date, as feeds show post times."""
-    now = now or datetime.now(UTC)
-    seconds = int((now - moment).total_seconds())
-    if seconds < 60:
-        return "now"
-    if seconds < 3600:
-        return f"{seconds // 60}m"
-    if seconds < 86400:
-        return f"{seconds // 3600}h"
-    if seconds < 7 * 86400:
-        return f"{seconds // 86400}d"
-    if moment.year == now.year:
-        return moment.strftime("%-d %b")
-    return moment.strftime("%-d %b %Y")
+    """Return how long ago a moment was in the reader's language ("for 3 minutter siden"), or its date."""
+    age = (now or datetime.now(UTC)) - moment
+    if age < JUST_NOW:
+        return gettext("just now")
+    if age < RELATIVE_FOR:
+        return format_timedelta(-age, threshold=1, add_direction=True)
+    return format_date(moment, "medium")  # in the reader's time zone
+
+
+def exact_time(moment: datetime) -> str:
+    """Return a moment's date and time for the reader ("4. desember 2026 kl. 19:58", in their zone)."""
+    return gettext(
+        "%(date)s at %(time)s", date=format_date(moment, "long"), time=format_time(moment, "short")
+    )
 
 
 def avatar_url(user) -> str:
@@ -83,6 +87,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.add_template_filter(timeago, "timeago")
+    app.add_template_filter(exact_time, "exact_time")
     app.add_template_test(is_web_url, "web_url")  # the only URLs from input that templates link to
     app.add_template_global(avatar_url, "avatar_url")
     app.add_template_global(live_post_template, "live_post_template")
@@ -98,7 +103,10 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _language() -> dict:
-        return {"current_locale": lambda: str(get_locale() or app.config["DEFAULT_LOCALE"])}
+        return {
+            "current_locale": lambda: str(get_locale() or app.config["DEFAULT_LOCALE"]),
+            "current_time_zone": lambda: str(get_timezone() or app.config["TIMEZONE"]),
+        }
 
     @app.context_processor
     def _unread() -> dict:

@@ -89,8 +89,8 @@
     el.querySelector(".author .handle").textContent = "@" + account.username;
     var time = el.querySelector("time");
     time.setAttribute("datetime", status.created_at);
-    time.title = status.created_at;
-    time.textContent = "now";
+    time.title = window.microblogTimes ? window.microblogTimes.exact(status.created_at) : status.created_at;
+    time.textContent = document.body.dataset.justNow || "now";
     var content = new DOMParser().parseFromString(status.content, "text/html").body.firstElementChild;
     el.querySelector(".post-text").replaceChildren.apply(el.querySelector(".post-text"), Array.from(content.childNodes));
     el.querySelector("[data-reply-count]").textContent = status.replies_count || "";
