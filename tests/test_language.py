@@ -137,3 +137,13 @@ def test_times_read_in_the_reader_s_language_and_time_zone(client, alice, bob):
         g._login_user = bob
         assert exact_time(moment) == "December 4, 2026 at 1:58\u202fPM"
         assert timeago(moment, moment + timedelta(hours=5)) == "5 hours ago"
+
+
+def test_the_log_in_page_speaks_norwegian_to_a_norwegian_browser(client):
+    page = client.get("/login", headers={"Accept-Language": "nb-NO"}).get_data(as_text=True)
+    assert "Logg inn på microblog" in page and "Brukernavn eller e-post" in page and "Husk meg" in page
+    refused = client.post("/login", data={"login": "", "password": ""}, headers={"Accept-Language": "nb"})
+    assert refused.status_code == 422
+    assert "Dette feltet er påkrevd." in refused.get_data(as_text=True)  # WTForms' own catalog
+    english = client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Log in to microblog" in english

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from microblog.extensions import LOG_IN_SCOPE, limiter, login_manager
@@ -78,7 +79,7 @@ def signup():
             status = error.status_code
         else:
             log_in(user)
-            flash("Welcome! Follow a few colleagues and #tags to fill your home feed.")
+            flash(_("Welcome! Follow a few colleagues and #tags to fill your home feed."))
             return redirect(url_for("web.people"))
     elif request.method == "POST":
         status = 422
@@ -93,7 +94,7 @@ def logout():
     """Log out (POST, so a link elsewhere cannot log people out): this log-in's cookies die with it."""
     sessions.end_login(current_user)
     logout_user()
-    flash("You are logged out.")
+    flash(_("You are logged out."))
     return redirect(url_for("auth.login"))
 
 

@@ -1,5 +1,6 @@
 """Sign-up and log-in forms (CSRF through Flask-WTF)."""
 
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -10,24 +11,24 @@ class LoginForm(Form):
     """Username or email, password, remember me (lengths bounded: scrypt hashes what it gets)."""
 
     login = StringField(
-        "Username or email",
+        _l("Username or email"),
         validators=[DataRequired(), Length(max=254)],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
-        "Password",
+        _l("Password"),
         validators=[DataRequired(), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
     )
-    remember = BooleanField("Remember me")
+    remember = BooleanField(_l("Remember me"))
 
 
 class SignupForm(Form):
     """A new account; the services check the rules."""
 
-    username = StringField("Username", validators=[DataRequired()])
-    display_name = StringField("Full name")
-    email = EmailField("Work email", validators=[DataRequired()])
+    username = StringField(_l("Username"), validators=[DataRequired()])
+    display_name = StringField(_l("Full name"))
+    email = EmailField(_l("Work email"), validators=[DataRequired()])
     password = PasswordField(
-        "Password", validators=[DataRequired()], render_kw={"autocomplete": "new-password"}
+        _l("Password"), validators=[DataRequired()], render_kw={"autocomplete": "new-password"}
     )
