@@ -147,3 +147,16 @@ def test_the_log_in_page_speaks_norwegian_to_a_norwegian_browser(client):
     assert "Dette feltet er påkrevd." in refused.get_data(as_text=True)  # WTForms' own catalog
     english = client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Log in to microblog" in english
+
+
+def test_a_community_page_speaks_norwegian_with_plural_forms(client, alice, bob):
+    from .factories import make_community
+
+    make_community(alice, "leaders", private=True, members=(bob,))
+    make_community(alice, "solo")
+    login(client, "bob")
+    nb = {"Accept-Language": "nb"}
+    page = client.get("/@leaders", headers=nb).get_data(as_text=True)
+    assert "2 medlemmer" in page and "Du er medlem" in page and "Privat" in page
+    assert re.search(r">\s*1 medlem\s*<", client.get("/communities", headers=nb).get_data(as_text=True))
+    assert "2 members" in client.get("/@leaders", headers={"Accept-Language": "en"}).get_data(as_text=True)
