@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from microblog.services import accounts, communities, join_requests, social, timelines, visibility
@@ -42,7 +43,7 @@ def communities_directory():
         mine=communities.communities_of(current_user),
         may_create=communities.may_create(current_user),
         next_after=_more(listings, lambda listing: listing.account.username),
-        title="Communities",
+        title=_("Communities"),
     )
 
 
@@ -65,9 +66,15 @@ def new_community():
             _show_error(form, error)
             status = error.status_code
         else:
-            flash(f"{community.name} is ready. Invite colleagues: share @{community.username}.")
+            flash(
+                _(
+                    "%(name)s is ready. Invite colleagues: share @%(handle)s.",
+                    name=community.name,
+                    handle=community.username,
+                )
+            )
             return redirect(url_for("web.profile", username=community.username))
-    return render_template("communities/new.html", form=form, title="Create a community"), status
+    return render_template("communities/new.html", form=form, title=_("Create a community")), status
 
 
 def community_page(community: User):
@@ -101,9 +108,9 @@ def join_community(handle: str):
     """Join a public community, or ask to join a private one."""
     community = communities.access_community(handle)
     if communities.join(current_user, community):
-        flash(f"You are a member of {community.name}: its posts reach your home feed.")
+        flash(_("You are a member of %(name)s: its posts reach your home feed.", name=community.name))
     else:
-        flash(f"You asked to join {community.name}. Its admins will answer.")
+        flash(_("You asked to join %(name)s. Its admins will answer.", name=community.name))
     return redirect_back()
 
 
@@ -114,7 +121,11 @@ def leave_community(handle: str):
     community = communities.access_community(handle)
     was_member = communities.is_member(current_user, community)
     communities.leave(current_user, community)
-    flash(f"You left {community.name}." if was_member else f"You no longer ask to join {community.name}.")
+    flash(
+        _("You left %(name)s.", name=community.name)
+        if was_member
+        else _("You no longer ask to join %(name)s.", name=community.name)
+    )
     return redirect_back()
 
 
@@ -139,7 +150,7 @@ def _manage(community: User, *, form=None, member_form=None, status: int = 200):
         admin_ids={user.id for user in admins},
         runnable=not any(user.is_active for user in admins),
         next_after=_more(members, lambda user: user.username),
-        title=f"{community.name}: manage",
+        title=_("%(name)s: manage", name=community.name),
     ), status
 
 
@@ -161,7 +172,7 @@ def manage_community(handle: str):
             _show_error(form, error)
             status = error.status_code
         else:
-            flash("Saved.")
+            flash(_("Saved."))
             return redirect(url_for("web.manage_community", handle=community.username))
     return _manage(community, form=form, status=status)
 
@@ -181,7 +192,7 @@ def add_community_member(handle: str):
             _show_error(form, error)
             status = error.status_code
         else:
-            flash(f"{person.name} is now a member of {community.name}.")
+            flash(_("%(person)s is now a member of %(name)s.", person=person.name, name=community.name))
             return redirect_back()
     return _manage(community, member_form=form, status=status)
 
@@ -197,11 +208,15 @@ def community_member_action(handle: str, username: str, action: str):
     person = accounts.access_user(username)
     if action == "remove":
         communities.remove_member(current_user, community, person)
-        flash(f"{person.name} is no longer a member of {community.name}.")
+        flash(_("%(person)s is no longer a member of %(name)s.", person=person.name, name=community.name))
     else:
         appoint = action == "make-admin"
         communities.set_community_admin(current_user, community, person, appoint)
-        flash(f"{person.name} is {'now' if appoint else 'no longer'} an admin of {community.name}.")
+        flash(
+            _("%(person)s is now an admin of %(name)s.", person=person.name, name=community.name)
+            if appoint
+            else _("%(person)s is no longer an admin of %(name)s.", person=person.name, name=community.name)
+        )
     return redirect_back()
 
 
@@ -212,10 +227,10 @@ def community_request_action(handle: str, username: str, action: str):
     community = communities.access_community(handle)
     if action == "accept":
         person = join_requests.accept_request(current_user, community, username)
-        flash(f"{person.name} is now a member of {community.name}.")
+        flash(_("%(person)s is now a member of %(name)s.", person=person.name, name=community.name))
     else:
         person = join_requests.refuse_request(current_user, community, username)
-        flash(f"You refused {person.name}'s request to join.")
+        flash(_("You refused %(person)s's request to join.", person=person.name))
     return redirect_back()
 
 
@@ -230,14 +245,25 @@ def community_action(handle: str, action: str):
     if action in ("archive", "reopen"):
         archived = action == "archive"
         communities.set_archived(current_user, community, archived)
-        flash(f"{community.name} is " + ("archived: it is read-only." if archived else "open again."))
+        flash(
+            _("%(name)s is archived: it is read-only.", name=community.name)
+            if archived
+            else _("%(name)s is open again.", name=community.name)
+        )
     elif action in ("official", "unofficial"):
         communities.set_official(current_user, community, action == "official")
-        flash(f"{community.name} is {'now' if action == 'official' else 'no longer'} marked official.")
+        flash(
+            _("%(name)s is now marked official.", name=community.name)
+            if action == "official"
+            else _("%(name)s is no longer marked official.", name=community.name)
+        )
     else:
         username = (request.form.get("username") or "").strip()
         successor = accounts.access_user(username) if username else None
         admin = communities.take_over(current_user, community, successor)
-        who = "You are" if admin.id == current_user.id else f"{admin.name} is"
-        flash(f"{who} now an admin of {community.name}.")
+        flash(
+            _("You are now an admin of %(name)s.", name=community.name)
+            if admin.id == current_user.id
+            else _("%(person)s is now an admin of %(name)s.", person=admin.name, name=community.name)
+        )
     return redirect_back()

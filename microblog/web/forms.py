@@ -48,7 +48,7 @@ class Form(FlaskForm):
 class PostForm(Form):
     """The composer; services.posts.post_status applies the post rule."""
 
-    text = TextAreaField("What are you working on?")
+    text = TextAreaField(_l("What are you working on?"))
     in_reply_to = HiddenField()
     next = HiddenField()
 
@@ -62,10 +62,10 @@ class ButtonForm(Form):
 class ProfileForm(Form):
     """Profile fields; lengths are checked by services.validation.check_profile."""
 
-    display_name = StringField("Full name")
-    job_title = StringField("Job title")
-    department = StringField("Department")
-    bio = TextAreaField("About you")
+    display_name = StringField(_l("Full name"))
+    job_title = StringField(_l("Job title"))
+    department = StringField(_l("Department"))
+    bio = TextAreaField(_l("About you"))
 
 
 class PreferencesForm(Form):
@@ -78,32 +78,34 @@ class PreferencesForm(Form):
 class PasswordForm(Form):
     """Change the password."""
 
-    current_password = PasswordField("Current password", render_kw={"autocomplete": "current-password"})
-    new_password = PasswordField("New password", render_kw={"autocomplete": "new-password"})
+    current_password = PasswordField(_l("Current password"), render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField(_l("New password"), render_kw={"autocomplete": "new-password"})
     # Off by default: a CI bot's token should survive a routine change; on after a suspected breach.
-    revoke_tokens = BooleanField("Also revoke every app and access token (bots stop until given a new one)")
+    revoke_tokens = BooleanField(
+        _l("Also revoke every app and access token (bots stop until given a new one)")
+    )
 
 
 class TokenForm(Form):
     """Create a personal access token; services.tokens checks the name and scopes."""
 
-    name = StringField("What is it for?")
-    read = BooleanField("read: timelines, notifications, search", default=True)
-    write = BooleanField("write: post, like, follow", default=True)
+    name = StringField(_l("What is it for?"))
+    read = BooleanField(_l("read: timelines, notifications, search"), default=True)
+    write = BooleanField(_l("write: post, like, follow"), default=True)
 
 
 class CommunityForm(Form):
     """Create a community; services.communities.create_community checks the handle and the name."""
 
-    handle = StringField("Handle", render_kw={"autocomplete": "off", "spellcheck": "false"})
-    name = StringField("Name")
-    description = TextAreaField("Description")
+    handle = StringField(_l("Handle"), render_kw={"autocomplete": "off", "spellcheck": "false"})
+    name = StringField(_l("Name"))
+    description = TextAreaField(_l("Description"))
     # Chosen once: what members wrote for members only stays so (see update_community).
     visibility = RadioField(
-        "Who can read it",
+        _l("Who can read it"),
         choices=[
-            SelectChoice("public", "Public: everyone in the company can read and join it"),
-            SelectChoice("private", "Private: people ask to join; its posts are for its members only"),
+            SelectChoice("public", _l("Public: everyone in the company can read and join it")),
+            SelectChoice("private", _l("Private: people ask to join; its posts are for its members only")),
         ],
         default="public",
     )
@@ -112,12 +114,12 @@ class CommunityForm(Form):
 class CommunityEditForm(Form):
     """A community's name and description (its admins)."""
 
-    name = StringField("Name")
-    description = TextAreaField("Description")
+    name = StringField(_l("Name"))
+    description = TextAreaField(_l("Description"))
 
 
 class MemberForm(Form):
     """Add a person to a community by username (its admins)."""
 
-    username = StringField("Username")
+    username = StringField(_l("Username"))
     next = HiddenField()
