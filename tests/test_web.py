@@ -240,7 +240,7 @@ def test_profile_people_and_lists(alice_client, alice, bob):
     social.follow_user(bob, "alice")
     accounts.update_profile(alice, job_title="SRE", bio="Hei")
     page = alice_client.get("/@alice").data.decode()
-    assert "SRE" in page and "Engineering" in page and "<strong>1</strong> followers" in page
+    assert "SRE" in page and "Engineering" in page and "<strong>1</strong> follower<" in page
     assert "Bob Berg" in alice_client.get("/@alice/followers").data.decode()
     assert "Bob Berg" not in alice_client.get("/people?department=Engineering").data.decode()
     assert "Bob Berg" in alice_client.get("/people?department=Sales").data.decode()
