@@ -348,3 +348,8 @@ def test_a_next_with_control_characters_goes_home(client, alice, target):
         "/login", query_string={"next": target}, data={"login": "alice", "password": PASSWORD}
     )
     assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_the_log_in_required_message_is_a_neutral_note_not_a_success(client):
+    response = client.get("/", follow_redirects=True)
+    assert b'<p class="flash flash-info">Log in to see that page.</p>' in response.data
