@@ -353,3 +353,14 @@ def test_a_next_with_control_characters_goes_home(client, alice, target):
 def test_the_log_in_required_message_is_a_neutral_note_not_a_success(client):
     response = client.get("/", follow_redirects=True)
     assert b'<p class="flash flash-info">Log in to see that page.</p>' in response.data
+
+
+def test_a_reply_names_whom_it_answers_and_the_reply_box_says_to_whom(alice_client, alice, bob):
+    parent = make_post(bob, "Standup at ten")
+    reply = make_post(alice, "@bob see you there", in_reply_to=str(parent.id))
+    for path in (f"/posts/{reply.id}", "/public", "/@alice"):
+        page = alice_client.get(path).get_data(as_text=True)
+        link = f'<a href="/posts/{parent.id}#post-{parent.id}">'
+        assert link + "↳ in reply to <span data-reply-to>@bob</span></a>" in page, path
+    page = alice_client.get(f"/posts/{parent.id}").get_data(as_text=True)
+    assert 'placeholder="Reply to @bob…"' in page and "Write a reply" not in page
