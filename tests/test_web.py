@@ -364,3 +364,13 @@ def test_a_reply_names_whom_it_answers_and_the_reply_box_says_to_whom(alice_clie
         assert link + "↳ in reply to <span data-reply-to>@bob</span></a>" in page, path
     page = alice_client.get(f"/posts/{parent.id}").get_data(as_text=True)
     assert 'placeholder="Reply to @bob…"' in page and "Write a reply" not in page
+
+
+def test_the_like_button_is_named_for_what_it_does_with_the_count(alice_client, alice, bob):
+    post = make_post(bob, "like me")
+    page = alice_client.get("/public").get_data(as_text=True)
+    assert 'title="Like" aria-label="Like">' in page and "likes</span>" not in page
+    alice_client.post(f"/posts/{post.id}/like")
+    page = alice_client.get("/public").get_data(as_text=True)
+    assert 'title="Unlike" aria-label="Unlike (1 like)">' in page
+    assert '<span data-like-icon aria-hidden="true">♥</span>' in page

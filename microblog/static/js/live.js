@@ -102,6 +102,7 @@
     el.querySelector(".post-text").replaceChildren.apply(el.querySelector(".post-text"), Array.from(content.childNodes));
     el.querySelector("[data-reply-count]").textContent = status.replies_count || "";
     el.querySelector("[data-like-count]").textContent = status.favourites_count || "";
+    MicroblogLikes.label(el.querySelector("button.like"), status.favourites_count);
     if (!status.in_reply_to_id) el.querySelector("[data-in-reply]").remove();
     else nameParent(el.querySelector("[data-in-reply] a"), status);
     nameCommunity(el.querySelector("[data-in-community]"), status);
@@ -229,6 +230,7 @@
     var el = document.getElementById("post-" + status.id);
     if (!el) return;
     el.querySelectorAll("[data-like-count]").forEach(function (n) { n.textContent = status.favourites_count || ""; });
+    el.querySelectorAll("button.like").forEach(function (b) { MicroblogLikes.label(b, status.favourites_count); });
     el.querySelectorAll("[data-reply-count]").forEach(function (n) { n.textContent = status.replies_count || ""; });
   });
 

@@ -1,5 +1,16 @@
 /* Conveniences on top of server-rendered pages: the composer's live counter,
  * Ctrl/Cmd+Enter to post, confirmation before deleting, auto-submitting filters. */
+/* The like button's accessible name says what it does, with the count ("Like (3 likes)"); live.js uses it too. */
+window.MicroblogLikes = {
+  label: function (button, count) {
+    if (!button) return;
+    var action = button.getAttribute("aria-pressed") === "true" ? "Unlike" : "Like";
+    count = Number(count) || 0;
+    button.title = action;
+    button.setAttribute("aria-label", count ? action + " (" + count + (count === 1 ? " like)" : " likes)") : action);
+  },
+};
+
 (function () {
   "use strict";
 
