@@ -374,3 +374,13 @@ def test_the_like_button_is_named_for_what_it_does_with_the_count(alice_client, 
     page = alice_client.get("/public").get_data(as_text=True)
     assert 'title="Unlike" aria-label="Unlike (1 like)">' in page
     assert '<span data-like-icon aria-hidden="true">♥</span>' in page
+
+
+def test_like_and_unlike_answer_json_when_asked(alice_client, alice, bob):
+    post = make_post(bob, "like me")
+    json = {"Accept": "application/json"}
+    answer = alice_client.post(f"/posts/{post.id}/like", headers=json).get_json()
+    assert answer == {"id": str(post.id), "liked": True, "likes": 1, "action": f"/posts/{post.id}/unlike"}
+    answer = alice_client.post(f"/posts/{post.id}/unlike", headers=json).get_json()
+    assert answer == {"id": str(post.id), "liked": False, "likes": 0, "action": f"/posts/{post.id}/like"}
+    assert alice_client.post(f"/posts/{post.id}/like").status_code == 302  # the form without JavaScript

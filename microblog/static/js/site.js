@@ -75,6 +75,36 @@ window.MicroblogLikes = {
     });
   });
 
+  // Like and unlike in place (the form still works without JavaScript, reloading the page).
+  // Delegated, so posts that arrive live work too.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("form[data-like]")) return;
+    var button = form.querySelector("button.like");
+    event.preventDefault();
+    if (button.disabled) return;
+    button.disabled = true;
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    }).then(function (response) {
+      if (!response.ok) throw new Error(String(response.status));
+      return response.json();
+    }).then(function (answer) {
+      form.action = answer.action;
+      button.setAttribute("aria-pressed", answer.liked ? "true" : "false");
+      button.classList.toggle("liked", answer.liked);
+      button.querySelector("[data-like-icon]").textContent = answer.liked ? "\u2665" : "\u2661";
+      button.querySelector("[data-like-count]").textContent = answer.likes ? String(answer.likes) : "";
+      window.MicroblogLikes.label(button, answer.likes);
+      button.disabled = false;
+    }).catch(function () {
+      form.submit(); // logged out, rate-limited, offline: let the page say so
+    });
+  });
+
   document.querySelectorAll("input[data-select-on-click]").forEach(function (input) {
     input.addEventListener("click", function () { input.select(); });
   });
