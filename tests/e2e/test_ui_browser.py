@@ -61,3 +61,39 @@ def test_liking_updates_the_button_in_place_without_a_reload(site, new_page):
     again = page.locator("article.post").nth(12).locator("button.like")
     expect(again).to_have_attribute("aria-pressed", "true")
     expect(again).to_have_accessible_name("Unlike (1 like)")
+
+
+def test_revoking_a_token_and_deactivating_an_account_ask_first(site, new_page):
+    site.create_user("root", "--admin")
+    site.create_user("bob")
+    page = new_page()
+    log_in(page, site, "root")
+    asked: list[str] = []
+    answer = {"accept": False}
+
+    def on_dialog(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if answer["accept"] else dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.goto(f"{site.url}/settings/tokens")
+    page.fill("#name", "CI bot")
+    page.click("form.stack button[type=submit]")
+    page.click("[data-revoke='CI bot']")
+    assert asked == ["Revoke the token CI bot? Whatever uses it stops working."]
+    expect(page.locator("[data-revoke='CI bot']")).to_have_count(1)  # dismissed: nothing happened
+    answer["accept"] = True
+    page.click("[data-revoke='CI bot']")
+    expect(page.locator("[data-revoke='CI bot']")).to_have_count(0)
+
+    answer["accept"] = False
+    page.goto(f"{site.url}/admin/users")
+    page.click("[data-action=deactivate-bob]")
+    assert asked[-1].startswith("Deactivate bob?")
+    expect(page.locator("[data-action=deactivate-bob]")).to_have_count(1)
+    answer["accept"] = True
+    page.click("[data-action=deactivate-bob]")
+    expect(page.locator("[data-action=reactivate-bob]")).to_have_count(1)
+    page.click("[data-action=reactivate-bob]")  # undoing it asks nothing
+    expect(page.locator("[data-action=deactivate-bob]")).to_have_count(1)
+    assert len(asked) == 4
