@@ -384,3 +384,16 @@ def test_like_and_unlike_answer_json_when_asked(alice_client, alice, bob):
     answer = alice_client.post(f"/posts/{post.id}/unlike", headers=json).get_json()
     assert answer == {"id": str(post.id), "liked": False, "likes": 0, "action": f"/posts/{post.id}/like"}
     assert alice_client.post(f"/posts/{post.id}/like").status_code == 302  # the form without JavaScript
+
+
+def test_every_page_starts_with_a_skip_link_to_the_content(client, alice):
+    pages = [client.get("/login")]
+    login(client, "alice")
+    pages += [client.get(path) for path in ("/", "/people", "/settings", "/@alice", "/nowhere")]
+    for response in pages:
+        page = response.get_data(as_text=True)
+        body = page[page.index("<body") :]
+        first_link = body[body.index("<a ") :]
+        skip = '<a class="skip-link" href="#content">Skip to content</a>'
+        assert first_link.startswith(skip), response.request.path
+        assert '<main id="content" tabindex="-1"' in page
