@@ -397,3 +397,32 @@ def test_every_page_starts_with_a_skip_link_to_the_content(client, alice):
         skip = '<a class="skip-link" href="#content">Skip to content</a>'
         assert first_link.startswith(skip), response.request.path
         assert '<main id="content" tabindex="-1"' in page
+
+
+def test_people_have_follow_buttons_and_a_name_filter(alice_client, alice, bob):
+    make_user("kari", display_name="Kari Nordmann")
+    make_user("per_cent", display_name="100% Per")
+    social.follow_user(alice, "bob")
+    page = alice_client.get("/people").get_data(as_text=True)
+    assert '<form method="post" action="/@bob/unfollow"' in page and 'data-follow="bob"' in page
+    assert '<form method="post" action="/@kari/follow"' in page
+    assert 'aria-label="Follow Kari Nordmann"' in page
+    assert 'data-follow="alice"' not in page  # not oneself
+    page = alice_client.get("/people?q=NORD").get_data(as_text=True)
+    assert "@kari" in page and "@bob" not in page and 'value="NORD"' in page
+    page = alice_client.get("/people?q=_").get_data(as_text=True)  # LIKE wildcards match only themselves
+    assert "@per_cent" in page and "@kari" not in page
+    page = alice_client.get("/people?q=%25").get_data(as_text=True)
+    assert "@per_cent" in page and "@kari" not in page
+    assert "No one’s name holds" in alice_client.get("/people?q=zzz").get_data(as_text=True)
+    assert alice_client.post("/@kari/follow", data={"next": "/people?q=kari"}).location == "/people?q=kari"
+
+
+def test_admins_can_search_accounts(client, admin, alice, bob):
+    accounts.set_active(admin, "bob", False)
+    login(client, admin.username)
+    page = client.get("/admin/users?q=BO").get_data(as_text=True)
+    assert "@bob" in page and "@alice" not in page  # deactivated accounts are found too
+    page = client.get("/admin/users?q=alice@example").get_data(as_text=True)
+    assert "@alice" in page and "@bob" not in page
+    assert "No account matches" in client.get("/admin/users?q=%25zz").get_data(as_text=True)
