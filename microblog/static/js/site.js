@@ -105,6 +105,19 @@ window.MicroblogLikes = {
     });
   });
 
+  // The account menu (a <details>, so it opens without JavaScript) closes on Escape or a click elsewhere.
+  document.querySelectorAll("details[data-menu]").forEach(function (menu) {
+    document.addEventListener("click", function (event) {
+      if (menu.open && !menu.contains(event.target)) menu.open = false;
+    });
+    menu.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && menu.open) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
+    });
+  });
+
   document.querySelectorAll("input[data-select-on-click]").forEach(function (input) {
     input.addEventListener("click", function () { input.select(); });
   });
