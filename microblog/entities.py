@@ -102,6 +102,7 @@ class FeedPost:
     mentions: tuple[tuple[int, str], ...] = ()
     visibility: str = PUBLIC  # or PRIVATE: for the members of its community only
     community: CommunityRef | None = None
+    reply_to: tuple[int, str] | None = None  # (user id, username) of the author of the post it answers
 
     @property
     def author_id(self) -> int:
@@ -216,7 +217,7 @@ def status(post: FeedPost) -> dict[str, Any]:
         "id": str(post.id),
         "created_at": time(post.created_at),
         "in_reply_to_id": str(post.in_reply_to_id) if post.in_reply_to_id else None,
-        "in_reply_to_account_id": None,
+        "in_reply_to_account_id": str(post.reply_to[0]) if post.reply_to else None,
         "conversation_id": str(post.thread_id),
         "visibility": post.visibility,
         "sensitive": False,

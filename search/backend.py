@@ -98,6 +98,9 @@ class Backend(Protocol):
     def status(self) -> str | None:
         """Return what is wrong with the index, or None when it serves."""
 
+    def missing(self) -> bool:
+        """Return whether no index was ever built (a new install): nothing to warn about."""
+
     def writing(self) -> AbstractContextManager[Callable[[Sequence[int]], None]]:
         """Hold the right to write; yield `apply(post_ids)`, which re-reads and (re)indexes or removes.
 

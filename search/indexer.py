@@ -97,6 +97,10 @@ class Indexer:
         failed PostgreSQL query (the database was away) does not.
         """
         if self.backend.prepare():
+            if self.backend.missing():  # a new install: an empty index is nothing to warn about
+                log.info("no search index yet: building it in the background")
+            else:
+                log.warning("the search index is damaged: rebuilding it in the background")
             self.start_rebuild()
 
     def _run(self) -> None:
@@ -124,7 +128,6 @@ class Indexer:
         """Rebuild the index in a child process (`flask search reindex`), so this one keeps serving."""
         if self.rebuilder is not None and self.rebuilder.poll() is None:
             return
-        log.warning("the search index is missing or damaged: rebuilding it in the background")
         command = [
             sys.executable,
             "-m",

@@ -72,6 +72,10 @@ class PostgresBackend:
             return f"post_search is not readable: {error}"
         return None
 
+    def missing(self) -> bool:
+        """Return True: a rebuild here only ever fills a table no post was indexed in yet."""
+        return True
+
     def prepare(self) -> bool:
         """Return whether posts exist but none is indexed (say, after switching from Whoosh)."""
         if self.status() is not None:

@@ -118,6 +118,10 @@ class WhooshBackend:
         # Not whoosh.index.exists_in: it opens the newest TOC, which a commit may just have replaced.
         return self.path.is_dir() and any(p.suffix == ".toc" for p in self.path.iterdir())
 
+    def missing(self) -> bool:
+        """Return whether there is no index at all yet (a new install), rather than a damaged one."""
+        return not self._has_index()
+
     def status(self) -> str | None:
         """Return what is wrong with the index, or None when it can be searched."""
         try:
@@ -263,9 +267,13 @@ class WhooshBackend:
             raise IndexBusy("another process is rebuilding the search index")
         marker = self.path / REBUILD_MARKER
         try:
+            new = self.missing()
             marker.touch()
-            if self.status() is not None:
-                log.warning("search index in %s is missing, damaged or outdated: starting anew", self.path)
+            if new:
+                log.info("no search index in %s yet: building it", self.path)
+                self._start_anew()
+            elif self.status() is not None:
+                log.warning("search index in %s is damaged or outdated: starting anew", self.path)
                 self._start_anew()
             with self._holding_writer_lock(self.rebuild_timeout):
                 segments, count = self._build_segments(chunk_bounds(self.chunk_size), progress, procs)

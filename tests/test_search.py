@@ -440,3 +440,24 @@ def test_private_posts_are_found_by_their_communities_members_only(app):
         assert found(per, "budget", newest_first=newest_first) == [public, other, opened]
         assert found(None, "quarterly budget", newest_first=newest_first) == [public, opened]
     assert found(per, "from:ola") == [] and found(kari, "from:ola") == [secret]
+
+
+@pytest.mark.parametrize("backend_name", ["whoosh"])
+def test_a_new_index_is_built_without_a_warning_a_damaged_one_with_one(app, monkeypatch, caplog):
+    state = app.extensions["search"]
+    started: list[str] = []
+    monkeypatch.setattr(state.indexer, "start_rebuild", lambda: started.append("rebuild"))
+    caplog.set_level("INFO")
+    # A fresh install: no index yet is not damage (it used to log "missing or damaged" twice).
+    state.indexer.check_index()
+    assert search.rebuild() == 0
+    assert started == ["rebuild"]
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == []
+    assert any("no search index" in r.getMessage() for r in caplog.records)
+    # A damaged index is worth a warning, from the server and from the rebuild.
+    damage_whoosh_index(app.config["DATA_DIR"] / "search")
+    search.backend()._index = None
+    state.indexer.check_index()
+    search.rebuild()
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2 and all("damaged" in w for w in warnings), warnings

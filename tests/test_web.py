@@ -348,3 +348,81 @@ def test_a_next_with_control_characters_goes_home(client, alice, target):
         "/login", query_string={"next": target}, data={"login": "alice", "password": PASSWORD}
     )
     assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_the_log_in_required_message_is_a_neutral_note_not_a_success(client):
+    response = client.get("/", follow_redirects=True)
+    assert b'<p class="flash flash-info">Log in to see that page.</p>' in response.data
+
+
+def test_a_reply_names_whom_it_answers_and_the_reply_box_says_to_whom(alice_client, alice, bob):
+    parent = make_post(bob, "Standup at ten")
+    reply = make_post(alice, "@bob see you there", in_reply_to=str(parent.id))
+    for path in (f"/posts/{reply.id}", "/public", "/@alice"):
+        page = alice_client.get(path).get_data(as_text=True)
+        link = f'<a href="/posts/{parent.id}#post-{parent.id}">'
+        assert link + "↳ in reply to <span data-reply-to>@bob</span></a>" in page, path
+    page = alice_client.get(f"/posts/{parent.id}").get_data(as_text=True)
+    assert 'placeholder="Reply to @bob…"' in page and "Write a reply" not in page
+
+
+def test_the_like_button_is_named_for_what_it_does_with_the_count(alice_client, alice, bob):
+    post = make_post(bob, "like me")
+    page = alice_client.get("/public").get_data(as_text=True)
+    assert 'title="Like" aria-label="Like">' in page and "likes</span>" not in page
+    alice_client.post(f"/posts/{post.id}/like")
+    page = alice_client.get("/public").get_data(as_text=True)
+    assert 'title="Unlike" aria-label="Unlike (1 like)">' in page
+    assert '<span data-like-icon aria-hidden="true">♥</span>' in page
+
+
+def test_like_and_unlike_answer_json_when_asked(alice_client, alice, bob):
+    post = make_post(bob, "like me")
+    json = {"Accept": "application/json"}
+    answer = alice_client.post(f"/posts/{post.id}/like", headers=json).get_json()
+    assert answer == {"id": str(post.id), "liked": True, "likes": 1, "action": f"/posts/{post.id}/unlike"}
+    answer = alice_client.post(f"/posts/{post.id}/unlike", headers=json).get_json()
+    assert answer == {"id": str(post.id), "liked": False, "likes": 0, "action": f"/posts/{post.id}/like"}
+    assert alice_client.post(f"/posts/{post.id}/like").status_code == 302  # the form without JavaScript
+
+
+def test_every_page_starts_with_a_skip_link_to_the_content(client, alice):
+    pages = [client.get("/login")]
+    login(client, "alice")
+    pages += [client.get(path) for path in ("/", "/people", "/settings", "/@alice", "/nowhere")]
+    for response in pages:
+        page = response.get_data(as_text=True)
+        body = page[page.index("<body") :]
+        first_link = body[body.index("<a ") :]
+        skip = '<a class="skip-link" href="#content">Skip to content</a>'
+        assert first_link.startswith(skip), response.request.path
+        assert '<main id="content" tabindex="-1"' in page
+
+
+def test_people_have_follow_buttons_and_a_name_filter(alice_client, alice, bob):
+    make_user("kari", display_name="Kari Nordmann")
+    make_user("per_cent", display_name="100% Per")
+    social.follow_user(alice, "bob")
+    page = alice_client.get("/people").get_data(as_text=True)
+    assert '<form method="post" action="/@bob/unfollow"' in page and 'data-follow="bob"' in page
+    assert '<form method="post" action="/@kari/follow"' in page
+    assert 'aria-label="Follow Kari Nordmann"' in page
+    assert 'data-follow="alice"' not in page  # not oneself
+    page = alice_client.get("/people?q=NORD").get_data(as_text=True)
+    assert "@kari" in page and "@bob" not in page and 'value="NORD"' in page
+    page = alice_client.get("/people?q=_").get_data(as_text=True)  # LIKE wildcards match only themselves
+    assert "@per_cent" in page and "@kari" not in page
+    page = alice_client.get("/people?q=%25").get_data(as_text=True)
+    assert "@per_cent" in page and "@kari" not in page
+    assert "No one’s name holds" in alice_client.get("/people?q=zzz").get_data(as_text=True)
+    assert alice_client.post("/@kari/follow", data={"next": "/people?q=kari"}).location == "/people?q=kari"
+
+
+def test_admins_can_search_accounts(client, admin, alice, bob):
+    accounts.set_active(admin, "bob", False)
+    login(client, admin.username)
+    page = client.get("/admin/users?q=BO").get_data(as_text=True)
+    assert "@bob" in page and "@alice" not in page  # deactivated accounts are found too
+    page = client.get("/admin/users?q=alice@example").get_data(as_text=True)
+    assert "@alice" in page and "@bob" not in page
+    assert "No account matches" in client.get("/admin/users?q=%25zz").get_data(as_text=True)

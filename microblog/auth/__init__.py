@@ -105,4 +105,5 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Log in to see that page."
+    login_manager.login_message_category = "info"  # a neutral note, not the green of a success
     app.register_blueprint(bp)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
-from microblog.database import db
+from microblog.database import db, is_postgresql
 from microblog.text import normalize_tag
 from models import CommunityAdmin, Follow, FollowRequest, Post, Tag, TagFollow, User, post_tags
 from models.post import PUBLIC
@@ -203,13 +203,39 @@ def followed_tags(user: User) -> list[Tag]:
 
 
 def colleagues(
-    *, department: str | None = None, after: str | None = None, limit: int = LIST_LIMIT
+    *,
+    department: str | None = None,
+    query: str | None = None,
+    after: str | None = None,
+    limit: int = LIST_LIMIT,
 ) -> list[User]:
-    """Return active colleagues by username, optionally from one department."""
+    """Return active colleagues by username, optionally from one department, whose name holds `query`."""
     stmt = select(User).where(User.is_active.is_(True), User.kind == PERSON)
     if department:
         stmt = stmt.where(User.department == department)
+    if query:
+        stmt = stmt.where(_name_holds(query))
     return _user_page(stmt, User.username, after, limit)
+
+
+def _name_holds(query: str) -> ColumnElement[bool]:
+    """Match a username or full name holding `query`, in any case (% and _ are matched as themselves)."""
+    lower = func.lower if is_postgresql(db.engine) else func.casefold
+    escaped = query.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    return or_(
+        lower(User.username).like(pattern, escape="\\"),
+        lower(User.display_name).like(pattern, escape="\\"),
+    )
+
+
+def following_among(actor: User, users: list[User]) -> set[int]:
+    """Return the ids of those of `users` whom actor follows (one query, for a page of people)."""
+    if not users:
+        return set()
+    ids = [u.id for u in users]
+    stmt = select(Follow.followee_id).where(Follow.follower_id == actor.id, Follow.followee_id.in_(ids))
+    return set(db.session.scalars(stmt))
 
 
 def departments() -> list[str]:
@@ -221,9 +247,13 @@ def departments() -> list[str]:
     )
 
 
-def all_users(*, after: str | None = None, limit: int = LIST_LIMIT) -> list[User]:
-    """Return every account, active or not, by username (for admins)."""
-    return _user_page(select(User).where(User.kind == PERSON), User.username, after, limit)
+def all_users(*, query: str | None = None, after: str | None = None, limit: int = LIST_LIMIT) -> list[User]:
+    """Return every account, active or not, by username (for admins), optionally whose name holds `query`."""
+    stmt = select(User).where(User.kind == PERSON)
+    if query:
+        email = func.lower(User.email).contains(query.lower(), autoescape=True)
+        stmt = stmt.where(or_(_name_holds(query), email))
+    return _user_page(stmt, User.username, after, limit)
 
 
 def _account_page(stmt, cursor: Cursor) -> list[User]:

@@ -145,6 +145,8 @@ def _with_posts(where: ColumnElement[bool], *, oldest_first: bool = False) -> Se
     )
     liked = exists().where(Like.post_id == Post.id, Like.user_id == _VIEWER)
     community = aliased(User, name="community")
+    parent = aliased(Post, name="parent")
+    parent_author = aliased(User, name="parent_author")
     return (
         select(
             Post.id,
@@ -169,6 +171,8 @@ def _with_posts(where: ColumnElement[bool], *, oldest_first: bool = False) -> Se
             tag_names,
             liked,
             mentioned,
+            parent_author.id,
+            parent_author.username,
             Post.visibility,
             community.id,
             community.username,
@@ -177,6 +181,8 @@ def _with_posts(where: ColumnElement[bool], *, oldest_first: bool = False) -> Se
         )
         .join(User, User.id == Post.author_id)
         .outerjoin(community, community.id == Post.community_id)
+        .outerjoin(parent, parent.id == Post.in_reply_to_id)
+        .outerjoin(parent_author, parent_author.id == parent.author_id)
         .where(where)
         .order_by(Post.id.asc() if oldest_first else Post.id.desc())
     )
@@ -249,15 +255,15 @@ def _rows_to_posts(rows: Any) -> list[FeedPost]:
     posts = []
     for row in rows:
         post, account = row[:_POST_COLUMNS], row[_POST_COLUMNS:_AUTHOR_END]
-        tags, liked, mentioned = row[_AUTHOR_END : _AUTHOR_END + 3]
+        tags, liked, mentioned, parent_id, parent_name = row[_AUTHOR_END : _AUTHOR_END + 5]
         visibility, community_id, handle, name, locked = row[-_WHERE_COLUMNS:]
         tag_names = tuple(sorted(tags.split())) if tags else ()
         addressed = tuple(sorted(_mention(pair) for pair in mentioned.split())) if mentioned else ()
         community = CommunityRef(community_id, handle, name, bool(locked)) if community_id else None
+        reply_to = (parent_id, parent_name) if parent_id is not None else None
         # mypy cannot count a slice: post is the 8 columns before author.
-        posts.append(
-            FeedPost(*post, Author(*account), tag_names, bool(liked), addressed, visibility, community)  # type: ignore[call-arg]
-        )
+        where = (visibility, community, reply_to)
+        posts.append(FeedPost(*post, Author(*account), tag_names, bool(liked), addressed, *where))  # type: ignore[call-arg]
     return posts
 
 

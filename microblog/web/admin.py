@@ -30,10 +30,12 @@ def admin_required(view):
 @admin_required
 def admin_users():
     """Every account, with deactivate and admin buttons."""
-    users = social.all_users(after=request.args.get("after") or None)
+    query = request.args.get("q", "").strip()[:100] or None
+    users = social.all_users(query=query, after=request.args.get("after") or None)
     return render_template(
         "admin/users.html",
         users=users,
+        query=query,
         next_after=users[-1].username if len(users) >= social.LIST_LIMIT else None,
         title="Accounts",
     )

@@ -9,6 +9,7 @@ from microblog.services import accounts, posts, social, timelines
 from microblog.services import notifications as notification_service
 from microblog.services.errors import ServiceError
 from microblog.services.timelines import Cursor, Page
+from models import Post
 
 from . import bp
 from .communities import community_page
@@ -175,13 +176,21 @@ def delete_post(post_id: str):
 @login_required
 def like(post_id: str):
     """Like a post."""
-    posts.like_post(current_user, post_id)
-    return redirect_back()
+    post = posts.like_post(current_user, post_id)
+    return _liked(post, True)
 
 
 @bp.route("/posts/<post_id>/unlike", methods=["POST"])
 @login_required
 def unlike(post_id: str):
     """Take back a like."""
-    posts.unlike_post(current_user, post_id)
+    post = posts.unlike_post(current_user, post_id)
+    return _liked(post, False)
+
+
+def _liked(post: Post, liked: bool):
+    """Back to the page; site.js asks for JSON instead, to update the button in place."""
+    if request.accept_mimetypes.best == "application/json":
+        action = url_for("web.unlike" if liked else "web.like", post_id=post.id)
+        return {"id": str(post.id), "liked": liked, "likes": post.like_count, "action": action}
     return redirect_back()

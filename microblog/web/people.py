@@ -16,14 +16,17 @@ from .helpers import redirect_back
 @bp.route("/people")
 @login_required
 def people():
-    """Colleagues, filterable by department."""
+    """Colleagues with follow buttons, filterable by department and name."""
     department = request.args.get("department") or None
+    query = request.args.get("q", "").strip()[:100] or None
     after = request.args.get("after") or None
-    users = social.colleagues(department=department, after=after, limit=social.LIST_LIMIT)
+    users = social.colleagues(department=department, query=query, after=after, limit=social.LIST_LIMIT)
     return render_template(
         "people/colleagues.html",
         users=users,
+        following=social.following_among(current_user, users),
         department=department,
+        query=query,
         departments=social.departments(),
         next_after=users[-1].username if len(users) >= social.LIST_LIMIT else None,
         title="People",

@@ -111,7 +111,7 @@ def test_reply_like_and_delete(site, new_page):
     log_in(alice, site, "alice")
     alice.goto(f"{site.url}/public")
     alice.click("article.post button.like")
-    assert alice.locator("article.post button.like").get_attribute("aria-pressed") == "true"
+    expect(alice.locator("article.post button.like")).to_have_attribute("aria-pressed", "true")  # in place
     alice.click("article.post a.action[title=Reply]")
     assert alice.locator("#composer-text").input_value() == "@bob "
     alice.locator("#composer-text").press("End")

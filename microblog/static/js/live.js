@@ -71,6 +71,13 @@
     return value.split("1111111111").join(id).split("2222222222").join(replyTo).split("__username__").join(username);
   }
 
+  // "in reply to @name": the parent's author is among the mentions (a reply mentions whom it answers).
+  function nameParent(link, status) {
+    var parent = (status.mentions || []).filter(function (m) { return m.id === status.in_reply_to_account_id; })[0];
+    if (parent) link.querySelector("[data-reply-to]").textContent = "@" + parent.acct;
+    else link.textContent = "↳ in reply";
+  }
+
   // Fill the server-rendered template with a Status; text via textContent, post HTML parsed inertly.
   function build(status) {
     var el = template.content.firstElementChild.cloneNode(true);
@@ -95,7 +102,9 @@
     el.querySelector(".post-text").replaceChildren.apply(el.querySelector(".post-text"), Array.from(content.childNodes));
     el.querySelector("[data-reply-count]").textContent = status.replies_count || "";
     el.querySelector("[data-like-count]").textContent = status.favourites_count || "";
+    MicroblogLikes.label(el.querySelector("button.like"), status.favourites_count);
     if (!status.in_reply_to_id) el.querySelector("[data-in-reply]").remove();
+    else nameParent(el.querySelector("[data-in-reply] a"), status);
     nameCommunity(el.querySelector("[data-in-community]"), status);
     if (account.id !== body.dataset.userId && !("admin" in body.dataset)) el.querySelector("[data-owner-only]").remove();
     return el;
@@ -221,6 +230,7 @@
     var el = document.getElementById("post-" + status.id);
     if (!el) return;
     el.querySelectorAll("[data-like-count]").forEach(function (n) { n.textContent = status.favourites_count || ""; });
+    el.querySelectorAll("button.like").forEach(function (b) { MicroblogLikes.label(b, status.favourites_count); });
     el.querySelectorAll("[data-reply-count]").forEach(function (n) { n.textContent = status.replies_count || ""; });
   });
 

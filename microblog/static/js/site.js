@@ -1,5 +1,16 @@
 /* Conveniences on top of server-rendered pages: the composer's live counter,
  * Ctrl/Cmd+Enter to post, confirmation before deleting, auto-submitting filters. */
+/* The like button's accessible name says what it does, with the count ("Like (3 likes)"); live.js uses it too. */
+window.MicroblogLikes = {
+  label: function (button, count) {
+    if (!button) return;
+    var action = button.getAttribute("aria-pressed") === "true" ? "Unlike" : "Like";
+    count = Number(count) || 0;
+    button.title = action;
+    button.setAttribute("aria-label", count ? action + " (" + count + (count === 1 ? " like)" : " likes)") : action);
+  },
+};
+
 (function () {
   "use strict";
 
@@ -61,6 +72,49 @@
         }
         form.hidden = true;
       });
+    });
+  });
+
+  // Like and unlike in place (the form still works without JavaScript, reloading the page).
+  // Delegated, so posts that arrive live work too.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("form[data-like]")) return;
+    var button = form.querySelector("button.like");
+    event.preventDefault();
+    if (button.disabled) return;
+    button.disabled = true;
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    }).then(function (response) {
+      if (!response.ok) throw new Error(String(response.status));
+      return response.json();
+    }).then(function (answer) {
+      form.action = answer.action;
+      button.setAttribute("aria-pressed", answer.liked ? "true" : "false");
+      button.classList.toggle("liked", answer.liked);
+      button.querySelector("[data-like-icon]").textContent = answer.liked ? "\u2665" : "\u2661";
+      button.querySelector("[data-like-count]").textContent = answer.likes ? String(answer.likes) : "";
+      window.MicroblogLikes.label(button, answer.likes);
+      button.disabled = false;
+    }).catch(function () {
+      form.submit(); // logged out, rate-limited, offline: let the page say so
+    });
+  });
+
+  // The account menu (a <details>, so it opens without JavaScript) closes on Escape or a click elsewhere.
+  document.querySelectorAll("details[data-menu]").forEach(function (menu) {
+    document.addEventListener("click", function (event) {
+      if (menu.open && !menu.contains(event.target)) menu.open = false;
+    });
+    menu.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && menu.open) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
     });
   });
 
