@@ -4,8 +4,9 @@ For installations of several hosts: the index lives in the database they share,
 so any process can write it and every process sees a write at once.  Text is
 folded in Python exactly as the Whoosh analyzer folds it (Norwegian keeps
 æ, ø, å), then PostgreSQL's own `english` or `norwegian` configuration removes
-stop words and stems.  Tags, authors, mentions and dates are matched on the
-tables the posts already have.
+stop words and stems; for `both` the document is the two configurations'
+tsvectors concatenated, and each search word or phrase matches under either.
+Tags, authors, mentions and dates are matched on the tables the posts already have.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from microblog.database import batches, db, is_postgresql
 from models import Post, PostSearch, Tag, User, mentions, post_tags
 
-from .analysis import analyzed_terms, check_language, fold
+from .analysis import analyzed_variants, check_language, fold, single_languages
 from .backend import (
     MAX_RELEVANCE_DEPTH,
     Hits,
@@ -44,11 +45,16 @@ FEW_MATCHES = 1000
 
 # A document that comes out the same is left alone: a reindex rewriting every row would leave a dead
 # copy of each (the table doubles until vacuumed, and every search reads through them).
-_UPSERT = text(
-    "INSERT INTO post_search (post_id, document) VALUES (:id, to_tsvector(CAST(:config AS regconfig), :text))"
+_UPSERT = (
+    "INSERT INTO post_search (post_id, document) VALUES (:id, {document})"
     " ON CONFLICT (post_id) DO UPDATE SET document = excluded.document"
     " WHERE post_search.document IS DISTINCT FROM excluded.document"
 )
+
+
+def _document_sql(configs: Sequence[str]) -> str:
+    """The SQL of a post's tsvector: one per configuration, concatenated (|| shifts the later positions)."""
+    return " || ".join(f"to_tsvector('{config}'::regconfig, :text)" for config in configs)
 
 
 class PostgresBackend:
@@ -57,7 +63,9 @@ class PostgresBackend:
     rebuilding = False  # a rebuild rewrites documents in place: every post stays findable
 
     def __init__(self, language: str) -> None:
-        self.language = check_language(language)  # also the name of PostgreSQL's configuration
+        self.language = check_language(language)
+        self.configs = single_languages(language)  # the names of PostgreSQL's configurations
+        self._upsert_sql = text(_UPSERT.format(document=_document_sql(self.configs)))
 
     def status(self) -> str | None:
         """Return what is wrong, or None when the backend can search."""
@@ -82,10 +90,8 @@ class PostgresBackend:
 
     def _upsert(self, rows: Sequence[Any]) -> None:
         if rows:
-            params = [
-                {"id": pid, "text": fold(body, self.language), "config": self.language} for pid, body in rows
-            ]
-            db.session.execute(_UPSERT, params)
+            params = [{"id": pid, "text": fold(body, self.language)} for pid, body in rows]
+            db.session.execute(self._upsert_sql, params)
 
     @contextmanager
     def writing(self) -> Iterator[Callable[[Sequence[int]], None]]:
@@ -175,11 +181,17 @@ class PostgresBackend:
 
     def _conditions(self, query: SearchQuery) -> tuple[list[ColumnElement[bool]], Any] | None:
         """Return the conditions on posts and the tsquery of their text, or None if nothing can match."""
-        config = literal(self.language, type_=REGCONFIG)
 
         def parts(kind: str, texts: Sequence[str]) -> list[Any]:
+            """Each text's tsquery: under each configuration it has terms in, OR-ed (tsquery || tsquery)."""
             fn = getattr(func, kind)
-            return [fn(config, fold(t, self.language)) for t in texts if analyzed_terms(t, self.language)]
+            found = []
+            for t in texts:  # a text of stop words only (of any of the languages) is left out
+                if analyzed_variants(t, self.language):
+                    folded = fold(t, self.language)
+                    per_config = [fn(literal(c, type_=REGCONFIG), folded) for c in self.configs]
+                    found.append(_combine("tsquery_or", per_config))
+            return found
 
         positive = parts("plainto_tsquery", query.words) + parts("phraseto_tsquery", query.phrases)
         excluded = parts("phraseto_tsquery", query.excluded)
