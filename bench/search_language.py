@@ -31,8 +31,8 @@ from whoosh import index as whoosh_index  # noqa: E402
 
 from bench.stats import fmt, timed  # noqa: E402
 from microblog.cli.demo import ENGLISH, NORWEGIAN, PROJECTS, _post_text, _tag_names, _usernames  # noqa: E402
-from search.analysis import LANGUAGES, fold  # noqa: E402
-from search.postgres_backend import PostgresBackend, _document_sql  # noqa: E402
+from search.analysis import LANGUAGES  # noqa: E402
+from search.postgres_backend import PostgresBackend  # noqa: E402
 from search.query import parse_query  # noqa: E402
 from search.whoosh_schema import compile_query, schema  # noqa: E402
 
@@ -105,12 +105,12 @@ def postgres_run(
         conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
         conn.execute(text(f"CREATE TABLE {table} (post_id bigint PRIMARY KEY, document tsvector NOT NULL)"))
         conn.execute(text(f"CREATE INDEX {table}_gin ON {table} USING gin (document)"))
-    insert = text(f"INSERT INTO {table} (post_id, document) VALUES (:id, {_document_sql(backend.configs)})")
+    insert = text(f"INSERT INTO {table} (post_id, document) VALUES (:id, {backend.document_sql})")
     start = time.perf_counter()
     with engine.begin() as conn:
         for first in range(0, len(posts), 5000):
             batch = posts[first : first + 5000]
-            rows = [{"id": first + i + 1, "text": fold(b, language)} for i, b in enumerate(batch)]
+            rows = [backend.document_params(first + i + 1, body) for i, body in enumerate(batch)]
             conn.execute(insert, rows)
     build = time.perf_counter() - start
     times: dict[str, list[float]] = {}

@@ -8,7 +8,7 @@ from whoosh import query as q
 from whoosh.analysis import StemFilter
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 
-from .analysis import BilingualStemFilter, analyzed_variants, text_analyzer
+from .analysis import BilingualStemFilter, query_positions, text_analyzer
 from .documents import IdRange, PostDocument
 from .query import SearchQuery
 
@@ -63,18 +63,20 @@ def compile_query(query: SearchQuery, language: str, days: IdRange | None = None
     """
 
     def matching(text: str) -> q.Query | None:
-        """The text's terms in sequence, under any one of the setting's stemmers (None: only stop words)."""
-        variants = [_term_or_phrase(stems) for stems in analyzed_variants(text, language)]
-        if not variants:
-            return None
-        return variants[0] if len(variants) == 1 else q.Or(variants)
+        """The text's terms in sequence, each with any of its alternatives (None: only stop words)."""
+        positions = [_any_of(alternatives) for alternatives in query_positions(text, language)]
+        if len(positions) <= 1:
+            return positions[0] if positions else None
+        if all(isinstance(p, q.Term) for p in positions):
+            return q.Phrase("text", [p.text for p in positions])
+        return q.Sequence(positions)
 
     def word(text: str) -> q.Query | None:
-        """A search word: all of its terms (a word like "go/no-go" has several), under any one stemmer."""
-        variants = [_all_terms(stems) for stems in analyzed_variants(text, language)]
-        if not variants:
-            return None
-        return variants[0] if len(variants) == 1 else q.Or(variants)
+        """A search word: all of its terms (a word like "go/no-go" has several), each with any alternative."""
+        positions = list(dict.fromkeys(_any_of(alts) for alts in query_positions(text, language)))
+        if len(positions) <= 1:
+            return positions[0] if positions else None
+        return q.And(positions)
 
     scored: list[q.Query] = [m for m in map(word, query.words) if m is not None]
     scored += [m for m in map(matching, query.phrases) if m is not None]
@@ -110,10 +112,6 @@ def stem_language(stored: Schema) -> str | None:
     return None
 
 
-def _all_terms(stems: list[str]) -> q.Query:
-    terms = [q.Term("text", stem) for stem in dict.fromkeys(stems)]
-    return terms[0] if len(terms) == 1 else q.And(terms)
-
-
-def _term_or_phrase(stems: list[str]) -> q.Query:
-    return q.Term("text", stems[0]) if len(stems) == 1 else q.Phrase("text", stems)
+def _any_of(alternatives: list[str]) -> q.Query:
+    terms = [q.Term("text", term) for term in alternatives]
+    return terms[0] if len(terms) == 1 else q.Or(terms)

@@ -187,6 +187,11 @@ def bilingual(app):
         "relay": "Relay race after lunch",
         "sommerfugl": "Sommerfugler i hagen",
         "festival": "Festival i Bergen neste uke",
+        "økonomirapporten": "Økonomirapporten for kvartalet er klar",
+        "prosjektlederen": "Prosjektlederen for Apollo starter mandag",
+        "regningen": "Regningen fra kantina er betalt",
+        "planes": "The planes landed early",
+        "plan": "Ny plan for kvartalet",
     }
     made = {key: post(kari, body) for key, body in texts.items()}
     search.drain()
@@ -218,7 +223,19 @@ def test_a_default_installation_finds_norwegian_and_english_word_forms(bilingual
     assert keys("relay") == ["relay"]
     assert keys("sommerfugl") == ["sommerfugl"]
     assert keys("festival") == ["festival"]
-    assert keys("fest") == []  # no decompounding: "fest" is not "sommerfest"
+    # Compounds are found by their parts (and the parts of compounds are found as words).
+    assert keys("rapport") == ["økonomirapporten"]
+    assert keys("økonomi") == ["økonomirapporten"]
+    assert keys("prosjektleder") == ["prosjektlederen"]
+    assert keys("leder") == ["prosjektlederen"]
+    assert keys("fest") == festen
+    assert keys('"festival bergen"') == ["festival"]
+    # Each word is stemmed in the languages it may be: a Norwegian word does not take an English
+    # stem that makes it another word, nor an English word a Norwegian one.
+    assert keys("regn") == ["sommerfesten"]  # rain, not the bill ("regning": English stem "regn")
+    assert keys("regning") == ["regningen"]
+    assert keys("plan") == ["plan"]  # not planes (Norwegian stem "plan")
+    assert keys("plane") == ["planes"]
     # A stop word of either language is searched for in neither: "the" and "er" alone find nothing.
     assert keys("the") == [] and keys("er") == []
     assert keys("the release") == releases
