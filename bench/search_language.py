@@ -2,6 +2,9 @@
 
     .venv/bin/python bench/search_language.py                          # Whoosh, 100,000 posts
     .venv/bin/python bench/search_language.py --posts 50000 --postgres URL
+    .venv/bin/python bench/search_language.py --languages english,both,both:nocompounds
+
+`both:nocompounds` is `both` without splitting Norwegian compounds (what the split costs).
 
 Posts are the demo generator's (microblog.cli.demo: English and Norwegian
 sentences, mentions, links, tags).  For each setting it builds a Whoosh index
@@ -31,12 +34,18 @@ from whoosh import index as whoosh_index  # noqa: E402
 
 from bench.stats import fmt, timed  # noqa: E402
 from microblog.cli.demo import ENGLISH, NORWEGIAN, PROJECTS, _post_text, _tag_names, _usernames  # noqa: E402
+from search import analysis  # noqa: E402
 from search.analysis import LANGUAGES  # noqa: E402
 from search.postgres_backend import PostgresBackend  # noqa: E402
 from search.query import parse_query  # noqa: E402
 from search.whoosh_schema import compile_query, schema  # noqa: E402
 
 QUERIES_PER_SHAPE = 60
+_compound_parts = analysis.compound_parts
+
+
+def _no_parts(word: str) -> list[str]:
+    return []
 
 
 def make_posts(count: int) -> list[str]:
@@ -155,19 +164,23 @@ def main() -> None:
     parser.add_argument("--languages", default=",".join(LANGUAGES))
     args = parser.parse_args()
     posts = make_posts(args.posts)
+    ms, _ = timed(analysis.wordlists)  # loaded once per process, before any build is timed
+    print(f"word lists loaded in {ms:.0f} ms")
     queries = make_queries()
     print(f"{len(posts):,} posts, {sum(map(len, posts)) / len(posts):.0f} characters on average")
     for label in ("whoosh", "postgres"):
         if label == "postgres" and not args.postgres:
             continue
-        for language in args.languages.split(","):
+        for setting in args.languages.split(","):
+            language, _, variant = setting.partition(":")
+            analysis.compound_parts = _no_parts if variant == "nocompounds" else _compound_parts
             if label == "whoosh":
                 result = whoosh_run(language, posts, queries)
             else:
                 result = postgres_run(args.postgres, language, posts, queries)
             size = int(result["size"])  # type: ignore[call-overload]
             print(
-                f"\n{label} {language}: build {result['build s']:.1f} s, {size / 2**20:.1f} MiB,"
+                f"\n{label} {setting}: build {result['build s']:.1f} s, {size / 2**20:.1f} MiB,"
                 f" {result.get('postings', '-')} terms indexed, {result['hits']} hits"
             )
             for key, samples in result["times"].items():  # type: ignore[attr-defined]
