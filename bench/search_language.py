@@ -44,8 +44,8 @@ QUERIES_PER_SHAPE = 60
 _compound_parts = analysis.compound_parts
 
 
-def _no_parts(word: str) -> list[str]:
-    return []
+def _no_parts(word: str) -> tuple[str, ...]:
+    return ()
 
 
 def make_posts(count: int) -> list[str]:

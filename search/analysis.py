@@ -16,7 +16,7 @@ searches alike.  A search word matches a post word with any of its stems:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 
 from whoosh.analysis import (
     Analyzer,
@@ -33,7 +33,6 @@ from whoosh.support.charset import accent_map
 
 # Language setting -> the stemmer code that an index built for it records (see whoosh_schema.stem_language).
 LANGUAGES = {"both": "en+no+compounds", "english": "en", "norwegian": "no"}
-DEFAULT_LANGUAGE = "both"
 MIN_PART = 3  # letters of the shortest part of a compound
 
 # Accent folding that leaves the Norwegian letters alone.
@@ -77,7 +76,7 @@ class BilingualStemFilter(Filter):
             word = t.text
             if len(word) < self.minsize or is_stop_word(word):
                 continue
-            stems = bilingual_stems(word)
+            stems = list(bilingual_stems(word))
             for part in compound_parts(word):
                 stems += bilingual_stems(part)
             for stem in dict.fromkeys(stems):
@@ -105,7 +104,8 @@ def wordlists() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(iter_wordlist("en", "small")), frozenset(iter_wordlist("nb", "small"))
 
 
-def bilingual_stems(word: str) -> list[str]:
+@lru_cache(maxsize=100_000)
+def bilingual_stems(word: str) -> tuple[str, ...]:
     """Return a word's stems: English if it may be English, Norwegian if it may be Norwegian.
 
     A word that only one language's list knows is stemmed as that language
@@ -121,10 +121,11 @@ def bilingual_stems(word: str) -> list[str]:
         stems.append(_stem("en", word))
     if norwegian or not english:
         stems.append(_stem("no", _stem("no", word)))
-    return list(dict.fromkeys(stems))
+    return tuple(dict.fromkeys(stems))
 
 
-def compound_parts(word: str) -> list[str]:
+@lru_cache(maxsize=100_000)
+def compound_parts(word: str) -> tuple[str, ...]:
     """Return the two parts of a Norwegian compound word, or [] if it is not one (or is a known word).
 
     Written as one word ("økonomirapporten" = økonomi + rapporten,
@@ -134,16 +135,16 @@ def compound_parts(word: str) -> list[str]:
     """
     english_words, norwegian_words = wordlists()
     if len(word) < 2 * MIN_PART + 1 or word in norwegian_words or word in english_words:
-        return []
+        return ()
     for split in range(MIN_PART, len(word) - MIN_PART + 1):
         modifier, head = word[:split], word[split:]
         if head not in norwegian_words:
             continue
         if modifier in norwegian_words:
-            return [modifier, head]
+            return (modifier, head)
         if modifier[-1] in "se" and len(modifier) > MIN_PART and modifier[:-1] in norwegian_words:
-            return [modifier[:-1], head]
-    return []
+            return (modifier[:-1], head)
+    return ()
 
 
 @cache
@@ -197,4 +198,6 @@ def query_positions(text: str, language: str) -> list[list[str]]:
     if check_language(language) != "both":
         return [[term] for term in analyzed_terms(text, language)]
     tokens = RegexTokenizer() | LowercaseFilter() | CharsetFilter(folding_map(language))
-    return [bilingual_stems(t.text) for t in tokens(text) if len(t.text) >= 2 and not is_stop_word(t.text)]
+    return [
+        list(bilingual_stems(t.text)) for t in tokens(text) if len(t.text) >= 2 and not is_stop_word(t.text)
+    ]
