@@ -33,7 +33,7 @@ class Config:
         # Processes of one installation share this pub/sub channel (one Redis can serve several).
         self.REDIS_CHANNEL = env.get("MICROBLOG_REDIS_CHANNEL") or "microblog-socketio"
         self.SEARCH_BACKEND = env.get("MICROBLOG_SEARCH_BACKEND") or "whoosh"
-        self.SEARCH_LANGUAGE = env.get("MICROBLOG_SEARCH_LANGUAGE") or "english"
+        self.SEARCH_LANGUAGE = env.get("MICROBLOG_SEARCH_LANGUAGE") or "both"
         # Serving processes index in the background; tests drain the outbox themselves.
         self.SEARCH_INDEXER = True
         self.SECRET_KEY = env.get("MICROBLOG_SECRET_KEY") or None

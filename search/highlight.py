@@ -8,7 +8,7 @@ from functools import lru_cache
 import regex
 from markupsafe import Markup
 
-from .analysis import analyzed_terms
+from .analysis import analyzed_terms, query_positions
 from .query import SearchQuery
 
 # The renderer's output is text (already escaped) between tags; entities are not words.
@@ -29,8 +29,8 @@ def highlighter(query: SearchQuery, language: str) -> Callable[[str], Markup]:
     text between them is escaped, so only text runs are touched.
     """
     stems: set[str] = set()
-    for text in (*query.words, *query.phrases):
-        stems.update(analyzed_terms(text, language))
+    for text in (*query.words, *query.phrases):  # as searched: a compound is not split in a search
+        stems.update(term for alternatives in query_positions(text, language) for term in alternatives)
     tags = frozenset(query.tags)
 
     def mark(match: regex.Match[str]) -> str:

@@ -4,8 +4,11 @@ For installations of several hosts: the index lives in the database they share,
 so any process can write it and every process sees a write at once.  Text is
 folded in Python exactly as the Whoosh analyzer folds it (Norwegian keeps
 æ, ø, å), then PostgreSQL's own `english` or `norwegian` configuration removes
-stop words and stems.  Tags, authors, mentions and dates are matched on the
-tables the posts already have.
+stop words and stems.  For `both` (which no PostgreSQL configuration does: it
+picks stemmers by word lists and splits compounds), the document holds the terms
+and positions of microblog's own analyzer, the same as the Whoosh index's, and
+searches are tsqueries of its terms.
+Tags, authors, mentions and dates are matched on the tables the posts already have.
 """
 
 from __future__ import annotations
@@ -15,14 +18,14 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, literal, select, text
-from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy import ColumnElement, cast, exists, func, literal, select, text
+from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
 from sqlalchemy.exc import SQLAlchemyError
 
 from microblog.database import batches, db, is_postgresql
 from models import Post, PostSearch, Tag, User, mentions, post_tags
 
-from .analysis import analyzed_terms, check_language, fold
+from .analysis import analyzed_positions, check_language, fold, query_positions
 from .backend import (
     MAX_RELEVANCE_DEPTH,
     Hits,
@@ -44,11 +47,38 @@ FEW_MATCHES = 1000
 
 # A document that comes out the same is left alone: a reindex rewriting every row would leave a dead
 # copy of each (the table doubles until vacuumed, and every search reads through them).
-_UPSERT = text(
-    "INSERT INTO post_search (post_id, document) VALUES (:id, to_tsvector(CAST(:config AS regconfig), :text))"
+_UPSERT = (
+    "INSERT INTO post_search (post_id, document) VALUES (:id, {document})"
     " ON CONFLICT (post_id) DO UPDATE SET document = excluded.document"
     " WHERE post_search.document IS DISTINCT FROM excluded.document"
 )
+
+
+# The largest position a tsvector holds (later ones count as this one).
+MAX_POSITION = 16383
+
+
+def tsvector_text(text: str, language: str) -> str:
+    """Return the tsvector, as PostgreSQL reads it, of microblog's own analysis of a text."""
+    positions: dict[str, list[int]] = {}
+    for pos, term in analyzed_positions(text, language):
+        positions.setdefault(term, []).append(min(pos + 1, MAX_POSITION))
+    return " ".join(
+        f"{_lexeme(term)}:{','.join(map(str, sorted(set(at))))}" for term, at in positions.items()
+    )
+
+
+def tsquery_text(text: str, language: str, *, phrase: bool) -> str | None:
+    """Return the tsquery of a search word (all its terms) or phrase (in sequence), or None for stop words."""
+    positions = query_positions(text, language)
+    if not positions:
+        return None
+    parts = ["(" + " | ".join(map(_lexeme, alternatives)) + ")" for alternatives in positions]
+    return (" <-> " if phrase else " & ").join(parts)
+
+
+def _lexeme(term: str) -> str:
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 class PostgresBackend:
@@ -57,7 +87,13 @@ class PostgresBackend:
     rebuilding = False  # a rebuild rewrites documents in place: every post stays findable
 
     def __init__(self, language: str) -> None:
-        self.language = check_language(language)  # also the name of PostgreSQL's configuration
+        self.language = check_language(language)
+        # english and norwegian: PostgreSQL's configuration of that name stems; both: microblog's analyzer.
+        self.own_analysis = language == "both"
+        self.document_sql = (
+            "CAST(:document AS tsvector)" if self.own_analysis else f"to_tsvector('{language}', :text)"
+        )
+        self._upsert_sql = text(_UPSERT.format(document=self.document_sql))
 
     def status(self) -> str | None:
         """Return what is wrong, or None when the backend can search."""
@@ -86,10 +122,13 @@ class PostgresBackend:
 
     def _upsert(self, rows: Sequence[Any]) -> None:
         if rows:
-            params = [
-                {"id": pid, "text": fold(body, self.language), "config": self.language} for pid, body in rows
-            ]
-            db.session.execute(_UPSERT, params)
+            db.session.execute(self._upsert_sql, [self.document_params(pid, body) for pid, body in rows])
+
+    def document_params(self, post_id: int, body: str) -> dict[str, object]:
+        """Return the parameters of document_sql (and :id) for a post."""
+        if self.own_analysis:
+            return {"id": post_id, "document": tsvector_text(body, self.language)}
+        return {"id": post_id, "text": fold(body, self.language)}
 
     @contextmanager
     def writing(self) -> Iterator[Callable[[Sequence[int]], None]]:
@@ -179,11 +218,16 @@ class PostgresBackend:
 
     def _conditions(self, query: SearchQuery) -> tuple[list[ColumnElement[bool]], Any] | None:
         """Return the conditions on posts and the tsquery of their text, or None if nothing can match."""
+
         config = literal(self.language, type_=REGCONFIG)
 
         def parts(kind: str, texts: Sequence[str]) -> list[Any]:
-            fn = getattr(func, kind)
-            return [fn(config, fold(t, self.language)) for t in texts if analyzed_terms(t, self.language)]
+            if not self.own_analysis:
+                fn = getattr(func, kind)
+                kept = [t for t in texts if query_positions(t, self.language)]
+                return [fn(config, fold(t, self.language)) for t in kept]
+            found = (tsquery_text(t, self.language, phrase=kind == "phraseto_tsquery") for t in texts)
+            return [cast(literal(tsquery), TSQUERY) for tsquery in found if tsquery is not None]
 
         positive = parts("plainto_tsquery", query.words) + parts("phraseto_tsquery", query.phrases)
         excluded = parts("phraseto_tsquery", query.excluded)

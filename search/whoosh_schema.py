@@ -8,7 +8,7 @@ from whoosh import query as q
 from whoosh.analysis import StemFilter
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 
-from .analysis import analyzed_terms, text_analyzer
+from .analysis import BilingualStemFilter, query_positions, text_analyzer
 from .documents import IdRange, PostDocument
 from .query import SearchQuery
 
@@ -62,13 +62,24 @@ def compile_query(query: SearchQuery, language: str, days: IdRange | None = None
     leaves out those outside the reader's communities as it reads the matches.
     """
 
-    def terms(text: str) -> list[str]:
-        return analyzed_terms(text, language)
+    def matching(text: str) -> q.Query | None:
+        """The text's terms in sequence, each with any of its alternatives (None: only stop words)."""
+        positions = [_any_of(alternatives) for alternatives in query_positions(text, language)]
+        if len(positions) <= 1:
+            return positions[0] if positions else None
+        if all(isinstance(p, q.Term) for p in positions):
+            return q.Phrase("text", [p.text for p in positions])
+        return q.Sequence(positions)
 
-    scored: list[q.Query] = []
-    for word in query.words:
-        scored += [q.Term("text", stem) for stem in terms(word)]
-    scored += [_term_or_phrase(stems) for stems in map(terms, query.phrases) if stems]
+    def word(text: str) -> q.Query | None:
+        """A search word: all of its terms (a word like "go/no-go" has several), each with any alternative."""
+        positions = list(dict.fromkeys(_any_of(alts) for alts in query_positions(text, language)))
+        if len(positions) <= 1:
+            return positions[0] if positions else None
+        return q.And(positions)
+
+    scored: list[q.Query] = [m for m in map(word, query.words) if m is not None]
+    scored += [m for m in map(matching, query.phrases) if m is not None]
     # Filters score nothing (boost 0), so they narrow the matches without changing their ranking.
     # (Whoosh 2.7's Require query, meant for this, lets non-matching documents through.)
     filters: list[q.Query] = [q.Term("tags", tag, boost=0.0) for tag in query.tags]
@@ -77,7 +88,7 @@ def compile_query(query: SearchQuery, language: str, days: IdRange | None = None
     if not (scored or filters):
         return None
     compiled: q.Query = q.And(scored + filters)
-    excluded = [_term_or_phrase(stems) for stems in map(terms, query.excluded) if stems]
+    excluded = [m for m in map(matching, query.excluded) if m is not None]
     # Days leave out the posts outside them: excluded queries score nothing. (A zero-boost range
     # among the required ones loses matches in scored searches in Whoosh 2.7, and a constant-score
     # range lists every id of the range each time it is matched.)  Within the days' id range, the
@@ -96,10 +107,11 @@ def compile_query(query: SearchQuery, language: str, days: IdRange | None = None
 def stem_language(stored: Schema) -> str | None:
     """Return the language code the index's text field stems with (the schema is stored in the index)."""
     for item in getattr(stored["text"].analyzer, "items", ()):
-        if isinstance(item, StemFilter):
+        if isinstance(item, StemFilter | BilingualStemFilter):
             return item.lang
     return None
 
 
-def _term_or_phrase(stems: list[str]) -> q.Query:
-    return q.Term("text", stems[0]) if len(stems) == 1 else q.Phrase("text", stems)
+def _any_of(alternatives: list[str]) -> q.Query:
+    terms = [q.Term("text", term) for term in alternatives]
+    return terms[0] if len(terms) == 1 else q.Or(terms)

@@ -32,9 +32,9 @@ def backend_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def language() -> str:
-    """The search language; tests of Norwegian override it."""
-    return "english"
+def language() -> str | None:
+    """The search language setting; None leaves it unset (the default: both English and Norwegian)."""
+    return None
 
 
 @pytest.fixture
@@ -50,16 +50,16 @@ def database_url(request: pytest.FixtureRequest, backend_name: str, tmp_path: Pa
 
 
 @pytest.fixture
-def config(database_url: str, tmp_path: Path, backend_name: str, language: str) -> TestingConfig:
+def config(database_url: str, tmp_path: Path, backend_name: str, language: str | None) -> TestingConfig:
     """The test configuration with the backend and language under test."""
-    return TestingConfig(
-        {
-            "MICROBLOG_DATABASE_URL": database_url,
-            "MICROBLOG_DATA_DIR": str(tmp_path / "data"),
-            "MICROBLOG_SEARCH_BACKEND": backend_name,
-            "MICROBLOG_SEARCH_LANGUAGE": language,
-        }
-    )
+    environ = {
+        "MICROBLOG_DATABASE_URL": database_url,
+        "MICROBLOG_DATA_DIR": str(tmp_path / "data"),
+        "MICROBLOG_SEARCH_BACKEND": backend_name,
+    }
+    if language is not None:
+        environ["MICROBLOG_SEARCH_LANGUAGE"] = language
+    return TestingConfig(environ)
 
 
 def post(author, text, day=1, **kwargs):
@@ -170,6 +170,88 @@ def test_norwegian_word_forms_keep_their_letters(app):
     assert ids("åpne") == [made[2]]
     assert ids("bær") == []  # æ is not "ae"
     assert ids("oy") == [made[3]]
+
+
+@pytest.fixture
+def bilingual(app):
+    """Posts in English, in Norwegian and in both at once, on an installation with no language set."""
+    kari = make_user("kari")
+    texts = {
+        "sommerfest": "Sommerfest på fredag, husk påmelding",
+        "sommerfesten": "Sommerfesten er flyttet inn på grunn av regn",
+        "release": "Release train leaves Monday",
+        "released": "Apollo released to staging",
+        "releases": "Two releases every week from now on",
+        "mixed": "Released bildene fra sommerfesten",
+        "relevant": "Relevant numbers for the board",
+        "relay": "Relay race after lunch",
+        "sommerfugl": "Sommerfugler i hagen",
+        "festival": "Festival i Bergen neste uke",
+        "økonomirapporten": "Økonomirapporten for kvartalet er klar",
+        "prosjektlederen": "Prosjektlederen for Apollo starter mandag",
+        "regningen": "Regningen fra kantina er betalt",
+        "planes": "The planes landed early",
+        "plan": "Ny plan for kvartalet",
+    }
+    made = {key: post(kari, body) for key, body in texts.items()}
+    search.drain()
+    return made
+
+
+def test_a_default_installation_finds_norwegian_and_english_word_forms(bilingual, app):
+    assert app.config["SEARCH_LANGUAGE"] == "both"
+    found = {post_id: key for key, post_id in bilingual.items()}
+
+    def keys(raw):
+        return sorted(found[post_id] for post_id in ids(raw))
+
+    festen = ["mixed", "sommerfest", "sommerfesten"]
+    assert keys("sommerfest") == festen  # Norwegian, both directions
+    assert keys("sommerfesten") == festen
+    assert keys("SOMMERFESTER") == festen
+    releases = ["mixed", "release", "released", "releases"]
+    assert keys("release") == releases  # English, both directions
+    assert keys("released") == releases
+    assert keys("releases") == releases
+    assert keys("releasing") == releases
+    assert keys("released sommerfesten") == ["mixed"]  # one post, both languages
+    assert keys('"release bildene"') == ["mixed"]  # phrases too
+    assert keys('"bildene released"') == []
+    assert keys("release -sommerfest") == ["release", "released", "releases"]
+    # Words that look alike but are not forms of one another stay apart, in either language.
+    assert keys("relevant") == ["relevant"]
+    assert keys("relay") == ["relay"]
+    assert keys("sommerfugl") == ["sommerfugl"]
+    assert keys("festival") == ["festival"]
+    # Compounds are found by their parts (and the parts of compounds are found as words).
+    assert keys("rapport") == ["økonomirapporten"]
+    assert keys("økonomi") == ["økonomirapporten"]
+    assert keys("prosjektleder") == ["prosjektlederen"]
+    assert keys("leder") == ["prosjektlederen"]
+    assert keys("fest") == festen
+    assert keys('"festival bergen"') == ["festival"]
+    # Each word is stemmed in the languages it may be: a Norwegian word does not take an English
+    # stem that makes it another word, nor an English word a Norwegian one.
+    assert keys("regn") == ["sommerfesten"]  # rain, not the bill ("regning": English stem "regn")
+    assert keys("regning") == ["regningen"]
+    assert keys("plan") == ["plan"]  # not planes (Norwegian stem "plan")
+    assert keys("plane") == ["planes"]
+    # A stop word of either language is searched for in neither: "the" and "er" alone find nothing.
+    assert keys("the") == [] and keys("er") == []
+    assert keys("the release") == releases
+
+
+@pytest.mark.parametrize(
+    ("language", "sommerfest", "release"),
+    [
+        ("english", ["sommerfest"], ["mixed", "release", "released", "releases"]),
+        ("norwegian", ["mixed", "sommerfest", "sommerfesten"], ["release", "releases"]),
+    ],
+)
+def test_one_language_can_still_be_chosen(bilingual, sommerfest, release):
+    found = {post_id: key for key, post_id in bilingual.items()}
+    assert sorted(found[i] for i in ids("sommerfest")) == sommerfest
+    assert sorted(found[i] for i in ids("release")) == release
 
 
 def test_a_post_is_indexed_after_its_commit_and_a_delete_removes_it(app):

@@ -44,6 +44,17 @@ def test_results_highlight_matches_and_show_people_and_tags(alice_client, alice,
     assert 'value="apollo releases"' in html  # the box keeps the query
 
 
+def test_norwegian_forms_and_compounds_are_highlighted(alice_client, alice, bob):
+    make_post(bob, "Økonomirapporten er klar, rapporten fra mars også")
+    make_post(bob, "Økonomien er god")
+    search.drain()
+    html = page(alice_client, q="rapport")
+    assert "<mark>Økonomirapporten</mark> er klar, <mark>rapporten</mark> fra mars" in html
+    assert "Økonomien er god" not in html
+    html = page(alice_client, q="økonomirapport")  # a searched compound is not split: rapporten is not marked
+    assert "<mark>Økonomirapporten</mark> er klar, rapporten fra mars" in html
+
+
 def test_highlighting_leaves_links_and_escaping_intact(alice_client, alice, bob):
     make_post(bob, "Apollo <b>bold</b> & https://wiki.example.com/apollo for @alice")
     search.drain()
