@@ -73,11 +73,11 @@ def test_refused_post_keeps_the_text_without_javascript(site, new_page):
     log_in(page, site, "alice")
     page.fill("#composer-text", "x" * 150)
     page.click("form.composer button[type=submit]")
-    assert "at most 140 characters; this one has 150" in page.locator(".field-error").inner_text()
-    assert page.locator("#composer-text").input_value() == "x" * 150
+    expect(page.locator(".field-error")).to_contain_text("at most 140 characters; this one has 150")
+    expect(page.locator("#composer-text")).to_have_value("x" * 150)
     page.fill("#composer-text", "Posting works without JavaScript")
     page.click("form.composer button[type=submit]")
-    assert page.locator("article.post .post-text").first.inner_text() == "Posting works without JavaScript"
+    expect(page.locator("article.post .post-text").first).to_have_text("Posting works without JavaScript")
 
 
 def test_follow_a_tag_and_see_its_posts_at_home(site, new_page):
@@ -91,12 +91,12 @@ def test_follow_a_tag_and_see_its_posts_at_home(site, new_page):
 
     alice = new_page()
     log_in(alice, site, "alice")
-    assert alice.locator("article.post").count() == 0  # alice follows nobody yet
+    expect(alice.locator("article.post")).to_have_count(0)  # alice follows nobody yet
     alice.goto(f"{site.url}/tags/apollo")
     alice.click("button[data-follow-tag=apollo]")
     expect(alice.locator("button[data-follow-tag=apollo]")).to_have_text("Unfollow #apollo")
     alice.click("nav.mainnav >> text=Home")
-    assert alice.locator("article.post .post-text").first.inner_text() == "Apollo 2.1 is on staging #apollo"
+    expect(alice.locator("article.post .post-text").first).to_have_text("Apollo 2.1 is on staging #apollo")
 
 
 def test_reply_like_and_delete(site, new_page):
@@ -113,12 +113,12 @@ def test_reply_like_and_delete(site, new_page):
     alice.click("article.post button.like")
     expect(alice.locator("article.post button.like")).to_have_attribute("aria-pressed", "true")  # in place
     alice.click("article.post a.action[title=Reply]")
-    assert alice.locator("#composer-text").input_value() == "@bob "
+    expect(alice.locator("#composer-text")).to_have_value("@bob ")
     alice.locator("#composer-text").press("End")
     alice.locator("#composer-text").type("I will")
     alice.click("form.composer button[type=submit]")
-    assert alice.locator(".thread-item").count() == 2
-    assert alice.locator(".thread-item.is-reply .post-text").inner_text() == "@bob I will"
+    expect(alice.locator(".thread-item")).to_have_count(2)
+    expect(alice.locator(".thread-item.is-reply .post-text")).to_have_text("@bob I will")
 
     # Bob's badge counts the like and the reply; opening the page clears it (with a POST, by site.js).
     bob.goto(f"{site.url}/")
@@ -134,7 +134,7 @@ def test_reply_like_and_delete(site, new_page):
     alice.wait_for_url(f"{site.url}/")  # the reply's own page is gone: back home
     expect(alice.locator(".flashes .flash")).to_have_text("Post deleted.")
     alice.goto(f"{site.url}/public")
-    assert alice.locator("article.post").count() == 1
+    expect(alice.locator("article.post")).to_have_count(1)
 
 
 def test_the_browser_enforces_the_policy_no_inline_script_no_framing(site, new_page, tmp_path):
