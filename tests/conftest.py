@@ -113,16 +113,21 @@ def _truncate_all(url: str) -> None:
             conn.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A migrated, empty database for one test."""
-    if request.param == "sqlite":
+def empty_database(request: pytest.FixtureRequest, kind: str, tmp_path: Path) -> str:
+    """Return the URL of a migrated, empty database of `kind` ("sqlite" or "postgresql") for one test."""
+    if kind == "sqlite":
         path = tmp_path / "microblog.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("postgres_url")
     _truncate_all(url)
     return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database for one test."""
+    return empty_database(request, request.param, tmp_path)
 
 
 @pytest.fixture

@@ -67,6 +67,24 @@ def create_user(env: dict[str, str], name: str, *extra: str) -> None:
     flask_cli(env, "users", "create", name, "--email", f"{name}@example.com", "--password", PASSWORD, *extra)
 
 
+def client_site(data_dir: Path, *names: str) -> dict[str, str]:
+    """Return the environment of a production-mode SQLite site in data_dir, migrated, with these accounts.
+
+    The site Mastodon clients are tested against: streams send a heartbeat every second.
+    """
+    env = server_env(
+        f"sqlite:///{data_dir / 'microblog.db'}",
+        data_dir,
+        free_port(),
+        MICROBLOG_STREAM_HEARTBEAT="1",
+        **PRODUCTION,
+    )
+    flask_cli(env, "db", "upgrade")
+    for name in names:
+        create_user(env, name)
+    return env
+
+
 def wait_until_answering(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
     """Wait until `url` answers 200; raise with the process's log if it exits or stays silent."""
     deadline = time.monotonic() + timeout

@@ -26,7 +26,7 @@ from mastodon import (
 
 from .factories import PASSWORD
 from .live import LiveClient, _csrf_token
-from .server import PRODUCTION, create_user, flask_cli, free_port, running_server, server_env
+from .server import client_site, running_server
 
 # Every test here drives a client against a real server process.
 pytestmark = pytest.mark.server
@@ -37,17 +37,7 @@ OOB = "urn:ietf:wg:oauth:2.0:oob"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One gunicorn + gevent process (production mode) on SQLite, with alice, bob and carol."""
-    data = tmp_path_factory.mktemp("api-clients")
-    env = server_env(
-        f"sqlite:///{data / 'microblog.db'}",
-        data,
-        free_port(),
-        MICROBLOG_STREAM_HEARTBEAT="1",
-        **PRODUCTION,
-    )
-    flask_cli(env, "db", "upgrade")
-    for name in ("alice", "bob", "carol"):
-        create_user(env, name)
+    env = client_site(tmp_path_factory.mktemp("api-clients"), "alice", "bob", "carol")
     with running_server(env, gunicorn=True) as url:
         yield url
 

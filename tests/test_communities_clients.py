@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from mastodon import MastodonAPIError, MastodonNotFoundError
 
-from .server import PRODUCTION, create_user, flask_cli, free_port, running_server, server_env
+from .server import client_site, flask_cli, running_server
 from .test_api_clients import Collector, _listening, mastodon_for
 
 pytestmark = pytest.mark.server
@@ -22,17 +22,7 @@ pytestmark = pytest.mark.server
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """gunicorn + gevent (production mode) on SQLite; alice runs @secret (private) and @apollo (public)."""
-    data = tmp_path_factory.mktemp("communities-clients")
-    env = server_env(
-        f"sqlite:///{data / 'microblog.db'}",
-        data,
-        free_port(),
-        MICROBLOG_STREAM_HEARTBEAT="1",
-        **PRODUCTION,
-    )
-    flask_cli(env, "db", "upgrade")
-    for name in ("alice", "bob", "carol"):
-        create_user(env, name)
+    env = client_site(tmp_path_factory.mktemp("communities-clients"), "alice", "bob", "carol")
     created = flask_cli(
         env, "communities", "create", "secret", "--name", "Secret project", "--owner", "alice", "--private"
     )

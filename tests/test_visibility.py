@@ -11,7 +11,6 @@ test_visibility_processes.py.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,7 +26,7 @@ from microblog.services.errors import ValidationError
 from models import Notification, Post, User
 from models.post import PUBLIC
 
-from .conftest import _truncate_all
+from .conftest import empty_database
 from .factories import login, make_community, make_post, make_user
 from .visibility_world import (
     MISSING_POST,
@@ -63,13 +62,7 @@ def stack(request: pytest.FixtureRequest) -> tuple[str, str]:
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest, stack: tuple[str, str], tmp_path: Path) -> str:
     """A migrated, empty database of the stack's kind."""
-    if stack[0] == "sqlite":
-        path = tmp_path / "microblog.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
-    url = request.getfixturevalue("postgres_url")
-    _truncate_all(url)
-    return url
+    return empty_database(request, stack[0], tmp_path)
 
 
 @pytest.fixture
