@@ -166,7 +166,7 @@ def test_the_checker_reports_english_outside_a_translation_call(source: str, rep
     [
         '<p>{{ _("Hello") }}</p>',
         '<input placeholder="{{ _(\'Search\') }}" value="{{ q }}" type="search">',
-        "<p>{{ ngettext('%(num)s like', '%(num)s likes', n) }} &middot; 42 · ↳ ♥ ♡ @{{ user }} #{{ tag }}</p>",
+        "<p>{{ ngettext('%(num)s like', '%(num)s likes', n) }} &middot; 42 · ↳ ♥ ♡ @{{ u }} #{{ t }}</p>",
         "<title>{{ title }} · microblog</title>{# A comment about English #}",
         '<button type="submit" name="decision" value="approve">{{ _("Authorize") }}</button>',
         "<p><code>from:kari.nordmann after:2026-11-01</code></p>",
