@@ -160,3 +160,97 @@ def test_a_community_page_speaks_norwegian_with_plural_forms(client, alice, bob)
     assert "2 medlemmer" in page and "Du er medlem" in page and "Privat" in page
     assert re.search(r">\s*1 medlem\s*<", client.get("/communities", headers=nb).get_data(as_text=True))
     assert "2 members" in client.get("/@leaders", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+NB = {"Accept-Language": "nb"}
+
+
+def _nb(client, path: str) -> str:
+    return client.get(path, headers=NB).get_data(as_text=True)
+
+
+def test_a_norwegian_reader_s_feed_and_thread_speak_norwegian(client, alice, bob):
+    from microblog.services import posts
+
+    from .factories import make_post, make_user
+
+    mine = make_post(alice, "Lunsj?")
+    liked = make_post(bob, "Bygget er grønt")
+    for name in ("carol", "dave", "erik"):
+        posts.like_post(make_user(name), str(liked.id))
+    posts.like_post(make_user("frida"), str(mine.id))
+    for n in range(20):  # a second page
+        make_post(bob, f"Oppdatering {n}")
+    login(client, "alice")
+    page = _nb(client, "/public")
+    assert "Hjem</a>" in page and "Gå til innholdet" in page and 'placeholder="Hva jobber du med?"' in page
+    assert ">Publiser</button>" in page and "Eldre innlegg" in page and 'aria-label="Innlegg"' in page
+    page = _nb(client, "/public?max_id=" + str(liked.id + 1))
+    assert 'title="Svar"' in page and 'title="Lik" aria-label="Lik (3 personer liker dette)"' in page
+    assert 'aria-label="Lik (1 person liker dette)"' in page  # the plural form follows the count
+    assert 'data-confirm="Slette dette innlegget?"' in page and ">Slett</button>" in page
+    thread = _nb(client, f"/posts/{liked.id}")
+    assert '<h1 class="feed-title">Samtale</h1>' in thread and "<title>Samtale · microblog</title>" in thread
+    assert 'placeholder="Svar til @bob…"' in thread and ">Svar</button>" in thread
+    reply = make_post(alice, "@bob flott", in_reply_to=str(liked.id))
+    assert "↳ svar til <span data-reply-to>@bob</span>" in _nb(client, f"/posts/{reply.id}")
+    deleted = client.post(f"/posts/{mine.id}/delete", headers=NB, follow_redirects=True)
+    assert "Innlegget er slettet." in deleted.get_data(as_text=True)
+    english = client.get("/public", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Older posts" in english and "Skip to content" in english and "Eldre innlegg" not in english
+
+
+def test_settings_and_tokens_speak_norwegian_to_who_chose_it(client, alice):
+    login(client, "alice")
+    client.post("/settings/preferences", data={"locale": "nb", "timezone": ""})
+    page = client.get("/settings").get_data(as_text=True)  # the choice, whatever the browser says
+    assert "Profilen din" in page and "Lagre profilen" in page and "Bytt passord" in page
+    assert "<title>Innstillinger · microblog</title>" in page
+    saved = client.post("/settings", data={"display_name": "Alice A."}, follow_redirects=True)
+    assert "Profilen er lagret." in saved.get_data(as_text=True)
+    created = client.post("/settings/tokens", data={"name": "ci", "read": "y"}).get_data(as_text=True)
+    assert "Den nye nøkkelen din." in created and "Apper og tilgangsnøkler" in created
+    assert 'data-confirm="Trekke tilbake nøkkelen ci? Det som bruker den, slutter å virke."' in created
+    assert "aldri brukt" in created and ">Trekk tilbake</button>" in created
+    token_id = re.search(r"/settings/tokens/(\d+)/revoke", created).group(1)
+    revoked = client.post(f"/settings/tokens/{token_id}/revoke", follow_redirects=True)
+    assert "Tilgangen er trukket tilbake." in revoked.get_data(as_text=True)
+
+
+def test_people_and_admin_pages_speak_norwegian(client, admin, alice, bob):
+    login(client, "root")
+    people = _nb(client, "/people")
+    assert "<h1>Personer</h1>" in people and 'aria-label="Følg Bob Berg"' in people
+    assert 'placeholder="Filtrer på navn"' in people and ">Alle</option>" in people
+    followed = client.post("/@bob/follow", data={"next": "/people"}, headers=NB, follow_redirects=True)
+    assert "Du følger nå Bob Berg." in followed.get_data(as_text=True)
+    assert "<title>Bob Berg: følgere · microblog</title>" in _nb(client, "/@bob/followers")
+    accounts = _nb(client, "/admin/users")
+    assert '<h1 class="feed-title">Kontoer</h1>' in accounts and "<th>Handlinger</th>" in accounts
+    assert 'data-confirm="Deaktivere Bob Berg? Vedkommende blir logget ut' in accounts
+    done = client.post("/admin/users/bob/deactivate", headers=NB, follow_redirects=True)
+    assert "Bob Berg er deaktivert og logget ut." in done.get_data(as_text=True)
+    done = client.post(
+        "/admin/users/bob/deactivate", headers={"Accept-Language": "en"}, follow_redirects=True
+    )
+    assert "Bob Berg is deactivated and logged out." in done.get_data(as_text=True)
+
+
+def test_a_tag_s_follower_count_has_its_plural_form(client, alice, bob):
+    from microblog.services import social
+
+    login(client, "alice")
+    client.post("/tags/apollo/follow")
+    assert re.search(r">\s*1 følger\s*<", _nb(client, "/tags/apollo"))
+    social.follow_tag(bob, "apollo")
+    assert re.search(r">\s*2 følgere\s*<", _nb(client, "/tags/apollo"))
+    assert re.search(r">\s*2 followers\s*<", client.get("/tags/apollo").get_data(as_text=True))
+
+
+def test_notes_and_error_pages_speak_norwegian(client, alice):
+    note = client.get("/", headers=NB, follow_redirects=True).get_data(as_text=True)
+    assert '<p class="flash flash-info">Logg inn for å se den siden.</p>' in note
+    login(client, "alice")
+    missing = client.get("/posts/999999", headers=NB)
+    assert missing.status_code == 404 and "<title>Feil · microblog</title>" in missing.get_data(as_text=True)
+    assert "<title>Error · microblog</title>" in client.get("/posts/999999").get_data(as_text=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 
 from microblog.extensions import LOG_IN_SCOPE, limiter, login_manager
@@ -61,7 +62,7 @@ def signup():
     if current_user.is_authenticated:
         return redirect(url_for("web.home"))
     if not current_app.config.get("LOCAL_PASSWORDS", True):
-        raise NotFound("Accounts here come from the company directory: log in with your company account.")
+        raise NotFound(_("Accounts here come from the company directory: log in with your company account."))
     form = SignupForm()
     domains = current_app.config["ALLOWED_EMAIL_DOMAINS"]
     status = 200
@@ -104,6 +105,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(lambda: {"sign_up_open": bool(app.config.get("LOCAL_PASSWORDS", True))})
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Log in to see that page."
+    login_manager.login_message = _l("Log in to see that page.")
+    login_manager.localize_callback = str  # the reader's language, when the message is flashed
     login_manager.login_message_category = "info"  # a neutral note, not the green of a success
     app.register_blueprint(bp)

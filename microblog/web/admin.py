@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, flash, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from microblog.services import accounts, social
@@ -37,15 +39,16 @@ def admin_users():
         users=users,
         query=query,
         next_after=users[-1].username if len(users) >= social.LIST_LIMIT else None,
-        title="Accounts",
+        title=_("Accounts"),
     )
 
 
+# The message after each action, translated when shown (%(name)s: the person's name).
 _ACTIONS = {
-    "deactivate": (accounts.set_active, False, "{} is deactivated and logged out."),
-    "reactivate": (accounts.set_active, True, "{} can log in again."),
-    "grant-admin": (accounts.set_admin, True, "{} is now an administrator."),
-    "revoke-admin": (accounts.set_admin, False, "{} is no longer an administrator."),
+    "deactivate": (accounts.set_active, False, _l("%(name)s is deactivated and logged out.")),
+    "reactivate": (accounts.set_active, True, _l("%(name)s can log in again.")),
+    "grant-admin": (accounts.set_admin, True, _l("%(name)s is now an administrator.")),
+    "revoke-admin": (accounts.set_admin, False, _l("%(name)s is no longer an administrator.")),
 }
 
 
@@ -57,5 +60,5 @@ def admin_user_action(username: str, action: str):
         abort(404)
     service, value, message = _ACTIONS[action]
     user = service(current_user, username, value)
-    flash(message.format(user.name))
+    flash(str(message) % {"name": user.name})
     return redirect_back("web.admin_users")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from microblog.services import accounts, posts, social, timelines
@@ -39,7 +40,7 @@ def _feed(template: str, page: Page, status: int = 200, **context):
 def home():
     """The home timeline: own posts, followed people and tags, mentions."""
     page = timelines.home_timeline(current_user, Cursor.parse(request.args))
-    return _feed("feeds/home.html", page, title="Home", feed="home")
+    return _feed("feeds/home.html", page, title=_("Home"), feed="home")
 
 
 @bp.route("/public")
@@ -47,7 +48,7 @@ def home():
 def public():
     """Everything said in the company."""
     page = timelines.public_timeline(current_user, Cursor.parse(request.args))
-    return _feed("feeds/home.html", page, title="Company", feed="public")
+    return _feed("feeds/home.html", page, title=_("Company"), feed="public")
 
 
 @bp.route("/mentions")
@@ -55,7 +56,7 @@ def public():
 def mentions():
     """Posts that mention or reply to me."""
     page = timelines.mentions_timeline(current_user, Cursor.parse(request.args))
-    return _feed("feeds/home.html", page, title="Mentions", feed="mentions")
+    return _feed("feeds/home.html", page, title=_("Mentions"), feed="mentions")
 
 
 @bp.route("/tags/<name>")
@@ -105,7 +106,7 @@ def notifications():
     """Mentions, replies, likes and new followers (reading them changes nothing: see mark_seen)."""
     cursor = Cursor.parse({"max_id": request.args.get("max_id")}, limit=notification_service.PAGE_LIMIT)
     items = notification_service.list_notifications(current_user, cursor)
-    return render_template("feeds/notifications.html", items=items, title="Notifications")
+    return render_template("feeds/notifications.html", items=items, title=_("Notifications"))
 
 
 @bp.route("/notifications/seen", methods=["POST"])
@@ -143,7 +144,7 @@ def create_post():
     if form.in_reply_to.data:
         return show_post(form.in_reply_to.data, form=form, status=422)
     page = timelines.home_timeline(current_user)
-    return _feed("feeds/home.html", page, status=422, form=form, title="Home", feed="home")
+    return _feed("feeds/home.html", page, status=422, form=form, title=_("Home"), feed="home")
 
 
 @bp.route("/posts/<post_id>", endpoint="post")
@@ -156,7 +157,7 @@ def show_post(post_id: str, form: PostForm | None = None, status: int = 200):
         mention = "" if focus.author_id == current_user.id else f"@{focus.author.username} "
         form = PostForm(formdata=None, text=mention, in_reply_to=focus.id)
     return render_template(
-        "posts/thread.html", page=thread, focus=focus, form=form, title="Conversation"
+        "posts/thread.html", page=thread, focus=focus, form=form, title=_("Conversation")
     ), status
 
 
@@ -165,7 +166,7 @@ def show_post(post_id: str, form: PostForm | None = None, status: int = 200):
 def delete_post(post_id: str):
     """Delete a post (author or admin)."""
     posts.delete_post(current_user, post_id)
-    flash("Post deleted.")
+    flash(_("Post deleted."))
     target = safe_next(request.form.get("next"))
     if target.split("?")[0] == url_for("web.post", post_id=post_id):  # that page is gone now
         target = url_for("web.home")

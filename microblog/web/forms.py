@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -41,7 +42,7 @@ class Form(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         """Refuse a submitted JSON body: the JSON API is the place for JSON."""
         if request.is_json:
-            raise NotAForm("This page takes form fields; JSON goes to the API at /api/v1.")
+            raise NotAForm(_("This page takes form fields; JSON goes to the API at /api/v1."))
         return super().validate(extra_validators)
 
 

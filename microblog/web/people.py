@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from microblog.avatars import avatar_svg
@@ -29,23 +30,31 @@ def people():
         query=query,
         departments=social.departments(),
         next_after=users[-1].username if len(users) >= social.LIST_LIMIT else None,
-        title="People",
+        title=_("People"),
     )
 
 
 def _user_list(username: str, kind: str):
     user = accounts.access_user(username)
     if not visibility.members_are_listable(current_user, user):
-        raise PermissionDenied(f"Only members of {user.name} can see who is in it: it is private.")
+        raise PermissionDenied(
+            _("Only members of %(name)s can see who is in it: it is private.", name=user.name)
+        )
     lister = social.followers if kind == "followers" else social.following
     users = lister(current_user, user, after=request.args.get("after") or None)
+    if kind == "followers" and user.is_community:
+        title = _("%(name)s: members", name=user.name)
+    elif kind == "followers":
+        title = _("%(name)s: followers", name=user.name)
+    else:
+        title = _("%(name)s: following", name=user.name)
     return render_template(
         "people/list.html",
         user=user,
         users=users,
         kind=kind,
         next_after=users[-1].username if len(users) >= social.LIST_LIMIT else None,
-        title=f"{user.name}: {'members' if user.is_community and kind == 'followers' else kind}",
+        title=title,
     )
 
 
@@ -68,7 +77,7 @@ def following(username: str):
 def follow(username: str):
     """Follow a colleague."""
     target = social.follow_user(current_user, username)
-    flash(f"You now follow {target.name}.")
+    flash(_("You now follow %(name)s.", name=target.name))
     return redirect_back()
 
 
@@ -77,7 +86,7 @@ def follow(username: str):
 def unfollow(username: str):
     """Stop following a colleague."""
     target = social.unfollow_user(current_user, username)
-    flash(f"You no longer follow {target.name}.")
+    flash(_("You no longer follow %(name)s.", name=target.name))
     return redirect_back()
 
 
@@ -93,7 +102,7 @@ def tag_followers(name: str):
         users=users,
         kind="tag-followers",
         next_after=users[-1].username if len(users) >= social.LIST_LIMIT else None,
-        title=f"#{tag.name}: followers",
+        title=_("#%(tag)s: followers", tag=tag.name),
     )
 
 
@@ -102,7 +111,7 @@ def tag_followers(name: str):
 def follow_tag(name: str):
     """Follow a tag."""
     tag = social.follow_tag(current_user, name)
-    flash(f"You now follow #{tag.name}: its posts appear in your home feed.")
+    flash(_("You now follow #%(tag)s: its posts appear in your home feed.", tag=tag.name))
     return redirect_back()
 
 
@@ -111,7 +120,7 @@ def follow_tag(name: str):
 def unfollow_tag(name: str):
     """Stop following a tag."""
     tag = social.unfollow_tag(current_user, name)
-    flash(f"You no longer follow #{tag.name}.")
+    flash(_("You no longer follow #%(tag)s.", tag=tag.name))
     return redirect_back()
 
 
@@ -119,7 +128,7 @@ def unfollow_tag(name: str):
 @login_required
 def tags():
     """The tags I follow, and a box to follow a new one."""
-    return render_template("feeds/tags.html", tags=social.followed_tags(current_user), title="Tags")
+    return render_template("feeds/tags.html", tags=social.followed_tags(current_user), title=_("Tags"))
 
 
 @bp.route("/tags", methods=["POST"])
@@ -127,7 +136,7 @@ def tags():
 def follow_new_tag():
     """Follow a tag typed into the box on the tags page."""
     tag = social.follow_tag(current_user, request.form.get("name", ""))
-    flash(f"You now follow #{tag.name}: its posts appear in your home feed.")
+    flash(_("You now follow #%(tag)s: its posts appear in your home feed.", tag=tag.name))
     return redirect(url_for("web.tag", name=tag.name))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import current_app, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import search
@@ -39,5 +40,5 @@ def search_page():
         people=search.search_people(query) if first_page else [],
         tags=search.search_tags(query, reader) if first_page else [],
         first_page=first_page,
-        title=f"Search: {raw}" if raw.strip() else "Search",
+        title=_("Search: %(query)s", query=raw) if raw.strip() else _("Search"),
     )

@@ -36,7 +36,7 @@ def settings():
             show_error(form, error)
             status = error.status_code
         else:
-            flash("Profile saved.")
+            flash(_("Profile saved."))
             return redirect(url_for("web.settings"))
     elif form.is_submitted():
         status = 422
@@ -45,7 +45,7 @@ def settings():
         form=form,
         password_form=PasswordForm(formdata=None),
         preferences_form=_preferences_form(formdata=None),
-        title="Settings",
+        title=_("Settings"),
     ), status
 
 
@@ -105,16 +105,19 @@ def change_password():
             form=ProfileForm(formdata=None, obj=current_user),
             password_form=form,
             preferences_form=_preferences_form(formdata=None),
-            title="Settings",
+            title=_("Settings"),
         ), error.status_code
     # The change ended every log-in, this one included: sign this browser in again.
     log_in(current_user._get_current_object(), remember=bool(request.cookies.get("remember_token")))
     if form.revoke_tokens.data:
         flash(
-            "Password changed. Other browsers and devices are logged out, and every app and token is revoked."
+            _(
+                "Password changed. Other browsers and devices are logged out, "
+                "and every app and token is revoked."
+            )
         )
     else:
-        flash("Password changed. Other browsers and devices are logged out.")
+        flash(_("Password changed. Other browsers and devices are logged out."))
     return redirect(url_for("web.settings"))
 
 
@@ -125,7 +128,7 @@ def _tokens_page(form: TokenForm, *, new_token: str | None = None, status: int =
         new_token=new_token,
         personal=tokens.personal_tokens(current_user),
         apps=tokens.authorized_apps(current_user),
-        title="Apps and tokens",
+        title=_("Apps and tokens"),
     ), status
 
 
@@ -151,5 +154,5 @@ def tokens_settings():
 def revoke_token(token_id: int):
     """Revoke a personal access token or an app's access."""
     tokens.revoke_token(current_user, token_id)
-    flash("Access revoked.")
+    flash(_("Access revoked."))
     return redirect(url_for("web.tokens_settings"))
