@@ -1,11 +1,12 @@
 # microblog: `make run` serves the site, `make test` runs the whole suite,
 # `make test-fast` the in-process tests only (no browser, no server processes, nothing slow).
+# `make screenshots` saves the main pages at phone and desktop widths, in English and Norwegian, into screenshots/.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test test-fast lint typecheck pytest translations translations-extract bench-timeline bench-search bench-api bench-deploy clean
+.PHONY: install run test test-fast lint typecheck pytest translations translations-extract bench-timeline bench-search bench-api bench-deploy screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +54,10 @@ bench-api: $(VENV)/.dev-installed
 
 bench-deploy: $(VENV)/.dev-installed
 	$(BIN)/python bench/deploy.py $(BENCH_ARGS)
+
+# A demo site in Chromium (Debian's /usr/bin/chromium): PNGs of the main pages for review, their paths printed.
+screenshots: $(VENV)/.dev-installed
+	$(BIN)/python -m tests.e2e.screenshots $(SCREENSHOTS_ARGS)
 
 # The .po catalogs are the source (under version control); the app also compiles a newer .po at start.
 translations: $(VENV)/.run-installed

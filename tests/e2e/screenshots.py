@@ -1,0 +1,157 @@
+"""`make screenshots`: the main pages at phone and desktop widths, in English and Norwegian, light and dark.
+
+    .venv/bin/python -m tests.e2e.screenshots [--out screenshots] [--no-dark]
+
+Starts the site as the browser tests do (its own temporary data directory, SQLite, a
+server process on a free loopback port), seeds the demo company (`flask demo seed`,
+small), adds a thread, likes, a follow and a mention for the person with the longest
+demo name (made an administrator: the fullest header), logs in as them in Debian's
+Chromium and saves PNGs named PAGE-WIDTH-LANGUAGE-SCHEME.png, printing each path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from microblog.cli.demo import DEMO_PASSWORD
+from microblog.database import db
+from microblog.services import accounts, communities, posts, social
+from models import User
+
+from ..server import create_user, flask_cli, free_port, running_server, server_env
+from .conftest import CHROMIUM, CHROMIUM_ARGS, Site
+
+ROOT = Path(__file__).resolve().parents[2]
+WIDTHS = {390: 844, 1280: 900}  # width: height of the window (each shot is the whole page)
+LOCALES = {"en": "en-GB", "nb": "nb-NO"}
+DEMO = ["--users", "40", "--posts", "600", "--tags", "40", "--follows", "15", "--communities", "8"]
+ADMIN = "it.admin"
+
+
+def main() -> int:
+    """Start a demo site, take the screenshots, print their paths."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots", help="where the PNGs go")
+    parser.add_argument("--no-dark", dest="dark", action="store_false", help="light colour scheme only")
+    options = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        sys.exit(
+            f"Chromium is not installed at {CHROMIUM} (apt-get install chromium, or set MICROBLOG_CHROMIUM)"
+        )
+    options.out.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="microblog-screenshots-"))
+    try:
+        env = server_env(f"sqlite:///{folder / 'microblog.db'}", folder / "data", free_port())
+        print("Seeding the demo company ...", flush=True)
+        flask_cli(env, "db", "upgrade")
+        flask_cli(env, "demo", "seed", *DEMO)
+        create_user(env, ADMIN, "--admin", "--name", "IT")
+        with running_server(env) as url:
+            site = Site(url, env)
+            pages = _liven(site)
+            schemes = ["light", "dark"] if options.dark else ["light"]
+            for path in _shoot(site, pages, options.out, schemes):
+                print(path, flush=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+def _liven(site: Site) -> dict:
+    """Give the viewer a thread, likes, a follower and a mention; return the viewer and the pages."""
+    with site.services():
+        length = func.length(User.display_name)
+        viewer = db.session.scalars(
+            select(User).where(User.kind == "person", User.username != ADMIN).order_by(length.desc(), User.id)
+        ).first()
+        assert viewer is not None, "the demo seed made no one"
+        others = db.session.scalars(
+            select(User).where(User.kind == "person", User.id != viewer.id, User.username != ADMIN).limit(2)
+        ).all()
+        accounts.set_admin(accounts.access_user(ADMIN), viewer.username, True)
+        first, second = others
+        root = posts.post_status(
+            first, f"@{viewer.username} Launch rehearsal moved to Thursday 10:00 #apollo"
+        )
+        reply = posts.post_status(
+            viewer, f"@{first.username} Thursday works, I'll book the room", in_reply_to=root.id
+        )
+        posts.post_status(second, f"@{viewer.username} I'll bring the checklist", in_reply_to=reply.id)
+        posts.like_post(first, reply.id)
+        posts.like_post(viewer, root.id)
+        social.follow_user(second, viewer.username)
+        listing = communities.directory()
+        community = next(c.account for c in listing if not c.is_archived and not c.account.locked)
+        communities.join(viewer, community)  # a member already: nothing changes
+        posts.post_status(viewer, f"@{community.username} Status meeting notes are in the wiki")
+        return {
+            "viewer": viewer.username,
+            "pages": {
+                "home": "/",
+                "company": "/public",
+                "thread": f"/posts/{reply.id}",
+                "profile": f"/@{viewer.username}",
+                "notifications": "/notifications",
+                "communities": "/communities",
+                "community": f"/@{community.username}",
+                "search": "/search?q=deploy",
+                "settings": "/settings",
+            },
+        }
+
+
+def _shoot(site: Site, world: dict, out: Path, schemes: list[str]):
+    """Save every page at every width, language and scheme; yield each file's path."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for language, locale in LOCALES.items():
+                for scheme in schemes:
+                    for width, height in WIDTHS.items():
+                        phone = width < 600
+                        context = browser.new_context(
+                            locale=locale,
+                            color_scheme=scheme,
+                            viewport={"width": width, "height": height},
+                            is_mobile=phone,
+                            has_touch=phone,
+                        )
+                        page = context.new_page()
+                        suffix = f"{width}-{language}-{scheme}.png"
+                        page.goto(f"{site.url}/login")
+                        yield _save(page, out / f"login-{suffix}")
+                        page.fill("#login", world["viewer"])
+                        page.fill("#password", DEMO_PASSWORD)
+                        page.click("button[type=submit]")
+                        page.wait_for_url(f"{site.url}/")
+                        for name, path in world["pages"].items():
+                            page.goto(f"{site.url}{path}")
+                            yield _save(page, out / f"{name}-{suffix}")
+                        context.close()
+        finally:
+            browser.close()
+
+
+def _save(page, path: Path) -> Path:
+    page.wait_for_load_state("load")
+    # A whole-page shot scrolls nothing into view: load the lazy avatars below the fold first.
+    page.evaluate(
+        """() => Promise.all([...document.images].map(img => {
+            img.loading = "eager";
+            return img.complete ? null : new Promise(done => { img.onload = img.onerror = done; });
+        }))"""
+    )
+    page.screenshot(path=str(path), full_page=True, animations="disabled")
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
+if __name__ == "__main__":
+    sys.exit(main())
