@@ -3,6 +3,7 @@
     index_post(post_id) / remove_post(post_id)   in the post's transaction
     search_posts(query, page)                     ids, best or newest first
     search_people(query) / search_tags(query)     beside the posts
+    complete_people(prefix, listable)             what the composer offers after @
     rebuild(progress)                             everything again, from the database
 
 MICROBLOG_SEARCH_BACKEND picks the post index: `whoosh` (a directory under
@@ -24,7 +25,7 @@ from models import SearchOutbox
 from . import indexer
 from .analysis import analyzed_terms, check_language
 from .backend import Backend, Hits, IndexBusy, IndexUnavailable, PageRequest, Progress, Reader
-from .people import search_people, search_tags
+from .people import complete_people, search_people, search_tags
 from .postgres_backend import PostgresBackend
 from .query import SearchQuery, parse_query
 from .whoosh_backend import WhooshBackend
@@ -36,6 +37,7 @@ __all__ = [
     "PageRequest",
     "SearchQuery",
     "analyzed_terms",
+    "complete_people",
     "drain",
     "index_post",
     "init_app",

@@ -6,7 +6,7 @@ scan with LIKE answers in milliseconds and is never stale; both backends share i
 
 from __future__ import annotations
 
-from sqlalchemy import case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, case, exists, func, literal, or_, select
 
 from microblog.database import db, is_postgresql
 from microblog.text import normalize_tag
@@ -19,9 +19,12 @@ PEOPLE_LIMIT = 5
 TAG_LIMIT = 8
 
 
+def _escaped(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _like_pattern(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{_escaped(term)}%"
 
 
 def person_terms(query: SearchQuery) -> list[str]:
@@ -56,6 +59,31 @@ def search_people(query: SearchQuery, limit: int = PEOPLE_LIMIT) -> list[User]:
         .where(User.is_active.is_(True), or_(*matches))
         .order_by(matched.desc(), name_first, User.username)
         .limit(limit)
+    )
+    return list(db.session.scalars(statement))
+
+
+def complete_people(prefix: str, listable: ColumnElement[bool], limit: int = PEOPLE_LIMIT) -> list[User]:
+    """Return active accounts whose username, or a word of whose name, starts with prefix (an @-completion).
+
+    `listable` is the condition on the accounts the viewer may be shown
+    (services.visibility.account_is_listable).  Usernames that start with the
+    prefix come first, the one that is the prefix before all.
+    """
+    term = prefix.casefold()
+    if not term:
+        return []
+    lower = func.lower if is_postgresql(db.engine) else func.casefold
+    starts = f"{_escaped(term)}%"
+    username, name = lower(User.username), lower(User.display_name)
+    matches = or_(
+        username.like(starts, escape="\\"),
+        name.like(starts, escape="\\"),
+        name.like(f"% {starts}", escape="\\"),
+    )
+    rank = case((username == term, 0), (username.like(starts, escape="\\"), 1), else_=2)
+    statement = (
+        select(User).where(User.is_active.is_(True), matches, listable).order_by(rank, username).limit(limit)
     )
     return list(db.session.scalars(statement))
 

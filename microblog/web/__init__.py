@@ -83,7 +83,7 @@ def static_version(folder: str, filename: str) -> str | None:
 
 def init_app(app: Flask) -> None:
     """Register the web blueprint, its filters and template globals."""
-    from . import admin, communities, feeds, people, search, settings  # noqa: F401  (routes)
+    from . import admin, communities, feeds, people, search, settings, suggestions  # noqa: F401  (routes)
 
     app.register_blueprint(bp)
     app.add_template_filter(timeago, "timeago")
