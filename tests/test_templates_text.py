@@ -28,8 +28,8 @@ ALLOWED_WORDS = {
 }
 # Attributes whose value people read (or hear, from a screen reader).
 READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "data-confirm"}
-# Elements whose content is code or data, not language (a curl command, search syntax).
-CODE_ELEMENTS = {"code", "script", "style"}
+# Elements whose content is code, data or a key cap, not language (a curl command, search syntax, Ctrl).
+CODE_ELEMENTS = {"code", "kbd", "script", "style"}
 # The functions that translate; their arguments are msgids and values, not shown as they are.
 TRANSLATING = {"_", "gettext", "ngettext", "pgettext", "npgettext"}
 
