@@ -1,10 +1,11 @@
 """The interface's language and time zone: who reads gets theirs (DESIGN.md "Language").
 
 A person's choice in Settings comes first, then the browser's Accept-Language,
-then MICROBLOG_DEFAULT_LOCALE; times are shown in the person's time zone, else
-MICROBLOG_TIMEZONE.  Catalogs live in microblog/translations/<locale>/LC_MESSAGES
-as gettext .po files under version control; the .mo files Flask-Babel reads are
-compiled from them (`make translations`, or here at start-up when a .po is newer).
+then MICROBLOG_DEFAULT_LOCALE (API clients: their Accept-Language, see select_locale);
+times are shown in the person's time zone, else MICROBLOG_TIMEZONE.  Catalogs live
+in microblog/translations/<locale>/LC_MESSAGES as gettext .po files under version
+control; the .mo files Flask-Babel reads are compiled from them (`make translations`,
+or here at start-up when a .po is newer).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LOCALES = ("en", "nb")  # English and Norwegian bokmål
 # Browsers of Norwegian readers may say only "no" (Norwegian) or "nn" (nynorsk): bokmål reads best.
 _ALIASES = {"no": "nb", "nn": "nb"}
+# Requests from API clients, answered in JSON (microblog.errors) and in the client's language.
+CLIENT_PATHS = ("/api/", "/oauth/token", "/oauth/revoke", "/.well-known/")
 
 babel = Babel()
 
@@ -52,15 +55,34 @@ def check_time_zone(value: str) -> str:
     return value
 
 
+def is_client_request() -> bool:
+    """Return whether this request comes from an API client (JSON answers, its own language rule)."""
+    return bool(request) and request.path.startswith(CLIENT_PATHS)
+
+
 def select_locale() -> str:
-    """Return the locale of this request: the person's choice, the browser's, or the default."""
-    chosen = getattr(current_user, "locale", None) if current_user else None
-    if chosen in LOCALES:
-        return chosen
-    if request:
-        best = request.accept_languages.best_match([*LOCALES, *_ALIASES])
-        if best:
-            return _ALIASES.get(best, best)
+    """Return the locale of this request, by one rule for pages, the API and work outside requests.
+
+    - An API client's request (paths under CLIENT_PATHS): its Accept-Language, else the
+      installation's default.  A client declares its language per request, so the person's
+      web setting does not apply: an English client of a Norwegian reader gets English errors.
+    - A web page: the person's choice in Settings, else the browser's Accept-Language, else
+      the installation's default.
+    - No request (CLI commands, background work): the installation's default,
+      MICROBLOG_DEFAULT_LOCALE (English unless set).  Outside an app context too,
+      flask_babel.gettext returns the English text with its placeholders filled.
+
+    Accept-Language picks the best match among en and nb; "no" and "nn" read as nb.
+    """
+    if not request:
+        return current_app.config["DEFAULT_LOCALE"]
+    if not is_client_request():
+        chosen = getattr(current_user, "locale", None) if current_user else None
+        if chosen in LOCALES:
+            return chosen
+    best = request.accept_languages.best_match([*LOCALES, *_ALIASES])
+    if best:
+        return _ALIASES.get(best, best)
     return current_app.config["DEFAULT_LOCALE"]
 
 

@@ -61,7 +61,7 @@ def signup():
     if current_user.is_authenticated:
         return redirect(url_for("web.home"))
     if not current_app.config.get("LOCAL_PASSWORDS", True):
-        raise NotFound("Accounts here come from the company directory: log in with your company account.")
+        raise NotFound(_("Accounts here come from the company directory: log in with your company account."))
     form = SignupForm()
     domains = current_app.config["ALLOWED_EMAIL_DOMAINS"]
     status = 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from microblog.avatars import avatar_svg
@@ -36,7 +37,9 @@ def people():
 def _user_list(username: str, kind: str):
     user = accounts.access_user(username)
     if not visibility.members_are_listable(current_user, user):
-        raise PermissionDenied(f"Only members of {user.name} can see who is in it: it is private.")
+        raise PermissionDenied(
+            _("Only members of %(name)s can see who is in it: it is private.", name=user.name)
+        )
     lister = social.followers if kind == "followers" else social.following
     users = lister(current_user, user, after=request.args.get("after") or None)
     return render_template(
