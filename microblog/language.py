@@ -15,6 +15,7 @@ import zoneinfo
 from functools import cache
 from pathlib import Path
 
+from babel.messages.extract import extract
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, request
@@ -24,6 +25,7 @@ from flask_login import current_user
 log = logging.getLogger(__name__)
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+SCRIPTS = Path(__file__).resolve().parent / "static" / "js"
 LOCALES = ("en", "nb")  # English and Norwegian bokmål
 # Browsers of Norwegian readers may say only "no" (Norwegian) or "nn" (nynorsk): bokmål reads best.
 _ALIASES = {"no": "nb", "nn": "nb"}
@@ -90,6 +92,43 @@ def select_time_zone() -> str:
     """Return the time zone of this request: the person's choice, else the installation's."""
     chosen = getattr(current_user, "timezone", None) if current_user else None
     return chosen or current_app.config["TIMEZONE"]
+
+
+@cache
+def script_messages() -> frozenset[str]:
+    """Return the msgids the scripts in static/js translate (a plural's by its singular), read once."""
+    found = set()
+    for path in sorted(SCRIPTS.glob("**/*.js")):
+        with path.open("rb") as source:
+            for _line, message, _comments, _context in extract("javascript", source):
+                found.add(message[0] if isinstance(message, tuple) else message)
+    return frozenset(found)
+
+
+@cache
+def script_catalog(locale: str) -> dict[str, str | list[str]]:
+    """Return the scripts' translations in locale: msgid -> text, or -> its plural forms in order.
+
+    Only the scripts' own messages, from the catalog under version control, computed once per
+    locale and process.  Untranslated (English) messages are left out: the script keeps its msgid.
+    Pages embed this as a JSON data block that static/js/i18n.js reads (templates/base.html).
+    """
+    po = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+    if locale not in LOCALES or not po.exists():
+        return {}
+    with po.open("rb") as source:
+        catalog = read_po(source, locale=locale)
+    translated: dict[str, str | list[str]] = {}
+    for msgid in sorted(script_messages()):
+        entry = catalog.get(msgid)
+        if entry is None or entry.fuzzy:
+            continue
+        if isinstance(entry.string, tuple | list):
+            if all(entry.string):
+                translated[msgid] = list(entry.string)
+        elif entry.string:
+            translated[msgid] = entry.string
+    return translated
 
 
 def compile_catalogs(folder: Path = TRANSLATIONS) -> list[Path]:
