@@ -6,27 +6,44 @@ import logging
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask.globals import request_ctx
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from microblog import inputs
+from microblog import inputs, language
 from microblog.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
+
+def N_(message: str) -> str:
+    """Mark a message for the catalog (pybabel extracts N_); it is translated where it is used."""
+    return message
+
+
+def _translated(message: str) -> str:
+    """Return message in the reader's language, or in English if choosing the language fails too."""
+    try:
+        return _(message)
+    except Exception:  # e.g. the database is down, so the person's setting cannot be read
+        log.warning("could not translate an error message", exc_info=True)
+        return message
+
+
+# Translated when a response is made, in the reader's language.
 _FRIENDLY = {
-    400: "The request did not make sense to the server.",
-    403: "You are not allowed to do that.",
-    404: "There is nothing here. The page may have moved, or the post was deleted.",
-    405: "That page does not take this kind of request.",
-    413: "That was too much to send at once.",
-    429: "Too many attempts. Wait a minute and try again.",
-    500: "Something went wrong on our side. It has been logged.",
+    400: N_("The request did not make sense to the server."),
+    403: N_("You are not allowed to do that."),
+    404: N_("There is nothing here. The page may have moved, or the post was deleted."),
+    405: N_("That page does not take this kind of request."),
+    413: N_("That was too much to send at once."),
+    429: N_("Too many attempts. Wait a minute and try again."),
+    500: N_("Something went wrong on our side. It has been logged."),
 }
 
 
 def _wants_json() -> bool:
-    return request.path.startswith(("/api/", "/oauth/token", "/oauth/revoke", "/.well-known/"))
+    return language.is_client_request()
 
 
 def error_response(status: int, message: str):
@@ -35,7 +52,7 @@ def error_response(status: int, message: str):
         return jsonify(error=message), status
     if request_ctx.url_adapter is None:  # the Host header named no host: a page could link nowhere
         return Response(message, mimetype="text/plain"), status
-    return render_template("errors/error.html", status=status, message=message, title="Error"), status
+    return render_template("errors/error.html", status=status, message=message, title=_("Error")), status
 
 
 def init_app(app: Flask) -> None:
@@ -48,12 +65,15 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
-        return error_response(400, "The form expired or came from elsewhere. Go back, reload and try again.")
+        return error_response(
+            400, _("The form expired or came from elsewhere. Go back, reload and try again.")
+        )
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
         status = error.code or 500
-        body, code = error_response(status, _FRIENDLY.get(status) or error.description or "Error")
+        friendly = _FRIENDLY.get(status)
+        body, code = error_response(status, _(friendly) if friendly else error.description or _("Error"))
         # Keep what the exception says about itself beyond the body (Allow on a 405, Retry-After ...).
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         return body, code, headers
@@ -61,4 +81,4 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, _FRIENDLY[500])
+        return error_response(500, _translated(_FRIENDLY[500]))

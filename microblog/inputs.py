@@ -22,6 +22,9 @@ from urllib.parse import unquote_to_bytes
 
 from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from microblog.services.errors import ServiceError
 
@@ -29,18 +32,25 @@ MAX_JSON_DEPTH = 32
 # Read as text by the app; other headers are Werkzeug's, the limiter's or Babel's to parse.
 TEXT_HEADERS = ("Authorization", "Idempotency-Key")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Where the bad text was, as people read it (lazy: translated only when a message is made).
+_JSON_BODY = _l("The JSON body")
+_FORM = _l("The form")
 
 
 class UnreadableInput(ServiceError, ValueError):
     """The request carries text no field may hold (HTTP 400); a ValueError to JSON parsing."""
 
 
-def check_text(value: str, where: str) -> None:
+def check_text(value: str, where: str | LazyString) -> None:
     """Refuse text with NUL or a lone surrogate."""
     if "\x00" in value:
-        raise UnreadableInput(f"{where} contains a NUL character, which is never valid here.")
+        raise UnreadableInput(
+            _("%(where)s contains a NUL character, which is never valid here.", where=where)
+        )
     if _LONE_SURROGATE.search(value):
-        raise UnreadableInput(f"{where} contains a lone surrogate (\\ud800-\\udfff), which is not text.")
+        raise UnreadableInput(
+            _("%(where)s contains a lone surrogate (\\ud800-\\udfff), which is not text.", where=where)
+        )
 
 
 def check_json(value: Any) -> None:
@@ -49,15 +59,17 @@ def check_json(value: Any) -> None:
     while pending:
         node, depth = pending.pop()
         if isinstance(node, str):
-            check_text(node, "The JSON body")
+            check_text(node, _JSON_BODY)
             continue
         if not isinstance(node, dict | list):
             continue
         if depth > MAX_JSON_DEPTH:
-            raise UnreadableInput(f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.")
+            raise UnreadableInput(
+                _("The JSON body is nested more than %(max)s levels deep.", max=MAX_JSON_DEPTH)
+            )
         if isinstance(node, dict):
             for key in node:
-                check_text(key, "The JSON body")
+                check_text(key, _JSON_BODY)
             pending.extend((item, depth + 1) for item in node.values())
         else:
             pending.extend((item, depth + 1) for item in node)
@@ -72,56 +84,56 @@ class JSONProvider(DefaultJSONProvider):
             value = super().loads(s, **kwargs)
         except RecursionError:
             raise UnreadableInput(
-                f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep."
+                _("The JSON body is nested more than %(max)s levels deep.", max=MAX_JSON_DEPTH)
             ) from None
         check_json(value)
         return value
 
 
-def _check_wsgi_text(value: str, where: str, *, percent_encoded: bool = False) -> None:
+def _check_wsgi_text(value: str, where: str | LazyString, *, percent_encoded: bool = False) -> None:
     """Check a WSGI string (its bytes as Latin-1, as PEP 3333 passes them) as UTF-8 text."""
     try:
         raw = value.encode("latin-1")
     except UnicodeEncodeError:  # not what a server passes; a misbehaving one, or a test client
-        raise UnreadableInput(f"{where} is not valid UTF-8.") from None
+        raise UnreadableInput(_("%(where)s is not valid UTF-8.", where=where)) from None
     _check_bytes(unquote_to_bytes(raw.replace(b"+", b" ")) if percent_encoded else raw, where)
 
 
-def _check_bytes(raw: bytes, where: str) -> None:
+def _check_bytes(raw: bytes, where: str | LazyString) -> None:
     try:
         text = raw.decode("utf-8")  # strict: encoded surrogates and overlong forms are invalid too
     except UnicodeDecodeError:
-        raise UnreadableInput(f"{where} is not valid UTF-8.") from None
+        raise UnreadableInput(_("%(where)s is not valid UTF-8.", where=where)) from None
     check_text(text, where)
 
 
 def refuse_unreadable_input() -> None:
     """Refuse a request carrying invalid UTF-8, NUL, lone surrogates or too deep JSON anywhere we read."""
-    _check_wsgi_text(request.environ.get("PATH_INFO", ""), "The address")
+    _check_wsgi_text(request.environ.get("PATH_INFO", ""), _l("The address"))
     # Werkzeug's own server has already replaced invalid UTF-8 in PATH_INFO; the raw path still has it.
     raw_path = request.environ.get("RAW_URI", "").partition("?")[0]
-    _check_wsgi_text(raw_path, "The address", percent_encoded=True)
-    _check_wsgi_text(request.environ.get("QUERY_STRING", ""), "The query string", percent_encoded=True)
+    _check_wsgi_text(raw_path, _l("The address"), percent_encoded=True)
+    _check_wsgi_text(request.environ.get("QUERY_STRING", ""), _l("The query string"), percent_encoded=True)
     for name in TEXT_HEADERS:
         value = request.headers.get(name)
         if value is not None:
-            _check_wsgi_text(value, f"The {name} header")
+            _check_wsgi_text(value, _l("The %(name)s header", name=name))
     if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
         return
     if request.mimetype == "application/x-www-form-urlencoded":
         # Werkzeug parses the form from this cached copy.
-        _check_wsgi_text(request.get_data(cache=True).decode("latin-1"), "The form", percent_encoded=True)
+        _check_wsgi_text(request.get_data(cache=True).decode("latin-1"), _FORM, percent_encoded=True)
     elif request.mimetype == "multipart/form-data":
         for name, value in request.form.items(multi=True):  # decoded already, invalid UTF-8 replaced
-            check_text(name, "The form")
-            check_text(value, "The form")
+            check_text(name, _FORM)
+            check_text(value, _FORM)
     elif request.is_json and request.get_data(cache=True):
         try:
             current_app.json.loads(request.get_data(cache=True))
         except UnreadableInput:
             raise
         except ValueError:
-            raise UnreadableInput("The body is not valid JSON (in UTF-8).") from None
+            raise UnreadableInput(_("The body is not valid JSON (in UTF-8).")) from None
 
 
 def init_app(app: Flask) -> None:

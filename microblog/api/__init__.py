@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
+from flask_babel import gettext as _
 from limits import parse as parse_limit
 
 from microblog.extensions import csrf, limiter
@@ -56,7 +57,7 @@ def route(rule: str, **options: Any) -> Callable[[F], F]:
 
 def _bearer() -> str | None:
     header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
+    scheme, _space, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     # Browsers' EventSource cannot set headers: Mastodon's streaming API takes the token here too.
@@ -87,7 +88,7 @@ def look_up_token(value: str) -> AccessToken | None:
     limit = parse_limit(current_app.config["API_RATE_LIMIT"])
     address = request.remote_addr or ""
     if limiter.enabled and not limiter.limiter.test(limit, "bad-token", address):
-        raise TooManyBadTokens("Too many invalid access tokens from this address. Wait, then try again.")
+        raise TooManyBadTokens(_("Too many invalid access tokens from this address. Wait, then try again."))
     token = tokens.authenticate_token(value)
     if token is None and limiter.enabled:
         limiter.limiter.hit(limit, "bad-token", address)
@@ -96,9 +97,9 @@ def look_up_token(value: str) -> AccessToken | None:
 
 def current_token() -> AccessToken | None:
     """Return the request's access token, or None without one; an invalid one is refused."""
-    token, _, refused = _resolve_token()
+    token, _user, refused = _resolve_token()
     if refused:
-        raise Unauthorized("The access token is invalid")
+        raise Unauthorized(_("The access token is invalid"))
     return token
 
 
@@ -112,9 +113,9 @@ def signed_in(scope: str) -> User:
     """Return the token's user, requiring a token that holds `scope`."""
     token = current_token()
     if token is None:
-        raise Unauthorized("This API requires an access token: Authorization: Bearer <token>")
+        raise Unauthorized(_("This API requires an access token: Authorization: Bearer <token>"))
     if not tokens.grants(token.scope_list, scope):
-        raise OutsideScopes("This action is outside the authorized scopes")
+        raise OutsideScopes(_("This action is outside the authorized scopes"))
     user = _resolve_token()[1]
     assert user is not None, "a valid token has a user"
     return user
@@ -148,7 +149,7 @@ def params() -> dict[str, Any]:
         if request.is_json:
             body = request.get_json(silent=True)
             if not isinstance(body, dict):
-                raise ServiceError("The JSON body must be an object.")
+                raise ServiceError(_("The JSON body must be an object."))
             merged.update(body)
         else:
             merged.update(request.form.to_dict())
@@ -162,7 +163,7 @@ def text_param(data: dict[str, Any], name: str) -> str | None:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    raise ValidationError(f"{name} must be a string.", field=name)
+    raise ValidationError(_("%(name)s must be a string.", name=name), field=name)
 
 
 def id_list(name: str) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 
 import search
 from microblog import entities
@@ -58,9 +59,9 @@ def update_credentials():
 def lookup():
     """Find an account by its username (`acct`, with or without @ or this server's domain)."""
     acct = (request.args.get("acct") or "").strip().lstrip("@")
-    username, _, domain = acct.partition("@")
+    username, _at, domain = acct.partition("@")
     if not username or (domain and domain != request.host):
-        raise NotFound("There is no such account here.")
+        raise NotFound(_("There is no such account here."))
     return jsonify(account(accounts.access_user(username)))
 
 
@@ -81,7 +82,7 @@ def relationships():
     for raw in id_list("id"):
         account_id = parse_id(raw)
         if account_id is None:
-            raise ValidationError("id[] must be account ids.")
+            raise ValidationError(_("id[] must be account ids."))
         ids.append(account_id)
     return jsonify(
         [

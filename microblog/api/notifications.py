@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 
 from microblog import entities
 from microblog.services import notifications
@@ -37,5 +38,5 @@ def show_notification(notification_id: str):
     """Return one notification."""
     view = notifications.notification_view(viewer(), notification_id)
     if view is None:
-        raise NotFound("No such notification.")
+        raise NotFound(_("No such notification."))
     return jsonify(entities.notification(view, view.actor, view.post))

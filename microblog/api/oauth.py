@@ -24,6 +24,7 @@ from authlib.oauth2.rfc6749 import (
 )
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from microblog.database import db
@@ -104,7 +105,7 @@ class WithinRegisteredScopes:
         self.server.validate_requested_scope(self.request.payload.scope)
         registered = self.request.client.app.scopes.split()
         if not all(tokens.grants(registered, s) for s in requested_scopes(self.request.payload.scope)):
-            raise InvalidScopeError(description="The app did not register all of the requested scopes.")
+            raise InvalidScopeError(description=_("The app did not register all of the requested scopes."))
 
 
 def _active_user(user_id: int) -> User | None:
@@ -140,7 +141,7 @@ class AuthorizationCodeGrant(WithinRegisteredScopes, grants.AuthorizationCodeGra
         # Consume the code first, atomically: of two exchanges at once only one deletes it, and
         # only that one gets a token (Authlib would save the token before deleting the code).
         if not tokens.consume_authorization_code(authorization_code.row):
-            raise InvalidGrantError("The authorization code was already used.")
+            raise InvalidGrantError(_("The authorization code was already used."))
         return _active_user(authorization_code.row.user_id)
 
 
@@ -168,7 +169,7 @@ class S256OnlyChallenge(CodeChallenge):
         """Refuse a challenge without its method, then check it as Authlib does."""
         data = grant.request.payload.data
         if data.get("code_challenge") and not data.get("code_challenge_method"):
-            raise InvalidRequestError("code_challenge_method is required, and must be S256.")
+            raise InvalidRequestError(_("code_challenge_method is required, and must be S256."))
         super().validate_code_challenge(grant, redirect_uri)
 
     def get_authorization_code_challenge_method(self, authorization_code: Any) -> str:
@@ -214,7 +215,7 @@ def verify_app():
     signed_in("read")
     token = current_token()
     if token is None or token.app_id is None:
-        raise ServiceError("This is a personal access token; it belongs to no application.")
+        raise ServiceError(_("This is a personal access token; it belongs to no application."))
     return jsonify(_application(db.session.get_one(OAuthApp, token.app_id)))  # tokens die with their app
 
 
@@ -267,13 +268,13 @@ def authorize():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path))
     if not _printable_ascii_protocol():
-        message = "The request's OAuth parameters must be printable ASCII."
-        return render_template("oauth/error.html", error=message, title="Authorization failed"), 400
+        message = _("The request's OAuth parameters must be printable ASCII.")
+        return render_template("oauth/error.html", error=message, title=_("Authorization failed")), 400
     try:
         grant = server.get_consent_grant(end_user=current_user)
     except OAuth2Error as error:
         return render_template(
-            "oauth/error.html", error=error.description or error.error, title="Authorization failed"
+            "oauth/error.html", error=error.description or error.error, title=_("Authorization failed")
         ), 400
     if request.method == "GET":
         origin = web_origin(grant.redirect_uri)
@@ -329,7 +330,7 @@ def revoke():
     secret = basic.password if basic else data.get("client_secret")
     app = tokens.find_app(client_id)
     if app is None or not tokens.app_secret_matches(app, secret):
-        return jsonify(error="invalid_client", error_description="Client authentication failed."), 401
+        return jsonify(error="invalid_client", error_description=_("Client authentication failed.")), 401
     tokens.revoke_token_value(app, data.get("token", ""))
     return jsonify({})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 
 import search
 from microblog import entities
@@ -20,7 +21,7 @@ TYPES = ("accounts", "hashtags", "statuses")
 def _offset() -> int:
     offset = parse_id(request.args.get("offset") or "0")
     if offset is None or offset > 10_000:
-        raise ValidationError("offset must be a whole number up to 10000.")
+        raise ValidationError(_("offset must be a whole number up to 10000."))
     return offset
 
 
@@ -30,7 +31,7 @@ def search_v2():
     """Search posts, people and tags; `type` narrows to one, `offset` or `max_id` pages."""
     kind = request.args.get("type") or None
     if kind is not None and kind not in TYPES:
-        raise ValidationError("type must be accounts, hashtags or statuses.")
+        raise ValidationError(_("type must be accounts, hashtags or statuses."))
     cursor = Cursor.parse(request.args)
     offset = _offset()
     newest_first = cursor.max_id is not None

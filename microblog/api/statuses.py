@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 
 from microblog import entities
 from microblog.services import posts, timelines
@@ -22,7 +23,7 @@ _VISIBILITIES = {"": None, "public": PUBLIC, "unlisted": PUBLIC, "private": PRIV
 def _status(post_id: int, user: User) -> dict[str, Any]:
     view = timelines.post_view(post_id, user)
     if view is None:
-        raise NotFound("That post does not exist or was deleted.")
+        raise NotFound(_("That post does not exist or was deleted."))
     return entities.status(view)
 
 
@@ -31,25 +32,27 @@ def _visibility(data: dict[str, Any]) -> str | None:
     asked = text_param(data, "visibility") or ""
     if asked == "direct":
         raise ValidationError(
-            "Direct messages are not supported: a post is visible to the whole company, "
-            "or to the members of the private community it is in.",
+            _(
+                "Direct messages are not supported: a post is visible to the whole company, "
+                "or to the members of the private community it is in."
+            ),
             field="visibility",
         )
     if asked not in _VISIBILITIES:
-        raise ValidationError("visibility must be public, unlisted or private.", field="visibility")
+        raise ValidationError(_("visibility must be public, unlisted or private."), field="visibility")
     return _VISIBILITIES[asked]
 
 
 def _refuse_unsupported(data: dict[str, Any]) -> None:
     """Refuse, rather than silently drop, what would change the meaning of a post."""
     if data.get("media_ids") or request.form.getlist("media_ids[]"):
-        raise ValidationError("Posts here are text only: attachments are not supported.")
+        raise ValidationError(_("Posts here are text only: attachments are not supported."))
     if data.get("poll") or data.get("poll[options][]"):
-        raise ValidationError("Polls are not supported.")
+        raise ValidationError(_("Polls are not supported."))
     if data.get("scheduled_at"):
-        raise ValidationError("Scheduled posts are not supported.")
+        raise ValidationError(_("Scheduled posts are not supported."))
     if (text_param(data, "spoiler_text") or "").strip():
-        raise ValidationError("Content warnings are not supported: write the warning into the post.")
+        raise ValidationError(_("Content warnings are not supported: write the warning into the post."))
 
 
 @route("/api/v1/statuses", methods=["POST"])
@@ -64,7 +67,7 @@ def create_status():
     _refuse_unsupported(data)
     text = text_param(data, "status")
     if text is None:
-        raise ValidationError("status is required: the text of the post.")
+        raise ValidationError(_("status is required: the text of the post."))
     post = posts.post_status(
         viewer(),
         text,

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Response, current_app, request
+from flask_babel import gettext as _
 
 import realtime
 from microblog.services import tokens
@@ -48,7 +49,7 @@ def _stream(rooms: Iterable[str], events: frozenset[str]) -> Response:
     # request's token check and listen() would otherwise go unheard, and the stream live on.
     if not tokens.token_is_live(token.id):
         realtime.stop_listening(listener)
-        raise Unauthorized("The access token is invalid")
+        raise Unauthorized(_("The access token is invalid"))
     heartbeat = current_app.config["STREAM_HEARTBEAT"]
 
     def body():

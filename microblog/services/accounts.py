@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -19,7 +20,7 @@ from models.user import PERSON
 
 from . import ldap_login, sessions, tokens
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
-from .validation import check_email, check_password, check_profile, check_username
+from .validation import check_email, check_password, check_profile, check_username, field_label
 
 
 def create_user(
@@ -44,13 +45,18 @@ def create_user(
     )
     if taken is not None:
         field = "username" if taken == user.username else "email"
-        raise Conflict(f"That {field} is already registered.", field=field)
+        message = (
+            _("That username is already registered.")
+            if field == "username"
+            else _("That email is already registered.")
+        )
+        raise Conflict(message, field=field)
     db.session.add(user)
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("That username or email is already registered.") from None
+        raise Conflict(_("That username or email is already registered.")) from None
     return user
 
 
@@ -82,7 +88,7 @@ def authenticate(login: str, password: str) -> User:
         found = ldap_login.log_in_with_directory(settings, name, password)
         if found is not None:
             return _active(found)
-    raise ValidationError("Wrong username or password.")
+    raise ValidationError(_("Wrong username or password."))
 
 
 @cache
@@ -93,7 +99,7 @@ def _unmatchable_hash() -> str:
 
 def _active(user: User) -> User:
     if not user.is_active:
-        raise PermissionDenied("This account has been deactivated. Ask an administrator.")
+        raise PermissionDenied(_("This account has been deactivated. Ask an administrator."))
     return user
 
 
@@ -104,7 +110,10 @@ def update_profile(user: User, **fields: str) -> User:
         for key in ldap_login.PROFILE_FIELDS:
             if key in cleaned and cleaned[key] != getattr(user, key):
                 raise ValidationError(
-                    f"Your {key.replace('_', ' ')} comes from the company directory; it changes there.",
+                    _(
+                        "Your %(field)s comes from the company directory; it changes there.",
+                        field=field_label(key).lower(),
+                    ),
                     field=key,
                 )
     for key, value in cleaned.items():
@@ -117,12 +126,20 @@ def update_preferences(user: User, *, locale: str, timezone: str) -> User:
     """Set the interface language and time zone the person chose ("" for the defaults)."""
     try:
         chosen_locale = language.check_locale(locale)
-    except ValueError as error:
-        raise ValidationError(f"Choose a language the interface speaks: {error}.", field="locale") from None
+    except ValueError:
+        raise ValidationError(
+            _(
+                "Choose a language the interface speaks: one of %(choices)s.",
+                choices=", ".join(language.LOCALES),
+            ),
+            field="locale",
+        ) from None
     try:
         chosen_zone = language.check_time_zone(timezone)
-    except ValueError as error:
-        raise ValidationError(f"Choose a time zone from the list: {error}.", field="timezone") from None
+    except ValueError:
+        raise ValidationError(
+            _("Choose a time zone from the list, like Europe/Oslo."), field="timezone"
+        ) from None
     user.locale = chosen_locale or None
     user.timezone = chosen_zone or None
     db.session.commit()
@@ -136,9 +153,11 @@ def change_password(user: User, current: str, new: str, *, revoke_tokens: bool =
     the person's bots, while someone who suspects a breach wants every door closed.
     """
     if user.directory_dn is not None:
-        raise PermissionDenied("You log in with your company account: change its password there, not here.")
+        raise PermissionDenied(
+            _("You log in with your company account: change its password there, not here.")
+        )
     if not user.check_password(current or ""):
-        raise ValidationError("The current password is wrong.", field="current_password")
+        raise ValidationError(_("The current password is wrong."), field="current_password")
     user.set_password(check_password(new))
     sessions.end_sessions(user)  # a stolen session or cookie dies with the old password
     if revoke_tokens:
@@ -150,7 +169,7 @@ def access_user(username: str) -> User:
     """Return the user with this username, or raise NotFound."""
     user = db.session.scalar(select(User).where(User.username == (username or "").lower()))
     if user is None:
-        raise NotFound(f"There is no one called @{username} here.")
+        raise NotFound(_("There is no one called @%(username)s here.", username=username))
     return user
 
 
@@ -159,17 +178,19 @@ def access_user_id(user_id: int | str) -> User:
     uid = parse_id(user_id)
     user = db.session.get(User, uid) if uid and uid < 2**31 else None
     if user is None:
-        raise NotFound("No such account.")
+        raise NotFound(_("No such account."))
     return user
 
 
 def _check_admin(actor: User, target: User) -> None:
     if not actor.is_admin:
-        raise PermissionDenied("Only administrators can do that.")
+        raise PermissionDenied(_("Only administrators can do that."))
     if target.is_community:
-        raise ValidationError(f"@{target.username} is a community: its admins run it (see its page).")
+        raise ValidationError(
+            _("@%(name)s is a community: its admins run it (see its page).", name=target.username)
+        )
     if actor.id == target.id:
-        raise PermissionDenied("Administrators cannot change their own account this way.")
+        raise PermissionDenied(_("Administrators cannot change their own account this way."))
 
 
 def set_active(actor: User, username: str, active: bool) -> User:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -42,7 +43,7 @@ def access_community(handle: str) -> User:
         )
     )
     if found is None:
-        raise NotFound(f"There is no community called @{handle} here.")
+        raise NotFound(_("There is no community called @%(handle)s here.", handle=handle))
     return found
 
 
@@ -152,12 +153,12 @@ def create_community(
     """Create a community; its owner (the actor, unless IT names one) is its first member and admin."""
     owner = owner or actor
     if owner is None or owner.is_community:
-        raise ValidationError("A community needs a person as its first admin.", field="owner")
+        raise ValidationError(_("A community needs a person as its first admin."), field="owner")
     if actor is not None and not may_create(actor):
-        raise PermissionDenied("Only administrators can create communities here.")
+        raise PermissionDenied(_("Only administrators can create communities here."))
     fields = check_profile(display_name=name, bio=description)
     if not fields.get("display_name", "").strip():
-        raise ValidationError("Give the community a name.", field="name")
+        raise ValidationError(_("Give the community a name."), field="name")
     community = User(
         username=check_username(handle),
         email=None,
@@ -168,14 +169,14 @@ def create_community(
         bio=fields.get("bio", ""),
     )
     if db.session.scalar(select(User.id).where(User.username == community.username)) is not None:
-        raise Conflict("That handle is taken: communities and people share one namespace.", field="handle")
+        raise Conflict(_("That handle is taken: communities and people share one namespace."), field="handle")
     db.session.add(community)
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
         raise Conflict(
-            "That handle is taken: communities and people share one namespace.", field="handle"
+            _("That handle is taken: communities and people share one namespace."), field="handle"
         ) from None
     db.session.add(Community(id=community.id, created_by_id=owner.id))
     add_follow(owner, community)
@@ -193,7 +194,7 @@ def update_community(actor: User | None, community: User, *, name: str, descript
     check_admin(actor, community)
     fields = check_profile(display_name=name, bio=description)
     if not fields.get("display_name", "").strip():
-        raise ValidationError("Give the community a name.", field="name")
+        raise ValidationError(_("Give the community a name."), field="name")
     community.display_name = fields["display_name"].strip()
     community.bio = fields.get("bio", "")
     db.session.commit()
@@ -211,7 +212,7 @@ def set_archived(actor: User | None, community: User, archived: bool) -> User:
 def set_official(actor: User | None, community: User, official: bool) -> User:
     """Mark a community official, or not (site administrators)."""
     if actor is not None and not actor.is_admin:
-        raise PermissionDenied("Only site administrators can mark a community official.")
+        raise PermissionDenied(_("Only site administrators can mark a community official."))
     details(community).is_official = official
     db.session.commit()
     return community
@@ -226,17 +227,18 @@ def take_over(actor: User, community: User, successor: User | None = None) -> Us
     admins must never become a way into it).
     """
     if not actor.is_admin:
-        raise PermissionDenied("Only site administrators can take over a community.")
+        raise PermissionDenied(_("Only site administrators can take over a community."))
     if _active_admins(community, locking=True):
-        raise ValidationError("This community has admins: ask one of them instead.")
+        raise ValidationError(_("This community has admins: ask one of them instead."))
     if successor is None and community.locked:
         raise ValidationError(
-            "Its posts are for its members only: appoint one of its members as admin.", field="username"
+            _("Its posts are for its members only: appoint one of its members as admin."), field="username"
         )
     successor = successor or actor
     if community.locked and not is_member(successor, community):
         raise ValidationError(
-            f"@{successor.username} is not a member: appoint one of its members.", field="username"
+            _("@%(name)s is not a member: appoint one of its members.", name=successor.username),
+            field="username",
         )
     make_member(successor, community, admin=True)
     db.session.commit()
@@ -249,7 +251,7 @@ def take_over(actor: User, community: User, successor: User | None = None) -> Us
 def join(actor: User, community: User) -> bool:
     """Join a public community at once, or ask to join a private one; return whether actor is a member."""
     if actor.is_community:
-        raise ValidationError("A community cannot join a community.")
+        raise ValidationError(_("A community cannot join a community."))
     if is_member(actor, community):
         return True
     _check_open(community)
@@ -287,7 +289,13 @@ def remove_member(actor: User | None, community: User, person: User) -> User:
     """Remove a member (community admins, or IT); from then on they see none of its private posts."""
     check_admin(actor, community)
     if not is_member(person, community):
-        raise NotFound(f"@{person.username} is not a member of @{community.username}.")
+        raise NotFound(
+            _(
+                "@%(name)s is not a member of @%(community)s.",
+                name=person.username,
+                community=community.username,
+            )
+        )
     _end_membership(person, community)
     db.session.commit()
     return person
@@ -297,7 +305,9 @@ def set_community_admin(actor: User | None, community: User, person: User, admin
     """Appoint a member as admin, or step one down (a community keeps at least one admin)."""
     check_admin(actor, community)
     if not is_member(person, community):
-        raise ValidationError(f"@{person.username} is not a member: add them first.", field="username")
+        raise ValidationError(
+            _("@%(name)s is not a member: add them first.", name=person.username), field="username"
+        )
     if admin:
         insert_once(CommunityAdmin(community_id=community.id, user_id=person.id))
     else:
@@ -323,18 +333,18 @@ def check_can_post(author: User, community: User) -> None:
     """Raise ValidationError unless author may post in the community: a member, and it is not archived."""
     _check_open(community)
     if not is_member(author, community):
-        raise ValidationError(f"Join @{community.username} to post in it.", field="text")
+        raise ValidationError(_("Join @%(name)s to post in it.", name=community.username), field="text")
 
 
 def _check_open(community: User) -> None:
     if details(community).archived_at is not None:
-        raise ValidationError(f"@{community.username} is archived: it is read-only.")
+        raise ValidationError(_("@%(name)s is archived: it is read-only.", name=community.username))
 
 
 def check_admin(actor: User | None, community: User) -> None:
     """Raise PermissionDenied unless actor (None: IT) administers the community."""
     if actor is not None and not is_admin(actor, community):
-        raise PermissionDenied(f"Only admins of @{community.username} can do that.")
+        raise PermissionDenied(_("Only admins of @%(name)s can do that.", name=community.username))
 
 
 def _active_admins(community: User, *, locking: bool = False) -> set[int]:
@@ -353,13 +363,15 @@ def _active_admins(community: User, *, locking: bool = False) -> set[int]:
 def _check_not_last_admin(person: User, community: User) -> None:
     """Raise ValidationError if no active admin but `person` would remain."""
     if not (_active_admins(community, locking=True) - {person.id}):
-        raise ValidationError(f"Appoint another admin of @{community.username} first: it needs one.")
+        raise ValidationError(
+            _("Appoint another admin of @%(name)s first: it needs one.", name=community.username)
+        )
 
 
 def make_member(person: User, community: User, *, admin: bool = False) -> None:
     """Make an active person a member (answering their request, if any), in the caller's transaction."""
     if person.is_community or not person.is_active:
-        raise ValidationError(f"@{person.username} cannot be a member.", field="username")
+        raise ValidationError(_("@%(name)s cannot be a member.", name=person.username), field="username")
     db.session.execute(
         delete(FollowRequest).where(
             FollowRequest.follower_id == person.id, FollowRequest.followee_id == community.id

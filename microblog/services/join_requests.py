@@ -6,6 +6,7 @@ unfollowing takes a request back.  The requester is told when an admin accepts.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from microblog.database import db
@@ -94,7 +95,7 @@ def _requested_of(actor: User, person: User) -> list[User]:
     )
     found = list(db.session.scalars(stmt))
     if not found:
-        raise NotFound(f"@{person.username} has not asked to join a community you administer.")
+        raise NotFound(_("@%(name)s has not asked to join a community you administer.", name=person.username))
     return found
 
 
@@ -105,5 +106,5 @@ def _requester(community: User, username: str) -> User:
         .where(FollowRequest.followee_id == community.id, User.username == (username or "").lower())
     )
     if person is None:
-        raise NotFound(f"@{username} has not asked to join.")
+        raise NotFound(_("@%(name)s has not asked to join.", name=username))
     return person

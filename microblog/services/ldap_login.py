@@ -20,6 +20,7 @@ from typing import Any
 
 import ldap3
 from flask import current_app
+from flask_babel import gettext as _
 from ldap3.core.exceptions import (
     LDAPCommunicationError,
     LDAPException,
@@ -255,24 +256,32 @@ def check_directory_password(settings: DirectorySettings, dn: str, password: str
 
 def _username(person: DirectoryPerson) -> str:
     if not person.username:
-        raise ValidationError("Your directory entry has no user name microblog can use; ask IT.")
+        raise ValidationError(_("Your directory entry has no user name microblog can use; ask IT."))
     try:
         return check_username(person.username)
     except ValidationError as error:
         raise ValidationError(
-            f"Your company user name {person.username!r} cannot be a microblog username. {error.message}"
+            _(
+                "Your company user name %(name)s cannot be a microblog username. %(reason)s",
+                name=repr(person.username),
+                reason=error.message,
+            )
         ) from None
 
 
 def _email(person: DirectoryPerson, user_id: int | None) -> str:
     if not person.email:
-        raise ValidationError("Your directory entry has no email address, which microblog needs; ask IT.")
+        raise ValidationError(_("Your directory entry has no email address, which microblog needs; ask IT."))
     email = check_email(person.email)
     taken = db.session.scalar(select(User.username).where(User.email == email, User.id != user_id))
     if taken is not None:
         raise Conflict(
-            f"The email address of your directory entry, {email}, belongs to another microblog account "
-            f"(@{taken}); ask an administrator."
+            _(
+                "The email address of your directory entry, %(email)s, belongs to another microblog account "
+                "(@%(name)s); ask an administrator.",
+                email=email,
+                name=taken,
+            )
         )
     return email
 
@@ -280,7 +289,7 @@ def _email(person: DirectoryPerson, user_id: int | None) -> str:
 def _entry_values(person: DirectoryPerson, user_id: int | None) -> dict[str, str]:
     """Return the account fields the entry dictates (DN, email, profile), checked and fitted."""
     if len(person.dn) > DN_MAX:
-        raise ValidationError("Your directory entry's name is too long for microblog; ask IT.")
+        raise ValidationError(_("Your directory entry's name is too long for microblog; ask IT."))
     return {
         "directory_dn": person.dn,
         "email": _email(person, user_id),
@@ -304,7 +313,9 @@ def _account_for(person: DirectoryPerson) -> User | None:
     user = user or db.session.scalar(select(User).where(User.username == _username(person)))
     if user is not None and user.is_community:
         # A community's handle is not a person: no one logs in as it, whatever the directory says.
-        raise PermissionDenied(f"@{user.username} is a community here; ask IT to rename the directory entry.")
+        raise PermissionDenied(
+            _("@%(name)s is a community here; ask IT to rename the directory entry.", name=user.username)
+        )
     return user
 
 
@@ -340,7 +351,7 @@ def log_in_with_directory(settings: DirectorySettings, login: str, password: str
         db.session.commit()
     except IntegrityError:  # the same person logging in twice at once, or an email taken meanwhile
         db.session.rollback()
-        raise Conflict("Your account could not be set up just now. Try again.") from None
+        raise Conflict(_("Your account could not be set up just now. Try again.")) from None
     return user
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
@@ -146,7 +147,7 @@ def mark_notifications_seen(user: User, up_to_id: int | str | None) -> int:
     """
     up_to = parse_id(up_to_id)
     if up_to is None:
-        raise ValidationError("Say up to which notification: up_to is a notification id.", field="up_to")
+        raise ValidationError(_("Say up to which notification: up_to is a notification id."), field="up_to")
     newest = db.session.scalar(
         select(func.max(Notification.id)).where(Notification.user_id == user.id, Notification.id <= up_to)
     )

@@ -7,6 +7,7 @@ from typing import cast
 
 from blinker import Namespace
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import CursorResult, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
@@ -35,7 +36,7 @@ def check_post_id(post_id: int | str) -> int:
     """Return a post id given as text or number, or raise NotFound for what cannot be one."""
     pid = parse_id(post_id)
     if not pid:
-        raise NotFound("No such post.")
+        raise NotFound(_("No such post."))
     return pid
 
 
@@ -48,7 +49,7 @@ def access_post(viewer: User | None, post_id: int | str) -> Post:
     visible = post_is_visible(viewer.id if viewer is not None else 0)
     post = db.session.scalar(select(Post).where(Post.id == pid, visible).options(joinedload(Post.author)))
     if post is None:
-        raise NotFound("That post does not exist or was deleted.")
+        raise NotFound(_("That post does not exist or was deleted."))
     return post
 
 
@@ -97,7 +98,7 @@ def post_status(
             return earlier
     text = check_post_text(text)
     if author.is_community:
-        raise PermissionDenied("A community does not post: its members do.")
+        raise PermissionDenied(_("A community does not post: its members do."))
     parent = access_post(author, in_reply_to) if in_reply_to not in (None, "") else None
     names = extract_mentions(text)
     mentioned = list(db.session.scalars(select(User).where(User.username.in_(names)))) if names else []
@@ -162,25 +163,30 @@ def check_visibility(requested: str | None, community: User | None) -> str:
         return actual
     if requested == PRIVATE:
         raise ValidationError(
-            "Only a post in a private community is private (address its @handle, or reply in it); "
-            "everything else is visible to the whole company: use visibility public.",
+            _(
+                "Only a post in a private community is private (address its @handle, or reply in it); "
+                "everything else is visible to the whole company: use visibility public."
+            ),
             field="visibility",
         )
-    raise ValidationError("visibility must be public or private.", field="visibility")
+    raise ValidationError(_("visibility must be public or private."), field="visibility")
 
 
 def _community_of_new_post(author: User, addressed: list[User], parent: Post | None) -> User | None:
     """Return the community a new post is in, or raise ValidationError if it may not be posted there."""
     if len(addressed) > 1:
-        names = " and ".join(f"@{c.username}" for c in addressed)
+        names = ", ".join(f"@{c.username}" for c in addressed)
         raise ValidationError(
-            f"A post can be in one community only; this one addresses {names}.", field="text"
+            _("A post can be in one community only; this one addresses %(names)s.", names=names), field="text"
         )
     community = addressed[0] if addressed else None
     if parent is not None:
         if community is not None and community.id != parent.community_id:
             raise ValidationError(
-                f"A reply stays where its post is: it cannot be posted into @{community.username}.",
+                _(
+                    "A reply stays where its post is: it cannot be posted into @%(name)s.",
+                    name=community.username,
+                ),
                 field="text",
             )
         if parent.community_id is None:
@@ -276,7 +282,7 @@ def delete_post(actor: User, post_id: int | str) -> int:
         and communities.is_admin(actor, db.session.get_one(User, post.community_id))
     )
     if post.author_id != actor.id and not moderator:
-        raise PermissionDenied("You can only delete your own posts.")
+        raise PermissionDenied(_("You can only delete your own posts."))
     if post.in_reply_to_id is not None:
         db.session.execute(
             update(Post)

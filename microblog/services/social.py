@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
@@ -32,12 +33,12 @@ def follow_user(actor: User, username: str) -> User:
     """
     target = access_user(username)
     if target.id == actor.id:
-        raise ValidationError("You always see your own posts; no need to follow yourself.")
+        raise ValidationError(_("You always see your own posts; no need to follow yourself."))
     if target.is_community:
         communities.join(actor, target)
         return target
     if actor.is_community:
-        raise ValidationError("A community does not follow anyone.")
+        raise ValidationError(_("A community does not follow anyone."))
     if add_follow(actor, target):
         notifications.notify("follow", actor, [target.id])
     db.session.commit()
@@ -79,7 +80,7 @@ def check_tag_name(name: str) -> str:
     """Return the stored form of a tag name, or raise ValidationError."""
     tag = normalize_tag(name or "")
     if tag is None:
-        raise ValidationError("Tags are letters, digits, '_' or '-', and not only digits.")
+        raise ValidationError(_("Tags are letters, digits, '_' or '-', and not only digits."))
     return tag
 
 
@@ -97,7 +98,7 @@ def access_tag(name: str, viewer: User | None = None) -> Tag:
     )
     tag = db.session.scalar(select(Tag).where(Tag.name == check_tag_name(name), or_(followed, used)))
     if tag is None:
-        raise NotFound(f"No post has used #{name} yet.")
+        raise NotFound(_("No post has used #%(name)s yet.", name=name))
     return tag
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
@@ -71,7 +72,13 @@ class Cursor:
                 return None
             value = parse_id(raw)
             if value is None:
-                raise ValidationError(f"{name} must be a whole number (ASCII digits), at most {MAX_ID}.")
+                raise ValidationError(
+                    _(
+                        "%(name)s must be a whole number (ASCII digits), at most %(max)s.",
+                        name=name,
+                        max=MAX_ID,
+                    )
+                )
             return value
 
         limit = number("limit")

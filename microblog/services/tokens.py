@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import cast
 
+from flask_babel import gettext as _
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import joinedload
 
@@ -68,7 +69,7 @@ def check_scopes(requested: str | Iterable[str] | None, *, default: str = "read"
     scopes = list(dict.fromkeys(words)) or default.split()
     unknown = [scope for scope in scopes if scope not in KNOWN_SCOPES]
     if unknown:
-        raise ValidationError(f"Unknown scope: {' '.join(unknown)}.", field="scopes")
+        raise ValidationError(_("Unknown scope: %(scopes)s.", scopes=" ".join(unknown)), field="scopes")
     return " ".join(scopes)
 
 
@@ -85,19 +86,22 @@ def register_app(
     """Register an OAuth client; return it with its client secret (shown this once)."""
     name = check_plain(" ".join((name or "").split()), "client_name")
     if not name or len(name) > 200:
-        raise ValidationError("client_name is required (at most 200 characters).", field="client_name")
+        raise ValidationError(_("client_name is required (at most 200 characters)."), field="client_name")
     uris = (redirect_uris or "").split()
     if len(uris) > REDIRECT_URIS_MAX:
-        raise ValidationError(f"At most {REDIRECT_URIS_MAX} redirect_uris.", field="redirect_uris")
+        raise ValidationError(
+            _("At most %(max)s redirect_uris.", max=REDIRECT_URIS_MAX), field="redirect_uris"
+        )
     # Only http(s) and the out-of-band URN: a javascript: or data: URI would run script where it is followed.
     # ASCII only (an IDN host in its xn-- form): OAuth carries it in query strings and headers.
     if not uris or any(uri != OOB_REDIRECT and not (uri.isascii() and is_web_url(uri)) for uri in uris):
         raise ValidationError(
-            f"redirect_uris must be http(s) URLs in ASCII, or {OOB_REDIRECT}.", field="redirect_uris"
+            _("redirect_uris must be http(s) URLs in ASCII, or %(oob)s.", oob=OOB_REDIRECT),
+            field="redirect_uris",
         )
     website = check_plain((website or "").strip(), "website")
     if len(website) > 500 or (website and not is_web_url(website)):
-        raise ValidationError("website must be an http(s) URL of at most 500 characters.", field="website")
+        raise ValidationError(_("website must be an http(s) URL of at most 500 characters."), field="website")
     secret = secrets.token_urlsafe(32)
     app = OAuthApp(
         client_id=secrets.token_urlsafe(24),
@@ -133,7 +137,7 @@ def issue_token(user: User, app: OAuthApp | None, scopes: str, *, name: str = ""
 def store_token(value: str, user: User, app: OAuthApp | None, scopes: str, *, name: str = "") -> AccessToken:
     """Keep a newly issued token (by its digest) for user, through app or personal."""
     if user.is_community:
-        raise ValidationError("A community has no tokens: its members post with their own.")
+        raise ValidationError(_("A community has no tokens: its members post with their own."))
     token = AccessToken(
         token_hash=digest(value), user_id=user.id, app_id=app.id if app else None, name=name, scopes=scopes
     )
@@ -149,11 +153,12 @@ def create_personal_token(
     name = check_plain(" ".join((name or "").split()), "name")
     if not name or len(name) > TOKEN_NAME_MAX:
         raise ValidationError(
-            f"Give the token a name (at most {TOKEN_NAME_MAX} characters) to recognise it by.", field="name"
+            _("Give the token a name (at most %(max)s characters) to recognise it by.", max=TOKEN_NAME_MAX),
+            field="name",
         )
     chosen = [scope for scope in scopes if scope]
     if not chosen:
-        raise ValidationError("Choose at least one scope: read or write.", field="scopes")
+        raise ValidationError(_("Choose at least one scope: read or write."), field="scopes")
     return issue_token(user, None, check_scopes(chosen), name=name)
 
 
@@ -184,13 +189,13 @@ def revoke_token(user: User, token_id: int | str) -> None:
     try:
         tid = int(token_id)
     except (TypeError, ValueError):
-        raise NotFound("No such token.") from None
+        raise NotFound(_("No such token.")) from None
     result = db.session.execute(
         delete(AccessToken).where(AccessToken.id == tid, AccessToken.user_id == user.id)
     )
     removed = cast(CursorResult, result).rowcount
     if not removed:
-        raise NotFound("No such token.")
+        raise NotFound(_("No such token."))
     on_commit(lambda: realtime.end_token(tid))  # streams opened with it close too
     db.session.commit()
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from microblog.text import (
     MAX_POST_LENGTH,
@@ -25,18 +27,34 @@ from .errors import ValidationError
 
 PASSWORD_MIN = 8
 PROFILE_LIMITS = {"display_name": 60, "job_title": 80, "department": 80, "bio": 300}
+_FIELD_LABELS = {
+    "display_name": _l("Display name"),
+    "job_title": _l("Job title"),
+    "department": _l("Department"),
+    "bio": _l("Bio"),
+}
+
+
+def field_label(key: str) -> str:
+    """Return the name people read for a profile field, in their language ("Display name")."""
+    label = _FIELD_LABELS.get(key)
+    return str(label) if label is not None else key.replace("_", " ").capitalize()
 
 
 def check_post_text(text: str) -> str:
     """Validate a status text and return its normalized form, or raise ValidationError."""
     problem = post_problem(text)
     if problem == "empty":
-        raise ValidationError("Write something first: a post cannot be empty.", field="text")
+        raise ValidationError(_("Write something first: a post cannot be empty."), field="text")
     if problem == "control":
-        raise ValidationError("The post contains control characters.", field="text")
+        raise ValidationError(_("The post contains control characters."), field="text")
     if problem == "length":
         raise ValidationError(
-            f"Posts are at most {MAX_POST_LENGTH} characters; this one has {post_length(text)}.",
+            _(
+                "Posts are at most %(max)s characters; this one has %(length)s.",
+                max=MAX_POST_LENGTH,
+                length=post_length(text),
+            ),
             field="text",
         )
     return normalize_text(text)
@@ -45,7 +63,7 @@ def check_post_text(text: str) -> str:
 def check_plain(value: str, field: str) -> str:
     """Return value if it holds no control or bidi override character, or raise ValidationError."""
     if UNPRINTABLE.search(value):
-        raise ValidationError("Use plain text: control characters are not allowed here.", field=field)
+        raise ValidationError(_("Use plain text: control characters are not allowed here."), field=field)
     return value
 
 
@@ -54,8 +72,10 @@ def check_username(username: str) -> str:
     name = (username or "").strip().lstrip("@").lower()
     if len(name) < 2 or len(name) > USERNAME_MAX or not USERNAME_RE.fullmatch(name):
         raise ValidationError(
-            "Usernames are 2-30 characters: letters a-z, digits, '.', '_' or '-', "
-            "starting and ending with a letter, digit or '_'.",
+            _(
+                "Usernames are 2-30 characters: letters a-z, digits, '.', '_' or '-', "
+                "starting and ending with a letter, digit or '_'."
+            ),
             field="username",
         )
     return name
@@ -66,11 +86,13 @@ def check_email(email: str, allowed_domains: Sequence[str] = ()) -> str:
     try:
         address = validate_email((email or "").strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise ValidationError(f"That email address is not valid: {exc}", field="email") from None
+        raise ValidationError(
+            _("That email address is not valid: %(reason)s", reason=exc), field="email"
+        ) from None
     domain = address.rsplit("@", 1)[1].lower()
     if allowed_domains and domain not in allowed_domains:
         raise ValidationError(
-            "Sign-up is open to company addresses only (" + ", ".join(allowed_domains) + ").",
+            _("Sign-up is open to company addresses only (%(domains)s).", domains=", ".join(allowed_domains)),
             field="email",
         )
     return address.lower()
@@ -79,7 +101,9 @@ def check_email(email: str, allowed_domains: Sequence[str] = ()) -> str:
 def check_password(password: str) -> str:
     """Return the password if it is acceptable, or raise ValidationError."""
     if len(password or "") < PASSWORD_MIN:
-        raise ValidationError(f"Passwords need at least {PASSWORD_MIN} characters.", field="password")
+        raise ValidationError(
+            _("Passwords need at least %(min)s characters.", min=PASSWORD_MIN), field="password"
+        )
     return password
 
 
@@ -88,14 +112,18 @@ def check_profile(**fields: str) -> dict[str, str]:
     cleaned = {}
     for key, value in fields.items():
         if key not in PROFILE_LIMITS:
-            raise ValidationError(f"Unknown profile field {key!r}.", field=key)
+            raise ValidationError(_("Unknown profile field %(field)s.", field=repr(key)), field=key)
         value = value or ""
         # A bio may hold line breaks; nothing else may hold any control character.
         check_plain(value.replace("\r\n", "").replace("\n", "") if key == "bio" else value, key)
         value = " ".join(value.split()) if key != "bio" else value.replace("\r\n", "\n").strip()
         if len(value) > PROFILE_LIMITS[key]:
             raise ValidationError(
-                f"{key.replace('_', ' ').capitalize()} is at most {PROFILE_LIMITS[key]} characters.",
+                _(
+                    "%(field)s is at most %(max)s characters.",
+                    field=field_label(key),
+                    max=PROFILE_LIMITS[key],
+                ),
                 field=key,
             )
         cleaned[key] = value

@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, request, url_for
 from flask_babel import format_date, format_time, format_timedelta, get_locale, get_timezone, gettext
 from flask_login import current_user
 
+from microblog import language
 from microblog.avatars import initials
 from microblog.entities import Author, FeedPost
 from microblog.services import communities as community_service
@@ -103,9 +104,14 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _language() -> dict:
+        def current_locale() -> str:
+            return str(get_locale() or app.config["DEFAULT_LOCALE"])
+
         return {
-            "current_locale": lambda: str(get_locale() or app.config["DEFAULT_LOCALE"]),
+            "current_locale": current_locale,
             "current_time_zone": lambda: str(get_timezone() or app.config["TIMEZONE"]),
+            # The scripts' strings in the reader's language, for base.html's JSON data block.
+            "script_catalog": lambda: language.script_catalog(current_locale()),
         }
 
     @app.context_processor

@@ -11,6 +11,8 @@
  */
 (function () {
   "use strict";
+  var _ = window.MicroblogI18n.gettext;
+  var ngettext = window.MicroblogI18n.ngettext;
   var body = document.body;
   if (!body.dataset.userId || typeof io === "undefined") return;
 
@@ -40,7 +42,7 @@
   function showPending() {
     if (!bar) return;
     bar.hidden = pending.length === 0;
-    bar.textContent = pending.length === 1 ? "1 new post" : pending.length + " new posts";
+    bar.textContent = ngettext("%(num)s new post", "%(num)s new posts", pending.length);
   }
 
   function reveal() {
@@ -75,7 +77,7 @@
   function nameParent(link, status) {
     var parent = (status.mentions || []).filter(function (m) { return m.id === status.in_reply_to_account_id; })[0];
     if (parent) link.querySelector("[data-reply-to]").textContent = "@" + parent.acct;
-    else link.textContent = "↳ in reply";
+    else link.textContent = _("↳ in reply");
   }
 
   // Fill the server-rendered template with a Status; text via textContent, post HTML parsed inertly.
@@ -97,7 +99,7 @@
     var time = el.querySelector("time");
     time.setAttribute("datetime", status.created_at);
     time.title = window.microblogTimes ? window.microblogTimes.exact(status.created_at) : status.created_at;
-    time.textContent = document.body.dataset.justNow || "now";
+    time.textContent = document.body.dataset.justNow || _("just now");
     var content = new DOMParser().parseFromString(status.content, "text/html").body.firstElementChild;
     el.querySelector(".post-text").replaceChildren.apply(el.querySelector(".post-text"), Array.from(content.childNodes));
     el.querySelector("[data-reply-count]").textContent = status.replies_count || "";

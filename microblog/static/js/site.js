@@ -4,15 +4,21 @@
 window.MicroblogLikes = {
   label: function (button, count) {
     if (!button) return;
-    var action = button.getAttribute("aria-pressed") === "true" ? "Unlike" : "Like";
+    var i18n = window.MicroblogI18n;
+    var action = button.getAttribute("aria-pressed") === "true" ? i18n.gettext("Unlike") : i18n.gettext("Like");
     count = Number(count) || 0;
     button.title = action;
-    button.setAttribute("aria-label", count ? action + " (" + count + (count === 1 ? " like)" : " likes)") : action);
+    button.setAttribute(
+      "aria-label",
+      count ? i18n.ngettext("%(action)s (%(num)s like)", "%(action)s (%(num)s likes)", count, { action: action }) : action
+    );
   },
 };
 
 (function () {
   "use strict";
+  var _ = window.MicroblogI18n.gettext;
+  var ngettext = window.MicroblogI18n.ngettext;
 
   function setupComposer(form) {
     var textarea = form.querySelector("textarea[name=text]");
@@ -26,7 +32,9 @@ window.MicroblogLikes = {
       counter.dataset.remaining = String(remaining);
       counter.classList.toggle("warn", remaining <= 20 && remaining >= 0);
       counter.classList.toggle("over", remaining < 0);
-      counter.title = check.reason === "control" ? "The post contains control characters" : remaining + " characters left";
+      counter.title = check.reason === "control"
+        ? _("The post contains control characters")
+        : ngettext("%(num)s character left", "%(num)s characters left", remaining);
       button.disabled = !check.valid;
     }
     textarea.addEventListener("input", update);

@@ -15,7 +15,7 @@
   function relative(iso, now) {
     var seconds = ((now || Date.now()) - new Date(iso).getTime()) / 1000;
     if (!(seconds >= 0) || seconds >= RELATIVE_FOR) return null;
-    if (seconds < JUST_NOW) return document.body.dataset.justNow || "now";
+    if (seconds < JUST_NOW) return document.body.dataset.justNow || window.MicroblogI18n.gettext("just now");
     var format = new Intl.RelativeTimeFormat(language(), { numeric: "always" });
     for (var i = 0; i < UNITS.length; i++) {
       var size = UNITS[i][1];
