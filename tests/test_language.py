@@ -175,6 +175,19 @@ def test_the_log_in_page_speaks_norwegian_to_a_norwegian_browser(client):
     assert "Log in to microblog" in english
 
 
+def test_search_notes_and_the_admin_list_speak_the_reader_s_language(client, alice):
+    alice.is_admin = True
+    db.session.commit()
+    login(client, "alice")
+    long_query = "sommerfest " * 60  # past the 500 characters searched
+    for header, note in (("nb", "Bare de første 500 tegnene ble søkt i."), ("en", "Only the first 500")):
+        page = client.get("/search", query_string={"q": long_query}, headers={"Accept-Language": header})
+        assert note in page.get_data(as_text=True), header
+    # Paging past the last account says so (no "No account matches “None”").
+    page = client.get("/admin/users?after=zzzz", headers={"Accept-Language": "nb"}).get_data(as_text=True)
+    assert "Ingen flere kontoer." in page and "None" not in page
+
+
 def test_a_community_page_speaks_norwegian_with_plural_forms(client, alice, bob):
     from .factories import make_community
 
