@@ -35,9 +35,14 @@ _FRIENDLY = {
     400: N_("The request did not make sense to the server."),
     403: N_("You are not allowed to do that."),
     404: N_("There is nothing here. The page may have moved, or the post was deleted."),
+    401: N_("Log in first."),
     405: N_("That page does not take this kind of request."),
+    409: N_("That clashes with a change made meanwhile. Reload and try again."),
     413: N_("That was too much to send at once."),
+    414: N_("That address is too long."),
+    415: N_("That kind of content is not accepted here."),
     429: N_("Too many attempts. Wait a minute and try again."),
+    431: N_("The request's headers are too large."),
     500: N_("Something went wrong on our side. It has been logged."),
 }
 

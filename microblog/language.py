@@ -15,6 +15,7 @@ import zoneinfo
 from functools import cache
 from pathlib import Path
 
+import pytz
 from babel.messages.extract import extract
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -37,8 +38,12 @@ babel = Babel()
 
 @cache
 def time_zones() -> tuple[str, ...]:
-    """Return the IANA time zone names this machine knows, sorted."""
-    return tuple(sorted(zoneinfo.available_timezones()))
+    """Return the IANA time zone names that both this machine and Flask-Babel (pytz) know, sorted.
+
+    The machine's list also holds names that are no place ("localtime", "Factory"), which pytz
+    refuses: a reader with one of those could open no page at all.
+    """
+    return tuple(sorted(zoneinfo.available_timezones() & pytz.all_timezones_set))
 
 
 def check_locale(value: str) -> str:
@@ -91,7 +96,9 @@ def select_locale() -> str:
 def select_time_zone() -> str:
     """Return the time zone of this request: the person's choice, else the installation's."""
     chosen = getattr(current_user, "timezone", None) if current_user else None
-    return chosen or current_app.config["TIMEZONE"]
+    if chosen and chosen in time_zones():  # a name this machine no longer knows: the default
+        return chosen
+    return current_app.config["TIMEZONE"]
 
 
 @cache

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
 
 from microblog.database import db, on_commit
 from models import SearchOutbox
@@ -51,11 +52,12 @@ __all__ = [
 ]
 
 BACKENDS = ("whoosh", "postgres")
-UNAVAILABLE = (
+# Notes for the reader, in the reader's language (str() translates them when they are given).
+UNAVAILABLE = _l(
     "Search cannot answer right now; if its index is damaged, it is being rebuilt."
     " Please try again in a few minutes."
 )
-REBUILDING = "The search index is being rebuilt, so some posts may be missing from the results."
+REBUILDING = _l("The search index is being rebuilt, so some posts may be missing from the results.")
 
 
 @dataclass
@@ -119,9 +121,9 @@ def search_posts(query: SearchQuery, page: PageRequest | None = None, *, reader:
     except IndexUnavailable:
         if state.background:
             state.indexer.check()
-        return Hits([], notes=(*notes, UNAVAILABLE))
+        return Hits([], notes=(*notes, str(UNAVAILABLE)))
     if state.backend.rebuilding:
-        notes.append(REBUILDING)
+        notes.append(str(REBUILDING))
     return replace(hits, notes=tuple(notes))
 
 

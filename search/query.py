@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import regex
+from flask_babel import gettext
 
 from microblog.text import USERNAME_RE, normalize_tag
 
@@ -60,7 +61,7 @@ def parse_query(raw: str | None, *, newest_first: bool = False) -> SearchQuery:
     notes: list[str] = []
     if len(text) > MAX_QUERY_LENGTH:
         text = text[:MAX_QUERY_LENGTH]
-        notes.append(f"Only the first {MAX_QUERY_LENGTH} characters were searched.")
+        notes.append(gettext("Only the first %(num)s characters were searched.", num=MAX_QUERY_LENGTH))
     found: dict[str, list[str]] = {
         k: [] for k in ("words", "phrases", "excluded", "tags", "authors", "mentions")
     }

@@ -1,5 +1,7 @@
 """Communities in the web UI: directory, creation, the community page, joining, what admins do."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -155,6 +157,12 @@ def test_a_join_request_is_notified_accepted_and_the_post_names_its_community(cl
     home = _html(client.get("/"))
     assert "budget draft" in home and 'class="in-community"' in home and 'href="/@leaders"' in home
     assert "Private community" in home  # the lock beside its name
+    # Its own page (and the posts live.js fetches to catch up) does not name it on every post.
+    for path in ("/@leaders", "/@leaders?fragment=1"):
+        shown = re.sub(
+            r"<template data-post-template>.*?</template>", "", _html(client.get(path)), flags=re.S
+        )
+        assert "budget draft" in shown and 'class="in-community"' not in shown, path
     assert "Carol" not in home
     assert "Bob Berg" in _html(client.get("/@leaders/followers"))
 

@@ -83,7 +83,7 @@ def community_page(community: User):
     readable = visibility.members_are_listable(current_user, community)  # else: "this community is private"
     page = timelines.community_timeline(current_user, community, Cursor.parse(request.args))
     if request.args.get("fragment"):  # live.js catching up: the posts only
-        return render_template("partials/feed_items.html", page=page)
+        return render_template("partials/feed_items.html", page=page, here=community.id)
     admin = communities.is_admin(current_user, community)
     return render_template(
         "communities/show.html",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import flask_babel
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -74,6 +75,7 @@ def preferences():
         except ServiceError as error:
             flash(error.message)
         else:
+            flask_babel.refresh()  # the message in the language just chosen
             flash(_("Language and time zone saved."))
     return redirect(url_for("web.settings"))
 

@@ -60,8 +60,12 @@ def test_a_private_community_from_creation_to_a_live_post_only_members_see(site,
     # bob now reads the community at home; alice posts in it; it arrives live.
     bob.goto(f"{site.url}/")
     carol.goto(f"{site.url}/public")
+    bob_there = new_page()  # bob on the community's own page too
+    log_in(bob_there, site, "bob")
+    bob_there.goto(f"{site.url}/@leaders")
     _connected(bob)
     _connected(carol)
+    _connected(bob_there)
     bob.evaluate("window.notReloaded = true")
     alice.goto(f"{site.url}/@leaders")
     expect(alice.locator("#composer-text")).to_have_value("@leaders ")
@@ -75,6 +79,11 @@ def test_a_private_community_from_creation_to_a_live_post_only_members_see(site,
     expect(live.locator("a.in-community")).to_have_attribute("href", "/@leaders")
     expect(live.locator("a.in-community [data-community-name]")).to_have_text("Leaders")
     expect(live.locator("a.in-community [data-community-lock]")).to_have_count(1)
+    # On the community's own page its posts do not name it each time, live or not.
+    there = bob_there.locator("article.post", has_text=SECRET)
+    expect(there).to_have_count(1, timeout=5_000)
+    expect(there.locator("a.in-community")).to_have_count(0)
+    expect(alice.locator("article.post", has_text=SECRET).locator("a.in-community")).to_have_count(0)
 
     # carol, in no community, never sees it: company feed (live and reloaded), home, tag, search.
     carol.wait_for_timeout(1000)

@@ -123,7 +123,8 @@
   function nameCommunity(link, status) {
     if (!link) return;
     var community = communityOf(status);
-    if (!community) { link.remove(); return; }
+    // No community, or the one whose page this is (its posts do not name it each time).
+    if (!community || community.id === (feed && feed.dataset.liveCommunity)) { link.remove(); return; }
     link.setAttribute("href", "/@" + encodeURIComponent(community.username));
     link.querySelector("[data-community-name]").textContent = community.name;
     if (!community.locked) link.querySelector("[data-community-lock]").remove();
