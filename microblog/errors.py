@@ -21,15 +21,6 @@ def N_(message: str) -> str:
     return message
 
 
-def _translated(message: str) -> str:
-    """Return message in the reader's language, or in English if choosing the language fails too."""
-    try:
-        return _(message)
-    except Exception:  # e.g. the database is down, so the person's setting cannot be read
-        log.warning("could not translate an error message", exc_info=True)
-        return message
-
-
 # Translated when a response is made, in the reader's language.
 _FRIENDLY = {
     400: N_("The request did not make sense to the server."),
@@ -86,4 +77,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, _translated(_FRIENDLY[500]))
+        try:
+            return error_response(500, _(_FRIENDLY[500]))
+        except Exception:  # e.g. the database is down: no language or page can be chosen either
+            log.warning("could not render the error page", exc_info=True)
+            return Response(_FRIENDLY[500], status=500, mimetype="text/plain")

@@ -180,7 +180,7 @@ def test_search_notes_and_the_admin_list_speak_the_reader_s_language(client, ali
     db.session.commit()
     login(client, "alice")
     long_query = "sommerfest " * 60  # past the 500 characters searched
-    for header, note in (("nb", "Bare de første 500 tegnene ble søkt i."), ("en", "Only the first 500")):
+    for header, note in (("nb", "Søket brukte bare de første 500 tegnene."), ("en", "Only the first 500")):
         page = client.get("/search", query_string={"q": long_query}, headers={"Accept-Language": header})
         assert note in page.get_data(as_text=True), header
     # Paging past the last account says so (no "No account matches “None”").
@@ -293,3 +293,18 @@ def test_notes_and_error_pages_speak_norwegian(client, alice):
     missing = client.get("/posts/999999", headers=NB)
     assert missing.status_code == 404 and "<title>Feil · microblog</title>" in missing.get_data(as_text=True)
     assert "<title>Error · microblog</title>" in client.get("/posts/999999").get_data(as_text=True)
+
+
+def test_a_too_long_field_is_named_as_its_form_names_it(client, alice):
+    login(client, "alice")
+    nb = {"Accept-Language": "nb"}
+    page = client.post(
+        "/communities/new",
+        data={"handle": "apollo", "name": "Apollo", "description": "x" * 301, "visibility": "public"},
+        headers=nb,
+    ).get_data(as_text=True)
+    assert "Beskrivelse kan ha høyst 300 tegn." in page  # not the person's "Om deg"
+    page = client.post("/settings", data={"display_name": "x" * 61, "bio": ""}, headers=nb).get_data(
+        as_text=True
+    )
+    assert "Fullt navn kan ha høyst 60 tegn." in page

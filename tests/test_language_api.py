@@ -187,3 +187,21 @@ def test_the_embedded_catalog_cannot_end_its_script_element(client, alice, monke
     page = client.get("/login").get_data(as_text=True)
     assert "<script>alert(1)" not in page
     assert _embedded(page) == hostile
+
+
+def test_an_error_page_that_cannot_be_made_falls_back_to_plain_english(config, monkeypatch):
+    from microblog import create_app, errors
+
+    app = create_app(config)
+
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("a bug")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database is down: no person, no language, no page")
+
+    monkeypatch.setattr(errors, "render_template", broken)
+    response = app.test_client().get("/boom", headers={"Accept-Language": "nb"})
+    assert response.status_code == 500 and response.mimetype == "text/plain"
+    assert response.get_data(as_text=True) == "Something went wrong on our side. It has been logged."

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -28,6 +29,9 @@ from . import notifications
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .follows import add_follow, insert_once, remove_follow
 from .validation import check_profile, check_username
+
+# A community's profile fields, as its forms name them (a person's are "Full name" and "About you").
+_COMMUNITY_LABELS = {"display_name": _l("Name"), "bio": _l("Description")}
 
 LIST_LIMIT = 40
 
@@ -156,7 +160,7 @@ def create_community(
         raise ValidationError(_("A community needs a person as its first admin."), field="owner")
     if actor is not None and not may_create(actor):
         raise PermissionDenied(_("Only administrators can create communities here."))
-    fields = check_profile(display_name=name, bio=description)
+    fields = check_profile(_COMMUNITY_LABELS, display_name=name, bio=description)
     if not fields.get("display_name", "").strip():
         raise ValidationError(_("Give the community a name."), field="name")
     community = User(
@@ -192,7 +196,7 @@ def update_community(actor: User | None, community: User, *, name: str, descript
     only must stay so, and what was public has been read by everyone.
     """
     check_admin(actor, community)
-    fields = check_profile(display_name=name, bio=description)
+    fields = check_profile(_COMMUNITY_LABELS, display_name=name, bio=description)
     if not fields.get("display_name", "").strip():
         raise ValidationError(_("Give the community a name."), field="name")
     community.display_name = fields["display_name"].strip()

@@ -8,7 +8,10 @@ deactivated accounts to no one.
 
 from __future__ import annotations
 
+import unicodedata
+
 import regex
+from flask_babel import gettext as _
 
 import search
 from models import User
@@ -28,7 +31,9 @@ def check_prefix(raw: str | None, sigil: str) -> str:
     """Return the typed prefix without its @ or #, or raise ValidationError if it is too long."""
     prefix = (raw or "").strip().removeprefix(sigil)
     if len(prefix) > MAX_PREFIX:
-        raise ValidationError(f"A prefix to complete is at most {MAX_PREFIX} characters.", field="q")
+        raise ValidationError(
+            _("A prefix to complete is at most %(max)s characters.", max=MAX_PREFIX), field="q"
+        )
     return prefix
 
 
@@ -42,7 +47,7 @@ def mention_suggestions(viewer: User, raw: str | None, limit: int = SUGGESTION_L
 
 def tag_suggestions(viewer: User, raw: str | None, limit: int = SUGGESTION_LIMIT) -> list[str]:
     """Return the names of tags on posts the viewer may see that start with the typed prefix."""
-    prefix = check_prefix(raw, "#").lower()
+    prefix = unicodedata.normalize("NFC", check_prefix(raw, "#")).lower()  # as tags are stored
     if not prefix or not _TAG_PREFIX.fullmatch(prefix):
         return []
     return search.search_tags(search.SearchQuery(tags=(prefix,)), search_reader(viewer), limit=limit)

@@ -7,7 +7,7 @@ service that takes such data (posts, accounts, ldap_login) checks it the same wa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
@@ -28,16 +28,19 @@ from .errors import ValidationError
 PASSWORD_MIN = 8
 PROFILE_LIMITS = {"display_name": 60, "job_title": 80, "department": 80, "bio": 300}
 _FIELD_LABELS = {
-    "display_name": _l("Display name"),
+    "display_name": _l("Full name"),
     "job_title": _l("Job title"),
     "department": _l("Department"),
-    "bio": _l("Bio"),
+    "bio": _l("About you"),
 }
 
 
-def field_label(key: str) -> str:
-    """Return the name people read for a profile field, in their language ("Display name")."""
-    label = _FIELD_LABELS.get(key)
+def field_label(key: str, labels: Mapping[str, object] | None = None) -> str:
+    """Return the name people read for a profile field, in their language ("Full name").
+
+    `labels` names fields the caller's own way (a community's "Name" and "Description").
+    """
+    label = (labels or {}).get(key) or _FIELD_LABELS.get(key)
     return str(label) if label is not None else key.replace("_", " ").capitalize()
 
 
@@ -85,10 +88,8 @@ def check_email(email: str, allowed_domains: Sequence[str] = ()) -> str:
     """Return the normalized email address, or raise ValidationError."""
     try:
         address = validate_email((email or "").strip(), check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise ValidationError(
-            _("That email address is not valid: %(reason)s", reason=exc), field="email"
-        ) from None
+    except EmailNotValidError:
+        raise ValidationError(_("That email address is not valid."), field="email") from None
     domain = address.rsplit("@", 1)[1].lower()
     if allowed_domains and domain not in allowed_domains:
         raise ValidationError(
@@ -107,8 +108,8 @@ def check_password(password: str) -> str:
     return password
 
 
-def check_profile(**fields: str) -> dict[str, str]:
-    """Return profile fields stripped and within their limits, or raise ValidationError."""
+def check_profile(labels: Mapping[str, object] | None = None, /, **fields: str) -> dict[str, str]:
+    """Return profile fields stripped and within their limits, or raise ValidationError naming `labels`."""
     cleaned = {}
     for key, value in fields.items():
         if key not in PROFILE_LIMITS:
@@ -121,7 +122,7 @@ def check_profile(**fields: str) -> dict[str, str]:
             raise ValidationError(
                 _(
                     "%(field)s is at most %(max)s characters.",
-                    field=field_label(key),
+                    field=field_label(key, labels),
                     max=PROFILE_LIMITS[key],
                 ),
                 field=key,

@@ -195,11 +195,28 @@ def test_every_page_passes_axe_without_serious_violations(world, new_page, local
             assert page.locator("html").get_attribute("lang") == locale[:2], path
             where = f"{path} ({who or 'logged out'}, {locale[:2]}, {scheme})"
             found += [(where, v) for v in _axe(page) if v["impact"] in BLOCKING]
-        if who == "alice":  # the account menu, open
+        if who == "alice":  # what opens on a page: the account menu, completion, the shortcuts' help
             page.goto(f"{site.url}/")
             page.click("details.usermenu summary")
             found += [
                 (f"/ menu open ({locale[:2]}, {scheme})", v) for v in _axe(page) if v["impact"] in BLOCKING
+            ]
+            page.goto(f"{site.url}/")
+            page.click("#composer-text")
+            page.keyboard.type("@b")
+            page.locator("#composer-text-suggestions [role=option]").first.wait_for()
+            found += [
+                (f"/ suggestions open ({locale[:2]}, {scheme})", v)
+                for v in _axe(page)
+                if v["impact"] in BLOCKING
+            ]
+            page.goto(f"{site.url}/")
+            page.keyboard.press("?")
+            page.locator("dialog[data-shortcuts-help][open]").wait_for()
+            found += [
+                (f"/ shortcuts help open ({locale[:2]}, {scheme})", v)
+                for v in _axe(page)
+                if v["impact"] in BLOCKING
             ]
     assert not found, "axe found serious or critical accessibility problems:\n" + _report(found)
 

@@ -70,7 +70,7 @@ def test_the_composer_counter_speaks_the_browser_s_language(site, new_page, loca
 @pytest.mark.parametrize(
     "locale, bar_text, liked",
     [
-        ("nb-NO", "1 nytt innlegg", "Ikke lik lenger (1 person liker dette)"),
+        ("nb-NO", "1 nytt innlegg", "Fjern likerklikket (1 person liker dette)"),
         ("en-GB", "1 new post", "Unlike (1 like)"),
     ],
 )

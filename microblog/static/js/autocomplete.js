@@ -1,6 +1,7 @@
-/* @mention and #tag completion in the composer, as the WAI-ARIA combobox pattern has it:
- * the textarea is the combobox, the list under it (partials/composer.html) its listbox,
- * and the option being chosen is its aria-activedescendant, so focus stays in the text.
+/* @mention and #tag completion in the composer.  The textarea stays a multi-line text box (ARIA
+ * allows no combobox role on a <textarea>); it says it completes from a list (aria-autocomplete,
+ * aria-controls: the list under it, partials/composer.html), and the option being chosen is its
+ * aria-activedescendant, so focus stays in the text.
  *
  * Arrow keys move, Enter or Tab chooses, Escape closes, a click chooses.  Choosing
  * replaces the word being typed with "@handle " or "#tag ".  The server decides what
@@ -29,10 +30,8 @@
     var options = [];
     var active = -1;
 
-    textarea.setAttribute("role", "combobox");
     textarea.setAttribute("aria-autocomplete", "list");
     textarea.setAttribute("aria-controls", list.id);
-    textarea.setAttribute("aria-expanded", "false");
 
     // The word being typed at the caret: its sigil, what follows it, and where it lies.
     function wordAtCaret() {
@@ -58,7 +57,6 @@
       list.replaceChildren();
       options = [];
       active = -1;
-      textarea.setAttribute("aria-expanded", "false");
       textarea.removeAttribute("aria-activedescendant");
     }
 
@@ -129,7 +127,6 @@
       box.hidden = false;
       list.hidden = options.length === 0;
       empty.hidden = options.length > 0;
-      textarea.setAttribute("aria-expanded", options.length ? "true" : "false");
       select(options.length ? 0 : -1);
       var rect = box.getBoundingClientRect();
       var bottom = rect.top + (options.length ? list.offsetHeight : empty.offsetHeight) + 8;

@@ -77,7 +77,7 @@
   function nameParent(link, status) {
     var parent = (status.mentions || []).filter(function (m) { return m.id === status.in_reply_to_account_id; })[0];
     if (parent) link.querySelector("[data-reply-to]").textContent = "@" + parent.acct;
-    else link.textContent = _("↳ in reply");
+    else link.textContent = "\u21b3 " + _("in reply"); // as the page says it (partials/post.html)
   }
 
   // Fill the server-rendered template with a Status; text via textContent, post HTML parsed inertly.
