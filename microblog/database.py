@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import ColumnElement, Row, Select, event
+from sqlalchemy import ColumnElement, Row, Select, event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction
 
@@ -40,6 +40,17 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 def _casefold(value: object) -> str | None:
     return None if value is None else str(value).casefold()
+
+
+def lowered(expression: Any) -> Any:
+    """Return the SQL for expression lower-cased in every alphabet (Ø = ø): PostgreSQL's lower(),
+    or on SQLite, whose lower() knows ASCII only, the casefold() registered above."""
+    return func.lower(expression) if is_postgresql(db.engine) else func.casefold(expression)
+
+
+def like_escaped(term: str) -> str:
+    """Return term for a LIKE pattern with escape="\\": its %, _ and \\ match themselves."""
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def is_postgresql(engine: Engine) -> bool:

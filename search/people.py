@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, case, exists, func, literal, or_, select
 
-from microblog.database import db, is_postgresql
+from microblog.database import db, like_escaped, lowered
 from microblog.text import normalize_tag
 from models import Post, Tag, User, post_tags
 
@@ -19,12 +19,8 @@ PEOPLE_LIMIT = 5
 TAG_LIMIT = 8
 
 
-def _escaped(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _like_pattern(term: str) -> str:
-    return f"%{_escaped(term)}%"
+    return f"%{like_escaped(term)}%"
 
 
 def person_terms(query: SearchQuery) -> list[str]:
@@ -37,8 +33,7 @@ def search_people(query: SearchQuery, limit: int = PEOPLE_LIMIT) -> list[User]:
     terms = person_terms(query)
     if not terms:
         return []
-    lower = func.lower if is_postgresql(db.engine) else func.casefold
-    haystack = lower(
+    haystack = lowered(
         User.username
         + literal(" ")
         + User.display_name
@@ -51,7 +46,7 @@ def search_people(query: SearchQuery, limit: int = PEOPLE_LIMIT) -> list[User]:
     matched = sum((case((m, 1), else_=0) for m in matches), literal(0))
     name_first = case(
         (User.username.in_(terms), 0),
-        (or_(*(lower(User.display_name).startswith(t, autoescape=True) for t in terms)), 1),
+        (or_(*(lowered(User.display_name).startswith(t, autoescape=True) for t in terms)), 1),
         else_=2,
     )
     statement = (
@@ -73,9 +68,8 @@ def complete_people(prefix: str, listable: ColumnElement[bool], limit: int = PEO
     term = prefix.casefold()
     if not term:
         return []
-    lower = func.lower if is_postgresql(db.engine) else func.casefold
-    starts = f"{_escaped(term)}%"
-    username, name = lower(User.username), lower(User.display_name)
+    starts = f"{like_escaped(term)}%"
+    username, name = lowered(User.username), lowered(User.display_name)
     matches = or_(
         username.like(starts, escape="\\"),
         name.like(starts, escape="\\"),

@@ -18,10 +18,10 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from microblog.database import db, is_postgresql
+from microblog.database import db, like_escaped, lowered
 from models import Community, CommunityAdmin, Follow, FollowRequest, User, utcnow
 from models.user import COMMUNITY
 
@@ -110,14 +110,13 @@ def directory(query: str = "", *, after: str | None = None, limit: int = LIST_LI
     """Return communities by handle whose handle, name or description holds the query."""
     stmt = select(User, Community.is_official, Community.archived_at).join(Community, Community.id == User.id)
     words = (query or "").casefold().split()[:8]
-    lower = func.lower if is_postgresql(db.engine) else func.casefold  # SQLite's lower() knows ASCII only
     for word in words:
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = f"%{like_escaped(word)}%"
         stmt = stmt.where(
             or_(
-                lower(User.username).like(pattern, escape="\\"),
-                lower(User.display_name).like(pattern, escape="\\"),
-                lower(User.bio).like(pattern, escape="\\"),
+                lowered(User.username).like(pattern, escape="\\"),
+                lowered(User.display_name).like(pattern, escape="\\"),
+                lowered(User.bio).like(pattern, escape="\\"),
             )
         )
     if after:

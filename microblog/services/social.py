@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
-from microblog.database import db, is_postgresql
+from microblog.database import db, like_escaped, lowered
 from microblog.text import normalize_tag
 from models import CommunityAdmin, Follow, FollowRequest, Post, Tag, TagFollow, User, post_tags
 from models.post import PUBLIC
@@ -221,12 +221,10 @@ def colleagues(
 
 def _name_holds(query: str) -> ColumnElement[bool]:
     """Match a username or full name holding `query`, in any case (% and _ are matched as themselves)."""
-    lower = func.lower if is_postgresql(db.engine) else func.casefold
-    escaped = query.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
+    pattern = f"%{like_escaped(query.casefold())}%"
     return or_(
-        lower(User.username).like(pattern, escape="\\"),
-        lower(User.display_name).like(pattern, escape="\\"),
+        lowered(User.username).like(pattern, escape="\\"),
+        lowered(User.display_name).like(pattern, escape="\\"),
     )
 
 
