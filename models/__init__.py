@@ -7,6 +7,7 @@ from .community import Community, CommunityAdmin
 from .follow import Follow
 from .follow_request import FollowRequest
 from .idempotency_key import IdempotencyKey
+from .inbox_item import InboxItem
 from .like import Like
 from .login import Login
 from .mention import mentions
@@ -17,6 +18,7 @@ from .post_search import PostSearch
 from .search_outbox import SearchOutbox
 from .tag import Tag, post_tags
 from .tag_follow import TagFollow
+from .team import TeamMember
 from .user import User
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "Follow",
     "FollowRequest",
     "IdempotencyKey",
+    "InboxItem",
     "Like",
     "Login",
     "Notification",
@@ -37,6 +40,7 @@ __all__ = [
     "SearchOutbox",
     "Tag",
     "TagFollow",
+    "TeamMember",
     "User",
     "mentions",
     "post_tags",

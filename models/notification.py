@@ -12,7 +12,17 @@ from .base import Base, BigId, UTCDateTime, utcnow
 # Mastodon's names: a reply is a "mention" of the author replied to.
 # A join request is Mastodon's "follow_request" (to each admin of the community); "join_accepted"
 # tells the requester, with the community as the account.
-NOTIFICATION_KINDS = ("mention", "favourite", "follow", "follow_request", "join_accepted")
+# A reply somewhere in a question's thread tells the asker ("answer"); an accepted answer tells its
+# author and, when a community admin accepted it, the asker ("answer_accepted").
+NOTIFICATION_KINDS = (
+    "mention",
+    "favourite",
+    "follow",
+    "follow_request",
+    "join_accepted",
+    "answer",
+    "answer_accepted",
+)
 
 
 class Notification(Base):

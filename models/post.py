@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, BigId, UTCDateTime, utcnow
@@ -35,6 +36,12 @@ class Post(Base):
     # or "private" (the members of its community only; services.visibility decides).
     community_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     visibility: Mapped[str] = mapped_column(String(10), default=PUBLIC, server_default=PUBLIC)
+    # Who wrote a post that a team account (the author) published: one of its members.
+    posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # A question, and the reply its asker (or an admin of its community) accepted as the answer.
+    is_question: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    accepted_answer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("posts.id", ondelete="SET NULL"))
+    answer_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     like_count: Mapped[int] = mapped_column(Integer, default=0)
     reply_count: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -47,6 +54,20 @@ class Post(Base):
         Index("ix_posts_in_reply_to_id", in_reply_to_id),
         # Search by dates (before:/after:) finds where a day starts in the posts by it.
         Index("ix_posts_created_at", created_at),
+        # The unanswered questions, newest first: a small part of all posts.
+        # Queries say `Post.is_question == true()` (SQLite: "= 1"), which each database matches to these.
+        Index(
+            "ix_posts_open_questions",
+            id.desc(),
+            postgresql_where=sql("is_question AND accepted_answer_id IS NULL"),
+            sqlite_where=sql("is_question = 1 AND accepted_answer_id IS NULL"),
+        ),
+        Index(
+            "ix_posts_questions",
+            id.desc(),
+            postgresql_where=sql("is_question"),
+            sqlite_where=sql("is_question = 1"),
+        ),
     )
 
     @property

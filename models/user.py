@@ -16,6 +16,8 @@ USERNAME_MAX = 30
 # What an account is: a person who logs in, or a community (a group account, which never logs in).
 PERSON = "person"
 COMMUNITY = "community"
+# An official account run by a team of people (models.team), which never logs in either.
+TEAM = "team"
 
 
 class User(UserMixin, Base):
@@ -79,6 +81,11 @@ class User(UserMixin, Base):
     def is_community(self) -> bool:
         """Return whether this account is a community (a group account)."""
         return self.kind == COMMUNITY
+
+    @property
+    def is_team(self) -> bool:
+        """Return whether this account is a team (official) account."""
+        return self.kind == TEAM
 
     @property
     def name(self) -> str:
