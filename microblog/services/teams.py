@@ -111,7 +111,7 @@ def teams_of(user: User | None) -> list[User]:
 
 
 def sees_real_authors(viewer: User | None, team_ids: set[int]) -> set[int]:
-    """Return those of these teams whose posts' real authors the viewer is shown (their members; admins: all)."""
+    """Return those of these teams whose real authors the viewer is shown (members; admins: all)."""
     if viewer is None or not team_ids:
         return set()
     if viewer.is_admin:
