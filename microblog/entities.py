@@ -19,7 +19,7 @@ from microblog.avatars import initials
 from microblog.text import render_html
 from models import User
 from models.post import PUBLIC
-from models.user import COMMUNITY, PERSON
+from models.user import COMMUNITY, PERSON, TEAM
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -63,8 +63,29 @@ class Author:
         return self.kind == COMMUNITY
 
     @property
+    def is_team(self) -> bool:
+        """Return whether this account is a team (official) account."""
+        return self.kind == TEAM
+
+    @property
     def name(self) -> str:
         """Return the name to show: display name, else username."""
+        return self.display_name or self.username
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedAnswer:
+    """The reply a question's asker accepted, as feeds show it under the question."""
+
+    id: int
+    html: str
+    author_id: int
+    username: str
+    display_name: str
+
+    @property
+    def name(self) -> str:
+        """Return the answerer's name to show: display name, else username."""
         return self.display_name or self.username
 
 
@@ -103,6 +124,10 @@ class FeedPost:
     visibility: str = PUBLIC  # or PRIVATE: for the members of its community only
     community: CommunityRef | None = None
     reply_to: tuple[int, str] | None = None  # (user id, username) of the author of the post it answers
+    is_question: bool = False
+    accepted_answer: AcceptedAnswer | None = None
+    # (user id, username) of the member who wrote a team account's post: shown to the team and admins only.
+    posted_by: tuple[int, str] | None = None
 
     @property
     def author_id(self) -> int:
@@ -113,6 +138,23 @@ class FeedPost:
     def thread_id(self) -> int:
         """Return the id of the first post of this post's thread."""
         return self.conversation_id or self.id
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """A team inbox item as the inbox shows it: its state, the post as the team sees it, who has it."""
+
+    id: int
+    team_id: int
+    state: str
+    received_at: datetime
+    answered_at: datetime | None
+    changed_at: datetime
+    closed_reason: str
+    post: FeedPost
+    asker: Author
+    assignee: Author | None
+    answer_post_id: int | None
 
 
 class NotificationFields(Protocol):
@@ -134,7 +176,9 @@ def time(moment: datetime | None) -> str:
 
 
 def account(author: Author, *, official_since: datetime | None = None) -> dict[str, Any]:
-    """Return a Mastodon Account; an official community (official_since set) has a verified field."""
+    """Return a Mastodon Account; an official community (official_since set) or team has a verified field."""
+    if author.is_team:
+        official_since = author.created_at or EPOCH
     avatar = url_for("web.avatar", username=author.username, v=initials(author.name), _external=True)
     url = url_for("web.profile", username=author.username, _external=True)
     return {
@@ -245,6 +289,45 @@ def status(post: FeedPost) -> dict[str, Any]:
         "reblog": None,
         "application": None,
         "edited_at": None,
+        "question": question(post),
+    }
+
+
+def question(post: FeedPost) -> dict[str, Any] | None:
+    """Return what a Status carries of a question (None for a post that is none): its accepted answer."""
+    if not post.is_question:
+        return None
+    answer = post.accepted_answer
+    return {
+        "answered": answer is not None,
+        "accepted_answer_id": str(answer.id) if answer is not None else None,
+    }
+
+
+def inbox_item(item: ItemView) -> dict[str, Any]:
+    """Return an InboxItem: a post asked of a team, its state, who has it, and since when it waits."""
+    return {
+        "id": str(item.id),
+        "team_id": str(item.team_id),
+        "state": item.state,
+        "received_at": time(item.received_at),
+        "answered_at": time(item.answered_at) if item.answered_at else None,
+        "changed_at": time(item.changed_at),
+        "closed_reason": item.closed_reason or None,
+        "assignee": account(item.assignee) if item.assignee is not None else None,
+        "answer_status_id": str(item.answer_post_id) if item.answer_post_id else None,
+        "status": status(item.post),
+    }
+
+
+def inbox_state(item: ItemView) -> dict[str, Any]:
+    """Return what the asker hears of their item: which post, which team, and its state."""
+    return {
+        "id": str(item.id),
+        "team_id": str(item.team_id),
+        "status_id": str(item.post.id),
+        "state": item.state,
+        "answered_at": time(item.answered_at) if item.answered_at else None,
     }
 
 

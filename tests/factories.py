@@ -63,3 +63,14 @@ def make_community(
     for member in members:
         communities.add_member(None, community, member)
     return community
+
+
+def make_team(
+    handle: str, *, members: tuple[User, ...] = (), leads: tuple[User, ...] = (), name: str = ""
+) -> User:
+    """Create a team (official) account, as IT does, with these members and leads."""
+    from microblog.services import teams
+
+    return teams.create_team(
+        None, handle, name=name or handle.replace("-", " ").title(), members=members, leads=leads
+    )

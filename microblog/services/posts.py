@@ -20,10 +20,13 @@ from microblog.text import extract_mentions, extract_tags, parse_id, render_html
 from models import IdempotencyKey, Like, Post, Tag, User, mentions, post_tags, utcnow
 from models.post import PRIVATE, PUBLIC
 
-from . import communities, notifications, timelines
+from . import communities, inbox, notifications, teams, timelines
 from .errors import NotFound, PermissionDenied, ValidationError
 from .validation import check_post_text
 from .visibility import Audience, audience, post_is_visible
+
+# The convention stock Mastodon clients use to ask a question: one of these tags in the text.
+QUESTION_TAGS = frozenset({"question", "spørsmål"})
 
 IDEMPOTENCY_KEY_MAX = 200
 IDEMPOTENCY_WINDOW = timedelta(hours=1)
@@ -78,6 +81,8 @@ def post_status(
     in_reply_to: int | str | None = None,
     idempotency_key: str | None = None,
     visibility: str | None = None,
+    posted_by: User | None = None,
+    question: bool = False,
 ) -> Post:
     """Publish a status; a reply joins its parent's thread and addresses its author.
 
@@ -90,6 +95,12 @@ def post_status(
     is not in one (check_visibility).  Only people who may see a post are
     addressed by it.  A request retried with the same
     idempotency key within an hour returns the post the first one made.
+
+    A team account posts through one of its members (`posted_by`, recorded as
+    the real author).  A post is a question when asked (`question`) or when it
+    carries #question (or #spørsmål).  A post that mentions a team account, or
+    replies to one of its posts, enters that team's inbox (if the team may see
+    it); the team's reply answers it there (services.inbox).
     """
     key = (idempotency_key or "").strip()[:IDEMPOTENCY_KEY_MAX] or None
     if key is not None:
@@ -99,11 +110,16 @@ def post_status(
     text = check_post_text(text)
     if author.is_community:
         raise PermissionDenied(_("A community does not post: its members do."))
+    if author.is_team:
+        teams.check_can_act_as(posted_by, author)
+    elif posted_by is not None and posted_by.id != author.id:
+        raise PermissionDenied(_("Only a team account is posted as by someone else."))
     parent = access_post(author, in_reply_to) if in_reply_to not in (None, "") else None
     names = extract_mentions(text)
     mentioned = list(db.session.scalars(select(User).where(User.username.in_(names)))) if names else []
     community = _community_of_new_post(author, [u for u in mentioned if u.is_community], parent)
     visibility = check_visibility(visibility, community)
+    tag_names = extract_tags(text)
     post = Post(
         author_id=author.id,
         text=text,
@@ -112,12 +128,15 @@ def post_status(
         conversation_id=parent.thread_id if parent else None,
         community_id=community.id if community else None,
         visibility=visibility,
+        posted_by_id=posted_by.id if author.is_team and posted_by is not None else None,
+        is_question=bool(question) or not QUESTION_TAGS.isdisjoint(tag_names),
+        created_at=utcnow(),
     )
     db.session.add(post)
     db.session.flush()
     seen_by = audience(post.id)
     _count_post(post, +1)
-    tags = tags_by_name(extract_tags(text))
+    tags = tags_by_name(tag_names)
     if tags:
         db.session.execute(insert(post_tags), [{"post_id": post.id, "tag_id": t.id} for t in tags])
     addressed = {u.id for u in mentioned if not u.is_community}
@@ -129,6 +148,12 @@ def post_status(
         db.session.execute(
             insert(mentions), [{"post_id": post.id, "user_id": uid} for uid in sorted(addressed)]
         )
+    asked = {u.id for u in mentioned if u.is_team}
+    if parent is not None and parent.author.is_team:
+        asked.add(parent.author_id)
+    inbox.receive(post, asked, seen_by)
+    if parent is not None and author.is_team:
+        inbox.answer_by_reply(author, post, parent.id)
     view = timelines.announced_view(post.id)  # the post as it will be shown: announced and notified
     notifications.notify("mention", author, sorted(addressed), post.id, view=view)
     if key is not None:
@@ -269,6 +294,11 @@ def _announce(
             realtime.publish(stream, event, payload)
 
     on_commit(send)
+
+
+def announce_update(post_id: int) -> None:
+    """Send a post's new state (`status.update`), after the commit, to every stream that may show it."""
+    _announce("status.update", post_id)
 
 
 def delete_post(actor: User, post_id: int | str) -> int:

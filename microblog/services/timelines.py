@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from microblog.database import db, is_postgresql
-from microblog.entities import Author, CommunityRef, FeedPost
+from microblog.entities import AcceptedAnswer, Author, CommunityRef, FeedPost
 from microblog.text import parse_id
 from models import Community, Follow, Like, Post, Tag, TagFollow, User, mentions, post_tags
 from models.base import MAX_ID
@@ -154,6 +154,9 @@ def _with_posts(where: ColumnElement[bool], *, oldest_first: bool = False) -> Se
     community = aliased(User, name="community")
     parent = aliased(Post, name="parent")
     parent_author = aliased(User, name="parent_author")
+    answer = aliased(Post, name="answer")
+    answerer = aliased(User, name="answerer")
+    poster = aliased(User, name="poster")
     return (
         select(
             Post.id,
@@ -185,11 +188,23 @@ def _with_posts(where: ColumnElement[bool], *, oldest_first: bool = False) -> Se
             community.username,
             community.display_name,
             community.locked,
+            Post.is_question,
+            answer.id,
+            answer.html,
+            answerer.id,
+            answerer.username,
+            answerer.display_name,
+            poster.id,
+            poster.username,
         )
         .join(User, User.id == Post.author_id)
         .outerjoin(community, community.id == Post.community_id)
         .outerjoin(parent, parent.id == Post.in_reply_to_id)
         .outerjoin(parent_author, parent_author.id == parent.author_id)
+        # The accepted answer is in the question's thread, so whoever may see the question may see it.
+        .outerjoin(answer, answer.id == Post.accepted_answer_id)
+        .outerjoin(answerer, answerer.id == answer.author_id)
+        .outerjoin(poster, poster.id == Post.posted_by_id)
         .where(where)
         .order_by(Post.id.asc() if oldest_first else Post.id.desc())
     )
@@ -229,6 +244,9 @@ def _home_ids(postgresql: bool, shape: tuple[bool, bool, bool]) -> Select:
     return select(merged.c.id).order_by(order).limit(_LIMIT)
 
 
+# Questions still waiting for an accepted answer (ix_posts_open_questions).
+_OPEN_QUESTION = [Post.is_question == true(), Post.accepted_answer_id.is_(None)]
+
 _FEED_IDS: dict[str, Callable[[bool, tuple[bool, bool, bool]], Select]] = {
     "home": _home_ids,
     "public": lambda pg, shape: _ids(Post.id, [], shape),
@@ -236,6 +254,13 @@ _FEED_IDS: dict[str, Callable[[bool, tuple[bool, bool, bool]], Select]] = {
     "tag": lambda pg, shape: _ids(post_tags.c.post_id, [post_tags.c.tag_id == _SUBJECT], shape),
     "mentions": lambda pg, shape: _ids(mentions.c.post_id, [mentions.c.user_id == _SUBJECT], shape),
     "community": lambda pg, shape: _ids(Post.id, [Post.community_id == _SUBJECT], shape),
+    "questions": lambda pg, shape: _ids(Post.id, _OPEN_QUESTION, shape),
+    "tag_questions": lambda pg, shape: _ids(
+        post_tags.c.post_id, [post_tags.c.tag_id == _SUBJECT, *_OPEN_QUESTION], shape
+    ),
+    "community_questions": lambda pg, shape: _ids(
+        Post.id, [Post.community_id == _SUBJECT, *_OPEN_QUESTION], shape
+    ),
 }
 
 
@@ -252,10 +277,11 @@ def _thread_statement() -> Select:
     return _with_posts(thread & post_is_visible(_VIEWER), oldest_first=True).limit(_LIMIT)
 
 
-# _with_posts selects the post's columns, then its author's, then the aggregates, then where it is.
+# _with_posts selects the post's columns, then its author's, then the aggregates, then where it is,
+# then the question's accepted answer and who wrote a team's post.
 _POST_COLUMNS = 8
 _AUTHOR_END = _POST_COLUMNS + 11
-_WHERE_COLUMNS = 5
+_WHERE_END = _AUTHOR_END + 10
 
 
 def _rows_to_posts(rows: Any) -> list[FeedPost]:
@@ -263,13 +289,23 @@ def _rows_to_posts(rows: Any) -> list[FeedPost]:
     for row in rows:
         post, account = row[:_POST_COLUMNS], row[_POST_COLUMNS:_AUTHOR_END]
         tags, liked, mentioned, parent_id, parent_name = row[_AUTHOR_END : _AUTHOR_END + 5]
-        visibility, community_id, handle, name, locked = row[-_WHERE_COLUMNS:]
+        visibility, community_id, handle, name, locked = row[_AUTHOR_END + 5 : _WHERE_END]
+        is_question, answer_id, answer_html, answerer_id, answerer_name, answerer_display = row[
+            _WHERE_END : _WHERE_END + 6
+        ]
+        poster_id, poster_name = row[_WHERE_END + 6 :]
         tag_names = tuple(sorted(tags.split())) if tags else ()
         addressed = tuple(sorted(_mention(pair) for pair in mentioned.split())) if mentioned else ()
         community = CommunityRef(community_id, handle, name, bool(locked)) if community_id else None
         reply_to = (parent_id, parent_name) if parent_id is not None else None
+        answer = (
+            AcceptedAnswer(answer_id, answer_html, answerer_id, answerer_name, answerer_display)
+            if answer_id is not None
+            else None
+        )
+        posted_by = (poster_id, poster_name) if poster_id is not None else None
         # mypy cannot count a slice: post is the 8 columns before author.
-        where = (visibility, community, reply_to)
+        where = (visibility, community, reply_to, bool(is_question), answer, posted_by)
         posts.append(FeedPost(*post, Author(*account), tag_names, bool(liked), addressed, *where))  # type: ignore[call-arg]
     return posts
 
@@ -313,6 +349,20 @@ def mentions_timeline(user: User, cursor: Cursor = Cursor()) -> Page:
 def community_timeline(viewer: User | None, community: User, cursor: Cursor = Cursor()) -> Page:
     """Return a page of the posts in a community (a private one's: for its members only)."""
     return _page("community", community.id, viewer, cursor)
+
+
+def unanswered_questions(
+    viewer: User | None, cursor: Cursor = Cursor(), *, tag: Tag | None = None, community: User | None = None
+) -> Page:
+    """Return a page of the questions without an accepted answer that the viewer may see, newest first.
+
+    All of the company's, or those carrying a tag, or those in a community.
+    """
+    if tag is not None:
+        return _page("tag_questions", tag.id, viewer, cursor)
+    if community is not None:
+        return _page("community_questions", community.id, viewer, cursor)
+    return _page("questions", 0, viewer, cursor)
 
 
 @cache

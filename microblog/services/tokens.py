@@ -24,6 +24,7 @@ from microblog.database import db, on_commit
 from microblog.text import is_web_url
 from models import AccessToken, AuthorizationCode, OAuthApp, User, utcnow
 
+from . import teams
 from .errors import NotFound, ValidationError
 from .validation import check_plain
 
@@ -134,12 +135,30 @@ def issue_token(user: User, app: OAuthApp | None, scopes: str, *, name: str = ""
     return store_token(value, user, app, scopes, name=name), value
 
 
-def store_token(value: str, user: User, app: OAuthApp | None, scopes: str, *, name: str = "") -> AccessToken:
-    """Keep a newly issued token (by its digest) for user, through app or personal."""
+def store_token(
+    value: str,
+    user: User,
+    app: OAuthApp | None,
+    scopes: str,
+    *,
+    name: str = "",
+    on_behalf_of: User | None = None,
+) -> AccessToken:
+    """Keep a newly issued token (by its digest) for user, through app or personal.
+
+    A team account's token is issued on behalf of one of its members (issue_team_token).
+    """
     if user.is_community:
         raise ValidationError(_("A community has no tokens: its members post with their own."))
+    if user.is_team and on_behalf_of is None:
+        raise ValidationError(_("A team account's token is issued on behalf of one of its members."))
     token = AccessToken(
-        token_hash=digest(value), user_id=user.id, app_id=app.id if app else None, name=name, scopes=scopes
+        token_hash=digest(value),
+        user_id=user.id,
+        app_id=app.id if app else None,
+        name=name,
+        scopes=scopes,
+        on_behalf_of_id=on_behalf_of.id if on_behalf_of is not None else None,
     )
     db.session.add(token)
     db.session.commit()
@@ -160,6 +179,47 @@ def create_personal_token(
     if not chosen:
         raise ValidationError(_("Choose at least one scope: read or write."), field="scopes")
     return issue_token(user, None, check_scopes(chosen), name=name)
+
+
+def issue_team_token(
+    actor: User | None, team: User, member: User, scopes: str | Iterable[str], *, name: str = ""
+) -> tuple[AccessToken, str]:
+    """Issue a token to a team account on behalf of one member (the team's leads, admins, or IT: None).
+
+    Whatever is done with it is done by the team, written by that member; it stops
+    working the moment they leave the team (teams.remove_member revokes it).
+    """
+    teams.check_lead(actor, team)
+    if not (member.is_active and teams.is_member(member, team)):
+        raise ValidationError(
+            _("@%(name)s is not on @%(team)s.", name=member.username, team=team.username), field="member"
+        )
+    name = check_plain(" ".join((name or "").split()), "name") or _(
+        "Team token for @%(name)s", name=member.username
+    )
+    if len(name) > TOKEN_NAME_MAX:
+        raise ValidationError(
+            _("Give the token a name (at most %(max)s characters) to recognise it by.", max=TOKEN_NAME_MAX),
+            field="name",
+        )
+    value = secrets.token_urlsafe(32)
+    return store_token(value, team, None, check_scopes(scopes), name=name, on_behalf_of=member), value
+
+
+def team_tokens(actor: User | None, team: User) -> list[AccessToken]:
+    """Return the tokens issued to a team account, newest first (its leads and admins see them)."""
+    teams.check_lead(actor, team)
+    return list(
+        db.session.scalars(
+            select(AccessToken).where(AccessToken.user_id == team.id).order_by(AccessToken.id.desc())
+        )
+    )
+
+
+def revoke_team_token(actor: User | None, team: User, token_id: int | str) -> None:
+    """Revoke one of a team account's tokens (its leads and admins)."""
+    teams.check_lead(actor, team)
+    revoke_token(team, token_id)
 
 
 def personal_tokens(user: User) -> list[AccessToken]:
@@ -235,7 +295,7 @@ def authenticate_token(value: str | None) -> AccessToken | None:
     if not value or len(value) > 200 or not value.isascii():  # every token is ASCII (token_urlsafe)
         return None
     token = _token_with_user(digest(value))
-    if token is None or not token.user.is_active:
+    if token is None or not _usable(token):
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
@@ -243,21 +303,27 @@ def authenticate_token(value: str | None) -> AccessToken | None:
         db.session.commit()
         # The commit expired what was loaded; the row may even be gone (revoked meanwhile).
         token = _token_with_user(digest(value))
-        if token is None or not token.user.is_active:
+        if token is None or not _usable(token):
             return None
     return token
 
 
+def _usable(token: AccessToken) -> bool:
+    """Return whether the token's user is active, and a team token's member still on the team."""
+    if not token.user.is_active:
+        return False
+    if token.user.is_team:
+        member = db.session.get(User, token.on_behalf_of_id) if token.on_behalf_of_id else None
+        return member is not None and member.is_active and teams.is_member(member, token.user)
+    return True
+
+
 def token_is_live(token_id: int) -> bool:
-    """Return whether the token still exists and its user is active (checked again once a stream listens)."""
-    return (
-        db.session.scalar(
-            select(AccessToken.id)
-            .join(User, User.id == AccessToken.user_id)
-            .where(AccessToken.id == token_id, User.is_active.is_(True))
-        )
-        is not None
+    """Return whether the token still exists and may be used (checked again once a stream listens)."""
+    token = db.session.scalar(
+        select(AccessToken).where(AccessToken.id == token_id).options(joinedload(AccessToken.user))
     )
+    return token is not None and _usable(token)
 
 
 def _token_with_user(token_hash: str) -> AccessToken | None:

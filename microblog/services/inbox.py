@@ -1,0 +1,309 @@
+"""A team's shared inbox: what was asked of a team account, and where each answer stands.
+
+Every post that mentions a team account or replies to one of its posts enters
+the team's inbox (`receive`, called by posts.post_status in the post's
+transaction), unless the team account may not see it (a private community it is
+not in).  An item is open, assigned to a member, answered, or closed without an
+answer.  Replying as the team answers it (`answer_by_reply`, also from
+post_status); members assign, close with a reason, and reopen.  Each state
+change is announced live, after the commit, on the team members' streams
+(`inbox.update` with the InboxItem entity) and, without the team's internals,
+on the asker's (`inbox.state`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, Select, func, select
+
+import realtime
+from microblog import entities
+from microblog.database import db, on_commit
+from microblog.entities import ItemView
+from microblog.text import parse_id
+from models import InboxItem, Post, User, utcnow
+from models.inbox_item import ANSWERED, ASSIGNED, CLOSED, OPEN
+
+from . import teams, timelines
+from .errors import NotFound, ValidationError
+from .visibility import Audience
+
+PAGE_LIMIT = 40
+CLOSE_REASON_MAX = 200
+# The inbox's filters: waiting for an answer (open or assigned), taken by no one, taken by me, answered,
+# closed, or everything.
+FILTERS = ("open", "unassigned", "mine", "answered", "closed", "all")
+WAITING = (OPEN, ASSIGNED)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A team's inbox over one period: received, answered, and how long the first answer took."""
+
+    days: int
+    received: int
+    answered: int
+    median_seconds: int | None
+    p90_seconds: int | None
+
+    @property
+    def answered_share(self) -> float | None:
+        """Return the share of received items answered (None when nothing was received)."""
+        return self.answered / self.received if self.received else None
+
+
+# -- intake, from posting ----------------------------------------------------
+
+
+def receive(post: Post, team_ids: Iterable[int], seen_by: Audience) -> None:
+    """Put a new post into the inbox of each of these teams that may see it (in the post's transaction)."""
+    teams_in = sorted({tid for tid in team_ids if tid != post.author_id and seen_by.admits(tid)})
+    if not teams_in:
+        return
+    now = post.created_at or utcnow()
+    items = [
+        InboxItem(team_id=tid, post_id=post.id, asker_id=post.author_id, received_at=now, changed_at=now)
+        for tid in teams_in
+    ]
+    db.session.add_all(items)
+    db.session.flush()
+    for item in items:
+        _announce(item)
+
+
+def answer_by_reply(team: User, reply: Post, parent_id: int) -> None:
+    """Mark the team's item for the post replied to as answered by this reply (the team's reply)."""
+    item = db.session.scalar(
+        select(InboxItem).where(InboxItem.team_id == team.id, InboxItem.post_id == parent_id)
+    )
+    if item is None:
+        return
+    now = reply.created_at or utcnow()
+    if item.answered_at is None:  # the figures count the first answer
+        item.answered_at = now
+        item.first_answer_seconds = max(0, int((now - item.received_at).total_seconds()))
+        item.answer_post_id = reply.id
+    item.state = ANSWERED
+    item.closed_reason = ""
+    item.changed_by_id = reply.posted_by_id
+    item.changed_at = now
+    db.session.flush()
+    _announce(item)
+
+
+# -- reading -----------------------------------------------------------------
+
+
+def access_item(actor: User | None, item_id: int | str) -> InboxItem:
+    """Return an inbox item of a team the actor is on (site administrators: none), or raise NotFound."""
+    iid = parse_id(item_id)
+    item = db.session.get(InboxItem, iid) if iid else None
+    if item is None or not teams.is_member(actor, db.session.get_one(User, item.team_id)):
+        raise NotFound(_("No such inbox item."))
+    return item
+
+
+def _filter(name: str, actor: User) -> list[ColumnElement[bool]]:
+    if name == "open":
+        return [InboxItem.state.in_(WAITING)]
+    if name == "unassigned":
+        return [InboxItem.state == OPEN]
+    if name == "mine":
+        return [InboxItem.state == ASSIGNED, InboxItem.assignee_id == actor.id]
+    if name == "answered":
+        return [InboxItem.state == ANSWERED]
+    if name == "closed":
+        return [InboxItem.state == CLOSED]
+    return []
+
+
+def inbox_ids(
+    team_id: int, where: list[ColumnElement[bool]], *, newest_first: bool, after: int | None, limit: int
+) -> Select:
+    """Select one page of a team's inbox item ids: by id (the order items arrived in), after a cursor."""
+    order = InboxItem.id.desc() if newest_first else InboxItem.id.asc()
+    stmt = select(InboxItem.id).where(InboxItem.team_id == team_id, *where)
+    if after is not None:
+        stmt = stmt.where(InboxItem.id < after if newest_first else InboxItem.id > after)
+    return stmt.order_by(order).limit(limit)
+
+
+def list_items(
+    actor: User,
+    team: User,
+    *,
+    filter: str = "open",
+    newest_first: bool = False,
+    after: int | str | None = None,
+    limit: int = PAGE_LIMIT,
+) -> list[ItemView]:
+    """Return a page of the team's inbox (oldest first by default), for one of its members."""
+    teams.check_can_act_as(actor, team)
+    if filter not in FILTERS:
+        raise ValidationError(
+            _("filter must be one of: %(names)s.", names=", ".join(FILTERS)), field="filter"
+        )
+    cursor = parse_id(after) if after not in (None, "") else None
+    if after not in (None, "") and cursor is None:
+        raise ValidationError(_("The page cursor must be a whole number."), field="after")
+    limit = max(1, min(int(limit), PAGE_LIMIT))
+    ids = inbox_ids(team.id, _filter(filter, actor), newest_first=newest_first, after=cursor, limit=limit)
+    items = list(db.session.scalars(select(InboxItem).where(InboxItem.id.in_(ids.scalar_subquery()))))
+    items.sort(key=lambda i: i.id, reverse=newest_first)
+    return _views(team, items)
+
+
+def item_view(team: User, item: InboxItem) -> ItemView | None:
+    """Return one item as the inbox shows it (None if its post is gone)."""
+    views = _views(team, [item])
+    return views[0] if views else None
+
+
+def _views(team: User, items: list[InboxItem]) -> list[ItemView]:
+    """Return items with their posts as the team account sees them, and the people involved."""
+    posts = timelines.post_views([i.post_id for i in items], team)
+    people_ids = {i.asker_id for i in items} | {i.assignee_id for i in items if i.assignee_id}
+    people = {
+        u.id: entities.Author.of(u) for u in db.session.scalars(select(User).where(User.id.in_(people_ids)))
+    }
+    views = []
+    for item in items:
+        post = posts.get(item.post_id)
+        if post is None:  # the team may no longer see it (it left the community): not shown
+            continue
+        views.append(
+            ItemView(
+                item.id,
+                item.team_id,
+                item.state,
+                item.received_at,
+                item.answered_at,
+                item.changed_at,
+                item.closed_reason,
+                post,
+                people[item.asker_id],
+                people.get(item.assignee_id) if item.assignee_id else None,
+                item.answer_post_id,
+            )
+        )
+    return views
+
+
+def counts(team: User) -> dict[str, int]:
+    """Return how many of the team's items are open, unassigned, assigned, answered and closed."""
+    rows = db.session.execute(
+        select(InboxItem.state, func.count()).where(InboxItem.team_id == team.id).group_by(InboxItem.state)
+    )
+    by_state = {state: n for state, n in rows}
+    return {
+        "open": by_state.get(OPEN, 0) + by_state.get(ASSIGNED, 0),
+        "unassigned": by_state.get(OPEN, 0),
+        "assigned": by_state.get(ASSIGNED, 0),
+        "answered": by_state.get(ANSWERED, 0),
+        "closed": by_state.get(CLOSED, 0),
+    }
+
+
+def figures(team: User, days: int, *, now: datetime | None = None) -> Figures:
+    """Return the team's figures over the last `days` days (received, answered, time to first answer).
+
+    The times are the median and the 90th percentile (nearest rank) of the
+    items received in the period and answered.
+    """
+    since = (now or utcnow()) - timedelta(days=days)
+    window = [InboxItem.team_id == team.id, InboxItem.received_at >= since]
+    received = db.session.scalar(select(func.count()).select_from(InboxItem).where(*window)) or 0
+    answered = (
+        select(InboxItem.first_answer_seconds)
+        .where(*window, InboxItem.first_answer_seconds.is_not(None))
+        .order_by(InboxItem.first_answer_seconds)
+    )
+    waits = [seconds or 0 for seconds in db.session.scalars(answered)]
+    return Figures(days, received, len(waits), _percentile(waits, 50), _percentile(waits, 90))
+
+
+def _percentile(ordered: list[int], percent: int) -> int | None:
+    """Return the nearest-rank percentile of an ascending list (None for an empty one)."""
+    if not ordered:
+        return None
+    rank = max(1, -(-percent * len(ordered) // 100))  # ceil(p/100 * n)
+    return ordered[rank - 1]
+
+
+# -- actions -----------------------------------------------------------------
+
+
+def assign(actor: User, item_id: int | str, assignee: User | None = None) -> InboxItem:
+    """Give an item to a member of the team (the actor, unless named); reassigning moves it."""
+    item = access_item(actor, item_id)
+    team = db.session.get_one(User, item.team_id)
+    assignee = assignee or actor
+    teams.check_can_act_as(assignee, team)
+    if item.state == CLOSED:
+        raise ValidationError(_("Reopen the item before assigning it."), field="state")
+    item.assignee_id = assignee.id
+    if item.state == OPEN:
+        item.state = ASSIGNED
+    return _changed(item, actor)
+
+
+def unassign(actor: User, item_id: int | str) -> InboxItem:
+    """Give an item back to the whole team."""
+    item = access_item(actor, item_id)
+    item.assignee_id = None
+    if item.state == ASSIGNED:
+        item.state = OPEN
+    return _changed(item, actor)
+
+
+def close(actor: User, item_id: int | str, reason: str) -> InboxItem:
+    """Close an item without an answer, saying why (a duplicate, not for us, answered elsewhere)."""
+    item = access_item(actor, item_id)
+    reason = " ".join((reason or "").split())
+    if not reason or len(reason) > CLOSE_REASON_MAX:
+        raise ValidationError(
+            _("Say why the item is closed (at most %(max)s characters).", max=CLOSE_REASON_MAX),
+            field="reason",
+        )
+    item.state = CLOSED
+    item.closed_reason = reason
+    return _changed(item, actor)
+
+
+def reopen(actor: User, item_id: int | str) -> InboxItem:
+    """Open a closed or answered item again (to its assignee, if it had one)."""
+    item = access_item(actor, item_id)
+    item.state = ASSIGNED if item.assignee_id else OPEN
+    item.closed_reason = ""
+    return _changed(item, actor)
+
+
+def _changed(item: InboxItem, actor: User) -> InboxItem:
+    item.changed_by_id = actor.id
+    item.changed_at = utcnow()
+    db.session.flush()
+    _announce(item)
+    db.session.commit()
+    return item
+
+
+def _announce(item: InboxItem) -> None:
+    """Send the item's new state, after the commit, to the team's members and to the asker."""
+    team = db.session.get_one(User, item.team_id)
+    view = item_view(team, item)
+    if view is None:
+        return
+    members = teams.member_ids(team.id)
+    full = entities.inbox_item(view)
+    brief = entities.inbox_state(view)
+
+    def send() -> None:
+        realtime.publish(realtime.user_stream(members), "inbox.update", full)
+        if view.asker.id not in members:
+            realtime.publish(realtime.user_stream([view.asker.id]), "inbox.state", brief)
+
+    on_commit(send)

@@ -1,0 +1,79 @@
+"""Questions and accepted answers.
+
+A post is a question when its author marks it so (the web composer's toggle,
+`question=true` on POST /api/v1/statuses) or when it carries #question (or
+#spørsmål): the convention stock Mastodon clients can use (services.posts).
+Its asker, or an admin of the community it is in, accepts one direct reply as
+the answer; the answer is shown under the question wherever it is shown.
+Accepting tells the answerer, and the asker when someone else accepted; a
+question's new state reaches every stream that carried it, and the search
+index (is:unanswered).
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+import search
+from microblog.database import db
+from models import Post, User, utcnow
+
+from . import communities, notifications, teams
+from .errors import PermissionDenied, ValidationError
+from .posts import access_post, announce_update
+
+
+def may_accept(viewer: User | None, question: Post) -> bool:
+    """Return whether the viewer may accept an answer to this question (its asker, or a community admin)."""
+    if viewer is None or not question.is_question:
+        return False
+    if viewer.id == question.author_id:
+        return True
+    if question.author.is_team and teams.is_member(viewer, question.author):
+        return True  # a team's question: its members act for the asker
+    return question.community_id is not None and communities.is_admin(
+        viewer, db.session.get_one(User, question.community_id)
+    )
+
+
+def accept_answer(actor: User, answer_id: int | str) -> Post:
+    """Accept a reply as the answer to the question it replies to; return the question.
+
+    Accepting another reply replaces the earlier choice.
+    """
+    answer = access_post(actor, answer_id)
+    if answer.in_reply_to_id is None:
+        raise ValidationError(_("Only a reply to a question can be its answer."), field="status")
+    question = access_post(actor, answer.in_reply_to_id)
+    if not question.is_question:
+        raise ValidationError(_("The post this replies to is not a question."), field="status")
+    if not may_accept(actor, question):
+        raise PermissionDenied(_("Only the asker or an admin of its community can accept an answer."))
+    if question.accepted_answer_id == answer.id:
+        return question
+    question.accepted_answer_id = answer.id
+    question.answer_accepted_at = utcnow()
+    asker = question.posted_by_id if question.author.is_team else question.author_id
+    notifications.notify("answer_accepted", actor, [answer.author_id, asker or question.author_id], answer.id)
+    _changed(question)
+    return question
+
+
+def unaccept_answer(actor: User, question_id: int | str) -> Post:
+    """Take back a question's accepted answer: it is unanswered again."""
+    question = access_post(actor, question_id)
+    if not may_accept(actor, question):
+        raise PermissionDenied(_("Only the asker or an admin of its community can accept an answer."))
+    if question.accepted_answer_id is None:
+        return question
+    question.accepted_answer_id = None
+    question.answer_accepted_at = None
+    _changed(question)
+    return question
+
+
+def _changed(question: Post) -> None:
+    db.session.flush()
+    search.index_post(question.id)  # is:unanswered follows
+    announce_update(question.id)
+    db.session.commit()
