@@ -19,7 +19,7 @@ from microblog.services.errors import PermissionDenied, ValidationError
 from models import User
 
 from .conftest import missing_service
-from .factories import PASSWORD, login, make_post, make_user
+from .factories import PASSWORD, login, make_post, make_team, make_user
 from .ldap_server import (
     PEOPLE,
     PEOPLE_BASE,
@@ -215,6 +215,13 @@ def test_a_local_account_with_the_directory_username_is_adopted(client):
     assert (kari.display_name, kari.posts_count) == ("Kari Nordmann", 1)
     client.post("/logout")
     assert client.post("/login", data={"login": "kari", "password": PASSWORD}).status_code == 422
+
+
+def test_no_one_logs_in_as_a_team_account_with_the_directory_s_username(client):
+    make_team("kari", members=(make_user("someone"),), name="Kari's desk")
+    response = log_in(client)
+    assert response.status_code == 403 and "@kari is a team account here" in response.text
+    assert account("kari").directory_dn is None
 
 
 def test_an_email_taken_by_another_account_is_a_clear_conflict(client):

@@ -189,6 +189,10 @@ def _check_admin(actor: User, target: User) -> None:
         raise ValidationError(
             _("@%(name)s is a community: its admins run it (see its page).", name=target.username)
         )
+    if target.is_team:
+        raise ValidationError(
+            _("@%(name)s is a team account: manage it under Administration → Teams.", name=target.username)
+        )
     if actor.id == target.id:
         raise PermissionDenied(_("Administrators cannot change their own account this way."))
 

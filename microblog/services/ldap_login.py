@@ -316,6 +316,11 @@ def _account_for(person: DirectoryPerson) -> User | None:
         raise PermissionDenied(
             _("@%(name)s is a community here; ask IT to rename the directory entry.", name=user.username)
         )
+    if user is not None and user.is_team:
+        # Nor a team account's: its members post as it, no one logs in as it.
+        raise PermissionDenied(
+            _("@%(name)s is a team account here; ask IT to rename the directory entry.", name=user.username)
+        )
     return user
 
 
