@@ -52,6 +52,7 @@ from .backend import (
 from .documents import PostDocument, chunk_bounds, document_batches, id_range, load_documents
 from .query import SearchQuery
 from .whoosh_schema import compile_query, document_fields, schema, stem_language
+from .whoosh_scoring import POST_ALONE
 from .whoosh_segments import Leaf, SegmentIds, in_id_order, live_post_ids, newest_matches, segments_to_fold
 
 log = logging.getLogger(__name__)
@@ -345,7 +346,7 @@ class WhooshBackend:
         try:
             if searcher is not None:
                 return _retrying(lambda: self._refreshed(searcher))
-            return _retrying(lambda: self._open().searcher())
+            return _retrying(lambda: self._open().searcher(weighting=POST_ALONE))
         except READ_ERRORS as error:
             self._index = None
             raise IndexUnavailable(f"search index in {self.path} is unreadable: {error!r}") from error
@@ -378,7 +379,7 @@ class WhooshBackend:
         for unused in reusable.values():
             unused.close()
         if not readers:
-            return ix.searcher()
+            return ix.searcher(weighting=POST_ALONE)
         # A MultiReader even of one: a reused segment reader still tells its old generation.
         combined = MultiReader(readers, generation=toc.generation)
         return Searcher(combined, fromindex=ix, weighting=searcher.weighting)

@@ -408,3 +408,22 @@ def test_following_counts_leave_out_private_memberships_so_no_count_reveals_them
     assert _fresh(leaders).followers_count == 1
     social.recount_accounts()
     assert (_fresh(bob).following_count, _fresh(alice).following_count) == (1, 1)
+
+
+def test_marking_notifications_seen_tells_a_former_member_nothing_of_private_posts(app, alice, bob):
+    """The mark answered stops at the newest notification one may still read, deleted posts or not."""
+    secret = make_community(alice, "secret", private=True, members=(bob,))
+    public = make_post(alice, "@bob a public hello")
+    first = make_post(alice, "@secret @bob first private")
+    make_post(alice, "@secret @bob second private")
+    ids = list(
+        db.session.scalars(
+            select(Notification.id).where(Notification.user_id == bob.id).order_by(Notification.id)
+        )
+    )
+    assert len(ids) == 3
+    communities.remove_member(alice, secret, bob)
+    posts.delete_post(alice, first.id)
+    marks = [notifications.mark_notifications_seen(bob, up_to) for up_to in ids]
+    assert marks == [ids[0], ids[0], ids[0]]  # whether the first private post was deleted or not: the same
+    assert notifications.list_notifications(bob)[0].post.id == public.id

@@ -543,3 +543,43 @@ def test_a_new_index_is_built_without_a_warning_a_damaged_one_with_one(app, monk
     search.rebuild()
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 2 and all("damaged" in w for w in warnings), warnings
+
+
+def test_private_posts_do_not_shape_the_order_of_what_others_find(app):
+    """On both backends: relevance scores a post alone, so hidden posts' words cannot be read off the order.
+
+    With index-wide statistics (Whoosh's BM25F), private posts holding "quokka"
+    made it rarer-looking than "zebu" or not, and the order of two public posts
+    told an outsider which words a private community writes.
+    """
+    from .factories import make_community
+
+    kari, frank = make_user("kari"), make_user("frank")
+    make_community(kari, "secret", private=True)
+    older = post(frank, "quokka zebu zebu", day=1)
+    newer = post(frank, "quokka quokka zebu", day=2)
+    search.drain()
+    before = ids("quokka zebu")
+    for n in range(6):
+        post(kari, f"@secret quokka sighting number {n}", day=3)
+    search.drain()
+    assert ids("quokka zebu") == before
+    assert sorted(before) == sorted([older, newer])
+
+
+@pytest.mark.parametrize("backend_name", ["postgres"])
+def test_words_and_tags_of_private_posts_cost_an_outsider_what_unknown_ones_do(app, count_queries):
+    """PostgreSQL: the probe and the tag look-up answer as for nothing (same statements, same [])."""
+    from .factories import make_community
+
+    kari = make_user("kari")
+    make_community(kari, "secret", private=True)
+    post(kari, "@secret wombatkiwi plans #hushtag")
+    search.drain()
+    shapes = {}
+    for raw in ("wombatkiwi", "wombatkiwx", "#hushtag", "#hushtaq", "#hushtag wombatkiwi"):
+        with count_queries() as counter:
+            assert ids(raw) == [] and ids(raw, newest_first=True) == []
+        shapes[raw] = [" ".join(s.split()[:3]) for s in counter.statements]
+    assert shapes["wombatkiwi"] == shapes["wombatkiwx"]
+    assert shapes["#hushtag"] == shapes["#hushtaq"]

@@ -143,13 +143,17 @@ def list_notifications(
 def mark_notifications_seen(user: User, up_to_id: int | str | None) -> int:
     """Mark the user's notifications up to up_to_id as seen (the badge counts newer ones); return the mark.
 
-    The mark only moves forward, and never past the user's newest notification.
+    The mark only moves forward, and never past the user's newest notification
+    they may still read: the mark it answers tells nothing of notifications about
+    posts they may no longer see (a former member's, deleted or not).
     """
     up_to = parse_id(up_to_id)
     if up_to is None:
         raise ValidationError(_("Say up to which notification: up_to is a notification id."), field="up_to")
     newest = db.session.scalar(
-        select(func.max(Notification.id)).where(Notification.user_id == user.id, Notification.id <= up_to)
+        select(func.max(Notification.id)).where(
+            Notification.user_id == user.id, Notification.id <= up_to, _readable(user)
+        )
     )
     if newest is not None and newest > user.notifications_seen_id:
         # The condition keeps it moving forward when two tabs mark at once.
