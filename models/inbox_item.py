@@ -46,4 +46,7 @@ class InboxItem(Base):
         Index("ix_inbox_items_team_id_state_id", team_id, state, id),
         Index("ix_inbox_items_team_id_received_at", team_id, received_at),
         Index("ix_inbox_items_post_id", post_id),
+        Index("ix_inbox_items_answer_post_id", answer_post_id),
+        Index("ix_inbox_items_asker_id", asker_id),
+        Index("ix_inbox_items_assignee_id", assignee_id),
     )

@@ -55,6 +55,19 @@ class Post(Base):
         # Search by dates (before:/after:) finds where a day starts in the posts by it.
         Index("ix_posts_created_at", created_at),
         # The unanswered questions, newest first: a small part of all posts.
+        # Deleting a post or a person looks for the rows that refer to it: without these, a scan of all posts.
+        Index(
+            "ix_posts_accepted_answer_id",
+            accepted_answer_id,
+            postgresql_where=sql("accepted_answer_id IS NOT NULL"),
+            sqlite_where=sql("accepted_answer_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_posts_posted_by_id",
+            posted_by_id,
+            postgresql_where=sql("posted_by_id IS NOT NULL"),
+            sqlite_where=sql("posted_by_id IS NOT NULL"),
+        ),
         # Queries say `Post.is_question == true()` (SQLite: "= 1"), which each database matches to these.
         Index(
             "ix_posts_open_questions",
