@@ -356,3 +356,21 @@ def test_the_unanswered_questions_timeline(client, alice, bob, carol, auth):
     client.post(f"/api/v1/statuses/{reply.id}/accept", headers=auth["carol"])
     ids = [s["id"] for s in client.get(url, headers=auth["bob"]).get_json()]
     assert ids == [str(other.id)]
+
+
+def test_hostile_values_in_the_inbox_and_its_actions_are_4xx(client, support, carol, auth):
+    from .test_fuzz_forms import HOSTILE
+
+    (item,) = _asked(carol, support)
+    for value in (v for v in HOSTILE if len(v) < 10_000):
+        for query in ("filter", "order", "after", "limit"):
+            response = client.get(f"/api/v1/teams/{support.id}/inbox?{query}={value}", headers=auth["bob"])
+            assert response.status_code < 500, (query, value[:80])
+        for action, field in (("assign", "account_id"), ("close", "reason"), ("answer", "status")):
+            response = client.post(f"/api/v1/inbox/{item}/{action}", json={field: value}, headers=auth["bob"])
+            assert response.status_code < 500, (action, value[:80])
+        response = client.post(
+            "/api/v1/statuses", json={"status": "x", "question": value}, headers=auth["bob"]
+        )
+        valid = value.strip().lower() in ("true", "false", "1", "0", "on", "off", "yes", "no", "")
+        assert response.status_code == (200 if valid else 422), value[:80]
