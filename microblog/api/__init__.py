@@ -149,8 +149,11 @@ _ACTOR = "microblog.api_actor"  # per request: the person acting (a team token's
 
 
 def actor() -> User:
-    """Return the person acting in a request that passed @requires: the token's user, or for a team
-    token the member it was issued on behalf of (who posts as the team, works its inbox, accepts)."""
+    """Return who acts in a request that passed @requires: the token's user, or a team token's member.
+
+    A team token's member is the one it was issued on behalf of: who posts as the team, works its
+    inbox and accepts answers.  Read before any commit, so a token revoked meanwhile cannot break it.
+    """
     found = request.environ.get(_ACTOR)
     if found is None:
         user = viewer()
