@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from config import ProductionConfig, config_from_env
 from microblog import create_app
 from microblog.database import db
-from microblog.services import accounts, communities
+from microblog.services import accounts, communities, teams, tokens
 from models import Community, CommunityAdmin, Follow, Post, Tag, TagFollow, User, mentions, post_tags
 from models.post import PRIVATE, PUBLIC
 from models.user import COMMUNITY, PERSON
@@ -288,3 +288,90 @@ def test_communities_commands_refuse_clearly_without_a_traceback(app):
 def test_communities_list_says_when_there_are_none(app):
     result = _cli(app, "list")
     assert result.exit_code == 0 and "No communities yet" in result.output
+
+
+def _teams(app, *args: str):
+    return app.test_cli_runner().invoke(args=["teams", *args])
+
+
+def test_teams_create_add_remove_and_list(app):
+    kari, ola, per = make_user("kari"), make_user("ola"), make_user("per")
+    assert "No team accounts yet" in _teams(app, "list").output
+    created = _teams(
+        app, "create", "IT-Support", "--name", "IT support", "--member", "ola", "--lead", "kari",
+        "--description", "Laptops, VPN, access",
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    assert "Created the team account @it-support (IT support) with 2 members." in created.output
+    support = teams.access_team("it-support")
+    assert support.is_team and support.bio == "Laptops, VPN, access" and support.password_hash is None
+    assert (teams.role_of(kari, support), teams.role_of(ola, support)) == ("lead", "member")
+
+    added = _teams(app, "add", "@it-support", "per")
+    assert added.exit_code == 0 and "@per is a member of @it-support." in added.output
+    promoted = _teams(app, "add", "it-support", "ola", "--lead")
+    assert promoted.exit_code == 0 and "@ola is a lead of @it-support." in promoted.output
+    listing = _teams(app, "list")
+    assert listing.exit_code == 0, listing.output
+    header, row = listing.output.splitlines()
+    assert header.split() == ["HANDLE", "NAME", "LEADS", "MEMBERS"]
+    assert row.split() == ["@it-support", "IT", "support", "@kari,@ola", "@per"]
+
+    _, value = tokens.issue_team_token(None, support, per, "read")
+    removed = _teams(app, "remove", "it-support", "per")
+    assert removed.exit_code == 0 and "@per is no longer on @it-support" in removed.output
+    assert not teams.is_member(per, support) and tokens.authenticate_token(value) is None
+
+
+def test_teams_commands_refuse_clearly_without_a_traceback(app):
+    make_user("kari")
+    make_user("gone")
+    accounts.set_active(make_user("root", is_admin=True), "gone", False)
+    make_community(accounts.access_user("kari"), "apollo")
+    _teams(app, "create", "hr", "--name", "HR", "--member", "kari")
+    cases = [
+        (("create", "hr", "--name", "Again"), "That handle is taken"),
+        (("create", "apollo", "--name", "Clash"), "That handle is taken"),
+        (("create", "new one", "--name", "Bad"), "Usernames are"),
+        (("create", "newone", "--name", "   "), "Give the team account a name"),
+        (("create", "newone", "--name", "X", "--member", "nobody"), "There is no one called @nobody here."),
+        (("create", "newone", "--name", "X", "--lead", "gone"), "@gone is deactivated"),
+        (("create", "newone", "--name", "X", "--member", "apollo"), "@apollo is not a person"),
+        (("create", "newone", "--name", "X", "--member", "hr"), "@hr is not a person"),
+        (("add", "nowhere", "kari"), "There is no team account called @nowhere here."),
+        (("add", "apollo", "kari"), "There is no team account called @apollo here."),
+        (("add", "hr", "nobody"), "There is no one called @nobody here."),
+        (("add", "hr", "gone"), "@gone is deactivated"),
+        (("remove", "hr", "root"), "@root is not on @hr."),
+        (("remove", "hr", "nobody"), "There is no one called @nobody here."),
+    ]
+    for args, message in cases:
+        result = _teams(app, *args)
+        assert result.exit_code == 1, (args, result.output)
+        assert message in result.output, (args, result.output)
+        assert isinstance(result.exception, SystemExit), (args, result.exception)  # no traceback
+    missing = _teams(app, "create", "newone", "--member", "kari")
+    assert missing.exit_code == 2 and "--name" in missing.output
+
+
+def test_users_token_as_a_member_prints_a_team_token(app):
+    kari = make_user("kari")
+    make_user("ola")
+    support = teams.create_team(None, "it-support", name="IT support", members=[kari])
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "token", "it-support", "--as", "kari", "--scope", "write"])
+    assert result.exit_code == 0, result.output
+    value = result.stdout.strip()
+    token = tokens.authenticate_token(value)
+    assert token is not None and (token.user_id, token.on_behalf_of_id) == (support.id, kari.id)
+    assert token.scopes == "write" and token.name == "Team token for @kari"
+    assert "Team token for @it-support as @kari (write)" in result.stderr
+    refusals = [
+        (["it-support", "--as", "ola"], "@ola is not on @it-support."),
+        (["it-support", "--as", "nobody"], "There is no one called @nobody here."),
+        (["kari", "--as", "kari"], "There is no team account called @kari here."),
+        (["it-support"], "@it-support is a team account: name the member it acts through with --as USER."),
+    ]
+    for args, message in refusals:
+        refused = runner.invoke(args=["users", "token", *args])
+        assert refused.exit_code == 1 and message in refused.output, (args, refused.output)

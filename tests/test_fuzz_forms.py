@@ -246,6 +246,9 @@ PAGES = [
     "/api/v1/accounts/relationships?id[]={}",
     "/api/v2/search?q={}&offset={}&type={}",
     "/api/v1/notifications?types[]={}&limit={}",
+    "/api/v1/teams/{}/inbox?filter={}&order={}&after={}&limit={}",
+    "/api/v1/teams/{}/figures",
+    "/api/v1/timelines/questions?tag={}&community={}&max_id={}",
 ]
 HEADERS = (
     "Authorization",

@@ -242,6 +242,12 @@ def _seed(alice: Api, bob: Api) -> dict[str, str]:
     ids["secret"] = alice.call("GET", "/api/v1/accounts/lookup?acct=secret")["id"]
     ids["inside"] = alice.post("@secret roadmap draft")
     bob.call("POST", f"/api/v1/accounts/{ids['secret']}/follow")
+    # @it-support (made with the CLI), which alice leads: bob asks it something; a question and its answer.
+    ids["support"] = alice.call("GET", "/api/v1/teams")[0]["account"]["id"]
+    bob.post("@it-support the VPN drops every hour")
+    ids["item"] = alice.call("GET", f"/api/v1/teams/{ids['support']}/inbox")[0]["id"]
+    ids["question"] = alice.post("Who owns staging?", question="true")
+    ids["answer"] = bob.post("Ops does", in_reply_to_id=ids["question"])
     return ids
 
 
@@ -270,6 +276,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     create_user(env, "alice")
     create_user(env, "bob")
     flask_cli(env, "communities", "create", "secret", "--name", "Secret", "--owner", "alice", "--private")
+    flask_cli(
+        env, "teams", "create", "it-support", "--name", "IT support", "--lead", "alice", "--member", "bob"
+    )
     with running_server(env) as url:
         app = _register_app(url)
         alice = _access_token(env, url, app, "alice")
@@ -417,6 +426,39 @@ SEEDED: list[tuple[str, dict[str, str], dict[str, Any], dict[str, Any] | None, s
     ),
     ("GET /oauth/authorize", {}, {"response_type": "code", "client_id": "{client_id}"}, None, ""),
     ("GET /api/v1/streaming/health", {}, {}, None, ""),
+    ("GET /api/v1/teams", {}, {}, None, "alice_token"),
+    (
+        "GET /api/v1/teams/{team_id}/inbox",
+        {"team_id": "{support}"},
+        {"filter": "all", "limit": 1},
+        None,
+        "oauth",
+    ),
+    (
+        "GET /api/v1/teams/{team_id}/inbox",
+        {"team_id": "{support}"},
+        {"order": "newest", "after": "{item}"},
+        None,
+        "alice_token",
+    ),
+    ("GET /api/v1/teams/{team_id}/inbox/counts", {"team_id": "{support}"}, {}, None, "alice_token"),
+    ("GET /api/v1/teams/{team_id}/figures", {"team_id": "{support}"}, {}, None, "alice_token"),
+    (
+        "POST /api/v1/inbox/{item_id}/assign",
+        {"item_id": "{item}"},
+        {},
+        {"account_id": "{alice}"},
+        "alice_token",
+    ),
+    ("POST /api/v1/inbox/{item_id}/unassign", {"item_id": "{item}"}, {}, None, "alice_token"),
+    ("POST /api/v1/inbox/{item_id}/close", {"item_id": "{item}"}, {}, {"reason": "Duplicate"}, "alice_token"),
+    ("POST /api/v1/inbox/{item_id}/reopen", {"item_id": "{item}"}, {}, None, "alice_token"),
+    ("POST /api/v1/inbox/{item_id}/answer", {"item_id": "{item}"}, {}, {"status": "Restart it"}, "oauth"),
+    ("POST /api/v1/statuses", {}, {}, {"status": "Is staging up?", "question": True}, "oauth"),
+    ("POST /api/v1/statuses/{post_id}/accept", {"post_id": "{answer}"}, {}, None, "alice_token"),
+    ("GET /api/v1/timelines/questions", {}, {"limit": 5}, None, "alice_token"),
+    ("POST /api/v1/statuses/{post_id}/unaccept", {"post_id": "{question}"}, {}, None, "alice_token"),
+    ("GET /api/v1/timelines/questions", {}, {"tag": "apollo"}, None, "alice_token"),
 ]
 
 

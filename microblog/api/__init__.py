@@ -18,6 +18,7 @@ from limits import parse as parse_limit
 
 from microblog.extensions import csrf, limiter
 from microblog.services import tokens
+from microblog.services.accounts import access_user_id
 from microblog.services.errors import ServiceError, ValidationError
 from models import AccessToken, User
 
@@ -65,6 +66,7 @@ def _bearer() -> str | None:
 
 
 _TOKEN = "microblog.api_token"  # per request: (token or None, its user, whether a value was refused)
+_MEMBER = "microblog.api_member"  # per request: a team token's member id (None: not a team token)
 
 
 def _resolve_token() -> tuple[AccessToken | None, User | None, bool]:
@@ -76,6 +78,7 @@ def _resolve_token() -> tuple[AccessToken | None, User | None, bool]:
         # The user is kept apart from the token: a commit expires token.user, which never lazy-loads.
         found = (token, token.user if token else None, bool(value) and token is None)
         request.environ[_TOKEN] = found
+        request.environ[_MEMBER] = token.on_behalf_of_id if token is not None else None
     return found
 
 
@@ -142,6 +145,30 @@ def viewer() -> User:
     return user
 
 
+_ACTOR = "microblog.api_actor"  # per request: the person acting (a team token's member)
+
+
+def actor() -> User:
+    """Return who acts in a request that passed @requires: the token's user, or a team token's member.
+
+    A team token's member is the one it was issued on behalf of: who posts as the team, works its
+    inbox and accepts answers.  Read before any commit, so a token revoked meanwhile cannot break it.
+    """
+    found = request.environ.get(_ACTOR)
+    if found is None:
+        user = viewer()
+        member_id = request.environ.get(_MEMBER) if user.is_team else None
+        found = access_user_id(member_id) if member_id else user
+        request.environ[_ACTOR] = found
+    return found
+
+
+def team_token_team() -> User | None:
+    """Return the team account of a request made with a team token, or None for a person's token."""
+    user = viewer()
+    return user if user.is_team else None
+
+
 def params() -> dict[str, Any]:
     """Return the request's parameters: query string, form or JSON body, merged (as Mastodon does)."""
     merged: dict[str, Any] = dict(request.args)
@@ -164,6 +191,22 @@ def text_param(data: dict[str, Any], name: str) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     raise ValidationError(_("%(name)s must be a string.", name=name), field=name)
+
+
+_TRUE = frozenset({"true", "1", "on", "yes"})
+_FALSE = frozenset({"false", "0", "off", "no", ""})
+
+
+def bool_param(data: dict[str, Any], name: str) -> bool:
+    """Return a boolean parameter (JSON true/false, or true/false/1/0 in a form); absent is false."""
+    value = data.get(name)
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValidationError(_("%(name)s must be true or false.", name=name), field=name)
 
 
 def id_list(name: str) -> list[str]:
@@ -220,6 +263,7 @@ def init_app(app: Flask) -> None:
         statuses,
         streaming,
         tags,
+        teams,
         timelines,
     )
 

@@ -8,12 +8,12 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from microblog import entities
-from microblog.services import posts, timelines
+from microblog.services import posts, questions, timelines
 from microblog.services.errors import NotFound, ValidationError
 from models import User
 from models.post import PRIVATE, PUBLIC
 
-from . import params, requires, route, text_param, viewer
+from . import actor, bool_param, params, requires, route, team_token_team, text_param, viewer
 
 # Mastodon's visibilities, as this server has them: "unlisted" is public (there is no quieter
 # public), "private" is a post in a private community, "direct" has no equivalent.
@@ -62,6 +62,8 @@ def create_status():
 
     A status addressing a community's @handle, or replying to a post in one, is
     posted into it: private in a private community (whatever `visibility` says).
+    `question=true` (or #question in the text) marks it a question.  With a team
+    token it is posted as the team, written by the member the token was issued for.
     """
     data = params()
     _refuse_unsupported(data)
@@ -74,6 +76,8 @@ def create_status():
         in_reply_to=text_param(data, "in_reply_to_id") or None,
         idempotency_key=request.headers.get("Idempotency-Key"),
         visibility=_visibility(data),
+        posted_by=actor() if team_token_team() is not None else None,
+        question=bool_param(data, "question"),
     )
     return jsonify(_status(post.id, viewer()))
 
@@ -132,3 +136,19 @@ def unfavourite(post_id: str):
     """Take back a like."""
     post = posts.unlike_post(viewer(), post_id)
     return jsonify(_status(post.id, viewer()))
+
+
+@route("/api/v1/statuses/<post_id>/accept", methods=["POST"])
+@requires("write:statuses")
+def accept(post_id: str):
+    """Accept this reply as the answer to the question it replies to; return the question."""
+    question = questions.accept_answer(actor(), posts.check_post_id(post_id))
+    return jsonify(_status(question.id, viewer()))
+
+
+@route("/api/v1/statuses/<post_id>/unaccept", methods=["POST"])
+@requires("write:statuses")
+def unaccept(post_id: str):
+    """Take back the accepted answer of this question; return the question."""
+    question = questions.unaccept_answer(actor(), posts.check_post_id(post_id))
+    return jsonify(_status(question.id, viewer()))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import request
+from flask_babel import gettext as _
 
 from microblog import entities
-from microblog.services import timelines
-from microblog.services.errors import NotFound
+from microblog.services import communities, timelines
+from microblog.services.errors import NotFound, ValidationError
 from microblog.services.social import access_tag
 from microblog.services.timelines import Cursor, Page
 
@@ -51,3 +52,23 @@ def tag(hashtag: str):
     except NotFound:
         return paged([], next_max=None, prev_min=None)
     return statuses_page(timelines.tag_timeline(viewer(), found, cursor))
+
+
+@route("/api/v1/timelines/questions")
+@requires("read:statuses")
+def questions():
+    """Return the unanswered questions the reader may see: all, or in one #tag (`tag`) or community."""
+    cursor = _cursor()
+    tag_name, handle = request.args.get("tag", ""), request.args.get("community", "")
+    if tag_name and handle:
+        raise ValidationError(_("Give tag or community, not both."), field="tag")
+    if handle:
+        community = communities.access_community(handle)
+        return statuses_page(timelines.unanswered_questions(viewer(), cursor, community=community))
+    if tag_name:
+        try:
+            found = access_tag(tag_name, viewer())
+        except NotFound:
+            return paged([], next_max=None, prev_min=None)
+        return statuses_page(timelines.unanswered_questions(viewer(), cursor, tag=found))
+    return statuses_page(timelines.unanswered_questions(viewer(), cursor))

@@ -11,8 +11,9 @@ def init_app(app: Flask) -> None:
     from .posts import posts
     from .search import search_group
     from .serve import serve
+    from .teams import teams_group
     from .users import users
 
     users.add_command(sync_directory)
-    for group in (users, communities_group, demo, posts, search_group, serve):
+    for group in (users, communities_group, demo, posts, search_group, serve, teams_group):
         app.cli.add_command(group)

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from microblog.services import accounts, export, tokens
+from microblog.services import accounts, export, teams, tokens
 from microblog.services.errors import ServiceError
 
 
@@ -47,24 +47,50 @@ def create(username: str, email: str, password: str, display_name: str, admin: b
     show_default=True,
     help="Repeat for several.",
 )
+@click.option(
+    "--as",
+    "member",
+    default=None,
+    metavar="USER",
+    help="A team token: USERNAME is a team account, acting through this member of it.",
+)
 @with_appcontext
-def token(username: str, label: str, scopes: tuple[str, ...]) -> None:
-    """Print a new personal access token for USERNAME (for a bot or script)."""
+def token(username: str, label: str, scopes: tuple[str, ...], member: str | None) -> None:
+    """Print a new personal access token for USERNAME, or with --as a team token (for a bot or script)."""
     try:
-        user = accounts.access_user(username)
-        if not user.is_active:
-            raise click.ClickException(f"@{user.username} is deactivated.")
-        _, value = tokens.create_personal_token(user, label, scopes)
+        if member is not None:
+            team = teams.access_team(username)
+            person = accounts.access_user(member)
+            name = label if label != "Command line" else ""
+            _, value = tokens.issue_team_token(None, team, person, scopes, name=name)
+            user = team
+        else:
+            user = accounts.access_user(username)
+            if user.is_team:
+                raise click.ClickException(
+                    f"@{user.username} is a team account: name the member it acts through with --as USER."
+                )
+            if not user.is_active:
+                raise click.ClickException(f"@{user.username} is deactivated.")
+            _, value = tokens.create_personal_token(user, label, scopes)
     except ServiceError as error:
         raise click.ClickException(error.message) from None
     # Only the token on stdout, so scripts can capture it; it is shown this once.
     click.echo(value)
+    kind = (
+        f"Team token for @{user.username} as @{member}"
+        if member is not None
+        else (f"Personal access token {label!r} for @{user.username}")
+    )
     click.echo(
-        f"Personal access token {label!r} for @{user.username} ({' '.join(scopes)}); "
+        f"{kind} ({' '.join(scopes)}); "
         "send it as 'Authorization: Bearer <token>'. It is not stored in readable form: keep it now.",
         err=True,
     )
-    current_app.logger.info("created a personal access token for @%s", user.username)
+    if member is not None:
+        current_app.logger.info("created a team token for @%s as @%s", user.username, member)
+    else:
+        current_app.logger.info("created a personal access token for @%s", user.username)
 
 
 @users.command("export")
