@@ -214,8 +214,10 @@ def figures(team: User, days: int, *, now: datetime | None = None) -> Figures:
     The times are the median and the 90th percentile (nearest rank) of the
     items received in the period and answered.
     """
-    since = (now or utcnow()) - timedelta(days=days)
-    window = [InboxItem.team_id == team.id, InboxItem.received_at >= since]
+    until = now or utcnow()
+    since = until - timedelta(days=days)
+    # Bounded on both sides: figures for a `now` in the past leave out what arrived after it.
+    window = [InboxItem.team_id == team.id, InboxItem.received_at >= since, InboxItem.received_at <= until]
     received = db.session.scalar(select(func.count()).select_from(InboxItem).where(*window)) or 0
     answered = (
         select(InboxItem.first_answer_seconds)
