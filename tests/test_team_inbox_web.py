@@ -62,7 +62,8 @@ def test_an_item_goes_open_assigned_answered_and_shows_on_the_asker_s_thread(cli
     response = client.post(
         f"/teams/it-support/inbox/{item.id}/assign", data={"next": "/teams/it-support/inbox"}
     )
-    assert response.status_code == 302 and response.location.endswith(f"/teams/it-support/inbox#item-{item.id}")
+    assert response.status_code == 302
+    assert response.location.endswith(f"/teams/it-support/inbox#item-{item.id}")
     item = _item(post)
     assert (item.state, item.assignee_id) == ("assigned", bob.id)
     mine = client.get("/teams/it-support/inbox?filter=mine").get_data(as_text=True)

@@ -53,7 +53,8 @@ def test_figures_from_fixed_timestamps(app, support):
     assert (month.received, month.answered, month.answered_share) == (12, 9, 0.75)
     assert (month.median_seconds, month.p90_seconds) == (300, 86400)
     empty = inbox.figures(support, 7, now=now - timedelta(days=100))
-    assert (empty.received, empty.answered_share, empty.median_seconds, empty.p90_seconds) == (0, None, None, None)
+    assert (empty.received, empty.answered_share) == (0, None)
+    assert (empty.median_seconds, empty.p90_seconds) == (None, None)
 
 
 def _figure(html: str, name: str) -> str:
@@ -153,9 +154,8 @@ def test_a_lead_issues_lists_and_revokes_team_tokens_in_settings(client, support
     page = client.get("/settings/tokens").get_data(as_text=True)
     assert "Team tokens for @it-support" in page
 
-    response = client.post(
-        "/settings/tokens/teams/it-support", data={"member": "bob", "name": "VPN bot", "read": "y", "write": "y"}
-    )
+    issue = {"member": "bob", "name": "VPN bot", "read": "y", "write": "y"}
+    response = client.post("/settings/tokens/teams/it-support", data=issue)
     html = response.get_data(as_text=True)
     value = re.search(r'value="([^"]+)" data-select-on-click aria-label="New team token"', html).group(1)
     token = tokens.authenticate_token(value)
