@@ -8,7 +8,16 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, Flask, request, url_for
-from flask_babel import format_date, format_time, format_timedelta, get_locale, get_timezone, gettext
+from flask_babel import (
+    format_date,
+    format_decimal,
+    format_percent,
+    format_time,
+    format_timedelta,
+    get_locale,
+    get_timezone,
+    gettext,
+)
 from flask_login import current_user
 
 from microblog import language
@@ -42,6 +51,34 @@ def exact_time(moment: datetime) -> str:
     return gettext(
         "%(date)s at %(time)s", date=format_date(moment, "long"), time=format_time(moment, "short")
     )
+
+
+# A length of time is said in its largest unit and, if any is left, the next one ("1 hour 30 minutes").
+_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
+def duration(seconds: int | float | None) -> str:
+    """Return a length of time in the reader's language, in at most two units; a dash for none."""
+    if seconds is None:
+        return "–"
+    rest = max(0, int(seconds))
+    for index, (unit, size) in enumerate(_UNITS):
+        if rest >= size or unit == "second":
+            parts = [format_timedelta(timedelta(seconds=rest // size * size), granularity=unit, threshold=1)]
+            if index + 1 < len(_UNITS):
+                small, small_size = _UNITS[index + 1]
+                left = rest % size // small_size
+                if left:
+                    parts.append(
+                        format_timedelta(timedelta(seconds=left * small_size), granularity=small, threshold=1)
+                    )
+            return " ".join(parts)
+    return ""  # not reached: "second" always matches
+
+
+def percent(share: float | None) -> str:
+    """Return a share as a percentage in the reader's language ("50 %"); a dash for none."""
+    return "–" if share is None else format_percent(share)
 
 
 def avatar_url(user) -> str:
@@ -84,11 +121,14 @@ def static_version(folder: str, filename: str) -> str | None:
 
 def init_app(app: Flask) -> None:
     """Register the web blueprint, its filters and template globals."""
-    from . import admin, communities, feeds, people, search, settings, suggestions  # noqa: F401  (routes)
+    from . import admin, communities, feeds, people, search, settings, suggestions, teams  # noqa: F401
 
     app.register_blueprint(bp)
     app.add_template_filter(timeago, "timeago")
     app.add_template_filter(exact_time, "exact_time")
+    app.add_template_filter(duration, "duration")
+    app.add_template_filter(percent, "percent")
+    app.add_template_filter(format_decimal, "format_decimal")
     app.add_template_test(is_web_url, "web_url")  # the only URLs from input that templates link to
     app.add_template_global(avatar_url, "avatar_url")
     app.add_template_global(live_post_template, "live_post_template")

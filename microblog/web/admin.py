@@ -1,18 +1,21 @@
-"""Administration: accounts."""
+"""Administration: accounts and team accounts."""
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 
-from flask import abort, flash, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from microblog.services import accounts, social
+from microblog.services import accounts, social, team_desk
+from microblog.services.errors import ServiceError
 
 from . import bp
-from .helpers import redirect_back
+from .forms import TeamForm
+from .helpers import redirect_back, show_error
 
 
 def admin_required(view):
@@ -62,3 +65,50 @@ def admin_user_action(username: str, action: str):
     user = service(current_user, username, value)
     flash(str(message) % {"name": user.name})
     return redirect_back("web.admin_users")
+
+
+# The services name fields as the account does; the form says handle, name and description.
+_TEAM_FIELDS = {"username": "handle", "display_name": "name", "bio": "description"}
+
+
+def _usernames(text: str | None) -> list[str]:
+    """Return the usernames in a field that lists them by spaces or commas (an @ is allowed)."""
+    return [name.lstrip("@") for name in re.split(r"[\s,;]+", text or "") if name.strip("@")]
+
+
+@bp.route("/admin/teams", methods=["GET", "POST"])
+@admin_required
+def admin_teams():
+    """Every team account with its members; POST creates one with its first members and leads."""
+    form = TeamForm()
+    status = 200
+    if form.is_submitted():
+        status = 422
+        if form.validate():
+            try:
+                team = team_desk.create_team(
+                    current_user,
+                    form.handle.data or "",
+                    name=form.name.data or "",
+                    description=form.description.data or "",
+                    members=_usernames(form.members.data),
+                    leads=_usernames(form.leads.data),
+                )
+            except ServiceError as error:
+                if error.field in ("username", "display_name", "bio"):
+                    error.field = {"username": "handle", "display_name": "name", "bio": "description"}[
+                        error.field
+                    ]
+                show_error(form, error)
+                status = error.status_code
+            else:
+                flash(
+                    _(
+                        "@%(team)s is ready: its members can post as it and work its inbox.",
+                        team=team.username,
+                    )
+                )
+                return redirect(url_for("web.admin_teams"))
+    return render_template(
+        "admin/teams.html", form=form, teams=team_desk.all_teams(), title=_("Team accounts")
+    ), status

@@ -16,6 +16,7 @@ from . import bp
 from .communities import community_page
 from .forms import PostForm
 from .helpers import redirect_back, safe_next, show_error
+from .teams import team_page
 
 
 def _wants_fragment() -> bool:
@@ -83,10 +84,12 @@ def tag(name: str):
 @bp.route("/@<username>")
 @login_required
 def profile(username: str):
-    """A person's profile and posts, or a community's page."""
+    """A person's profile and posts, or a community's or a team account's page."""
     user = accounts.access_user(username)
     if user.is_community:
         return community_page(user)
+    if user.is_team:
+        return team_page(user)
     page = timelines.user_timeline(current_user, user, Cursor.parse(request.args))
     if _wants_fragment():
         return _fragment(page)

@@ -124,3 +124,22 @@ class MemberForm(Form):
 
     username = StringField(_l("Username"))
     next = HiddenField()
+
+
+class TeamForm(Form):
+    """Create a team account (site administrators); services.teams checks handle, name and people."""
+
+    handle = StringField(_l("Handle"), render_kw={"autocomplete": "off", "spellcheck": "false"})
+    name = StringField(_l("Name"))
+    description = TextAreaField(_l("Description"))
+    members = StringField(_l("Members (usernames)"), render_kw={"autocomplete": "off", "spellcheck": "false"})
+    leads = StringField(_l("Leads (usernames)"), render_kw={"autocomplete": "off", "spellcheck": "false"})
+
+
+class TeamTokenForm(Form):
+    """Issue a team token on behalf of a member (the team's leads); the choices are the team's members."""
+
+    member = SelectField(_l("On behalf of"), choices=[], validate_choice=False)
+    name = StringField(_l("What is it for?"))
+    read = BooleanField(_l("read: timelines, notifications, search"), default=True)
+    write = BooleanField(_l("write: post, like, follow"), default=True)

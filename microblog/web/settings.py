@@ -10,11 +10,11 @@ from wtforms.fields.choices import SelectChoice
 
 from microblog import language
 from microblog.extensions import limiter
-from microblog.services import accounts, tokens
+from microblog.services import accounts, team_desk, tokens
 from microblog.services.errors import ServiceError
 
 from . import bp
-from .forms import PasswordForm, PreferencesForm, ProfileForm, TokenForm
+from .forms import PasswordForm, PreferencesForm, ProfileForm, TeamTokenForm, TokenForm
 from .helpers import log_in, show_error
 
 
@@ -123,13 +123,33 @@ def change_password():
     return redirect(url_for("web.settings"))
 
 
-def _tokens_page(form: TokenForm, *, new_token: str | None = None, status: int = 200):
+def _tokens_page(
+    form: TokenForm,
+    *,
+    new_token: str | None = None,
+    status: int = 200,
+    team_form: tuple[str, TeamTokenForm] | None = None,
+    new_team_token: tuple[str, str] | None = None,
+):
+    """Render the tokens page; team_form and new_team_token are (team handle, form or token value)."""
+    led = team_desk.led_teams_tokens(current_user)
+    team_forms = {}
+    for entry in led:
+        handle = entry.team.username
+        chosen = team_form[1] if team_form and team_form[0] == handle else TeamTokenForm(formdata=None)
+        chosen.member.choices = [
+            SelectChoice(m.user.username, f"{m.user.name} (@{m.user.username})") for m in entry.members
+        ]
+        team_forms[handle] = chosen
     return render_template(
         "settings/tokens.html",
         form=form,
         new_token=new_token,
         personal=tokens.personal_tokens(current_user),
         apps=tokens.authorized_apps(current_user),
+        led_teams=led,
+        team_forms=team_forms,
+        new_team_token=new_team_token,
         title=_("Apps and tokens"),
     ), status
 
@@ -158,3 +178,33 @@ def revoke_token(token_id: int):
     tokens.revoke_token(current_user, token_id)
     flash(_("Access revoked."))
     return redirect(url_for("web.tokens_settings"))
+
+
+@bp.route("/settings/tokens/teams/<handle>", methods=["POST"])
+@login_required
+def issue_team_token(handle: str):
+    """Issue a token to a team on behalf of one of its members (the team's leads); shown once."""
+    form = TeamTokenForm()
+    if not form.validate_on_submit():
+        return _tokens_page(TokenForm(formdata=None), team_form=(handle, form), status=422)
+    scopes = [scope for scope in ("read", "write") if getattr(form, scope).data]
+    try:
+        _, value = team_desk.issue_team_token(
+            current_user, handle, form.member.data or "", scopes, form.name.data
+        )
+    except ServiceError as error:
+        if error.status_code in (403, 404):
+            raise
+        show_error(form, error)
+        return _tokens_page(TokenForm(formdata=None), team_form=(handle, form), status=error.status_code)
+    # Shown on this response only, as a personal token is.
+    return _tokens_page(TokenForm(formdata=None), new_team_token=(handle, value))
+
+
+@bp.route("/settings/tokens/teams/<handle>/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_team_token(handle: str, token_id: int):
+    """Revoke one of a team's tokens (the team's leads)."""
+    team = team_desk.revoke_team_token(current_user, handle, token_id)
+    flash(_("The token of @%(team)s is revoked.", team=team.username))
+    return redirect(url_for("web.tokens_settings", _anchor=f"team-{team.username}"))

@@ -21,6 +21,8 @@
   var stream = feed ? (feed.dataset.liveStream || null) : "public";
   // Websocket first (no sticky routing needed); long-polling if a proxy blocks websockets.
   var socket = io({ transports: ["websocket", "polling"], tryAllTransports: true });
+  // Other scripts of the page (inbox.js) listen on this one connection rather than opening their own.
+  window.MicroblogLive = { socket: socket };
   var template = document.querySelector("template[data-post-template]");
   var bar = document.querySelector("[data-new-posts]");
   var pending = [];

@@ -1,0 +1,214 @@
+"""A team's desk: what the team pages read and do in one call each, by handle and username.
+
+The inbox page needs the items, their counts and the members to assign to; the
+team account's page its members and figures; Settings → tokens the teams a
+person leads with their tokens.  The actions here resolve the usernames a form
+sends and hand over to services.teams, services.inbox and services.tokens,
+which own the rules.  A team's inbox and figures are its members' business: to
+anyone else (site administrators included) the inbox is "not found".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from microblog.database import db
+from microblog.entities import ItemView
+from models import AccessToken, InboxItem, User
+from models.team import LEAD
+from models.user import PERSON
+
+from . import inbox, teams, tokens
+from .errors import NotFound, ValidationError
+from .teams import Membership
+
+PAGE = 30  # inbox items per page
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of a team's inbox, with the counts of its filters and the members to assign to."""
+
+    team: User
+    items: list[ItemView]
+    counts: dict[str, int]
+    members: list[Membership]
+    next_after: int | None
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    """One item of a team's inbox, as the page shows it (what live updates fetch)."""
+
+    team: User
+    item: ItemView | None
+    counts: dict[str, int]
+    members: list[Membership]
+
+
+@dataclass(frozen=True)
+class TeamProfile:
+    """What a team account's page shows the viewer: members, and for the team its figures."""
+
+    team: User
+    members: list[Membership]
+    role: str | None  # the viewer's, None when they are not on the team
+    may_manage: bool  # a lead, or a site administrator
+    figures: list[inbox.Figures]  # 7 and 30 days, for members only (else empty)
+
+
+@dataclass(frozen=True)
+class TeamTokens:
+    """A team its lead issues tokens for: the members they may act for, and the tokens (member by id)."""
+
+    team: User
+    members: list[Membership]
+    tokens: list[AccessToken]
+    acting: dict[int, User]
+
+
+def _member_team(actor: User, handle: str) -> User:
+    """Return the team with this handle if the actor is on it, else raise NotFound."""
+    team = teams.access_team(handle)
+    if not teams.is_member(actor, team):
+        raise NotFound(_("There is no team account called @%(handle)s here.", handle=handle))
+    return team
+
+
+def inbox_page(
+    actor: User, handle: str, *, filter: str = "open", newest_first: bool = False, after: str | None = None
+) -> InboxPage:
+    """Return a page of the team's inbox for one of its members (others: NotFound)."""
+    team = _member_team(actor, handle)
+    # One more than a page: whether another page follows (inbox.list_items caps at its PAGE_LIMIT).
+    items = inbox.list_items(
+        actor, team, filter=filter, newest_first=newest_first, after=after, limit=PAGE + 1
+    )
+    more = len(items) > PAGE
+    items = items[:PAGE]
+    return InboxPage(team, items, _counts(team), teams.members(team), items[-1].id if more else None)
+
+
+def _counts(team: User) -> dict[str, int]:
+    """Return the counts of the inbox's filters (mine is not counted: it is each member's own)."""
+    found = inbox.counts(team)
+    return {**found, "all": found["open"] + found["answered"] + found["closed"]}
+
+
+def inbox_entry(actor: User, item_id: int | str) -> InboxEntry:
+    """Return one item of a team's inbox as its page shows it, for one of the team's members."""
+    item = inbox.access_item(actor, item_id)
+    team = db.session.get_one(User, item.team_id)
+    return InboxEntry(team, inbox.item_view(team, item), _counts(team), teams.members(team))
+
+
+def item_team(actor: User, item_id: int | str) -> User:
+    """Return the team whose inbox holds this item, for one of its members."""
+    return db.session.get_one(User, inbox.access_item(actor, item_id).team_id)
+
+
+def _person(username: str | None, field: str = "username") -> User:
+    name = (username or "").strip().lstrip("@").lower()
+    person = (
+        db.session.scalar(select(User).where(User.username == name, User.kind == PERSON)) if name else None
+    )
+    if person is None:
+        raise ValidationError(_("There is no one called @%(name)s here.", name=name or "?"), field=field)
+    return person
+
+
+def _people(names: Iterable[str], field: str) -> list[User]:
+    return [_person(name, field) for name in names if name.strip()]
+
+
+def assign(actor: User, item_id: int | str, username: str | None = None) -> InboxItem:
+    """Give an item to the named member (the actor when none is named)."""
+    return inbox.assign(actor, item_id, _person(username, "assignee") if username else None)
+
+
+# -- the team's page and its members -------------------------------------------
+
+
+def team_profile(viewer: User, team: User) -> TeamProfile:
+    """Return what the team account's page shows this viewer (figures: its members only)."""
+    role = teams.role_of(viewer, team)
+    figures = [inbox.figures(team, days) for days in (7, 30)] if role else []
+    may_manage = role == LEAD or bool(viewer.is_admin)
+    return TeamProfile(team, teams.members(team), role, may_manage, figures)
+
+
+def manage_team(actor: User, handle: str) -> TeamProfile:
+    """Return the team's members for its manage page (its leads and site administrators)."""
+    team = teams.access_team(handle)
+    teams.check_lead(actor, team)
+    return team_profile(actor, team)
+
+
+def add_member(actor: User, handle: str, username: str, role: str) -> Membership:
+    """Put the named person on the team with this role, or change their role (leads, admins)."""
+    team = teams.access_team(handle)
+    teams.check_lead(actor, team)
+    return teams.add_member(actor, team, _person(username), role=role)
+
+
+def remove_member(actor: User, handle: str, username: str) -> User:
+    """Take the named person off the team (their team tokens are revoked); return them."""
+    team = teams.access_team(handle)
+    person = _person(username)
+    teams.remove_member(actor, team, person)
+    return person
+
+
+def create_team(
+    actor: User, handle: str, *, name: str, description: str, members: Iterable[str], leads: Iterable[str]
+) -> User:
+    """Create a team account with its first members and leads, named by username (administrators)."""
+    return teams.create_team(
+        actor,
+        handle,
+        name=name,
+        description=description,
+        members=_people(members, "members"),
+        leads=_people(leads, "leads"),
+    )
+
+
+def all_teams() -> list[tuple[User, list[Membership]]]:
+    """Return every team account with its members, by handle (the administrators' list)."""
+    return [(team, teams.members(team)) for team in teams.list_teams()]
+
+
+# -- team tokens -----------------------------------------------------------------
+
+
+def led_teams_tokens(actor: User) -> list[TeamTokens]:
+    """Return the teams the actor leads, each with its members and its tokens (Settings → tokens)."""
+    found = []
+    for team in teams.teams_of(actor):
+        if teams.role_of(actor, team) != LEAD:
+            continue
+        issued = tokens.team_tokens(actor, team)
+        ids = {t.on_behalf_of_id for t in issued if t.on_behalf_of_id}
+        acting = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+        found.append(TeamTokens(team, teams.members(team), issued, acting))
+    return found
+
+
+def issue_team_token(
+    actor: User, handle: str, username: str, scopes: Iterable[str], name: str = ""
+) -> tuple[AccessToken, str]:
+    """Issue a token to the team on behalf of the named member (its leads); return it and its value."""
+    team = teams.access_team(handle)
+    teams.check_lead(actor, team)
+    return tokens.issue_team_token(actor, team, _person(username, "member"), list(scopes), name=name)
+
+
+def revoke_team_token(actor: User, handle: str, token_id: int | str) -> User:
+    """Revoke one of the team's tokens (its leads); return the team."""
+    team = teams.access_team(handle)
+    tokens.revoke_team_token(actor, team, token_id)
+    return team

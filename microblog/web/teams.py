@@ -1,0 +1,174 @@
+"""Team accounts: the shared inbox its members work in, the team's page, and managing its members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from microblog.services import answering, inbox, team_desk, timelines
+from microblog.services.errors import ServiceError
+from microblog.services.timelines import Cursor
+from models import User
+from models.team import LEAD, MEMBER
+
+from . import bp
+from .helpers import safe_next
+
+ORDERS = ("oldest", "newest")
+
+
+def _view_args() -> dict[str, Any]:
+    """Return the inbox's filter and order from the query string (the defaults left out of links)."""
+    args = {}
+    if request.args.get("filter", "open") != "open":
+        args["filter"] = request.args["filter"]
+    if request.args.get("order") == "newest":
+        args["order"] = "newest"
+    return args
+
+
+@bp.route("/teams/<handle>/inbox")
+@login_required
+def team_inbox(handle: str):
+    """The team's shared inbox (its members only): filters, oldest first, one page after another."""
+    args = _view_args()
+    page = team_desk.inbox_page(
+        current_user,
+        handle,
+        filter=args.get("filter", "open"),
+        newest_first=args.get("order") == "newest",
+        after=request.args.get("after") or None,
+    )
+    return render_template(
+        "teams/inbox.html",
+        page=page,
+        team=page.team,
+        args=args,
+        filters=inbox.FILTERS,
+        back=url_for("web.team_inbox", handle=page.team.username, **args),
+        title=_("Inbox of @%(team)s", team=page.team.username),
+    )
+
+
+@bp.route("/teams/<handle>/inbox/items/<int:item_id>")
+@login_required
+def team_inbox_item(handle: str, item_id: int):
+    """One inbox item as the inbox shows it, with the counts (what the page fetches on a live update)."""
+    entry = team_desk.inbox_entry(current_user, item_id)
+    back = url_for("web.team_inbox", handle=entry.team.username, **_view_args())
+    return render_template("teams/item_fragment.html", entry=entry, team=entry.team, back=back)
+
+
+def _back(handle: str, item_id: int):
+    """Back to the inbox the form was on, at the item."""
+    target = safe_next(request.form.get("next"), "web.home")
+    if target == url_for("web.home"):
+        target = url_for("web.team_inbox", handle=handle)
+    return redirect(f"{target}#item-{item_id}")
+
+
+_ACTIONS = "<any(assign, unassign, close, reopen):action>"
+
+
+@bp.route(f"/teams/<handle>/inbox/<int:item_id>/{_ACTIONS}", methods=["POST"])
+@login_required
+def team_inbox_action(handle: str, item_id: int, action: str):
+    """Assign (to me or a member), unassign, close with a reason, or reopen an item."""
+    try:
+        if action == "assign":
+            item = team_desk.assign(current_user, item_id, request.form.get("assignee") or None)
+        elif action == "unassign":
+            item = inbox.unassign(current_user, item_id)
+        elif action == "close":
+            item = inbox.close(current_user, item_id, request.form.get("reason", ""))
+        else:
+            item = inbox.reopen(current_user, item_id)
+    except ServiceError as error:
+        if error.status_code == 404:
+            raise
+        flash(error.message)  # shown on the inbox, beside the item it concerns
+        return _back(handle, item_id)
+    flash(_STATE_MESSAGES[item.state]())
+    return _back(handle, item_id)
+
+
+_STATE_MESSAGES = {
+    "open": lambda: _("The item is open for the whole team."),
+    "assigned": lambda: _("The item is assigned."),
+    "answered": lambda: _("The item is answered."),
+    "closed": lambda: _("The item is closed."),
+}
+
+
+@bp.route("/teams/<handle>/inbox/<int:item_id>/answer", methods=["POST"])
+@login_required
+def team_inbox_answer(handle: str, item_id: int):
+    """Reply to an item's post as the team: the reply answers it."""
+    try:
+        answering.answer(current_user, item_id, request.form.get("text", ""))
+    except ServiceError as error:
+        if error.status_code == 404:
+            raise
+        flash(error.message)
+        return _back(handle, item_id)
+    flash(_("Answered as @%(team)s.", team=handle))
+    return _back(handle, item_id)
+
+
+# -- the team account's page --------------------------------------------------------
+
+
+def team_page(team: User):
+    """Render a team account's page at /@handle (called by web.profile for a team account)."""
+    page = timelines.user_timeline(current_user, team, Cursor.parse(request.args))
+    if request.args.get("fragment"):  # live.js catching up: the posts only
+        return render_template("partials/feed_items.html", page=page)
+    info = team_desk.team_profile(current_user, team)
+    return render_template("teams/profile.html", team=team, info=info, page=page, title=team.name)
+
+
+@bp.route("/teams/<handle>/manage")
+@login_required
+def manage_team(handle: str):
+    """The team's members and their roles (its leads and site administrators)."""
+    info = team_desk.manage_team(current_user, handle)
+    return render_template(
+        "teams/manage.html",
+        team=info.team,
+        info=info,
+        roles=(MEMBER, LEAD),
+        title=_("@%(team)s: members", team=info.team.username),
+    )
+
+
+@bp.route("/teams/<handle>/members", methods=["POST"])
+@login_required
+def team_member(handle: str):
+    """Put a person on the team with a role, or change their role (its leads and administrators)."""
+    try:
+        member = team_desk.add_member(
+            current_user, handle, request.form.get("username", ""), request.form.get("role", MEMBER)
+        )
+    except ServiceError as error:
+        if error.status_code in (403, 404):
+            raise
+        flash(error.message)
+    else:
+        flash(
+            _("%(person)s leads the team.", person=member.user.name)
+            if member.is_lead
+            else _("%(person)s is a member of the team.", person=member.user.name)
+        )
+    return redirect(safe_next(request.form.get("next"), "web.home"))
+
+
+@bp.route("/teams/<handle>/members/<username>/remove", methods=["POST"])
+@login_required
+def remove_team_member(handle: str, username: str):
+    """Take a person off the team: their team tokens are revoked at once."""
+    person = team_desk.remove_member(current_user, handle, username)
+    flash(_("%(person)s is no longer on the team; their team tokens are revoked.", person=person.name))
+    return redirect(safe_next(request.form.get("next"), "web.home"))
