@@ -191,7 +191,10 @@ def _check_admin(actor: User, target: User) -> None:
         )
     if target.is_team:
         raise ValidationError(
-            _("@%(name)s is a team account: manage it under Administration → Team accounts.", name=target.username)
+            _(
+                "@%(name)s is a team account: manage it under Administration → Team accounts.",
+                name=target.username,
+            )
         )
     if actor.id == target.id:
         raise PermissionDenied(_("Administrators cannot change their own account this way."))
