@@ -12,11 +12,15 @@ index (is:unanswered).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 import search
 from microblog.database import db
-from models import Post, User, utcnow
+from microblog.entities import FeedPost
+from models import CommunityAdmin, Post, TeamMember, User, utcnow
 
 from . import communities, notifications, teams
 from .errors import PermissionDenied, ValidationError
@@ -34,6 +38,43 @@ def may_accept(viewer: User | None, question: Post) -> bool:
     return question.community_id is not None and communities.is_admin(
         viewer, db.session.get_one(User, question.community_id)
     )
+
+
+def acceptable_questions(viewer: User | None, posts: Iterable[FeedPost]) -> set[int]:
+    """Return the ids of the questions among these posts whose answer the viewer may accept (as may_accept).
+
+    For a page of posts (the thread page): at most two queries, whatever its size.
+    """
+    questions = [post for post in posts if post.is_question]
+    if viewer is None or not questions:
+        return set()
+    team_ids = {q.author.id for q in questions if q.author.is_team and q.author.id != viewer.id}
+    on_teams = set(
+        db.session.scalars(
+            select(TeamMember.team_id).where(
+                TeamMember.user_id == viewer.id, TeamMember.team_id.in_(team_ids)
+            )
+        )
+        if team_ids
+        else ()
+    )
+    community_ids = {q.community.id for q in questions if q.community is not None}
+    admin_of = set(
+        db.session.scalars(
+            select(CommunityAdmin.community_id).where(
+                CommunityAdmin.user_id == viewer.id, CommunityAdmin.community_id.in_(community_ids)
+            )
+        )
+        if community_ids
+        else ()
+    )
+    return {
+        q.id
+        for q in questions
+        if q.author.id == viewer.id
+        or q.author.id in on_teams
+        or (q.community is not None and q.community.id in admin_of)
+    }
 
 
 def accept_answer(actor: User, answer_id: int | str) -> Post:

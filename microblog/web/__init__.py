@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +26,7 @@ from microblog.avatars import initials
 from microblog.entities import Author, FeedPost
 from microblog.services import communities as community_service
 from microblog.services import notifications
+from microblog.services import teams as team_service
 from microblog.text import is_web_url
 
 from .forms import ButtonForm
@@ -110,6 +112,18 @@ def live_communities(extra=None) -> list[dict[str, object]]:
     ]
 
 
+def composer_teams() -> list:
+    """Return the team accounts the viewer may post as (the composer's "Post as" choices)."""
+    return team_service.teams_of(current_user) if current_user.is_authenticated else []
+
+
+def real_author_teams(posts: Iterable[FeedPost]) -> set[int]:
+    """Return the ids of the teams on a page whose real authors the viewer is shown: one query a page."""
+    team_ids = {post.author.id for post in posts if post.author.is_team}
+    viewer = current_user if current_user.is_authenticated else None
+    return team_service.sees_real_authors(viewer, team_ids) if team_ids else set()
+
+
 @lru_cache(maxsize=256)
 def static_version(folder: str, filename: str) -> str | None:
     """Return a short hash of a static file's content (read once per process), or None if missing."""
@@ -121,7 +135,17 @@ def static_version(folder: str, filename: str) -> str | None:
 
 def init_app(app: Flask) -> None:
     """Register the web blueprint, its filters and template globals."""
-    from . import admin, communities, feeds, people, search, settings, suggestions, teams  # noqa: F401
+    from . import (  # noqa: F401  (routes)
+        admin,
+        communities,
+        feeds,
+        people,
+        questions,
+        search,
+        settings,
+        suggestions,
+        teams,
+    )
 
     app.register_blueprint(bp)
     app.add_template_filter(timeago, "timeago")
@@ -133,6 +157,8 @@ def init_app(app: Flask) -> None:
     app.add_template_global(avatar_url, "avatar_url")
     app.add_template_global(live_post_template, "live_post_template")
     app.add_template_global(live_communities, "live_communities")
+    app.add_template_global(composer_teams, "composer_teams")
+    app.add_template_global(real_author_teams, "real_author_teams")
 
     @app.url_defaults
     def _static_version(endpoint: str, values: dict) -> None:

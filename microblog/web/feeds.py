@@ -6,9 +6,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog.services import accounts, posts, social, timelines
+from microblog.services import accounts, posts, questions, social, teams, timelines
 from microblog.services import notifications as notification_service
-from microblog.services.errors import ServiceError
+from microblog.services.errors import ValidationError
 from microblog.services.timelines import Cursor, Page
 from models import Post
 
@@ -135,9 +135,17 @@ def create_post():
     """Publish a post from the composer (works without JavaScript)."""
     form = PostForm()
     if form.validate_on_submit():
+        # As a team: the service refuses a person who is not on it (PermissionDenied: the error page).
+        team = teams.access_team(form.post_as.data) if form.post_as.data else None
         try:
-            post = posts.post_status(current_user, form.text.data, in_reply_to=form.in_reply_to.data)
-        except ServiceError as error:
+            post = posts.post_status(
+                team or current_user,
+                form.text.data,
+                in_reply_to=form.in_reply_to.data,
+                posted_by=current_user if team else None,
+                question=bool(form.question.data),
+            )
+        except ValidationError as error:
             show_error(form, error)
         else:
             if post.in_reply_to_id:
@@ -160,7 +168,12 @@ def show_post(post_id: str, form: PostForm | None = None, status: int = 200):
         mention = "" if focus.author_id == current_user.id else f"@{focus.author.username} "
         form = PostForm(formdata=None, text=mention, in_reply_to=focus.id)
     return render_template(
-        "posts/thread.html", page=thread, focus=focus, form=form, title=_("Conversation")
+        "posts/thread.html",
+        page=thread,
+        focus=focus,
+        form=form,
+        acceptable=questions.acceptable_questions(current_user, thread.posts),
+        title=_("Conversation"),
     ), status
 
 

@@ -52,6 +52,9 @@ class PostForm(Form):
     text = TextAreaField(_l("What are you working on?"))
     in_reply_to = HiddenField()
     next = HiddenField()
+    # Yourself (empty) or the handle of a team you are on; the choices come from services.teams.teams_of.
+    post_as = SelectField(_l("Post as"), choices=[], validate_choice=False)
+    question = BooleanField(_l("This is a question"))
 
 
 class ButtonForm(Form):

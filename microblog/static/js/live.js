@@ -110,8 +110,38 @@
     if (!status.in_reply_to_id) el.querySelector("[data-in-reply]").remove();
     else nameParent(el.querySelector("[data-in-reply] a"), status);
     nameCommunity(el.querySelector("[data-in-community]"), status);
+    // A team's post carries the site-verified "Official" field (entities.account), as the page shows it.
+    var official = (account.fields || []).some(function (f) { return f.name === "Official" && f.verified_at; });
+    if (!official) el.querySelector("[data-official]").remove();
+    showQuestion(el, status);
     if (account.id !== body.dataset.userId && !("admin" in body.dataset)) el.querySelector("[data-owner-only]").remove();
     return el;
+  }
+
+  // "Question" or "Answered" as partials/post.html shows it; an accepted answer that changed is
+  // linked (its text comes with the next page load: a Status names the answer, not its content).
+  function showQuestion(el, status) {
+    var state = el.querySelector("[data-question-state]");
+    var question = status.question;
+    if (!question) { if (state) state.remove(); return; }
+    if (!state) return;
+    state.querySelector("[data-question-open]").hidden = question.answered;
+    state.querySelector("[data-question-answered]").hidden = !question.answered;
+    var block = el.querySelector("[data-accepted-answer]");
+    if (block && block.dataset.acceptedAnswer !== question.accepted_answer_id) { block.remove(); block = null; }
+    if (question.answered && !block) {
+      block = document.createElement("aside");
+      block.className = "accepted-answer";
+      block.dataset.acceptedAnswer = question.accepted_answer_id;
+      var head = document.createElement("p");
+      head.className = "accepted-head";
+      var link = document.createElement("a");
+      link.href = "/posts/" + encodeURIComponent(question.accepted_answer_id) + "#post-" + encodeURIComponent(question.accepted_answer_id);
+      link.textContent = "\u2713 " + _("Accepted answer");
+      head.appendChild(link);
+      block.appendChild(head);
+      el.querySelector(".post-text").after(block);
+    }
   }
 
   // A post's community is the one of its mentions that is a community (entities._mentions): the
@@ -237,6 +267,7 @@
     el.querySelectorAll("[data-like-count]").forEach(function (n) { n.textContent = status.favourites_count || ""; });
     el.querySelectorAll("button.like").forEach(function (b) { MicroblogLikes.label(b, status.favourites_count); });
     el.querySelectorAll("[data-reply-count]").forEach(function (n) { n.textContent = status.replies_count || ""; });
+    showQuestion(el, status);
   });
 
   socket.on("notification", function () {
