@@ -26,15 +26,17 @@ from models import (
     CommunityAdmin,
     Follow,
     FollowRequest,
+    InboxItem,
     Like,
     Login,
     OAuthApp,
     Post,
     TagFollow,
+    TeamMember,
     User,
 )
 
-from .factories import login, make_community, make_post, make_token
+from .factories import login, make_community, make_post, make_team, make_token
 
 # Percent-encoded, as they travel in a form body or a query string.
 HOSTILE = [
@@ -63,7 +65,22 @@ ODD_JSON = [DEEP, '{"a": "\\ud800"}', '"just a string"', "[1, 2]", "{", "1e99999
 
 # Every form the web UI posts: (path, fields, the other fields at valid values).
 FORMS: list[tuple[str, tuple[str, ...], dict[str, str]]] = [
-    ("/posts", ("text", "in_reply_to", "next"), {"text": "hello"}),
+    ("/posts", ("text", "in_reply_to", "next", "post_as", "question"), {"text": "hello", "post_as": "desk"}),
+    ("/posts/4/accept", ("next",), {}),
+    ("/posts/3/unaccept", ("next",), {}),
+    ("/teams/desk/inbox/1/assign", ("assignee", "next"), {"assignee": "bob"}),
+    ("/teams/desk/inbox/1/close", ("reason", "next"), {"reason": "duplicate"}),
+    ("/teams/desk/inbox/1/reopen", ("next",), {}),
+    ("/teams/desk/inbox/1/answer", ("text", "next"), {"text": "on it"}),
+    ("/teams/desk/members", ("username", "role", "next"), {"username": "alice", "role": "member"}),
+    ("/teams/desk/members/bob/remove", ("next",), {}),
+    (
+        "/admin/teams",
+        ("handle", "name", "description", "members", "leads"),
+        {"handle": "fuzzdesk", "name": "Fuzz desk", "members": "bob", "leads": "root"},
+    ),
+    ("/settings/tokens/teams/desk", ("member", "name", "read", "write"), {"member": "bob", "name": "bot"}),
+    ("/settings/tokens/teams/desk/1/revoke", ("next",), {}),
     ("/settings", ("display_name", "job_title", "department", "bio"), {"display_name": "Alice"}),
     ("/settings/password", ("current_password", "new_password"), {"current_password": "wrong one"}),
     ("/settings/preferences", ("locale", "timezone"), {"locale": "nb", "timezone": "Europe/Oslo"}),
@@ -115,6 +132,8 @@ STORED = (
     Community,
     CommunityAdmin,
     FollowRequest,
+    InboxItem,
+    TeamMember,
 )
 
 
@@ -131,6 +150,9 @@ def world(app, admin, alice, bob):
     make_post(bob, "the first #apollo post")
     make_post(admin, "the admin's own post")
     make_community(admin, "apollo", private=True)
+    make_team("desk", members=(bob,), leads=(admin,))
+    make_post(bob, "@desk is the printer fixed? #question")  # post 3, inbox item 1
+    make_post(alice, "yes, since noon", in_reply_to=3)  # post 4, a reply to the question
     client = app.test_client()
     login(client, "root")
     return client
