@@ -12,15 +12,14 @@ from .base import Base, BigId, UTCDateTime, utcnow
 # Mastodon's names: a reply is a "mention" of the author replied to.
 # A join request is Mastodon's "follow_request" (to each admin of the community); "join_accepted"
 # tells the requester, with the community as the account.
-# A reply somewhere in a question's thread tells the asker ("answer"); an accepted answer tells its
-# author and, when a community admin accepted it, the asker ("answer_accepted").
+# A reply to a question tells its asker as every reply does ("mention"); an accepted answer tells
+# its author and, when someone else accepted it, the asker ("answer_accepted").
 NOTIFICATION_KINDS = (
     "mention",
     "favourite",
     "follow",
     "follow_request",
     "join_accepted",
-    "answer",
     "answer_accepted",
 )
 
