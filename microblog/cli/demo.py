@@ -390,7 +390,7 @@ def seed(
     communities = _seed_communities(community_rng, community_count, user_ids, user_base + user_count + 1, now)
     # The teams and questions draw from a generator of their own too.
     answering_rng = random.Random(f"{seed}-answering")
-    people = [(row["id"], row["department"]) for row in user_rows]
+    people = [(uid, str(row["department"])) for uid, row in zip(user_ids, user_rows, strict=True)]
     teams, team_accounts, team_members = team_rows(
         answering_rng, people, user_base + user_count + len(communities) + 1, now
     )

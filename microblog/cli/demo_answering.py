@@ -16,6 +16,7 @@ import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from microblog.services.errors import ValidationError
 from microblog.services.validation import check_post_text
@@ -98,7 +99,7 @@ class Special:
     parent: int | None = None
     root: int | None = None
     parent_author: int | None = None
-    community: object | None = None  # a DemoCommunity
+    community: Any = None  # a DemoCommunity (demo.py imports this module)
     posted_by: int | None = None
     question: bool = False
 
@@ -187,9 +188,7 @@ class Answering:
         self.seq = 0
         self.items: list[dict] = []  # inbox_items rows, in the order received
         self.answerer: dict[int, int] = {}  # item index -> the member who answers it
-        self.thread: dict[
-            int, tuple[int, object | None]
-        ] = {}  # question or ask post id -> (asker, community)
+        self.thread: dict[int, tuple[int, Any]] = {}  # question or ask post id -> (asker, community)
         self.accepted: list[dict] = []  # the accepted answers of this batch
         self.answered_by: dict[int, int] = {}  # the team's answer post id -> item index
 
@@ -218,7 +217,7 @@ class Answering:
         """
         return self.items[self.answered_by[parent]]["post_id"] if team_of in self.team_ids else parent
 
-    def asker_of(self, post_id: int) -> tuple[int, object | None] | None:
+    def asker_of(self, post_id: int) -> tuple[int, Any] | None:
         """Return the asker and community of a question or a post that asks a team (None for others)."""
         return self.thread.get(post_id)
 
