@@ -9,7 +9,18 @@ from config import ProductionConfig, config_from_env
 from microblog import create_app
 from microblog.database import db
 from microblog.services import accounts, communities, teams, tokens
-from models import Community, CommunityAdmin, Follow, Post, Tag, TagFollow, User, mentions, post_tags
+from models import (
+    Community,
+    CommunityAdmin,
+    Follow,
+    InboxItem,
+    Post,
+    Tag,
+    TagFollow,
+    User,
+    mentions,
+    post_tags,
+)
 from models.post import PRIVATE, PUBLIC
 from models.user import COMMUNITY, PERSON
 
@@ -49,6 +60,10 @@ def _snapshot() -> list:
         sorted(db.session.execute(select(post_tags.c.post_id, post_tags.c.tag_id))),
         sorted(db.session.execute(select(mentions.c.post_id, mentions.c.user_id))),
         sorted(db.session.execute(select(Follow.follower_id, Follow.followee_id))),
+        list(
+            db.session.execute(select(Post.id, Post.is_question, Post.accepted_answer_id).order_by(Post.id))
+        ),
+        list(db.session.execute(select(InboxItem.post_id, InboxItem.state, InboxItem.assignee_id))),
     ]
 
 
@@ -59,7 +74,7 @@ def test_demo_seed_is_deterministic_and_consistent(app, tmp_path):
     assert result.exit_code == 0, result.output
     people = select(User.id).where(User.kind == PERSON)
     assert (db.session.scalar(select(func.count()).select_from(people.subquery())), _count(Post)) == (40, 600)
-    assert _count(Tag) == 30 and 40 * 3 <= _count(TagFollow) <= 40 * 7
+    assert _count(Tag) == 30 + 2 and 40 * 3 <= _count(TagFollow) <= 40 * 7  # + #question, #spørsmål
     # Each person follows --follows distinct colleagues.
     assert _count(select(Follow).where(Follow.followee_id.in_(people)).subquery()) == 40 * 10
     _check_demo_communities(4)  # the default: one per 10 people

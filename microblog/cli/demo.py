@@ -10,8 +10,9 @@ from multiprocessing import Pool
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 
+from microblog.cli.demo_answering import QUESTION_TAGS, Answering, team_rows
 from microblog.cli.search import reindex_with_progress
 from microblog.database import db
 from microblog.services import social
@@ -23,9 +24,11 @@ from models import (
     Community,
     CommunityAdmin,
     Follow,
+    InboxItem,
     Post,
     Tag,
     TagFollow,
+    TeamMember,
     User,
     mentions,
     post_tags,
@@ -277,6 +280,19 @@ def demo() -> None:
     default=None,
     help="Communities (a third private); default: one per 10 people, at most 300.",
 )
+@click.option(
+    "--inbox-items",
+    type=int,
+    default=None,
+    help="Items in @it-support's inbox (@hr gets a fifth as many); default: 5% of the posts, at most 50,000.",
+)
+@click.option(
+    "--questions",
+    "question_count",
+    type=int,
+    default=None,
+    help="Questions (about a third with an accepted answer); default: 5% of the posts, at most 50,000.",
+)
 @click.option("--seed", default=42, show_default=True, help="Same seed, same data.")
 @click.option("--index/--no-index", default=True, help="Rebuild the search index afterwards.")
 @with_appcontext
@@ -286,14 +302,22 @@ def seed(
     tag_count: int,
     follows_per_user: int,
     community_count: int | None,
+    inbox_items: int | None,
+    question_count: int | None,
     seed: int,
     index: bool,
 ) -> None:
-    """Create a deterministic demo company: people, follows, tags, communities and posts.
+    """Create a deterministic demo company: people, follows, tags, communities, teams, questions and posts.
 
     Every demo account's password is "demo-password".
     """
     rng = random.Random(seed)
+    if inbox_items is None:
+        inbox_items = min(50_000, post_count // 20)
+    if question_count is None:
+        question_count = min(50_000, post_count // 20)
+    if inbox_items < 0 or question_count < 0 or inbox_items * 6 // 5 + question_count > post_count // 2:
+        raise click.ClickException("--inbox-items (and @hr's fifth) and --questions may fill half the posts.")
     usernames = _usernames(user_count)
     if db.session.scalar(select(User.id).where(User.username == usernames[0])):
         raise click.ClickException("Demo data is already in this database.")
@@ -323,9 +347,10 @@ def seed(
     user_ids = [user_base + i + 1 for i in range(len(usernames))]
 
     tag_names = [n for n in _tag_names(tag_count)]
-    existing = set(db.session.scalars(select(Tag.name).where(Tag.name.in_(tag_names))))
-    _bulk(_table(Tag), [{"name": n, "created_at": now} for n in tag_names if n not in existing], "tags")
-    tag_ids = dict(db.session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(tag_names))).tuples().all())
+    stored = tag_names + [n for n in QUESTION_TAGS if question_count and n not in tag_names]
+    existing = set(db.session.scalars(select(Tag.name).where(Tag.name.in_(stored))))
+    _bulk(_table(Tag), [{"name": n, "created_at": now} for n in stored if n not in existing], "tags")
+    tag_ids = dict(db.session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(stored))).tuples().all())
 
     follows: set[tuple[int, int]] = set()
     for uid in user_ids:
@@ -363,14 +388,51 @@ def seed(
     # A generator of its own: the people, follows and posts are the same whatever the communities.
     community_rng = random.Random(f"{seed}-communities")
     communities = _seed_communities(community_rng, community_count, user_ids, user_base + user_count + 1, now)
-    _seed_posts(
-        rng, post_count, post_base, user_ids, usernames, tag_names, tag_ids, now, communities, community_rng
+    # The teams and questions draw from a generator of their own too.
+    answering_rng = random.Random(f"{seed}-answering")
+    people = [(uid, str(row["department"])) for uid, row in zip(user_ids, user_rows, strict=True)]
+    teams, team_accounts, team_members = team_rows(
+        answering_rng, people, user_base + user_count + len(communities) + 1, now
     )
+    if db.session.scalar(select(User.id).where(User.username.in_([t.handle for t in teams]))):
+        raise click.ClickException("A team account of the demo is already in this database.")
+    _bulk(_table(User), team_accounts, "teams")
+    _bulk(_table(TeamMember), team_members, "team members")
+    answering = Answering(
+        answering_rng,
+        post_count=post_count,
+        post_base=post_base,
+        start=now - timedelta(seconds=30 * post_count),
+        teams=teams,
+        inbox_items=inbox_items,
+        questions=question_count,
+        people=user_ids,
+        communities=communities,
+    )
+    _seed_posts(
+        rng,
+        post_count,
+        post_base,
+        user_ids,
+        usernames,
+        tag_names,
+        tag_ids,
+        now,
+        communities,
+        community_rng,
+        answering,
+    )
+    item_base = db.session.scalar(select(func.coalesce(func.max(InboxItem.id), 0))) or 0
+    items = answering.inbox_rows(item_base + 1)
+    _bulk(_table(InboxItem), items, "inbox items")
     social.recount_accounts()  # bulk inserts bypass the services that keep the counters
     if db.engine.dialect.name == "postgresql":
-        for table in ("users", "posts", "tags"):
+        for table in ("users", "posts", "tags", "inbox_items"):
             db.session.execute(
-                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT coalesce(max(id), 1) FROM {table}))"
+                )
             )
         db.session.execute(text("ANALYZE"))  # fresh statistics, or the planner guesses badly
         db.session.commit()
@@ -378,15 +440,28 @@ def seed(
         reindex_with_progress(procs=min(4, os.cpu_count() or 1))
     click.echo(
         f"Seeded {user_count} people, {len(follows)} follows, {len(communities)} communities"
-        f" ({sum(c.private for c in communities)} private), {post_count} posts. Password: {DEMO_PASSWORD}"
+        f" ({sum(c.private for c in communities)} private), {post_count} posts,"
+        f" {len(teams)} teams ({len(items)} inbox items), {question_count} questions."
+        f" Password: {DEMO_PASSWORD}"
     )
 
 
 def _seed_posts(
-    rng, post_count, post_base, user_ids, usernames, tag_names, tag_ids, now, communities, community_rng
+    rng,
+    post_count,
+    post_base,
+    user_ids,
+    usernames,
+    tag_names,
+    tag_ids,
+    now,
+    communities,
+    community_rng,
+    answering,
 ) -> None:
     user_count = len(user_ids)
     name_to_id = dict(zip(usernames, user_ids, strict=True))
+    name_to_id.update((t.handle, t.id) for t in answering.teams)  # a team is addressed as a person is
     start = now - timedelta(seconds=30 * post_count)
     # post id -> (thread root, author, community) of the last posts
     recent: dict[int, tuple[int, int, DemoCommunity | None]] = {}
@@ -397,20 +472,34 @@ def _seed_posts(
             posts, tag_rows, mention_rows, jobs = [], [], [], []
             for i in range(first, first + size):
                 pid = post_base + i + 1
-                author = user_ids[_skewed(rng, user_count)]
-                text_ = _post_text(rng, usernames, tag_names, user_count)
-                parent = pid - 1 - rng.randrange(min(50, i)) if i and rng.random() < 0.05 else None
-                root, parent_author, community = (
-                    recent.get(parent, (parent, None, None)) if parent else (None, None, None)
-                )
-                if parent is None and communities and community_rng.random() < COMMUNITY_SHARE:
-                    # A new thread in a community: a member addresses it (as its page's composer does).
-                    community = communities[_popular(community_rng, len(communities))]
-                    author = community.members[_skewed(community_rng, len(community.members))]
-                    text_ = _addressed(community_rng, community, text_, usernames, tag_names, user_count)
-                elif community is not None and community.private and author not in member_sets[community.id]:
-                    # A reply stays in its parent's community; in a private one only members answer.
-                    author = community.members[_skewed(community_rng, len(community.members))]
+                special = answering.take(i, tag_names)
+                if special is not None:
+                    author, text_, parent = special.author, special.text, special.parent
+                    root, parent_author, community = special.root, special.parent_author, special.community
+                else:
+                    author = user_ids[_skewed(rng, user_count)]
+                    text_ = _post_text(rng, usernames, tag_names, user_count)
+                    parent = pid - 1 - rng.randrange(min(50, i)) if i and rng.random() < 0.05 else None
+                    if parent is not None and parent in recent:  # not the team's answer: the asker's post
+                        parent = answering.redirect(parent, recent[parent][1])
+                    asked = answering.asker_of(parent) if parent else None
+                    root, parent_author, community = (
+                        recent.get(parent, (parent, asked[0] if asked else None, asked and asked[1]))
+                        if parent
+                        else (None, None, None)
+                    )
+                    if parent is None and communities and community_rng.random() < COMMUNITY_SHARE:
+                        # A new thread in a community: a member addresses it (as its page's composer does).
+                        community = communities[_popular(community_rng, len(communities))]
+                        author = community.members[_skewed(community_rng, len(community.members))]
+                        text_ = _addressed(community_rng, community, text_, usernames, tag_names, user_count)
+                    elif (
+                        community is not None
+                        and community.private
+                        and author not in member_sets[community.id]
+                    ):
+                        # A reply stays in its parent's community; in a private one only members answer.
+                        author = community.members[_skewed(community_rng, len(community.members))]
                 mentioned = extract_mentions(text_)
                 recent[pid] = (root or pid, author, community)
                 recent.pop(pid - 60, None)
@@ -424,6 +513,8 @@ def _seed_posts(
                         "conversation_id": root,
                         "community_id": community.id if community else None,
                         "visibility": PRIVATE if community and community.private else PUBLIC,
+                        "posted_by_id": special.posted_by if special else None,
+                        "is_question": bool(special and special.question),
                         "like_count": 0,
                         "reply_count": 0,
                     }
@@ -442,6 +533,15 @@ def _seed_posts(
                 db.session.execute(
                     text("UPDATE posts SET reply_count = reply_count + 1 WHERE id = :id"), replied
                 )
+            accepted = answering.take_accepted()
+            if accepted:
+                table = _table(Post)
+                accept = (
+                    update(table)
+                    .where(table.c.id == bindparam("question"))
+                    .values(accepted_answer_id=bindparam("answer"), answer_accepted_at=bindparam("at"))
+                )
+                db.session.execute(accept, accepted)
             if tag_rows:
                 db.session.execute(insert(post_tags), tag_rows)
             if mention_rows:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Subquery,
     bindparam,
     cast,
     exists,
@@ -136,8 +137,17 @@ def _ids(id_col: IdColumn, where: list[ColumnElement[bool]], shape: tuple[bool, 
     return ids.where(*bounds).order_by(order).limit(_LIMIT)
 
 
-def _with_posts(where: ColumnElement[bool], *, oldest_first: bool = False) -> Select:
-    """Select posts with author, tag names and the viewer's like, in one statement."""
+def _with_posts(
+    where: ColumnElement[bool] | None, *, oldest_first: bool = False, page: Subquery | None = None
+) -> Select:
+    """Select posts with author, tag names and the viewer's like, in one statement.
+
+    `page`, a subquery of post ids, comes first in the FROM clause, joined to the
+    posts: PostgreSQL plans only join_collapse_limit (8) relations freely, and
+    with the question's answer and the team's poster these joins are 8 without
+    it.  As `posts.id IN (page)`, the semi join came last: it hashed the page
+    and joined every post to its authors first (seconds for a million posts).
+    """
     tag_names = (
         select(func.aggregate_strings(Tag.name, " "))
         .select_from(post_tags.join(Tag, Tag.id == post_tags.c.tag_id))
@@ -157,47 +167,49 @@ def _with_posts(where: ColumnElement[bool], *, oldest_first: bool = False) -> Se
     answer = aliased(Post, name="answer")
     answerer = aliased(User, name="answerer")
     poster = aliased(User, name="poster")
-    return (
-        select(
-            Post.id,
-            Post.text,
-            Post.html,
-            Post.created_at,
-            Post.in_reply_to_id,
-            Post.conversation_id,
-            Post.like_count,
-            Post.reply_count,
-            User.id,
-            User.username,
-            User.display_name,
-            User.is_active,
-            User.bio,
-            User.created_at,
-            User.posts_count,
-            User.followers_count,
-            User.following_count,
-            User.kind,
-            User.locked,
-            tag_names,
-            liked,
-            mentioned,
-            parent_author.id,
-            parent_author.username,
-            Post.visibility,
-            community.id,
-            community.username,
-            community.display_name,
-            community.locked,
-            Post.is_question,
-            answer.id,
-            answer.html,
-            answerer.id,
-            answerer.username,
-            answerer.display_name,
-            poster.id,
-            poster.username,
-        )
-        .join(User, User.id == Post.author_id)
+    columns = select(
+        Post.id,
+        Post.text,
+        Post.html,
+        Post.created_at,
+        Post.in_reply_to_id,
+        Post.conversation_id,
+        Post.like_count,
+        Post.reply_count,
+        User.id,
+        User.username,
+        User.display_name,
+        User.is_active,
+        User.bio,
+        User.created_at,
+        User.posts_count,
+        User.followers_count,
+        User.following_count,
+        User.kind,
+        User.locked,
+        tag_names,
+        liked,
+        mentioned,
+        parent_author.id,
+        parent_author.username,
+        Post.visibility,
+        community.id,
+        community.username,
+        community.display_name,
+        community.locked,
+        Post.is_question,
+        answer.id,
+        answer.html,
+        answerer.id,
+        answerer.username,
+        answerer.display_name,
+        poster.id,
+        poster.username,
+    )
+    if page is not None:
+        columns = columns.select_from(page).join(Post, Post.id == page.c.id)
+    stmt = (
+        columns.join(User, User.id == Post.author_id)
         .outerjoin(community, community.id == Post.community_id)
         .outerjoin(parent, parent.id == Post.in_reply_to_id)
         .outerjoin(parent_author, parent_author.id == parent.author_id)
@@ -205,9 +217,9 @@ def _with_posts(where: ColumnElement[bool], *, oldest_first: bool = False) -> Se
         .outerjoin(answer, answer.id == Post.accepted_answer_id)
         .outerjoin(answerer, answerer.id == answer.author_id)
         .outerjoin(poster, poster.id == Post.posted_by_id)
-        .where(where)
         .order_by(Post.id.asc() if oldest_first else Post.id.desc())
     )
+    return stmt if where is None else stmt.where(where)
 
 
 def _home_ids(postgresql: bool, shape: tuple[bool, bool, bool]) -> Select:
@@ -267,7 +279,7 @@ _FEED_IDS: dict[str, Callable[[bool, tuple[bool, bool, bool]], Select]] = {
 @cache
 def _feed_statement(feed: str, postgresql: bool, shape: tuple[bool, bool, bool]) -> Select:
     ids = _FEED_IDS[feed](postgresql, shape)
-    return _with_posts(Post.id.in_(ids.scalar_subquery()))
+    return _with_posts(None, page=ids.subquery("page"))
 
 
 @cache
