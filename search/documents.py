@@ -26,6 +26,8 @@ class PostDocument:
     created_at: datetime
     private: bool = False  # only the members of its community may find it
     community_id: int | None = None
+    question: bool = False  # asked as a question (is:question)
+    answered: bool = False  # a question whose asker accepted an answer (not is:unanswered)
 
 
 def _documents() -> Select:
@@ -52,6 +54,8 @@ def _documents() -> Select:
             Post.created_at,
             Post.visibility == PRIVATE,
             Post.community_id,
+            Post.is_question,
+            Post.accepted_answer_id.is_not(None),
         )
         .join(User, User.id == Post.author_id)
         .order_by(Post.id)
@@ -59,9 +63,11 @@ def _documents() -> Select:
 
 
 def _document(row: Row) -> PostDocument:
-    pid, text, author, tags, names, created, private, community_id = row
+    pid, text, author, tags, names, created, private, community_id, question, answered = row
     split = tuple((tags or "").split()), tuple((names or "").split())
-    return PostDocument(pid, text, author, *split, created, bool(private), community_id)
+    return PostDocument(
+        pid, text, author, *split, created, bool(private), community_id, bool(question), bool(answered)
+    )
 
 
 def _rows(statement: Select) -> list[PostDocument]:

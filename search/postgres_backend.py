@@ -8,7 +8,9 @@ stop words and stems.  For `both` (which no PostgreSQL configuration does: it
 picks stemmers by word lists and splits compounds), the document holds the terms
 and positions of microblog's own analyzer, the same as the Whoosh index's, and
 searches are tsqueries of its terms.
-Tags, authors, mentions and dates are matched on the tables the posts already have.
+Tags, authors, mentions and dates are matched on the tables the posts already have, and
+`is:question` / `is:unanswered` on the posts' own columns: accepting an answer changes
+what they find at once, with no document to rewrite.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, cast, exists, func, literal, select, text
+from sqlalchemy import ColumnElement, and_, cast, exists, func, literal, not_, select, text, true
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -37,7 +39,7 @@ from .backend import (
     newest_first,
 )
 from .documents import day_start, id_range
-from .query import SearchQuery
+from .query import QUESTION, SearchQuery
 
 # pg_advisory_lock key held by the one rebuild of post_search that may run at a time.
 REBUILD_LOCK = 0x6D62_7365_6172_6368  # "mbsearch" in ASCII, within bigint
@@ -244,8 +246,10 @@ class PostgresBackend:
         where += [exists().where(post_tags.c.post_id == Post.id, post_tags.c.tag_id == t) for t in tag_ids]
         where += [Post.author_id == author_id for author_id in author_ids]
         where += [exists().where(mentions.c.post_id == Post.id, mentions.c.user_id == m) for m in mentioned]
+        where += [_flag_condition(flag) for flag in query.flags]
         if not (positive or where):
             return None
+        where += [not_(_flag_condition(flag)) for flag in query.excluded_flags]
         dates = _date_conditions(query.after, query.before)
         if dates is None:
             return None
@@ -265,6 +269,13 @@ def _ids_by_name(id_column: Any, name_column: Any, names: Sequence[str]) -> list
     rows = db.session.execute(select(name_column, id_column).where(name_column.in_(names)))
     found: dict[str, int] = {name: found_id for name, found_id in rows}
     return [found.get(name) for name in names]
+
+
+def _flag_condition(flag: str) -> ColumnElement[bool]:
+    """Return what posts with an is: flag are (written so the partial indexes of questions match)."""
+    if flag == QUESTION:
+        return Post.is_question == true()
+    return and_(Post.is_question == true(), Post.accepted_answer_id.is_(None))  # unanswered
 
 
 def _date_conditions(after: date | None, before: date | None) -> list[ColumnElement[bool]] | None:

@@ -1,12 +1,13 @@
 """Parse what people type into the search box into a structured query, whatever they type.
 
-    apollo "release notes" #apollo from:kari @ola before:2026-11-01 after:2026-10-01 -draft
+    apollo "release notes" #apollo from:kari @ola before:2026-11-01 after:2026-10-01 -draft is:question
 
 Words and "phrases" are matched against post text (by the backend's analyzer);
-`#tag`, `from:username`, `@username` (mentions) and the dates filter; `-word`
-or `-"a phrase"` exclude.  Nothing here raises: unbalanced quotes close at the
-end, operators without a value are dropped with a note, and very long input is
-cut.  Both backends and the Mastodon-compatible /api/v2/search use this parser.
+`#tag`, `from:username`, `@username` (mentions), the dates and `is:question` /
+`is:unanswered` (questions; those without an accepted answer) filter; `-word`,
+`-"a phrase"` and `-is:question` exclude.  Nothing here raises: unbalanced
+quotes close at the end, operators without a value are dropped with a note,
+and very long input is cut.  Both backends and the Mastodon-compatible /api/v2/search use this parser.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ MAX_TERMS = 32
 _TOKEN = regex.compile(r'(-?)"([^"]*)(?:"|$)|(\S+)')
 _CONTROL = regex.compile(r"\p{C}")
 
+# What `is:` asks of a post: that it is a question, or a question no answer was accepted for yet.
+QUESTION = "question"
+UNANSWERED = "unanswered"
+FLAGS = (QUESTION, UNANSWERED)
+
 
 @dataclass(frozen=True)
 class SearchQuery:
@@ -37,6 +43,8 @@ class SearchQuery:
     tags: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
     mentions: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()  # is:<flag>, each one of FLAGS
+    excluded_flags: tuple[str, ...] = ()  # -is:<flag>
     after: date | None = None
     before: date | None = None
     newest_first: bool = False
@@ -45,7 +53,7 @@ class SearchQuery:
     @property
     def is_empty(self) -> bool:
         """Return whether there is nothing to search for (only exclusions, or nothing)."""
-        return not (self.words or self.phrases or self.tags or self.authors or self.mentions)
+        return not (self.words or self.phrases or self.tags or self.authors or self.mentions or self.flags)
 
 
 def _date(value: str) -> date | None:
@@ -63,7 +71,8 @@ def parse_query(raw: str | None, *, newest_first: bool = False) -> SearchQuery:
         text = text[:MAX_QUERY_LENGTH]
         notes.append(gettext("Only the first %(num)s characters were searched.", num=MAX_QUERY_LENGTH))
     found: dict[str, list[str]] = {
-        k: [] for k in ("words", "phrases", "excluded", "tags", "authors", "mentions")
+        k: []
+        for k in ("words", "phrases", "excluded", "tags", "authors", "mentions", "flags", "excluded_flags")
     }
     dates: dict[str, date] = {}
     terms = 0
@@ -106,6 +115,10 @@ def _token(token: str, found: dict[str, list[str]], dates: dict[str, date], note
                 else:
                     dates[operator[:-1]] = day
             return
+    flag = lowered.split(":", 1)[1].rstrip(".,;:!?") if lowered.startswith(("is:", "-is:")) else ""
+    if flag:  # ("is:" alone is prose)
+        _flag(token, flag, found, notes)
+        return
     if token.startswith("#"):
         tag = normalize_tag(token)
         if tag:
@@ -124,3 +137,13 @@ def _token(token: str, found: dict[str, list[str]], dates: dict[str, date], note
     word = token.strip(".,;:!?()[]{}'\"")
     if word and any(ch.isalnum() for ch in word):
         found["words"].append(word)
+
+
+def _flag(token: str, flag: str, found: dict[str, list[str]], notes: list[str]) -> None:
+    """Add the flag of `is:<flag>` or `-is:<flag>`; an unknown one is dropped with a note."""
+    if flag in FLAGS:
+        found["excluded_flags" if token.startswith("-") else "flags"].append(flag)
+    else:
+        notes.append(
+            gettext("“%(token)s” was left out: search knows is:question and is:unanswered.", token=token)
+        )

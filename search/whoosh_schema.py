@@ -10,7 +10,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 
 from .analysis import BilingualStemFilter, query_positions, text_analyzer
 from .documents import IdRange, PostDocument
-from .query import SearchQuery
+from .query import QUESTION, UNANSWERED, SearchQuery
 
 EPOCH = date(1970, 1, 1)
 
@@ -33,6 +33,8 @@ def schema(language: str) -> Schema:
         day=NUMERIC(int, bits=32, shift_step=8),
         # "private c<community id>" for a post in a private community, empty for a public one.
         audience=KEYWORD,
+        # What is:<flag> finds: "question unanswered", "question" (answered) or empty (not a question).
+        flags=KEYWORD,
     )
 
 
@@ -51,7 +53,15 @@ def document_fields(doc: PostDocument) -> dict[str, object]:
         "mentions": " ".join(doc.mentions),
         "day": day_number(doc.created_at.astimezone(UTC).date()),
         "audience": f"private c{doc.community_id}" if doc.private else "",
+        "flags": " ".join(post_flags(doc)),
     }
+
+
+def post_flags(doc: PostDocument) -> tuple[str, ...]:
+    """Return the is: flags a post has (search.query.FLAGS)."""
+    if not doc.question:
+        return ()
+    return (QUESTION,) if doc.answered else (QUESTION, UNANSWERED)
 
 
 def compile_query(query: SearchQuery, language: str, days: IdRange | None = None) -> q.Query | None:
@@ -85,10 +95,12 @@ def compile_query(query: SearchQuery, language: str, days: IdRange | None = None
     filters: list[q.Query] = [q.Term("tags", tag, boost=0.0) for tag in query.tags]
     filters += [q.Term("author", name, boost=0.0) for name in query.authors]
     filters += [q.Term("mentions", name, boost=0.0) for name in query.mentions]
+    filters += [q.Term("flags", flag, boost=0.0) for flag in query.flags]
     if not (scored or filters):
         return None
     compiled: q.Query = q.And(scored + filters)
     excluded = [m for m in map(matching, query.excluded) if m is not None]
+    excluded += [q.Term("flags", flag) for flag in query.excluded_flags]
     # Days leave out the posts outside them: excluded queries score nothing. (A zero-boost range
     # among the required ones loses matches in scored searches in Whoosh 2.7, and a constant-score
     # range lists every id of the range each time it is matched.)  Within the days' id range, the

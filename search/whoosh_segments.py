@@ -119,8 +119,11 @@ def _matches(
     start, end = span
     private = leaf.ids.private
     matcher = query.matcher(leaf.searcher, context)
-    if start and matcher.is_active():
-        matcher.skip_to(start)
+    if matcher.is_active():
+        # Even at the first docnum: Whoosh 2.7's AndNot matcher starts on its first match without
+        # checking it against the excluded query unless that query starts on the same document
+        # ("apollo -wiki" found "apollo wiki" after "wiki page"); a skip checks it.
+        matcher.skip_to(max(start, matcher.id()))
     while matcher.is_active():
         docnum = matcher.id()
         if docnum >= end:

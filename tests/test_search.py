@@ -120,6 +120,16 @@ def test_phrases_tags_authors_mentions_dates_and_exclusions(english):
     assert ids("from:nobody") == []
 
 
+def test_an_excluded_word_leaves_out_a_match_even_after_an_earlier_post_with_the_word(app):
+    kari = make_user("kari")
+    post(kari, "The wiki page is new")
+    post(kari, "Apollo notes are in the wiki")  # Whoosh 2.7's AndNot let this first match through
+    go = post(kari, "Apollo is go")
+    search.drain()
+    assert ids("apollo -wiki") == [go]
+    assert ids("apollo -wiki", newest_first=True) == [go]
+
+
 def test_newest_first_and_cursor_paging(english):
     first, notes, _, draft = english
     assert ids("release", newest_first=True) == [draft, notes, first]

@@ -74,3 +74,20 @@ def test_only_exclusions_is_empty():
 def test_long_input_is_cut_with_a_note():
     query = parse_query("word " * 200)
     assert query.notes and "first" in query.notes[0]
+
+
+def test_is_question_and_is_unanswered_filter_and_exclude():
+    query = parse_query("vpn IS:Question is:unanswered, -is:question #it")
+    assert query.flags == ("question", "unanswered")
+    assert query.excluded_flags == ("question",)
+    assert query.words == ("vpn",) and query.tags == ("it",) and query.notes == ()
+    assert not parse_query("is:unanswered").is_empty  # lists the open questions
+    assert parse_query("-is:question").is_empty  # only an exclusion
+
+
+def test_an_unknown_is_flag_is_left_out_with_a_note():
+    query = parse_query("is:urgent vpn")
+    assert query.flags == () and query.words == ("vpn",)
+    assert query.notes == ("“is:urgent” was left out: search knows is:question and is:unanswered.",)
+    assert parse_query("the cause is: dns").notes == ()  # a colon in prose is no operator
+    assert parse_query("is:question:").flags == ("question",)

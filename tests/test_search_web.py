@@ -113,7 +113,21 @@ def test_dates_and_authors_filter(alice_client, alice, bob):
 def test_an_empty_search_explains_the_syntax(alice_client, alice):
     html = page(alice_client, q="")
     assert "from:kari.nordmann" in html and "after:2026-11-01" in html
+    assert "<code>is:question</code>, <code>is:unanswered</code>" in html
     assert "No posts match" not in html
+    norwegian = alice_client.get("/search", headers={"Accept-Language": "nb"}).get_data(as_text=True)
+    assert "spørsmål uten godtatt svar" in norwegian
+
+
+def test_unanswered_questions_are_listed_and_an_unknown_flag_is_explained(alice_client, alice, bob):
+    question = make_post(bob, "Who has the projector remote?", question=True).id
+    other = make_post(bob, "The projector remote is back").id
+    search.drain()
+    html = page(alice_client, q="is:unanswered")
+    assert f'data-post-id="{question}"' in html and f'data-post-id="{other}"' not in html
+    html = page(alice_client, q="projector is:urgent")
+    assert "“is:urgent” was left out: search knows is:question and is:unanswered." in html
+    assert f'data-post-id="{question}"' in html and f'data-post-id="{other}"' in html
 
 
 @pytest.mark.parametrize(
