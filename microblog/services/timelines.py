@@ -14,7 +14,7 @@ more than SQLite takes to run it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -143,10 +143,12 @@ def _with_posts(
     """Select posts with author, tag names and the viewer's like, in one statement.
 
     `page`, a subquery of post ids, comes first in the FROM clause, joined to the
-    posts: PostgreSQL plans only join_collapse_limit (8) relations freely, and
-    with the question's answer and the team's poster these joins are 8 without
-    it.  As `posts.id IN (page)`, the semi join came last: it hashed the page
-    and joined every post to its authors first (seconds for a million posts).
+    posts: PostgreSQL plans only join_collapse_limit (8) relations freely; past
+    that, `posts.id IN (page)` was planned last, as a hash of the page after
+    every post had been joined to its author (seconds for a million posts).
+    For the same reason a team post's real author is a subquery and a
+    question's accepted answer is loaded afterwards (_with_answers), never
+    joined here: each join costs planning time on every page.
     """
     tag_names = (
         select(func.aggregate_strings(Tag.name, " "))
@@ -164,9 +166,8 @@ def _with_posts(
     community = aliased(User, name="community")
     parent = aliased(Post, name="parent")
     parent_author = aliased(User, name="parent_author")
-    answer = aliased(Post, name="answer")
-    answerer = aliased(User, name="answerer")
     poster = aliased(User, name="poster")
+    poster_name = select(poster.username).where(poster.id == Post.posted_by_id).scalar_subquery()
     columns = select(
         Post.id,
         Post.text,
@@ -198,13 +199,9 @@ def _with_posts(
         community.display_name,
         community.locked,
         Post.is_question,
-        answer.id,
-        answer.html,
-        answerer.id,
-        answerer.username,
-        answerer.display_name,
-        poster.id,
-        poster.username,
+        Post.accepted_answer_id,
+        Post.posted_by_id,
+        poster_name,
     )
     if page is not None:
         columns = columns.select_from(page).join(Post, Post.id == page.c.id)
@@ -213,10 +210,6 @@ def _with_posts(
         .outerjoin(community, community.id == Post.community_id)
         .outerjoin(parent, parent.id == Post.in_reply_to_id)
         .outerjoin(parent_author, parent_author.id == parent.author_id)
-        # The accepted answer is in the question's thread, so whoever may see the question may see it.
-        .outerjoin(answer, answer.id == Post.accepted_answer_id)
-        .outerjoin(answerer, answerer.id == answer.author_id)
-        .outerjoin(poster, poster.id == Post.posted_by_id)
         .order_by(Post.id.asc() if oldest_first else Post.id.desc())
     )
     return stmt if where is None else stmt.where(where)
@@ -290,7 +283,7 @@ def _thread_statement() -> Select:
 
 
 # _with_posts selects the post's columns, then its author's, then the aggregates, then where it is,
-# then the question's accepted answer and who wrote a team's post.
+# then whether it is a question and its accepted answer's id, and who wrote a team's post.
 _POST_COLUMNS = 8
 _AUTHOR_END = _POST_COLUMNS + 11
 _WHERE_END = _AUTHOR_END + 10
@@ -298,28 +291,41 @@ _WHERE_END = _AUTHOR_END + 10
 
 def _rows_to_posts(rows: Any) -> list[FeedPost]:
     posts = []
+    answers: dict[int, int] = {}  # question id -> accepted answer id
     for row in rows:
         post, account = row[:_POST_COLUMNS], row[_POST_COLUMNS:_AUTHOR_END]
         tags, liked, mentioned, parent_id, parent_name = row[_AUTHOR_END : _AUTHOR_END + 5]
         visibility, community_id, handle, name, locked = row[_AUTHOR_END + 5 : _WHERE_END]
-        is_question, answer_id, answer_html, answerer_id, answerer_name, answerer_display = row[
-            _WHERE_END : _WHERE_END + 6
-        ]
-        poster_id, poster_name = row[_WHERE_END + 6 :]
+        is_question, answer_id, poster_id, poster_name = row[_WHERE_END:]
         tag_names = tuple(sorted(tags.split())) if tags else ()
         addressed = tuple(sorted(_mention(pair) for pair in mentioned.split())) if mentioned else ()
         community = CommunityRef(community_id, handle, name, bool(locked)) if community_id else None
         reply_to = (parent_id, parent_name) if parent_id is not None else None
-        answer = (
-            AcceptedAnswer(answer_id, answer_html, answerer_id, answerer_name, answerer_display)
-            if answer_id is not None
-            else None
-        )
         posted_by = (poster_id, poster_name) if poster_id is not None else None
+        if answer_id is not None:
+            answers[post[0]] = answer_id
         # mypy cannot count a slice: post is the 8 columns before author.
-        where = (visibility, community, reply_to, bool(is_question), answer, posted_by)
+        where = (visibility, community, reply_to, bool(is_question), None, posted_by)
         posts.append(FeedPost(*post, Author(*account), tag_names, bool(liked), addressed, *where))  # type: ignore[call-arg]
-    return posts
+    return _with_answers(posts, answers) if answers else posts
+
+
+def _with_answers(posts: list[FeedPost], answers: dict[int, int]) -> list[FeedPost]:
+    """Return the posts with the accepted answers of the questions among them, loaded in one query.
+
+    An accepted answer is a direct reply, so in its question's community: whoever
+    may see the question may see it.
+    """
+    rows = db.session.execute(
+        select(Post.id, Post.html, User.id, User.username, User.display_name)
+        .join(User, User.id == Post.author_id)
+        .where(Post.id.in_(set(answers.values())))
+    )
+    found = {row[0]: AcceptedAnswer(*row) for row in rows}
+    return [
+        replace(post, accepted_answer=found.get(answers[post.id])) if post.id in answers else post
+        for post in posts
+    ]
 
 
 def _mention(pair: str) -> tuple[int, str]:
