@@ -18,6 +18,9 @@ class SearchOutbox(Base):
     """
 
     __tablename__ = "search_outbox"
+    # Ids never come back (SQLite's AUTOINCREMENT): the indexer deletes what it drained by id, and a
+    # reused id would delete another process's newer row before its post was ever indexed.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
     post_id: Mapped[int] = mapped_column(BigId)

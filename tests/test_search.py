@@ -593,3 +593,15 @@ def test_words_and_tags_of_private_posts_cost_an_outsider_what_unknown_ones_do(a
         shapes[raw] = [" ".join(s.split()[:3]) for s in counter.statements]
     assert shapes["wombatkiwi"] == shapes["wombatkiwx"]
     assert shapes["#hushtag"] == shapes["#hushtaq"]
+
+
+def test_an_outbox_row_s_id_is_never_used_again(app):
+    """The indexer deletes drained rows by id: a reused id would delete a newer, undrained row."""
+    from models import SearchOutbox
+
+    kari = make_user("kari")
+    post(kari, "first")
+    first = db.session.scalar(select(func.max(SearchOutbox.id)))
+    search.drain()
+    post(kari, "second")
+    assert db.session.scalar(select(func.min(SearchOutbox.id))) > first
