@@ -80,10 +80,12 @@ BARE_INBOX = f"""
                         ORDER BY id LIMIT 40) a)
       AND {VISIBLE}
     ORDER BY i.id LIMIT 40"""
-BARE_RECEIVED = "SELECT count(*) FROM inbox_items WHERE team_id = :v AND received_at >= :since"
+BARE_RECEIVED = (
+    "SELECT count(*) FROM inbox_items WHERE team_id = :v AND received_at >= :since AND received_at < :until"
+)
 BARE_WAITS = """
     SELECT first_answer_seconds FROM inbox_items
-    WHERE team_id = :v AND received_at >= :since AND first_answer_seconds IS NOT NULL
+    WHERE team_id = :v AND received_at >= :since AND received_at < :until AND first_answer_seconds IS NOT NULL
     ORDER BY first_answer_seconds"""
 QUESTION = {"sqlite": "p.is_question = 1", "postgresql": "p.is_question"}
 # The newest open questions the reader may see, as timelines.py's bare page.
@@ -108,7 +110,7 @@ def statement(sql: str, dialect: str) -> str:
     sql = sql.format(aggregate=AGGREGATE[dialect], question=QUESTION[dialect])
     if dialect == "sqlite":
         return sql
-    for name in ("v", "after", "since", "max_id"):
+    for name in ("v", "after", "since", "until", "max_id"):
         sql = sql.replace(f":{name}", f"%({name})s")
     return sql
 
@@ -126,9 +128,9 @@ def nearest_rank(ordered: list[int], percent: int) -> int | None:
     return ordered[max(1, -(-percent * len(ordered) // 100)) - 1] if ordered else None
 
 
-def bare_figures(raw, sql: dict[str, str], team_id: int, since) -> tuple:
-    received = bare(raw, sql["received"], v=team_id, since=since)[0][0]
-    waits = [row[0] for row in bare(raw, sql["waits"], v=team_id, since=since)]
+def bare_figures(raw, sql: dict[str, str], team_id: int, since, until) -> tuple:
+    received = bare(raw, sql["received"], v=team_id, since=since, until=until)[0][0]
+    waits = [row[0] for row in bare(raw, sql["waits"], v=team_id, since=since, until=until)]
     return received, len(waits), nearest_rank(waits, 50), nearest_rank(waits, 90)
 
 
@@ -157,7 +159,7 @@ def calls(
         ),
         "figures 30 d": (
             lambda: _figures(inbox.figures(team, 30, now=as_of)),
-            lambda: bare_figures(raw, sql, team.id, since),
+            lambda: bare_figures(raw, sql, team.id, *since),
         ),
         "unanswered p1": (
             lambda: [p.id for p in timelines.unanswered_questions(reader).posts],
@@ -203,7 +205,7 @@ def run(label: str, url: str, args: argparse.Namespace) -> None:
             select(func.count()).where(Post.is_question.is_(True), Post.accepted_answer_id.is_(None))
         )
         as_of = db.session.scalar(select(func.max(Post.created_at)))
-        since = bare_since(as_of - timedelta(days=30), dialect)
+        since = (bare_since(as_of - timedelta(days=30), dialect), bare_since(as_of, dialect))
         print(
             f"  @it-support: {items:,} items ({len(open_ids):,} open), {len(members)} members;"
             f" {questions:,} questions ({unanswered:,} unanswered); figures as of {as_of:%Y-%m-%d %H:%M}"

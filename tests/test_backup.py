@@ -230,6 +230,7 @@ def test_restore_refuses_a_database_that_holds_tables(scratch_database, tmp_path
 OLD_REVISION = "8cddd01967d2"  # before the account counters (ce35dae63bef) and directory accounts
 NEW_COLUMNS = {"posts_count", "followers_count", "following_count", "directory_dn", "kind", "locked"}
 NEW_COLUMNS |= {"community_id", "visibility", "locale", "timezone"}  # communities, language (d4a1f7c3b925)
+NEW_COLUMNS |= {"posted_by_id", "is_question", "accepted_answer_id", "answer_accepted_at", "on_behalf_of_id"}
 
 
 def test_db_upgrade_of_a_restored_older_backup_keeps_the_data(scratch_database, tmp_path):

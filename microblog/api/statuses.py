@@ -141,14 +141,17 @@ def unfavourite(post_id: str):
 @route("/api/v1/statuses/<post_id>/accept", methods=["POST"])
 @requires("write:statuses")
 def accept(post_id: str):
-    """Accept this reply as the answer to the question it replies to; return the question."""
-    question = questions.accept_answer(actor(), posts.check_post_id(post_id))
+    """Accept this reply as the answer to the question it replies to; return the question.
+
+    With a team token the team accepts (its own questions only), not the member it was issued for.
+    """
+    question = questions.accept_answer(viewer(), posts.check_post_id(post_id))
     return jsonify(_status(question.id, viewer()))
 
 
 @route("/api/v1/statuses/<post_id>/unaccept", methods=["POST"])
 @requires("write:statuses")
 def unaccept(post_id: str):
-    """Take back the accepted answer of this question; return the question."""
-    question = questions.unaccept_answer(actor(), posts.check_post_id(post_id))
+    """Take back the accepted answer of this question; return the question (a team token: the team's)."""
+    question = questions.unaccept_answer(viewer(), posts.check_post_id(post_id))
     return jsonify(_status(question.id, viewer()))

@@ -22,7 +22,9 @@ from . import Unauthorized, current_token, route, signed_in
 
 # Events a Mastodon client understands; the stream forwards these and nothing else.
 STATUS_EVENTS = frozenset({"update", "delete", "status.update"})
-ALL_EVENTS = STATUS_EVENTS | {"notification"}
+# The `user` stream also carries a team inbox's changes (to its members and the team's tokens) and
+# an asker's item state: microblog's own events, which stock clients skip as unknown.
+ALL_EVENTS = STATUS_EVENTS | {"notification", "inbox.update", "inbox.state"}
 
 
 def _encoder(events: frozenset[str]) -> Callable[[str, Any], str | None]:

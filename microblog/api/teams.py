@@ -18,7 +18,7 @@ from microblog.services import accounts, answering, inbox, teams, timelines
 from microblog.services.errors import NotFound, ValidationError
 from models import InboxItem, User
 
-from . import actor, params, requires, route, team_token_team, text_param, viewer
+from . import actor, params, requires, route, team_token_team, text_param
 from .accounts import account
 
 # The periods of a team's figures, in days.
@@ -159,7 +159,8 @@ def answer(item_id: str):
     if text is None:
         raise ValidationError(_("status is required: the text of the answer."), field="status")
     reply = answering.answer(actor(), _item_id(item_id), text)
-    view = timelines.post_view(reply.id, viewer())
+    # As the team sees it: the member may not be in the private community the team answered in.
+    view = timelines.announced_view(reply.id)
     if view is None:
         raise NotFound(_("That post does not exist or was deleted."))
     return jsonify(entities.status(view))

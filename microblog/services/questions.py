@@ -94,10 +94,25 @@ def accept_answer(actor: User, answer_id: int | str) -> Post:
         return question
     question.accepted_answer_id = answer.id
     question.answer_accepted_at = utcnow()
-    asker = question.posted_by_id if question.author.is_team else question.author_id
-    notifications.notify("answer_accepted", actor, [answer.author_id, asker or question.author_id], answer.id)
+    _notify_accepted(actor, question, answer)
     _changed(question)
     return question
+
+
+def _notify_accepted(actor: User, question: Post, answer: Post) -> None:
+    """Tell the answer's writer, and the asker if someone else accepted, that an answer was accepted.
+
+    A team's question is accepted by the team: its members' names stay inside
+    the team, so the notification names the team account.  A team's answer is
+    told to the member who wrote it.
+    """
+    team = question.author if question.author.is_team else None
+    for_team = team is not None and (actor.id == team.id or teams.is_member(actor, team))
+    shown_actor = team if for_team and team is not None else actor
+    writer = answer.posted_by_id or answer.author_id
+    asker = (question.posted_by_id if team is not None else question.author_id) or question.author_id
+    recipients = [uid for uid in (writer, asker) if uid != actor.id]
+    notifications.notify("answer_accepted", shown_actor, recipients, answer.id)
 
 
 def unaccept_answer(actor: User, question_id: int | str) -> Post:
