@@ -218,7 +218,10 @@ def id_list(name: str) -> list[str]:
 def paged(items: list[dict[str, Any]], *, next_max: str | None, prev_min: str | None) -> Response:
     """Return a JSON list with Mastodon's Link header: rel="next" (older, max_id), then rel="prev"."""
     response = jsonify(items)
-    args = {k: v for k, v in request.args.items() if k not in ("max_id", "min_id", "since_id")}
+    # The query's own parameters carry over, except the cursor and names url_for takes for itself
+    # (the endpoint, `_external` ..., the route's own arguments): those would be a TypeError, a 500.
+    taken = {"max_id", "min_id", "since_id", "endpoint", *(request.view_args or {})}
+    args = {k: v for k, v in request.args.items() if k not in taken and not k.startswith("_")}
     endpoint = cast(str, request.endpoint)
 
     def link(rel: str, **cursor: str) -> str:

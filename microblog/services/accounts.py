@@ -104,7 +104,11 @@ def _active(user: User) -> User:
 
 
 def update_profile(user: User, **fields: str) -> User:
-    """Change the user's display name, job title, department or bio."""
+    """Change the user's display name, job title, department or bio (a person's own; not a team's)."""
+    if user.is_team:  # a team token's holder is any member: the profile is the leads' (its team page)
+        raise PermissionDenied(
+            _("A team account's name and description are changed by its leads, on its page.")
+        )
     cleaned = check_profile(**fields)
     if user.directory_dn is not None and ldap_login.configured_directory() is not None:
         for key in ldap_login.PROFILE_FIELDS:

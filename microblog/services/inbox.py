@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select, update
 
 import realtime
 from microblog import entities
@@ -30,7 +30,7 @@ from models.inbox_item import ANSWERED, ASSIGNED, CLOSED, OPEN
 
 from . import teams, timelines
 from .errors import NotFound, ValidationError
-from .visibility import Audience
+from .visibility import Audience, post_is_visible
 
 PAGE_LIMIT = 40
 CLOSE_REASON_MAX = 200
@@ -83,10 +83,18 @@ def answer_by_reply(team: User, reply: Post, parent_id: int) -> None:
     if item is None:
         return
     now = reply.created_at or utcnow()
-    if item.answered_at is None:  # the figures count the first answer
-        item.answered_at = now
-        item.first_answer_seconds = max(0, int((now - item.received_at).total_seconds()))
-        item.answer_post_id = reply.id
+    # The figures count the first answer: a conditional update, so that of two replies at the same
+    # moment (two processes) only one is recorded as first.
+    db.session.execute(
+        update(InboxItem)
+        .where(InboxItem.id == item.id, InboxItem.answered_at.is_(None))
+        .values(
+            answered_at=now,
+            first_answer_seconds=max(0, int((now - item.received_at).total_seconds())),
+            answer_post_id=reply.id,
+        )
+    )
+    db.session.refresh(item)
     item.state = ANSWERED
     item.closed_reason = ""
     item.changed_by_id = reply.posted_by_id
@@ -104,7 +112,17 @@ def access_item(actor: User | None, item_id: int | str) -> InboxItem:
     item = db.session.get(InboxItem, iid) if iid else None
     if item is None or not teams.is_member(actor, db.session.get_one(User, item.team_id)):
         raise NotFound(_("No such inbox item."))
+    if not _team_sees(item.team_id, [InboxItem.id == item.id]):  # the team left the post's community
+        raise NotFound(_("No such inbox item."))
     return item
+
+
+def _team_sees(team_id: int, where: list[ColumnElement[bool]]) -> bool:
+    """Return whether the team account may see the post of the item selected by `where`."""
+    seen = (
+        select(InboxItem.id).join(Post, Post.id == InboxItem.post_id).where(*where, post_is_visible(team_id))
+    )
+    return db.session.scalar(seen) is not None
 
 
 def _filter(name: str, actor: User) -> list[ColumnElement[bool]]:
@@ -126,7 +144,12 @@ def inbox_ids(
 ) -> Select:
     """Select one page of a team's inbox item ids: by id (the order items arrived in), after a cursor."""
     order = InboxItem.id.desc() if newest_first else InboxItem.id.asc()
-    stmt = select(InboxItem.id).where(InboxItem.team_id == team_id, *where)
+    # Only posts the team account may still see (it may have left a private community since).
+    stmt = (
+        select(InboxItem.id)
+        .join(Post, Post.id == InboxItem.post_id)
+        .where(InboxItem.team_id == team_id, *where, post_is_visible(team_id))
+    )
     if after is not None:
         stmt = stmt.where(InboxItem.id < after if newest_first else InboxItem.id > after)
     return stmt.order_by(order).limit(limit)
@@ -196,7 +219,10 @@ def _views(team: User, items: list[InboxItem]) -> list[ItemView]:
 def counts(team: User) -> dict[str, int]:
     """Return how many of the team's items are open, unassigned, assigned, answered and closed."""
     rows = db.session.execute(
-        select(InboxItem.state, func.count()).where(InboxItem.team_id == team.id).group_by(InboxItem.state)
+        select(InboxItem.state, func.count())
+        .join(Post, Post.id == InboxItem.post_id)
+        .where(InboxItem.team_id == team.id, post_is_visible(team.id))
+        .group_by(InboxItem.state)
     )
     by_state = {state: n for state, n in rows}
     return {

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 
 import realtime
 from microblog.database import db, on_commit
-from models import Login, User, utcnow
+from models import AccessToken, Login, User, utcnow
 
 from .tokens import digest
 
@@ -90,8 +90,21 @@ def end_login(user: User) -> None:
 def end_sessions(user: User) -> None:
     """End every log-in of user now and, after the commit, close every connection and stream they opened.
 
+    That includes the streams of team tokens issued on their behalf (which the
+    token check then refuses while they are deactivated).
+
     Call inside the action's transaction: a rolled-back change ends nothing.
     """
     db.session.execute(delete(Login).where(Login.user_id == user.id))
     user_id = user.id
-    on_commit(lambda: realtime.end_sessions(user_id))
+    # Streams opened with a team token issued on their behalf listen on the team's rooms, not theirs.
+    team_tokens = list(
+        db.session.scalars(select(AccessToken.id).where(AccessToken.on_behalf_of_id == user_id))
+    )
+
+    def end() -> None:
+        realtime.end_sessions(user_id)
+        for token_id in team_tokens:
+            realtime.end_token(token_id)
+
+    on_commit(end)

@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
 import realtime
 from microblog.database import db, on_commit
-from microblog.text import is_web_url
+from microblog.text import is_web_url, parse_id
 from models import AccessToken, AuthorizationCode, OAuthApp, User, utcnow
 
 from . import teams
@@ -246,10 +246,9 @@ def authorized_apps(user: User) -> list[tuple[AccessToken, OAuthApp]]:
 
 def revoke_token(user: User, token_id: int | str) -> None:
     """Revoke one of user's tokens (personal or granted to an app); requests with it fail at once."""
-    try:
-        tid = int(token_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("No such token.")) from None
+    tid = parse_id(token_id)  # at most the largest id: a larger number is no token, not a database error
+    if tid is None:
+        raise NotFound(_("No such token."))
     result = db.session.execute(
         delete(AccessToken).where(AccessToken.id == tid, AccessToken.user_id == user.id)
     )
@@ -261,13 +260,15 @@ def revoke_token(user: User, token_id: int | str) -> None:
 
 
 def revoke_all_tokens(user: User) -> None:
-    """Revoke every token of user (personal and granted to apps) in the caller's transaction.
+    """Revoke every token of user (personal, apps', team tokens on their behalf), in the caller's transaction.
 
     Requests with them fail at once; after the commit, the streams opened with them close.
     """
     revoked = list(
         db.session.scalars(
-            delete(AccessToken).where(AccessToken.user_id == user.id).returning(AccessToken.id)
+            delete(AccessToken)
+            .where(or_(AccessToken.user_id == user.id, AccessToken.on_behalf_of_id == user.id))
+            .returning(AccessToken.id)
         )
     )
     on_commit(lambda: _end_tokens(revoked))
