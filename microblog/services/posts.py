@@ -148,12 +148,7 @@ def post_status(
         db.session.execute(
             insert(mentions), [{"post_id": post.id, "user_id": uid} for uid in sorted(addressed)]
         )
-    asked = {u.id for u in mentioned if u.is_team}
-    if parent is not None and parent.author.is_team:
-        asked.add(parent.author_id)
-    inbox.receive(post, asked, seen_by)
-    if parent is not None and author.is_team:
-        inbox.answer_by_reply(author, post, parent.id)
+    _route_to_inboxes(post, author, mentioned, parent, seen_by)
     view = timelines.announced_view(post.id)  # the post as it will be shown: announced and notified
     notifications.notify("mention", author, sorted(addressed), post.id, view=view)
     if key is not None:
@@ -173,6 +168,18 @@ def post_status(
             raise
         return earlier
     return post
+
+
+def _route_to_inboxes(
+    post: Post, author: User, mentioned: list[User], parent: Post | None, seen_by: Audience
+) -> None:
+    """Put a post into the inboxes of the teams it asks (mentions or replies to); a team's reply answers."""
+    asked = {u.id for u in mentioned if u.is_team}
+    if parent is not None and parent.author.is_team:
+        asked.add(parent.author_id)
+    inbox.receive(post, asked, seen_by)
+    if parent is not None and author.is_team:
+        inbox.answer_by_reply(author, post, parent.id)
 
 
 def check_visibility(requested: str | None, community: User | None) -> str:
