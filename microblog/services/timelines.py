@@ -146,9 +146,10 @@ def _with_posts(
     posts: PostgreSQL plans only join_collapse_limit (8) relations freely; past
     that, `posts.id IN (page)` was planned last, as a hash of the page after
     every post had been joined to its author (seconds for a million posts).
-    For the same reason a team post's real author is a subquery and a
-    question's accepted answer is loaded afterwards (_with_answers), never
-    joined here: each join costs planning time on every page.
+    For the same reason a question's accepted answer and the name of a team
+    post's real author are loaded afterwards, only for a page that has them
+    (_with_answers), never joined here: each join costs every page its
+    planning, each subquery every row its look-up.
     """
     tag_names = (
         select(func.aggregate_strings(Tag.name, " "))
@@ -166,8 +167,6 @@ def _with_posts(
     community = aliased(User, name="community")
     parent = aliased(Post, name="parent")
     parent_author = aliased(User, name="parent_author")
-    poster = aliased(User, name="poster")
-    poster_name = select(poster.username).where(poster.id == Post.posted_by_id).scalar_subquery()
     columns = select(
         Post.id,
         Post.text,
@@ -201,7 +200,6 @@ def _with_posts(
         Post.is_question,
         Post.accepted_answer_id,
         Post.posted_by_id,
-        poster_name,
     )
     if page is not None:
         columns = columns.select_from(page).join(Post, Post.id == page.c.id)
@@ -283,7 +281,7 @@ def _thread_statement() -> Select:
 
 
 # _with_posts selects the post's columns, then its author's, then the aggregates, then where it is,
-# then whether it is a question and its accepted answer's id, and who wrote a team's post.
+# then whether it is a question, its accepted answer's id, and the id of who wrote a team's post.
 _POST_COLUMNS = 8
 _AUTHOR_END = _POST_COLUMNS + 11
 _WHERE_END = _AUTHOR_END + 10
@@ -292,40 +290,48 @@ _WHERE_END = _AUTHOR_END + 10
 def _rows_to_posts(rows: Any) -> list[FeedPost]:
     posts = []
     answers: dict[int, int] = {}  # question id -> accepted answer id
+    writers: dict[int, int] = {}  # team post id -> the member who wrote it
     for row in rows:
         post, account = row[:_POST_COLUMNS], row[_POST_COLUMNS:_AUTHOR_END]
         tags, liked, mentioned, parent_id, parent_name = row[_AUTHOR_END : _AUTHOR_END + 5]
         visibility, community_id, handle, name, locked = row[_AUTHOR_END + 5 : _WHERE_END]
-        is_question, answer_id, poster_id, poster_name = row[_WHERE_END:]
+        is_question, answer_id, poster_id = row[_WHERE_END:]
         tag_names = tuple(sorted(tags.split())) if tags else ()
         addressed = tuple(sorted(_mention(pair) for pair in mentioned.split())) if mentioned else ()
         community = CommunityRef(community_id, handle, name, bool(locked)) if community_id else None
         reply_to = (parent_id, parent_name) if parent_id is not None else None
-        posted_by = (poster_id, poster_name) if poster_id is not None else None
         if answer_id is not None:
             answers[post[0]] = answer_id
+        if poster_id is not None:
+            writers[post[0]] = poster_id
         # mypy cannot count a slice: post is the 8 columns before author.
-        where = (visibility, community, reply_to, bool(is_question), None, posted_by)
+        where = (visibility, community, reply_to, bool(is_question))
         posts.append(FeedPost(*post, Author(*account), tag_names, bool(liked), addressed, *where))  # type: ignore[call-arg]
-    return _with_answers(posts, answers) if answers else posts
+    return _with_answers(posts, answers, writers) if answers or writers else posts
 
 
-def _with_answers(posts: list[FeedPost], answers: dict[int, int]) -> list[FeedPost]:
-    """Return the posts with the accepted answers of the questions among them, loaded in one query.
+def _with_answers(posts: list[FeedPost], answers: dict[int, int], writers: dict[int, int]) -> list[FeedPost]:
+    """Return the posts with their questions' accepted answers and team posts' writers (a query for each).
 
     An accepted answer is a direct reply, so in its question's community: whoever
     may see the question may see it.
     """
-    rows = db.session.execute(
+    answer_rows = (
         select(Post.id, Post.html, User.id, User.username, User.display_name)
         .join(User, User.id == Post.author_id)
         .where(Post.id.in_(set(answers.values())))
     )
-    found = {row[0]: AcceptedAnswer(*row) for row in rows}
-    return [
-        replace(post, accepted_answer=found.get(answers[post.id])) if post.id in answers else post
-        for post in posts
-    ]
+    found = {row[0]: AcceptedAnswer(*row) for row in db.session.execute(answer_rows)} if answers else {}
+    names: dict[int, str] = {}
+    if writers:
+        people = select(User.id, User.username).where(User.id.in_(set(writers.values())))
+        names = {user_id: username for user_id, username in db.session.execute(people)}
+    changed = []
+    for post in posts:
+        answer = found.get(answers[post.id]) if post.id in answers else None
+        writer = (writers[post.id], names.get(writers[post.id], "")) if post.id in writers else None
+        changed.append(replace(post, accepted_answer=answer, posted_by=writer) if answer or writer else post)
+    return changed
 
 
 def _mention(pair: str) -> tuple[int, str]:
