@@ -86,7 +86,8 @@ BARE_PAGE = """
            (SELECT {aggregate} FROM post_tags pt JOIN tags t ON t.id = pt.tag_id
              WHERE pt.post_id = p.id) AS tags,
            EXISTS (SELECT 1 FROM likes l WHERE l.post_id = p.id AND l.user_id = :u) AS liked,
-           p.visibility, c.id, c.username, c.display_name, c.locked
+           p.visibility, c.id, c.username, c.display_name, c.locked,
+           p.is_question, p.accepted_answer_id, p.posted_by_id
     FROM posts p JOIN users u ON u.id = p.author_id LEFT JOIN users c ON c.id = p.community_id
     WHERE p.id IN ({ids})
     ORDER BY p.id DESC"""
