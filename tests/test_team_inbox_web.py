@@ -178,3 +178,31 @@ def test_a_private_community_post_enters_the_inbox_only_if_the_team_is_a_member(
     page = client.get("/teams/it-support/inbox").get_data(as_text=True)
     assert _items_shown(page) == [item.id] and "and the projector?" in page
     assert "laptops for the board" not in page
+
+
+def test_every_item_route_answers_for_the_team_in_the_url_only(client, support, bob):
+    make_team("hr", members=(bob,), name="HR")  # bob is on both teams
+    post = make_post(_carol(), "@it-support my badge does not open the door")
+    item_id = _item(post).id
+    login(client, "bob")
+    for action, data in (
+        ("assign", {}),
+        ("unassign", {}),
+        ("close", {"reason": "not for HR"}),
+        ("reopen", {}),
+        ("answer", {"text": "@carol HR here"}),
+    ):
+        response = client.post(f"/teams/hr/inbox/{item_id}/{action}", data=data)
+        assert response.status_code == 404, action
+        assert "No such inbox item." in response.get_data(as_text=True)
+    fragment = client.get(f"/teams/hr/inbox/items/{item_id}")
+    assert fragment.status_code == 404 and "No such inbox item." in fragment.get_data(as_text=True)
+    item = _item(post)
+    assert (item.state, item.assignee_id, item.answer_post_id) == ("open", None, None)
+
+    # Under its own team's handle (spelled in capitals here) the item answers, as that team.
+    response = client.post(
+        f"/teams/IT-Support/inbox/{item_id}/answer", data={"text": "@carol fixed"}, follow_redirects=True
+    )
+    assert "Answered as @it-support." in response.get_data(as_text=True)
+    assert _item(post).state == "answered"

@@ -22,7 +22,7 @@ from models import AccessToken, InboxItem, User
 from models.team import LEAD
 from models.user import PERSON
 
-from . import inbox, teams, tokens
+from . import answering, inbox, teams, tokens
 from .errors import NotFound, ValidationError
 from .teams import Membership
 
@@ -90,7 +90,7 @@ def inbox_page(
     )
     more = len(items) > PAGE
     items = items[:PAGE]
-    return InboxPage(team, items, _counts(team), teams.members(team), items[-1].id if more else None)
+    return InboxPage(team, items, _counts(team), _assignable(team), items[-1].id if more else None)
 
 
 def _counts(team: User) -> dict[str, int]:
@@ -99,16 +99,24 @@ def _counts(team: User) -> dict[str, int]:
     return {**found, "all": found["open"] + found["answered"] + found["closed"]}
 
 
-def inbox_entry(actor: User, item_id: int | str) -> InboxEntry:
-    """Return one item of a team's inbox as its page shows it, for one of the team's members."""
+def inbox_entry(actor: User, handle: str, item_id: int | str) -> InboxEntry:
+    """Return one item of the team's inbox as its page shows it, for one of the team's members."""
+    team, item = _team_item(actor, handle, item_id)
+    return InboxEntry(team, inbox.item_view(team, item), _counts(team), _assignable(team))
+
+
+def _team_item(actor: User, handle: str, item_id: int | str) -> tuple[User, InboxItem]:
+    """Return the team with this handle and its item, for one of its members (else NotFound)."""
+    team = teams.access_team(handle)
     item = inbox.access_item(actor, item_id)
-    team = db.session.get_one(User, item.team_id)
-    return InboxEntry(team, inbox.item_view(team, item), _counts(team), teams.members(team))
+    if item.team_id != team.id:
+        raise NotFound(_("No such inbox item."))
+    return team, item
 
 
-def item_team(actor: User, item_id: int | str) -> User:
-    """Return the team whose inbox holds this item, for one of its members."""
-    return db.session.get_one(User, inbox.access_item(actor, item_id).team_id)
+def _assignable(team: User) -> list[Membership]:
+    """Return the team's members an item may be given to (deactivated people are left out)."""
+    return [m for m in teams.members(team) if m.user.is_active]
 
 
 def _person(username: str | None, field: str = "username") -> User:
@@ -125,9 +133,35 @@ def _people(names: Iterable[str], field: str) -> list[User]:
     return [_person(name, field) for name in names if name.strip()]
 
 
-def assign(actor: User, item_id: int | str, username: str | None = None) -> InboxItem:
-    """Give an item to the named member (the actor when none is named)."""
+def assign(actor: User, handle: str, item_id: int | str, username: str | None = None) -> InboxItem:
+    """Give one of the team's items to the named member (the actor when none is named)."""
+    _team_item(actor, handle, item_id)
     return inbox.assign(actor, item_id, _person(username, "assignee") if username else None)
+
+
+def unassign(actor: User, handle: str, item_id: int | str) -> InboxItem:
+    """Give one of the team's items back to the whole team."""
+    _team_item(actor, handle, item_id)
+    return inbox.unassign(actor, item_id)
+
+
+def close(actor: User, handle: str, item_id: int | str, reason: str) -> InboxItem:
+    """Close one of the team's items without an answer, saying why."""
+    _team_item(actor, handle, item_id)
+    return inbox.close(actor, item_id, reason)
+
+
+def reopen(actor: User, handle: str, item_id: int | str) -> InboxItem:
+    """Open one of the team's closed or answered items again."""
+    _team_item(actor, handle, item_id)
+    return inbox.reopen(actor, item_id)
+
+
+def answer(actor: User, handle: str, item_id: int | str, text: str) -> User:
+    """Reply to one of the team's items as the team (the reply answers it); return the team."""
+    team, _item = _team_item(actor, handle, item_id)
+    answering.answer(actor, item_id, text)
+    return team
 
 
 # -- the team's page and its members -------------------------------------------
