@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 import realtime
 from microblog.database import db
-from microblog.services import communities, inbox, teams, tokens
+from microblog.services import communities, inbox, team_desk, tokens
 from models import InboxItem, Post
 
 from .factories import make_community, make_post, make_team, make_token, make_user
@@ -81,7 +81,7 @@ def test_a_team_token_posts_as_the_team_and_the_member_is_recorded(client, suppo
 
 def test_removing_the_member_kills_their_team_token(client, support, alice, bob, auth):
     assert client.get("/api/v1/accounts/verify_credentials", headers=auth["team"]).status_code == 200
-    teams.remove_member(alice, support, bob)
+    team_desk.remove_member(alice, support, bob)
     assert client.get("/api/v1/accounts/verify_credentials", headers=auth["team"]).status_code == 401
     refused = client.post("/api/v1/statuses", data={"status": "still here?"}, headers=auth["team"])
     assert refused.status_code == 401

@@ -283,6 +283,34 @@ def reopen(actor: User, item_id: int | str) -> InboxItem:
     return _changed(item, actor)
 
 
+def release_member(actor: User | None, team: User, person: User, *, announce: bool = True) -> list[InboxItem]:
+    """Give the items assigned to someone leaving the team back to it, in the caller's transaction.
+
+    Waiting items become open; answered and closed ones keep their state but
+    lose the assignee, so a reopen does not hand them to a non-member.  Each is
+    announced after the commit (unless announce is False: the command line has
+    no site address to build the live payloads' links with).
+    """
+    items = list(
+        db.session.scalars(
+            select(InboxItem)
+            .where(InboxItem.team_id == team.id, InboxItem.assignee_id == person.id)
+            .order_by(InboxItem.id)
+        )
+    )
+    now = utcnow()
+    for item in items:
+        item.assignee_id = None
+        if item.state == ASSIGNED:
+            item.state = OPEN
+        item.changed_by_id = actor.id if actor is not None else None
+        item.changed_at = now
+    db.session.flush()
+    for item in items if announce else ():
+        _announce(item)
+    return items
+
+
 def _changed(item: InboxItem, actor: User) -> InboxItem:
     item.changed_by_id = actor.id
     item.changed_at = utcnow()

@@ -189,11 +189,22 @@ def add_member(actor: User, handle: str, username: str, role: str) -> Membership
     return teams.add_member(actor, team, _person(username), role=role)
 
 
-def remove_member(actor: User, handle: str, username: str) -> User:
-    """Take the named person off the team (their team tokens are revoked); return them."""
+def remove_member(actor: User | None, team: User, person: User, *, announce: bool = True) -> None:
+    """Take a person off the team: their team tokens are revoked, their inbox items go back to the team.
+
+    announce=False (the command line) leaves out the live inbox updates: the
+    items' links need the site's address, which only a request knows.
+    """
+    teams.end_membership(actor, team, person)
+    inbox.release_member(actor, team, person, announce=announce)
+    db.session.commit()
+
+
+def remove_named_member(actor: User, handle: str, username: str) -> User:
+    """Take the named person off the team with this handle (see remove_member); return them."""
     team = teams.access_team(handle)
     person = _person(username)
-    teams.remove_member(actor, team, person)
+    remove_member(actor, team, person)
     return person
 
 

@@ -240,8 +240,12 @@ def add_member(actor: User | None, team: User, person: User, *, role: str = MEMB
     return Membership(person, role)
 
 
-def remove_member(actor: User | None, team: User, person: User) -> None:
-    """Take a person off the team: their team tokens are revoked and their "post as" ends at once."""
+def end_membership(actor: User | None, team: User, person: User) -> None:
+    """Take a person off the team in the caller's transaction: their team tokens are revoked.
+
+    team_desk.remove_member calls this, gives their inbox items back to the
+    team and commits both together.
+    """
     check_lead(actor, team)
     removed = db.session.execute(
         delete(TeamMember).where(TeamMember.team_id == team.id, TeamMember.user_id == person.id)
@@ -249,7 +253,6 @@ def remove_member(actor: User | None, team: User, person: User) -> None:
     if not removed.rowcount:  # type: ignore[attr-defined]
         raise NotFound(_("@%(name)s is not on @%(team)s.", name=person.username, team=team.username))
     revoke_team_tokens(team, person)
-    db.session.commit()
 
 
 def revoke_team_tokens(team: User, person: User) -> None:

@@ -187,7 +187,7 @@ def issue_team_token(
     """Issue a token to a team account on behalf of one member (the team's leads, admins, or IT: None).
 
     Whatever is done with it is done by the team, written by that member; it stops
-    working the moment they leave the team (teams.remove_member revokes it).
+    working the moment they leave the team (team_desk.remove_member revokes it).
     """
     teams.check_lead(actor, team)
     if not (member.is_active and teams.is_member(member, team)):

@@ -169,6 +169,6 @@ def team_member(handle: str):
 @login_required
 def remove_team_member(handle: str, username: str):
     """Take a person off the team: their team tokens are revoked at once."""
-    person = team_desk.remove_member(current_user, handle, username)
+    person = team_desk.remove_named_member(current_user, handle, username)
     flash(_("%(person)s is no longer on the team; their team tokens are revoked.", person=person.name))
     return redirect(safe_next(request.form.get("next"), "web.home"))
