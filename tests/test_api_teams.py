@@ -377,3 +377,24 @@ def test_hostile_values_in_the_inbox_and_its_actions_are_4xx(client, support, ca
         )
         valid = value.strip().lower() in ("true", "false", "1", "0", "on", "off", "yes", "no", "")
         assert response.status_code == (200 if valid else 422), value[:80]
+
+
+def test_listing_my_teams_costs_the_same_with_more_teams(client, support, alice, bob, auth, count_queries):
+    def cost() -> tuple[int, list[dict]]:
+        client.get("/api/v1/teams", headers=auth["alice"])  # warm
+        with count_queries() as counter:
+            response = client.get("/api/v1/teams", headers=auth["alice"])
+        assert response.status_code == 200
+        return counter.count, response.get_json()
+
+    one, _ = cost()
+    for n in range(1, 4):
+        make_team(f"team-{n}", members=(alice,) if n % 2 else (), leads=() if n % 2 else (alice,))
+    four, listed = cost()
+    assert [(t["account"]["username"], t["role"]) for t in listed] == [
+        ("it-support", "lead"),
+        ("team-1", "member"),
+        ("team-2", "lead"),
+        ("team-3", "member"),
+    ]
+    assert four == one

@@ -65,8 +65,8 @@ def list_teams():
     """Return the teams the acting person is on (a team token: its team), each with their role."""
     person = actor()
     own = team_token_team()
-    found = [own] if own is not None else teams.teams_of(person)
-    return jsonify([{"account": account(t), "role": teams.role_of(person, t)} for t in found])
+    found = [(own, teams.role_of(person, own))] if own is not None else teams.teams_and_roles(person)
+    return jsonify([{"account": account(team), "role": role} for team, role in found])
 
 
 @route("/api/v1/teams/<team_id>/inbox")

@@ -68,7 +68,7 @@ class TeamTokens:
     team: User
     members: list[Membership]
     tokens: list[AccessToken]
-    acting: dict[int, User]
+    acting: dict[int, User]  # who each token acts for (shared by the teams of one page)
 
 
 def _member_team(actor: User, handle: str) -> User:
@@ -223,24 +223,36 @@ def create_team(
 
 
 def all_teams() -> list[tuple[User, list[Membership]]]:
-    """Return every team account with its members, by handle (the administrators' list)."""
-    return [(team, teams.members(team)) for team in teams.list_teams()]
+    """Return every team account with its members, by handle (the administrators' list; two queries)."""
+    found = teams.list_teams()
+    members = teams.members_of([team.id for team in found])
+    return [(team, members[team.id]) for team in found]
 
 
 # -- team tokens -----------------------------------------------------------------
 
 
 def led_teams_tokens(actor: User) -> list[TeamTokens]:
-    """Return the teams the actor leads, each with its members and its tokens (Settings → tokens)."""
-    found = []
-    for team in teams.teams_of(actor):
-        if teams.role_of(actor, team) != LEAD:
-            continue
-        issued = tokens.team_tokens(actor, team)
-        ids = {t.on_behalf_of_id for t in issued if t.on_behalf_of_id}
-        acting = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
-        found.append(TeamTokens(team, teams.members(team), issued, acting))
-    return found
+    """Return the teams the actor leads, each with its members and tokens (Settings → tokens; 4 queries)."""
+    led = [team for team, role in teams.teams_and_roles(actor) if role == LEAD]
+    issued = tokens.tokens_of_led_teams(actor, [team.id for team in led])
+    members = teams.members_of(list(issued))
+    ids = {t.on_behalf_of_id for found in issued.values() for t in found if t.on_behalf_of_id}
+    acting = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return [
+        TeamTokens(
+            team,
+            members[team.id],
+            issued[team.id],
+            {
+                t.on_behalf_of_id: acting[t.on_behalf_of_id]
+                for t in issued[team.id]
+                if t.on_behalf_of_id in acting
+            },
+        )
+        for team in led
+        if team.id in issued
+    ]
 
 
 def issue_team_token(

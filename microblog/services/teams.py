@@ -85,6 +85,22 @@ def members(team: User) -> list[Membership]:
     return [Membership(user, role) for user, role in rows]
 
 
+def members_of(team_ids: Sequence[int]) -> dict[int, list[Membership]]:
+    """Return the members of each of these teams by username, in one query (a team with none: [])."""
+    found: dict[int, list[Membership]] = {tid: [] for tid in team_ids}
+    if not found:
+        return found
+    rows = db.session.execute(
+        select(TeamMember.team_id, User, TeamMember.role)
+        .join(User, User.id == TeamMember.user_id)
+        .where(TeamMember.team_id.in_(found))
+        .order_by(User.username)
+    )
+    for team_id, user, role in rows:
+        found[team_id].append(Membership(user, role))
+    return found
+
+
 def member_ids(team_id: int) -> list[int]:
     """Return the ids of the team's active members (who hear of its inbox live)."""
     return list(
@@ -108,6 +124,19 @@ def teams_of(user: User | None) -> list[User]:
             .order_by(User.username)
         )
     )
+
+
+def teams_and_roles(user: User | None) -> list[tuple[User, str]]:
+    """Return the team accounts the user may post as, by handle, each with their role, in one query."""
+    if user is None or user.kind != PERSON:
+        return []
+    rows = db.session.execute(
+        select(User, TeamMember.role)
+        .join(TeamMember, TeamMember.team_id == User.id)
+        .where(TeamMember.user_id == user.id, User.is_active.is_(True))
+        .order_by(User.username)
+    )
+    return [(team, role) for team, role in rows]
 
 
 def sees_real_authors(viewer: User | None, team_ids: set[int]) -> set[int]:
