@@ -244,7 +244,7 @@ def test_a_member_works_an_item_through_every_state(client, support, alice, bob,
     mine = client.get(f"/api/v1/teams/{support.id}/inbox?filter=mine", headers=auth["alice"]).get_json()
     assert [i["id"] for i in mine] == [str(item)]
     outsider = client.post(f"{url}/assign", json={"account_id": carol.id}, headers=auth["bob"])
-    assert outsider.status_code == 403
+    assert outsider.status_code == 422 and outsider.get_json()["error"] == "@carol is not on @it-support."
     assert client.post(f"{url}/assign", data={"account_id": "999999"}, headers=auth["bob"]).status_code == 404
     back = client.post(f"{url}/unassign", headers=auth["alice"]).get_json()
     assert (back["state"], back["assignee"]) == ("open", None)

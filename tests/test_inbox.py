@@ -73,8 +73,9 @@ def test_assign_reassign_unassign_close_and_reopen(support, alice, bob, carol):
     item = items()[0]
     assert inbox.assign(bob, item.id).state == "assigned" and item.assignee_id == bob.id
     assert inbox.assign(bob, item.id, alice).assignee_id == alice.id  # reassigned
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ValidationError) as refused:
         inbox.assign(bob, item.id, carol)  # not on the team
+    assert (refused.value.message, refused.value.field) == ("@carol is not on @it-support.", "assignee")
     assert inbox.unassign(alice, item.id).state == "open" and item.assignee_id is None
     inbox.assign(alice, item.id)
     with pytest.raises(ValidationError):

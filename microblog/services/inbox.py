@@ -242,6 +242,10 @@ def assign(actor: User, item_id: int | str, assignee: User | None = None) -> Inb
     """Give an item to a member of the team (the actor, unless named); reassigning moves it."""
     item = access_item(actor, item_id)
     team = db.session.get_one(User, item.team_id)
+    if assignee is not None and assignee.id != actor.id and not _may_take_items(assignee, team):
+        raise ValidationError(
+            _("@%(name)s is not on @%(team)s.", name=assignee.username, team=team.username), field="assignee"
+        )
     assignee = assignee or actor
     teams.check_can_act_as(assignee, team)
     if item.state == CLOSED:
@@ -250,6 +254,11 @@ def assign(actor: User, item_id: int | str, assignee: User | None = None) -> Inb
     if item.state == OPEN:
         item.state = ASSIGNED
     return _changed(item, actor)
+
+
+def _may_take_items(person: User, team: User) -> bool:
+    """Return whether an item may be given to this person: an active member of the team."""
+    return person.is_active and teams.is_member(person, team)
 
 
 def unassign(actor: User, item_id: int | str) -> InboxItem:
