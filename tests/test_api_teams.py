@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 import realtime
 from microblog.database import db
-from microblog.services import communities, inbox, teams, tokens
+from microblog.services import communities, inbox, team_desk, tokens
 from models import InboxItem, Post
 
 from .factories import make_community, make_post, make_team, make_token, make_user
@@ -81,7 +81,7 @@ def test_a_team_token_posts_as_the_team_and_the_member_is_recorded(client, suppo
 
 def test_removing_the_member_kills_their_team_token(client, support, alice, bob, auth):
     assert client.get("/api/v1/accounts/verify_credentials", headers=auth["team"]).status_code == 200
-    teams.remove_member(alice, support, bob)
+    team_desk.remove_member(alice, support, bob)
     assert client.get("/api/v1/accounts/verify_credentials", headers=auth["team"]).status_code == 401
     refused = client.post("/api/v1/statuses", data={"status": "still here?"}, headers=auth["team"])
     assert refused.status_code == 401
@@ -171,11 +171,14 @@ def test_the_inbox_refuses_bad_parameters(client, support, auth, query, status):
 
 def test_the_inbox_is_for_the_team_only(client, support, alice, auth):
     hr = make_team("hr", members=(make_user("dave"),))
-    refused = client.get(f"/api/v1/teams/{support.id}/inbox", headers=auth["carol"])
-    assert refused.status_code == 403 and "Only members of @it-support" in refused.get_json()["error"]
-    assert client.get(f"/api/v1/teams/{support.id}/figures", headers=auth["carol"]).status_code == 403
-    assert client.get(f"/api/v1/teams/{support.id}/inbox/counts", headers=auth["carol"]).status_code == 403
-    assert client.get(f"/api/v1/teams/{hr.id}/inbox", headers=auth["bob"]).status_code == 403
+    for who, team in (
+        ("carol", support),
+        ("bob", hr),
+    ):  # not on the team: its inbox is not found, as on the web
+        for path in ("inbox", "inbox/counts", "figures"):
+            refused = client.get(f"/api/v1/teams/{team.id}/{path}", headers=auth[who])
+            assert refused.status_code == 404, (who, path)
+            assert refused.get_json() == {"error": "No such team account."}
     for team_id in (alice.id, 999999, "abc", hr.id):  # a person, nobody, not an id, another team
         response = client.get(f"/api/v1/teams/{team_id}/inbox", headers=auth["team"])
         assert response.status_code == 404, (team_id, response.get_json())
@@ -241,7 +244,7 @@ def test_a_member_works_an_item_through_every_state(client, support, alice, bob,
     mine = client.get(f"/api/v1/teams/{support.id}/inbox?filter=mine", headers=auth["alice"]).get_json()
     assert [i["id"] for i in mine] == [str(item)]
     outsider = client.post(f"{url}/assign", json={"account_id": carol.id}, headers=auth["bob"])
-    assert outsider.status_code == 403
+    assert outsider.status_code == 422 and outsider.get_json()["error"] == "@carol is not on @it-support."
     assert client.post(f"{url}/assign", data={"account_id": "999999"}, headers=auth["bob"]).status_code == 404
     back = client.post(f"{url}/unassign", headers=auth["alice"]).get_json()
     assert (back["state"], back["assignee"]) == ("open", None)
@@ -374,3 +377,24 @@ def test_hostile_values_in_the_inbox_and_its_actions_are_4xx(client, support, ca
         )
         valid = value.strip().lower() in ("true", "false", "1", "0", "on", "off", "yes", "no", "")
         assert response.status_code == (200 if valid else 422), value[:80]
+
+
+def test_listing_my_teams_costs_the_same_with_more_teams(client, support, alice, bob, auth, count_queries):
+    def cost() -> tuple[int, list[dict]]:
+        client.get("/api/v1/teams", headers=auth["alice"])  # warm
+        with count_queries() as counter:
+            response = client.get("/api/v1/teams", headers=auth["alice"])
+        assert response.status_code == 200
+        return counter.count, response.get_json()
+
+    one, _ = cost()
+    for n in range(1, 4):
+        make_team(f"team-{n}", members=(alice,) if n % 2 else (), leads=() if n % 2 else (alice,))
+    four, listed = cost()
+    assert [(t["account"]["username"], t["role"]) for t in listed] == [
+        ("it-support", "lead"),
+        ("team-1", "member"),
+        ("team-2", "lead"),
+        ("team-3", "member"),
+    ]
+    assert four == one

@@ -73,8 +73,9 @@ def test_assign_reassign_unassign_close_and_reopen(support, alice, bob, carol):
     item = items()[0]
     assert inbox.assign(bob, item.id).state == "assigned" and item.assignee_id == bob.id
     assert inbox.assign(bob, item.id, alice).assignee_id == alice.id  # reassigned
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ValidationError) as refused:
         inbox.assign(bob, item.id, carol)  # not on the team
+    assert (refused.value.message, refused.value.field) == ("@carol is not on @it-support.", "assignee")
     assert inbox.unassign(alice, item.id).state == "open" and item.assignee_id is None
     inbox.assign(alice, item.id)
     with pytest.raises(ValidationError):
@@ -158,3 +159,34 @@ def test_a_deleted_post_leaves_the_inbox(support, carol, bob):
     posts.delete_post(carol, asked.id)
     assert items() == []
     assert inbox.list_items(bob, support, filter="all") == []
+
+
+def test_removing_a_member_gives_their_items_back_to_the_team(support, alice, bob, carol, monkeypatch):
+    import realtime
+    from microblog.services import team_desk
+
+    waiting = make_post(carol, "@it-support the VPN drops")
+    done = make_post(carol, "@it-support new mouse please")
+    waiting_id, done_id = (i.id for i in items())
+    inbox.assign(alice, waiting_id, bob)
+    inbox.assign(alice, done_id, bob)
+    inbox.close(bob, done_id, "Facilities")
+    make_post(carol, "@it-support and the printer")
+    alices = inbox.assign(alice, items()[2].id)
+    sent = []
+    monkeypatch.setattr(realtime, "publish", lambda stream, event, payload: sent.append((event, payload)))
+
+    team_desk.remove_member(alice, support, bob)
+
+    found = {i.post_id: i for i in items()}
+    for item in found.values():
+        db.session.refresh(item)
+    assert (found[waiting.id].state, found[waiting.id].assignee_id) == ("open", None)
+    assert found[waiting.id].changed_by_id == alice.id
+    assert (found[done.id].state, found[done.id].assignee_id) == ("closed", None)  # a reopen: to the team
+    assert found[alices.post_id].assignee_id == alice.id  # others' items are left alone
+    assert [v.id for v in inbox.list_items(alice, support, filter="unassigned")] == [waiting_id]
+    announced = [p["id"] for event, p in sent if event == "inbox.update"]
+    assert announced == [str(waiting_id), str(done_id)]
+    inbox.reopen(alice, done_id)
+    assert db.session.get(InboxItem, done_id).state == "open"

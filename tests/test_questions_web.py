@@ -57,9 +57,31 @@ def test_posting_as_a_team_through_the_form_records_the_real_author(client, supp
 def test_a_non_member_cannot_post_as_a_team(client, support, alice):
     login(client, "alice")
     response = client.post("/posts", data={"text": "I am IT now", "post_as": "it-support"})
-    assert response.status_code == 403
+    assert response.status_code == 403  # the refusal beside the composer, the text kept
     assert "Only members of @it-support can act for it." in _html(response)
+    assert ">I am IT now</textarea>" in _html(response)
+    thread = make_post(alice, "a thread")
+    reply = client.post(
+        "/posts", data={"text": "I am IT here too", "post_as": "it-support", "in_reply_to": thread.id}
+    )
+    assert reply.status_code == 403 and "Only members of @it-support can act for it." in _html(reply)
+    assert ">I am IT here too</textarea>" in _html(reply)
     assert client.post("/posts", data={"text": "x", "post_as": "nobody"}).status_code == 404
+    assert _posts() == [thread]
+
+
+def test_a_reply_to_a_post_deleted_meanwhile_keeps_the_typed_text(client, alice, bob):
+    post = make_post(bob, "lunch at noon?")
+    login(client, "alice")
+    from microblog.services import posts
+
+    posts.delete_post(bob, post.id)
+    response = client.post("/posts", data={"text": "@bob yes, see you there", "in_reply_to": post.id})
+    assert response.status_code == 404  # not found, yet the form is back with the text
+    page = _html(response)
+    assert "That post does not exist or was deleted." in page
+    assert ">@bob yes, see you there</textarea>" in page
+    assert f'name="in_reply_to" type="hidden" value="{post.id}"' not in page  # sent again: a post of its own
     assert _posts() == []
 
 

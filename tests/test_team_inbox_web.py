@@ -178,3 +178,64 @@ def test_a_private_community_post_enters_the_inbox_only_if_the_team_is_a_member(
     page = client.get("/teams/it-support/inbox").get_data(as_text=True)
     assert _items_shown(page) == [item.id] and "and the projector?" in page
     assert "laptops for the board" not in page
+
+
+def test_every_item_route_answers_for_the_team_in_the_url_only(client, support, bob):
+    make_team("hr", members=(bob,), name="HR")  # bob is on both teams
+    post = make_post(_carol(), "@it-support my badge does not open the door")
+    item_id = _item(post).id
+    login(client, "bob")
+    for action, data in (
+        ("assign", {}),
+        ("unassign", {}),
+        ("close", {"reason": "not for HR"}),
+        ("reopen", {}),
+        ("answer", {"text": "@carol HR here"}),
+    ):
+        response = client.post(f"/teams/hr/inbox/{item_id}/{action}", data=data)
+        assert response.status_code == 404, action
+        assert "No such inbox item." in response.get_data(as_text=True)
+    fragment = client.get(f"/teams/hr/inbox/items/{item_id}")
+    assert fragment.status_code == 404 and "No such inbox item." in fragment.get_data(as_text=True)
+    item = _item(post)
+    assert (item.state, item.assignee_id, item.answer_post_id) == ("open", None, None)
+
+    # Under its own team's handle (spelled in capitals here) the item answers, as that team.
+    response = client.post(
+        f"/teams/IT-Support/inbox/{item_id}/answer", data={"text": "@carol fixed"}, follow_redirects=True
+    )
+    assert "Answered as @it-support." in response.get_data(as_text=True)
+    assert _item(post).state == "answered"
+
+
+def test_assign_offers_active_members_only_and_names_who_is_not_on_the_team(client, support, alice, admin):
+    from microblog.services import accounts
+
+    make_team("hr", members=(make_user("erin"),))
+    make_team("ops", members=(make_user("frank"),))
+    from microblog.services import team_desk
+
+    team_desk.add_member(alice, "it-support", "frank", "member")
+    accounts.set_active(admin, "frank", False)
+    post = make_post(_carol(), "@it-support who takes this?")
+    item_id = _item(post).id
+    login(client, "bob")
+    page = client.get("/teams/it-support/inbox").get_data(as_text=True)
+    assert '<option value="alice"' in page and '<option value="bob"' in page
+    assert '<option value="frank"' not in page  # on the team, but deactivated
+    response = client.post(
+        f"/teams/it-support/inbox/{item_id}/assign", data={"assignee": "erin"}, follow_redirects=True
+    )
+    assert "@erin is not on @it-support." in response.get_data(as_text=True)
+    assert _item(post).assignee_id is None
+
+
+def test_a_reopened_item_no_longer_says_answered_in(client, support, bob):
+    post = make_post(_carol(), "@it-support the wifi")
+    item_id = _item(post).id
+    login(client, "bob")
+    client.post(f"/teams/it-support/inbox/{item_id}/answer", data={"text": "@carol fixed"})
+    assert "answered in" in client.get(f"/teams/it-support/inbox/items/{item_id}").get_data(as_text=True)
+    client.post(f"/teams/it-support/inbox/{item_id}/reopen")
+    reopened = client.get(f"/teams/it-support/inbox/items/{item_id}").get_data(as_text=True)
+    assert 'data-state="open"' in reopened and "answered in" not in reopened

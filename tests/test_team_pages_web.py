@@ -178,3 +178,28 @@ def test_a_removed_member_s_team_token_is_revoked_from_the_settings_list(client,
     assert "bob&#39;s bot" in client.get("/settings/tokens").get_data(as_text=True)
     client.post("/teams/it-support/members/bob/remove")
     assert "bob&#39;s bot" not in client.get("/settings/tokens").get_data(as_text=True)
+
+
+def test_the_admin_teams_page_and_settings_tokens_cost_the_same_with_more_teams(
+    client, support, alice, bob, admin, count_queries
+):
+    def cost(username: str, path: str) -> tuple[int, str]:
+        login(client, username)
+        client.get(path)  # warm: the session's user, babel, ...
+        with count_queries() as counter:
+            response = client.get(path)
+        client.post("/logout")
+        assert response.status_code == 200
+        return counter.count, response.get_data(as_text=True)
+
+    tokens.issue_team_token(alice, support, bob, "read")
+    (admin_one, _), (settings_one, _) = cost("root", "/admin/teams"), cost("alice", "/settings/tokens")
+    for n in range(1, 4):
+        team = make_team(f"team-{n}", members=(bob,), leads=(alice,), name=f"Team {n}")
+        tokens.issue_team_token(alice, team, bob, "read", name=f"bot {n}")
+    (admin_four, listed), (settings_four, led) = (
+        cost("root", "/admin/teams"),
+        cost("alice", "/settings/tokens"),
+    )
+    assert 'data-manage="team-3"' in listed and "bot 3" in led
+    assert (admin_four, settings_four) == (admin_one, settings_one)

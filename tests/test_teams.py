@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from microblog.database import db
-from microblog.services import accounts, teams, timelines, tokens
+from microblog.services import accounts, team_desk, teams, timelines, tokens
 from microblog.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from models import AccessToken, Post
 
@@ -43,7 +43,7 @@ def test_removing_a_member_ends_their_post_as_and_revokes_their_team_tokens(supp
     token = tokens.authenticate_token(value)
     assert token is not None and token.user_id == support.id and token.on_behalf_of_id == bob.id
     _, own = tokens.create_personal_token(bob, "bob's own", ["read"])
-    teams.remove_member(alice, support, bob)
+    team_desk.remove_member(alice, support, bob)
     assert tokens.authenticate_token(value) is None
     assert tokens.authenticate_token(own) is not None  # bob's own token is his, not the team's
     with pytest.raises(PermissionDenied):
@@ -74,7 +74,7 @@ def test_only_leads_and_admins_manage_members_and_tokens(support, alice, bob, ad
     with pytest.raises(ValidationError):
         tokens.issue_team_token(alice, support, make_user("dave"), "read")  # not on the team
     with pytest.raises(NotFound):
-        teams.remove_member(alice, support, make_user("erin"))
+        team_desk.remove_member(alice, support, make_user("erin"))
 
 
 def test_only_site_admins_create_teams_and_handles_are_one_namespace(app, alice, admin):

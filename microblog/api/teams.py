@@ -3,7 +3,8 @@
 The acting person is the token's person, or for a team token the member it was
 issued on behalf of; a team token works its own team's inbox only.  Reading
 needs `read:statuses`, acting `write:statuses`.  An item of a team the actor is
-not on does not exist for them (404).
+not on does not exist for them (404), nor does the inbox, counts or figures of a
+team they are not on.
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ def _team(team_id: str) -> User:
 
 
 def _member_team(team_id: str) -> User:
-    """Return a team account the acting person is on (PermissionDenied otherwise)."""
+    """Return a team account the acting person is on: to anyone else its inbox is not found (404)."""
     team = _team(team_id)
-    teams.check_can_act_as(actor(), team)
+    if not teams.is_member(actor(), team):
+        raise NotFound(_("No such team account."))
     return team
 
 
@@ -63,15 +65,15 @@ def list_teams():
     """Return the teams the acting person is on (a team token: its team), each with their role."""
     person = actor()
     own = team_token_team()
-    found = [own] if own is not None else teams.teams_of(person)
-    return jsonify([{"account": account(t), "role": teams.role_of(person, t)} for t in found])
+    found = [(own, teams.role_of(person, own))] if own is not None else teams.teams_and_roles(person)
+    return jsonify([{"account": account(team), "role": role} for team, role in found])
 
 
 @route("/api/v1/teams/<team_id>/inbox")
 @requires("read:statuses")
 def team_inbox(team_id: str):
     """Return a page of the team's inbox (filter, order, after, limit); Link: rel="next" with after=."""
-    team = _team(team_id)
+    team = _member_team(team_id)
     order = request.args.get("order") or "oldest"
     if order not in _ORDERS:
         raise ValidationError(_("order must be oldest or newest."), field="order")

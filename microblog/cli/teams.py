@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from microblog.services import accounts, teams
+from microblog.services import accounts, team_desk, teams
 from models import User
 from models.team import LEAD, MEMBER
 
@@ -79,11 +79,11 @@ def add(handle: str, username: str, lead: bool) -> None:
 @click.argument("username")
 @with_appcontext
 def remove(handle: str, username: str) -> None:
-    """Take USERNAME off the team @HANDLE: their team tokens stop working at once."""
+    """Take USERNAME off the team @HANDLE: their team tokens stop, their items go back to the team."""
     with _refusals():
         team = teams.access_team(handle)
         person = accounts.access_user(username)
-        teams.remove_member(None, team, person)
+        team_desk.remove_member(None, team, person, announce=False)  # no request: no site address
     click.echo(f"@{person.username} is no longer on @{team.username}; their team tokens are revoked.")
     current_app.logger.info("took @%s off @%s", person.username, team.username)
 

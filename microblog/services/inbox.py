@@ -276,6 +276,10 @@ def assign(actor: User, item_id: int | str, assignee: User | None = None) -> Inb
     """Give an item to a member of the team (the actor, unless named); reassigning moves it."""
     item = access_item(actor, item_id)
     team = db.session.get_one(User, item.team_id)
+    if assignee is not None and assignee.id != actor.id and not _may_take_items(assignee, team):
+        raise ValidationError(
+            _("@%(name)s is not on @%(team)s.", name=assignee.username, team=team.username), field="assignee"
+        )
     assignee = assignee or actor
     teams.check_can_act_as(assignee, team)
     if item.state == CLOSED:
@@ -284,6 +288,11 @@ def assign(actor: User, item_id: int | str, assignee: User | None = None) -> Inb
     if item.state == OPEN:
         item.state = ASSIGNED
     return _changed(item, actor)
+
+
+def _may_take_items(person: User, team: User) -> bool:
+    """Return whether an item may be given to this person: an active member of the team."""
+    return person.is_active and teams.is_member(person, team)
 
 
 def unassign(actor: User, item_id: int | str) -> InboxItem:
@@ -315,6 +324,34 @@ def reopen(actor: User, item_id: int | str) -> InboxItem:
     item.state = ASSIGNED if item.assignee_id else OPEN
     item.closed_reason = ""
     return _changed(item, actor)
+
+
+def release_member(actor: User | None, team: User, person: User, *, announce: bool = True) -> list[InboxItem]:
+    """Give the items assigned to someone leaving the team back to it, in the caller's transaction.
+
+    Waiting items become open; answered and closed ones keep their state but
+    lose the assignee, so a reopen does not hand them to a non-member.  Each is
+    announced after the commit (unless announce is False: the command line has
+    no site address to build the live payloads' links with).
+    """
+    items = list(
+        db.session.scalars(
+            select(InboxItem)
+            .where(InboxItem.team_id == team.id, InboxItem.assignee_id == person.id)
+            .order_by(InboxItem.id)
+        )
+    )
+    now = utcnow()
+    for item in items:
+        item.assignee_id = None
+        if item.state == ASSIGNED:
+            item.state = OPEN
+        item.changed_by_id = actor.id if actor is not None else None
+        item.changed_at = now
+    db.session.flush()
+    for item in items if announce else ():
+        _announce(item)
+    return items
 
 
 def _changed(item: InboxItem, actor: User) -> InboxItem:

@@ -22,7 +22,7 @@ from models import AccessToken, InboxItem, User
 from models.team import LEAD
 from models.user import PERSON
 
-from . import inbox, teams, tokens
+from . import answering, inbox, teams, tokens
 from .errors import NotFound, ValidationError
 from .teams import Membership
 
@@ -68,7 +68,7 @@ class TeamTokens:
     team: User
     members: list[Membership]
     tokens: list[AccessToken]
-    acting: dict[int, User]
+    acting: dict[int, User]  # who each token acts for (shared by the teams of one page)
 
 
 def _member_team(actor: User, handle: str) -> User:
@@ -90,7 +90,7 @@ def inbox_page(
     )
     more = len(items) > PAGE
     items = items[:PAGE]
-    return InboxPage(team, items, _counts(team), teams.members(team), items[-1].id if more else None)
+    return InboxPage(team, items, _counts(team), _assignable(team), items[-1].id if more else None)
 
 
 def _counts(team: User) -> dict[str, int]:
@@ -99,16 +99,24 @@ def _counts(team: User) -> dict[str, int]:
     return {**found, "all": found["open"] + found["answered"] + found["closed"]}
 
 
-def inbox_entry(actor: User, item_id: int | str) -> InboxEntry:
-    """Return one item of a team's inbox as its page shows it, for one of the team's members."""
+def inbox_entry(actor: User, handle: str, item_id: int | str) -> InboxEntry:
+    """Return one item of the team's inbox as its page shows it, for one of the team's members."""
+    team, item = _team_item(actor, handle, item_id)
+    return InboxEntry(team, inbox.item_view(team, item), _counts(team), _assignable(team))
+
+
+def _team_item(actor: User, handle: str, item_id: int | str) -> tuple[User, InboxItem]:
+    """Return the team with this handle and its item, for one of its members (else NotFound)."""
+    team = teams.access_team(handle)
     item = inbox.access_item(actor, item_id)
-    team = db.session.get_one(User, item.team_id)
-    return InboxEntry(team, inbox.item_view(team, item), _counts(team), teams.members(team))
+    if item.team_id != team.id:
+        raise NotFound(_("No such inbox item."))
+    return team, item
 
 
-def item_team(actor: User, item_id: int | str) -> User:
-    """Return the team whose inbox holds this item, for one of its members."""
-    return db.session.get_one(User, inbox.access_item(actor, item_id).team_id)
+def _assignable(team: User) -> list[Membership]:
+    """Return the team's members an item may be given to (deactivated people are left out)."""
+    return [m for m in teams.members(team) if m.user.is_active]
 
 
 def _person(username: str | None, field: str = "username") -> User:
@@ -125,9 +133,35 @@ def _people(names: Iterable[str], field: str) -> list[User]:
     return [_person(name, field) for name in names if name.strip()]
 
 
-def assign(actor: User, item_id: int | str, username: str | None = None) -> InboxItem:
-    """Give an item to the named member (the actor when none is named)."""
+def assign(actor: User, handle: str, item_id: int | str, username: str | None = None) -> InboxItem:
+    """Give one of the team's items to the named member (the actor when none is named)."""
+    _team_item(actor, handle, item_id)
     return inbox.assign(actor, item_id, _person(username, "assignee") if username else None)
+
+
+def unassign(actor: User, handle: str, item_id: int | str) -> InboxItem:
+    """Give one of the team's items back to the whole team."""
+    _team_item(actor, handle, item_id)
+    return inbox.unassign(actor, item_id)
+
+
+def close(actor: User, handle: str, item_id: int | str, reason: str) -> InboxItem:
+    """Close one of the team's items without an answer, saying why."""
+    _team_item(actor, handle, item_id)
+    return inbox.close(actor, item_id, reason)
+
+
+def reopen(actor: User, handle: str, item_id: int | str) -> InboxItem:
+    """Open one of the team's closed or answered items again."""
+    _team_item(actor, handle, item_id)
+    return inbox.reopen(actor, item_id)
+
+
+def answer(actor: User, handle: str, item_id: int | str, text: str) -> User:
+    """Reply to one of the team's items as the team (the reply answers it); return the team."""
+    team, _item = _team_item(actor, handle, item_id)
+    answering.answer(actor, item_id, text)
+    return team
 
 
 # -- the team's page and its members -------------------------------------------
@@ -155,11 +189,22 @@ def add_member(actor: User, handle: str, username: str, role: str) -> Membership
     return teams.add_member(actor, team, _person(username), role=role)
 
 
-def remove_member(actor: User, handle: str, username: str) -> User:
-    """Take the named person off the team (their team tokens are revoked); return them."""
+def remove_member(actor: User | None, team: User, person: User, *, announce: bool = True) -> None:
+    """Take a person off the team: their team tokens are revoked, their inbox items go back to the team.
+
+    announce=False (the command line) leaves out the live inbox updates: the
+    items' links need the site's address, which only a request knows.
+    """
+    teams.end_membership(actor, team, person)
+    inbox.release_member(actor, team, person, announce=announce)
+    db.session.commit()
+
+
+def remove_named_member(actor: User, handle: str, username: str) -> User:
+    """Take the named person off the team with this handle (see remove_member); return them."""
     team = teams.access_team(handle)
     person = _person(username)
-    teams.remove_member(actor, team, person)
+    remove_member(actor, team, person)
     return person
 
 
@@ -178,24 +223,36 @@ def create_team(
 
 
 def all_teams() -> list[tuple[User, list[Membership]]]:
-    """Return every team account with its members, by handle (the administrators' list)."""
-    return [(team, teams.members(team)) for team in teams.list_teams()]
+    """Return every team account with its members, by handle (the administrators' list; two queries)."""
+    found = teams.list_teams()
+    members = teams.members_of([team.id for team in found])
+    return [(team, members[team.id]) for team in found]
 
 
 # -- team tokens -----------------------------------------------------------------
 
 
 def led_teams_tokens(actor: User) -> list[TeamTokens]:
-    """Return the teams the actor leads, each with its members and its tokens (Settings → tokens)."""
-    found = []
-    for team in teams.teams_of(actor):
-        if teams.role_of(actor, team) != LEAD:
-            continue
-        issued = tokens.team_tokens(actor, team)
-        ids = {t.on_behalf_of_id for t in issued if t.on_behalf_of_id}
-        acting = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
-        found.append(TeamTokens(team, teams.members(team), issued, acting))
-    return found
+    """Return the teams the actor leads, each with its members and tokens (Settings → tokens; 4 queries)."""
+    led = [team for team, role in teams.teams_and_roles(actor) if role == LEAD]
+    issued = tokens.tokens_of_led_teams(actor, [team.id for team in led])
+    members = teams.members_of(list(issued))
+    ids = {t.on_behalf_of_id for found in issued.values() for t in found if t.on_behalf_of_id}
+    acting = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return [
+        TeamTokens(
+            team,
+            members[team.id],
+            issued[team.id],
+            {
+                t.on_behalf_of_id: acting[t.on_behalf_of_id]
+                for t in issued[team.id]
+                if t.on_behalf_of_id in acting
+            },
+        )
+        for team in led
+        if team.id in issued
+    ]
 
 
 def issue_team_token(

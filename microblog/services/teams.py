@@ -85,6 +85,22 @@ def members(team: User) -> list[Membership]:
     return [Membership(user, role) for user, role in rows]
 
 
+def members_of(team_ids: Sequence[int]) -> dict[int, list[Membership]]:
+    """Return the members of each of these teams by username, in one query (a team with none: [])."""
+    found: dict[int, list[Membership]] = {tid: [] for tid in team_ids}
+    if not found:
+        return found
+    rows = db.session.execute(
+        select(TeamMember.team_id, User, TeamMember.role)
+        .join(User, User.id == TeamMember.user_id)
+        .where(TeamMember.team_id.in_(found))
+        .order_by(User.username)
+    )
+    for team_id, user, role in rows:
+        found[team_id].append(Membership(user, role))
+    return found
+
+
 def member_ids(team_id: int) -> list[int]:
     """Return the ids of the team's active members (who hear of its inbox live)."""
     return list(
@@ -108,6 +124,19 @@ def teams_of(user: User | None) -> list[User]:
             .order_by(User.username)
         )
     )
+
+
+def teams_and_roles(user: User | None) -> list[tuple[User, str]]:
+    """Return the team accounts the user may post as, by handle, each with their role, in one query."""
+    if user is None or user.kind != PERSON:
+        return []
+    rows = db.session.execute(
+        select(User, TeamMember.role)
+        .join(TeamMember, TeamMember.team_id == User.id)
+        .where(TeamMember.user_id == user.id, User.is_active.is_(True))
+        .order_by(User.username)
+    )
+    return [(team, role) for team, role in rows]
 
 
 def sees_real_authors(viewer: User | None, team_ids: set[int]) -> set[int]:
@@ -240,8 +269,12 @@ def add_member(actor: User | None, team: User, person: User, *, role: str = MEMB
     return Membership(person, role)
 
 
-def remove_member(actor: User | None, team: User, person: User) -> None:
-    """Take a person off the team: their team tokens are revoked and their "post as" ends at once."""
+def end_membership(actor: User | None, team: User, person: User) -> None:
+    """Take a person off the team in the caller's transaction: their team tokens are revoked.
+
+    team_desk.remove_member calls this, gives their inbox items back to the
+    team and commits both together.
+    """
     check_lead(actor, team)
     removed = db.session.execute(
         delete(TeamMember).where(TeamMember.team_id == team.id, TeamMember.user_id == person.id)
@@ -249,7 +282,6 @@ def remove_member(actor: User | None, team: User, person: User) -> None:
     if not removed.rowcount:  # type: ignore[attr-defined]
         raise NotFound(_("@%(name)s is not on @%(team)s.", name=person.username, team=team.username))
     revoke_team_tokens(team, person)
-    db.session.commit()
 
 
 def revoke_team_tokens(team: User, person: User) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -22,7 +22,8 @@ from sqlalchemy.orm import joinedload
 import realtime
 from microblog.database import db, on_commit
 from microblog.text import is_web_url, parse_id
-from models import AccessToken, AuthorizationCode, OAuthApp, User, utcnow
+from models import AccessToken, AuthorizationCode, OAuthApp, TeamMember, User, utcnow
+from models.team import LEAD
 
 from . import teams
 from .errors import NotFound, ValidationError
@@ -187,7 +188,7 @@ def issue_team_token(
     """Issue a token to a team account on behalf of one member (the team's leads, admins, or IT: None).
 
     Whatever is done with it is done by the team, written by that member; it stops
-    working the moment they leave the team (teams.remove_member revokes it).
+    working the moment they leave the team (team_desk.remove_member revokes it).
     """
     teams.check_lead(actor, team)
     if not (member.is_active and teams.is_member(member, team)):
@@ -214,6 +215,25 @@ def team_tokens(actor: User | None, team: User) -> list[AccessToken]:
             select(AccessToken).where(AccessToken.user_id == team.id).order_by(AccessToken.id.desc())
         )
     )
+
+
+def tokens_of_led_teams(actor: User, team_ids: Sequence[int]) -> dict[int, list[AccessToken]]:
+    """Return, of these teams, those the actor leads with their tokens newest first (two queries)."""
+    led = set(
+        db.session.scalars(
+            select(TeamMember.team_id).where(
+                TeamMember.user_id == actor.id, TeamMember.role == LEAD, TeamMember.team_id.in_(team_ids)
+            )
+        )
+    )
+    found: dict[int, list[AccessToken]] = {tid: [] for tid in team_ids if tid in led}
+    if found:
+        rows = db.session.scalars(
+            select(AccessToken).where(AccessToken.user_id.in_(found)).order_by(AccessToken.id.desc())
+        )
+        for token in rows:
+            found[token.user_id].append(token)
+    return found
 
 
 def revoke_team_token(actor: User | None, team: User, token_id: int | str) -> None:

@@ -95,10 +95,7 @@ def admin_teams():
                     leads=_usernames(form.leads.data),
                 )
             except ServiceError as error:
-                if error.field in ("username", "display_name", "bio"):
-                    error.field = {"username": "handle", "display_name": "name", "bio": "description"}[
-                        error.field
-                    ]
+                error.field = _TEAM_FIELDS.get(error.field or "", error.field)
                 show_error(form, error)
                 status = error.status_code
             else:

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from microblog.services import accounts, posts, questions, social, teams, timelines
 from microblog.services import notifications as notification_service
-from microblog.services.errors import ValidationError
+from microblog.services.errors import NotFound, ServiceError
 from microblog.services.timelines import Cursor, Page
 from models import Post
 
@@ -134,8 +134,8 @@ def unread_notifications():
 def create_post():
     """Publish a post from the composer (works without JavaScript)."""
     form = PostForm()
+    status = 422
     if form.validate_on_submit():
-        # As a team: the service refuses a person who is not on it (PermissionDenied: the error page).
         team = teams.access_team(form.post_as.data) if form.post_as.data else None
         try:
             post = posts.post_status(
@@ -145,17 +145,21 @@ def create_post():
                 posted_by=current_user if team else None,
                 question=bool(form.question.data),
             )
-        except ValidationError as error:
+        except ServiceError as error:  # too long (422), the post replied to gone (404), not on the team (403)
             show_error(form, error)
+            status = error.status_code
         else:
             if post.in_reply_to_id:
                 return redirect(url_for("web.post", post_id=post.id, _anchor=f"post-{post.id}"))
             return redirect(safe_next(form.next.data))
     # Show the form again with the text kept and the reason beside it.
     if form.in_reply_to.data:
-        return show_post(form.in_reply_to.data, form=form, status=422)
+        try:
+            return show_post(form.in_reply_to.data, form=form, status=status)
+        except NotFound:  # deleted meanwhile: the text stays, in the home composer, as a post of its own
+            form.in_reply_to.data = None
     page = timelines.home_timeline(current_user)
-    return _feed("feeds/home.html", page, status=422, form=form, title=_("Home"), feed="home")
+    return _feed("feeds/home.html", page, status=status, form=form, title=_("Home"), feed="home")
 
 
 @bp.route("/posts/<post_id>", endpoint="post")

@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog.services import answering, inbox, team_desk, timelines
+from microblog.services import inbox, team_desk, timelines
 from microblog.services.errors import ServiceError
 from microblog.services.timelines import Cursor
 from models import User
@@ -57,7 +57,7 @@ def team_inbox(handle: str):
 @login_required
 def team_inbox_item(handle: str, item_id: int):
     """One inbox item as the inbox shows it, with the counts (what the page fetches on a live update)."""
-    entry = team_desk.inbox_entry(current_user, item_id)
+    entry = team_desk.inbox_entry(current_user, handle, item_id)
     back = url_for("web.team_inbox", handle=entry.team.username, **_view_args())
     return render_template("teams/item_fragment.html", entry=entry, team=entry.team, back=back)
 
@@ -79,13 +79,13 @@ def team_inbox_action(handle: str, item_id: int, action: str):
     """Assign (to me or a member), unassign, close with a reason, or reopen an item."""
     try:
         if action == "assign":
-            item = team_desk.assign(current_user, item_id, request.form.get("assignee") or None)
+            item = team_desk.assign(current_user, handle, item_id, request.form.get("assignee") or None)
         elif action == "unassign":
-            item = inbox.unassign(current_user, item_id)
+            item = team_desk.unassign(current_user, handle, item_id)
         elif action == "close":
-            item = inbox.close(current_user, item_id, request.form.get("reason", ""))
+            item = team_desk.close(current_user, handle, item_id, request.form.get("reason", ""))
         else:
-            item = inbox.reopen(current_user, item_id)
+            item = team_desk.reopen(current_user, handle, item_id)
     except ServiceError as error:
         if error.status_code == 404:
             raise
@@ -108,13 +108,13 @@ _STATE_MESSAGES = {
 def team_inbox_answer(handle: str, item_id: int):
     """Reply to an item's post as the team: the reply answers it."""
     try:
-        answering.answer(current_user, item_id, request.form.get("text", ""))
+        team = team_desk.answer(current_user, handle, item_id, request.form.get("text", ""))
     except ServiceError as error:
         if error.status_code == 404:
             raise
         flash(error.message)
         return _back(handle, item_id)
-    flash(_("Answered as @%(team)s.", team=handle))
+    flash(_("Answered as @%(team)s.", team=team.username))
     return _back(handle, item_id)
 
 
@@ -169,6 +169,6 @@ def team_member(handle: str):
 @login_required
 def remove_team_member(handle: str, username: str):
     """Take a person off the team: their team tokens are revoked at once."""
-    person = team_desk.remove_member(current_user, handle, username)
+    person = team_desk.remove_named_member(current_user, handle, username)
     flash(_("%(person)s is no longer on the team; their team tokens are revoked.", person=person.name))
     return redirect(safe_next(request.form.get("next"), "web.home"))
