@@ -84,3 +84,24 @@ def test_items_the_team_can_no_longer_see_are_neither_counted_nor_changed(suppor
         inbox.close(bob, private_item, "not ours any more")
     db.session.expire_all()
     assert db.session.get(InboxItem, private_item).state == "open"
+
+
+def test_a_site_admin_who_does_not_lead_the_team_issues_no_token_on_the_web(client, support, bob, admin):
+    from models import AccessToken
+
+    from .factories import login
+
+    login(client, "root")
+    response = client.post("/settings/tokens/teams/it-support", data={"member": "bob", "name": "unseen"})
+    assert response.status_code == 403
+    assert db.session.scalar(select(AccessToken.id).where(AccessToken.user_id == support.id)) is None
+
+
+def test_inbox_link_headers_take_any_query_parameter(client, support, bob):
+    from .factories import make_token
+
+    carol = make_user("carol")
+    make_post(carol, "@it-support one")
+    for params in ("team_id=1", "endpoint=x", "_external=0"):
+        response = client.get(f"/api/v1/teams/{support.id}/inbox?{params}", headers=make_token(bob))
+        assert response.status_code == 200, params

@@ -88,7 +88,8 @@ def team_inbox(team_id: str):
     )
     response = jsonify([entities.inbox_item(view) for view in items])
     if items:  # a short page may still have more behind items the team may no longer see
-        args = {k: v for k, v in request.args.items() if k != "after" and not k.startswith("_")}
+        taken = {"after", "team_id", "endpoint"}  # the cursor, and names url_for takes for itself
+        args = {k: v for k, v in request.args.items() if k not in taken and not k.startswith("_")}
         endpoint = cast(str, request.endpoint)
         url = url_for(endpoint, team_id=team_id, **args, after=str(items[-1].id), _external=True)
         response.headers["Link"] = f'<{url}>; rel="next"'

@@ -23,7 +23,7 @@ from models.team import LEAD
 from models.user import PERSON
 
 from . import answering, inbox, teams, tokens
-from .errors import NotFound, ValidationError
+from .errors import NotFound, PermissionDenied, ValidationError
 from .teams import Membership
 
 PAGE = 30  # inbox items per page
@@ -258,9 +258,14 @@ def led_teams_tokens(actor: User) -> list[TeamTokens]:
 def issue_team_token(
     actor: User, handle: str, username: str, scopes: Iterable[str], name: str = ""
 ) -> tuple[AccessToken, str]:
-    """Issue a token to the team on behalf of the named member (its leads); return it and its value."""
+    """Issue a token to the team on behalf of the named member (its leads); return it and its value.
+
+    Its leads only, not every site administrator: the page shows a new token's
+    value in the team's own section, which only leads have (IT uses the CLI).
+    """
     team = teams.access_team(handle)
-    teams.check_lead(actor, team)
+    if teams.role_of(actor, team) != LEAD:
+        raise PermissionDenied(_("Only the leads of @%(name)s can do that.", name=team.username))
     return tokens.issue_team_token(actor, team, _person(username, "member"), list(scopes), name=name)
 
 
