@@ -69,7 +69,7 @@ def test_a_token_id_beyond_any_id_is_not_found(alice_client):
     assert response.status_code == 404
 
 
-def test_items_the_team_can_no_longer_see_are_neither_counted_nor_changed(support, alice, bob):
+def test_items_the_team_can_no_longer_see_leave_its_inbox(support, alice, bob):
     carol = make_user("carol")
     board = make_community(carol, "board", private=True)
     communities.add_member(None, board, support)
@@ -83,7 +83,8 @@ def test_items_the_team_can_no_longer_see_are_neither_counted_nor_changed(suppor
     with pytest.raises(NotFound):
         inbox.close(bob, private_item, "not ours any more")
     db.session.expire_all()
-    assert db.session.get(InboxItem, private_item).state == "open"
+    assert db.session.get(InboxItem, private_item) is None  # dropped as the team left
+    assert db.session.get(InboxItem, public_item).state == "open"
 
 
 def test_a_site_admin_who_does_not_lead_the_team_issues_no_token_on_the_web(client, support, bob, admin):

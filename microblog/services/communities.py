@@ -25,7 +25,7 @@ from microblog.database import db, like_escaped, lowered
 from models import Community, CommunityAdmin, Follow, FollowRequest, User, utcnow
 from models.user import COMMUNITY
 
-from . import notifications
+from . import inbox, notifications
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .follows import add_follow, insert_once, remove_follow
 from .validation import check_profile, check_username
@@ -394,3 +394,5 @@ def _end_membership(person: User, community: User) -> None:
             )
         )
     remove_follow(person, community)
+    if person.is_team and community.locked:  # its inbox keeps nothing it may no longer see
+        inbox.forget_community(person, community)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
 
 import realtime
 from microblog import entities
@@ -27,6 +27,7 @@ from microblog.entities import ItemView
 from microblog.text import parse_id
 from models import InboxItem, Post, User, utcnow
 from models.inbox_item import ANSWERED, ASSIGNED, CLOSED, OPEN
+from models.post import PRIVATE
 
 from . import teams, timelines
 from .errors import NotFound, ValidationError
@@ -103,6 +104,16 @@ def answer_by_reply(team: User, reply: Post, parent_id: int) -> None:
     _announce(item)
 
 
+def forget_community(team: User, community: User) -> None:
+    """Drop the team's items about a private community's posts, as the team leaves it (in that transaction).
+
+    The team no longer sees them: kept, they would still be counted, listed
+    and worked, and every read of the inbox would have to check each post.
+    """
+    private = select(Post.id).where(Post.community_id == community.id, Post.visibility == PRIVATE)
+    db.session.execute(delete(InboxItem).where(InboxItem.team_id == team.id, InboxItem.post_id.in_(private)))
+
+
 # -- reading -----------------------------------------------------------------
 
 
@@ -112,7 +123,7 @@ def access_item(actor: User | None, item_id: int | str) -> InboxItem:
     item = db.session.get(InboxItem, iid) if iid else None
     if item is None or not teams.is_member(actor, db.session.get_one(User, item.team_id)):
         raise NotFound(_("No such inbox item."))
-    if not _team_sees(item.team_id, [InboxItem.id == item.id]):  # the team left the post's community
+    if not _team_sees(item.team_id, [InboxItem.id == item.id]):  # never kept: see forget_community
         raise NotFound(_("No such inbox item."))
     return item
 
@@ -144,12 +155,7 @@ def inbox_ids(
 ) -> Select:
     """Select one page of a team's inbox item ids: by id (the order items arrived in), after a cursor."""
     order = InboxItem.id.desc() if newest_first else InboxItem.id.asc()
-    # Only posts the team account may still see (it may have left a private community since).
-    stmt = (
-        select(InboxItem.id)
-        .join(Post, Post.id == InboxItem.post_id)
-        .where(InboxItem.team_id == team_id, *where, post_is_visible(team_id))
-    )
+    stmt = select(InboxItem.id).where(InboxItem.team_id == team_id, *where)
     if after is not None:
         stmt = stmt.where(InboxItem.id < after if newest_first else InboxItem.id > after)
     return stmt.order_by(order).limit(limit)
@@ -219,10 +225,7 @@ def _views(team: User, items: list[InboxItem]) -> list[ItemView]:
 def counts(team: User) -> dict[str, int]:
     """Return how many of the team's items are open, unassigned, assigned, answered and closed."""
     rows = db.session.execute(
-        select(InboxItem.state, func.count())
-        .join(Post, Post.id == InboxItem.post_id)
-        .where(InboxItem.team_id == team.id, post_is_visible(team.id))
-        .group_by(InboxItem.state)
+        select(InboxItem.state, func.count()).where(InboxItem.team_id == team.id).group_by(InboxItem.state)
     )
     by_state = {state: n for state, n in rows}
     return {
