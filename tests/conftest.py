@@ -26,7 +26,7 @@ from microblog import create_app
 from microblog.database import db
 from models import Base
 
-from .factories import login, make_user
+from .factories import login, make_team, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("MICROBLOG_TEST_DATABASE_URL", "")
@@ -182,6 +182,12 @@ def bob(app: Flask):
 def admin(app: Flask):
     """An administrator."""
     return make_user("root", display_name="Ada Admin", is_admin=True)
+
+
+@pytest.fixture
+def support(app, alice, bob):
+    """@it-support, a team account run by alice (its lead) and bob (a member)."""
+    return make_team("it-support", members=(bob,), leads=(alice,), name="IT support")
 
 
 @pytest.fixture

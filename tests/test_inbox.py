@@ -12,13 +12,7 @@ from microblog.services import answering, communities, inbox
 from microblog.services.errors import NotFound, PermissionDenied, ValidationError
 from models import InboxItem, utcnow
 
-from .factories import make_community, make_post, make_team, make_user
-
-
-@pytest.fixture
-def support(app, alice, bob):
-    """@it-support, run by alice (lead) and bob (member)."""
-    return make_team("it-support", members=(bob,), leads=(alice,), name="IT support")
+from .factories import make_community, make_post, make_user
 
 
 @pytest.fixture

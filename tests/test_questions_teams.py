@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from microblog.database import db
 from microblog.services import questions, tokens
 from models import InboxItem, Notification, Post
 
-from .factories import make_community, make_post, make_team, make_user
-
-
-@pytest.fixture
-def support(app, alice, bob):
-    """@it-support, run by alice (lead) and bob (member)."""
-    return make_team("it-support", members=(bob,), leads=(alice,), name="IT support")
+from .factories import make_community, make_post, make_user
 
 
 def _notes() -> list[tuple[int, int]]:

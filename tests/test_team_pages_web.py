@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from microblog.database import db
@@ -13,12 +12,6 @@ from microblog.services import inbox, teams, tokens
 from models import AccessToken, InboxItem, utcnow
 
 from .factories import login, make_post, make_team, make_user
-
-
-@pytest.fixture
-def support(app, alice, bob):
-    """@it-support, run by alice (lead) and bob (member)."""
-    return make_team("it-support", members=(bob,), leads=(alice,), name="IT support")
 
 
 def _items(team, asker, waits: list[int | None], *, age: timedelta = timedelta(days=1)) -> None:

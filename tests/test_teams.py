@@ -10,13 +10,7 @@ from microblog.services import accounts, team_desk, teams, timelines, tokens
 from microblog.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from models import AccessToken, Post
 
-from .factories import make_community, make_post, make_team, make_user
-
-
-@pytest.fixture
-def support(app, alice, bob):
-    """@it-support, run by alice (lead) and bob (member)."""
-    return make_team("it-support", members=(bob,), leads=(alice,), name="IT support")
+from .factories import make_community, make_post, make_user
 
 
 def test_a_member_posts_as_the_team_and_the_real_author_is_recorded(support, bob):

@@ -11,13 +11,7 @@ from microblog.services import accounts, communities, inbox, tokens
 from microblog.services.errors import NotFound
 from models import InboxItem
 
-from .factories import PASSWORD, make_community, make_post, make_team, make_token, make_user
-
-
-@pytest.fixture
-def support(app, alice, bob):
-    """@it-support, run by alice (lead) and bob (member)."""
-    return make_team("it-support", members=(bob,), leads=(alice,), name="IT support")
+from .factories import PASSWORD, make_community, make_post, make_token, make_user
 
 
 def test_deactivating_a_member_closes_the_streams_of_team_tokens_on_their_behalf(
