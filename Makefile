@@ -41,7 +41,7 @@ test: lint typecheck pytest
 FAST_MARKERS := not browser and not server and not slow
 
 test-fast: $(VENV)/.dev-installed
-	$(BIN)/pytest -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "$(FAST_MARKERS)" -n 2 $(PYTEST_ARGS)
 
 bench-timeline: $(VENV)/.dev-installed
 	$(BIN)/python bench/timeline.py $(BENCH_ARGS)
