@@ -119,6 +119,37 @@ def test_filters_and_order(support, alice, bob, carol):
         listed("open", after="x")
 
 
+def test_a_page_is_one_statement_whatever_its_size_with_askers_and_assignees(
+    support, alice, bob, carol, count_queries
+):
+    for n in range(6):
+        make_post(carol if n % 2 else alice, f"@it-support #vpn drops {n}")
+    listed = items()
+    for item in listed[1::3]:
+        inbox.assign(bob, item.id)
+    assert bob.is_active and support.is_active  # loaded, as a request has its reader and the team loaded
+    with count_queries() as one:
+        small = inbox.list_items(bob, support, filter="open", limit=2)
+    with count_queries() as many:
+        page = inbox.list_items(bob, support, filter="open")
+    assert one.count == many.count == 1
+    # the two waiting states' pages merged, oldest first, cut at the limit
+    assert [v.id for v in page] == [i.id for i in listed]
+    assert [v.id for v in small] == [i.id for i in listed[:2]]
+    assert [v.state for v in page] == ["open", "assigned", "open", "open", "assigned", "open"]
+    assert [v.asker.username for v in page] == ["alice", "carol"] * 3
+    assignees = [v.assignee.username if v.assignee else None for v in page]
+    assert assignees == [None, "bob", None, None, "bob", None]
+    assert page[0].post.tags == ("vpn",) and page[0].post.author.username == "alice"
+    assert [v.id for v in inbox.list_items(bob, support, filter="open", newest_first=True, limit=3)] == [
+        i.id for i in listed[:2:-1]
+    ]
+    assert [v.id for v in inbox.list_items(bob, support, filter="open", after=listed[3].id)] == [
+        listed[4].id,
+        listed[5].id,
+    ]
+
+
 def test_figures_over_7_and_30_days_from_fixed_times(support, carol):
     now = utcnow()
     waits = [60, 120, 180, 240, 300, 360, 420, 480, 540, 3600]  # seconds to the first answer

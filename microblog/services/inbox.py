@@ -16,16 +16,30 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, delete, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    func,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import aliased
 
 import realtime
 from microblog import entities
 from microblog.database import db, is_postgresql, on_commit
 from microblog.entities import ItemView
 from microblog.text import parse_id
-from models import InboxItem, Post, User, utcnow
+from models import InboxItem, Post, TeamMember, User, utcnow
 from models.inbox_item import ANSWERED, ASSIGNED, CLOSED, OPEN
 from models.post import PRIVATE
 
@@ -150,15 +164,77 @@ def _filter(name: str, actor: User) -> list[ColumnElement[bool]]:
     return []
 
 
-def inbox_ids(
-    team_id: int, where: list[ColumnElement[bool]], *, newest_first: bool, after: int | None, limit: int
-) -> Select:
-    """Select one page of a team's inbox item ids: by id (the order items arrived in), after a cursor."""
-    order = InboxItem.id.desc() if newest_first else InboxItem.id.asc()
-    stmt = select(InboxItem.id).where(InboxItem.team_id == team_id, *where)
-    if after is not None:
-        stmt = stmt.where(InboxItem.id < after if newest_first else InboxItem.id > after)
-    return stmt.order_by(order).limit(limit)
+# Bound parameters of the inbox page statement.
+_TEAM = bindparam("team", type_=Integer)
+_ACTOR = bindparam("actor", type_=Integer)
+_AFTER = bindparam("after", type_=BigInteger)
+_LIMIT = bindparam("limit", type_=Integer)
+
+
+def _branches(name: str) -> tuple[tuple[ColumnElement[bool], ...], ...]:
+    """Return a filter as one condition list per state it takes items from (each an index range)."""
+    if name == "open":  # one page per waiting state, merged: `state IN (...)` would sort the whole backlog
+        return ((InboxItem.state == OPEN,), (InboxItem.state == ASSIGNED,))
+    if name == "unassigned":
+        return ((InboxItem.state == OPEN,),)
+    if name == "mine":
+        return ((InboxItem.state == ASSIGNED, InboxItem.assignee_id == _ACTOR),)
+    if name == "answered":
+        return ((InboxItem.state == ANSWERED,),)
+    if name == "closed":
+        return ((InboxItem.state == CLOSED,),)
+    return ((),)
+
+
+@cache
+def _page_statement(name: str, newest_first: bool, has_after: bool) -> Select:
+    """Select one page of a team's inbox with each item's post, asker and assignee, in one statement.
+
+    The items are taken by id (the order they arrived in) from
+    inbox_items(team_id, state, id), only while the actor is on the team, and
+    only those whose post the team account may see; the posts are selected as
+    feeds select them (timelines.page_posts), the team being the viewer.
+    Built once per shape, like the feeds' statements.
+    """
+    on_team = exists().where(TeamMember.team_id == _TEAM, TeamMember.user_id == _ACTOR)
+    pages = []
+    for where in _branches(name):
+        ids = select(InboxItem.id.label("item_id"), InboxItem.post_id.label("id")).where(
+            InboxItem.team_id == _TEAM, on_team, *where
+        )
+        if has_after:
+            ids = ids.where(InboxItem.id < _AFTER if newest_first else InboxItem.id > _AFTER)
+        pages.append(ids.order_by(InboxItem.id.desc() if newest_first else InboxItem.id.asc()).limit(_LIMIT))
+    if len(pages) == 1:
+        page = pages[0].subquery("page")
+    else:  # each branch's page in a subquery of its own: SQLite allows no LIMIT in a compound's branch
+        branches = [select(*p.subquery(f"branch{n}").c) for n, p in enumerate(pages)]
+        page = union_all(*branches).subquery("page")
+    asker, assignee = aliased(User, name="asker"), aliased(User, name="assignee")
+    item = (
+        InboxItem.id,
+        InboxItem.state,
+        InboxItem.received_at,
+        InboxItem.answered_at,
+        InboxItem.changed_at,
+        InboxItem.closed_reason,
+        InboxItem.answer_post_id,
+    )
+    order = page.c.item_id.desc() if newest_first else page.c.item_id.asc()
+    return (
+        timelines.page_posts(page)
+        .add_columns(*item, *timelines.author_columns(asker), *timelines.author_columns(assignee))
+        .join(InboxItem, InboxItem.id == page.c.item_id)
+        .join(asker, asker.id == InboxItem.asker_id)
+        .outerjoin(assignee, assignee.id == InboxItem.assignee_id)
+        .order_by(None)
+        .order_by(order)
+        .limit(_LIMIT)
+    )
+
+
+_ITEM_END = timelines.FEED_COLUMNS + 7
+_ASKER_END = _ITEM_END + 11
 
 
 def list_items(
@@ -170,8 +246,11 @@ def list_items(
     after: int | str | None = None,
     limit: int = PAGE_LIMIT,
 ) -> list[ItemView]:
-    """Return a page of the team's inbox (oldest first by default), for one of its members."""
-    teams.check_can_act_as(actor, team)
+    """Return a page of the team's inbox (oldest first by default), for one of its members.
+
+    One statement; it returns nothing unless the actor is on the team, so an
+    empty page is the one that checks who is asking, to refuse a non-member.
+    """
     if filter not in FILTERS:
         raise ValidationError(
             _("filter must be one of: %(names)s.", names=", ".join(FILTERS)), field="filter"
@@ -179,47 +258,62 @@ def list_items(
     cursor = parse_id(after) if after not in (None, "") else None
     if after not in (None, "") and cursor is None:
         raise ValidationError(_("The page cursor must be a whole number."), field="after")
-    limit = max(1, min(int(limit), PAGE_LIMIT))
-    ids = inbox_ids(team.id, _filter(filter, actor), newest_first=newest_first, after=cursor, limit=limit)
-    items = list(db.session.scalars(select(InboxItem).where(InboxItem.id.in_(ids.scalar_subquery()))))
-    items.sort(key=lambda i: i.id, reverse=newest_first)
-    return _views(team, items)
-
-
-def item_view(team: User, item: InboxItem) -> ItemView | None:
-    """Return one item as the inbox shows it (None if its post is gone)."""
-    views = _views(team, [item])
-    return views[0] if views else None
-
-
-def _views(team: User, items: list[InboxItem]) -> list[ItemView]:
-    """Return items with their posts as the team account sees them, and the people involved."""
-    posts = timelines.post_views([i.post_id for i in items], team)
-    people_ids = {i.asker_id for i in items} | {i.assignee_id for i in items if i.assignee_id}
-    people = {
-        u.id: entities.Author.of(u) for u in db.session.scalars(select(User).where(User.id.in_(people_ids)))
+    teams.check_may_act(actor, team)  # who the actor is; whether they are on the team, the statement asks
+    stmt = _page_statement(filter, newest_first, cursor is not None)
+    params = {
+        "team": team.id,
+        "viewer": team.id,  # the posts as the team account sees them
+        "actor": actor.id,
+        "after": cursor or 0,
+        "limit": max(1, min(int(limit), PAGE_LIMIT)),
     }
+    rows = db.session.execute(stmt, params).all()
+    if not rows:
+        teams.check_can_act_as(actor, team)
     views = []
-    for item in items:
-        post = posts.get(item.post_id)
-        if post is None:  # the team may no longer see it (it left the community): not shown
-            continue
+    for row, post in zip(rows, timelines.rows_to_posts(rows), strict=True):
+        item_id, state, received_at, answered_at, changed_at, reason, answer_id = row[
+            timelines.FEED_COLUMNS : _ITEM_END
+        ]
+        asker, assignee = row[_ITEM_END:_ASKER_END], row[_ASKER_END:]
         views.append(
             ItemView(
-                item.id,
-                item.team_id,
-                item.state,
-                item.received_at,
-                item.answered_at,
-                item.changed_at,
-                item.closed_reason,
+                item_id,
+                team.id,
+                state,
+                received_at,
+                answered_at,
+                changed_at,
+                reason,
                 post,
-                people[item.asker_id],
-                people.get(item.assignee_id) if item.assignee_id else None,
-                item.answer_post_id,
+                entities.Author(*asker),
+                entities.Author(*assignee) if assignee[0] is not None else None,
+                answer_id,
             )
         )
     return views
+
+
+def item_view(team: User, item: InboxItem) -> ItemView | None:
+    """Return one item as the inbox shows it (None if its post is gone, or the team may not see it)."""
+    post = timelines.post_view(item.post_id, team)
+    if post is None:
+        return None
+    asker = db.session.get_one(User, item.asker_id)
+    assignee = db.session.get(User, item.assignee_id) if item.assignee_id else None
+    return ItemView(
+        item.id,
+        item.team_id,
+        item.state,
+        item.received_at,
+        item.answered_at,
+        item.changed_at,
+        item.closed_reason,
+        post,
+        entities.Author.of(asker),
+        entities.Author.of(assignee) if assignee is not None else None,
+        item.answer_post_id,
+    )
 
 
 def counts(team: User) -> dict[str, int]:

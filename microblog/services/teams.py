@@ -164,9 +164,18 @@ def list_teams() -> list[User]:
 
 def check_can_act_as(person: User | None, team: User) -> None:
     """Raise PermissionDenied unless the person is an active member of the (active) team."""
-    if person is None or person.kind != PERSON or not person.is_active or not team.is_active:
-        raise PermissionDenied(_("Only members of @%(name)s can act for it.", name=team.username))
+    check_may_act(person, team)
     if not is_member(person, team):
+        raise PermissionDenied(_("Only members of @%(name)s can act for it.", name=team.username))
+
+
+def check_may_act(person: User | None, team: User) -> None:
+    """Raise PermissionDenied unless the person is an active person and the team active (no query).
+
+    check_can_act_as adds whether they are on the team; a statement that asks
+    that itself (inbox.list_items) checks this first.
+    """
+    if person is None or person.kind != PERSON or not person.is_active or not team.is_active:
         raise PermissionDenied(_("Only members of @%(name)s can act for it.", name=team.username))
 
 

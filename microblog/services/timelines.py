@@ -137,6 +137,23 @@ def _ids(id_col: IdColumn, where: list[ColumnElement[bool]], shape: tuple[bool, 
     return ids.where(*bounds).order_by(order).limit(_LIMIT)
 
 
+def author_columns(user: type[User]) -> list[InstrumentedAttribute[Any]]:
+    """Return the columns of a user (or an alias of users) that make an Author, in its fields' order."""
+    return [
+        user.id,
+        user.username,
+        user.display_name,
+        user.is_active,
+        user.bio,
+        user.created_at,
+        user.posts_count,
+        user.followers_count,
+        user.following_count,
+        user.kind,
+        user.locked,
+    ]
+
+
 def _with_posts(
     where: ColumnElement[bool] | None, *, oldest_first: bool = False, page: Subquery | None = None
 ) -> Select:
@@ -176,17 +193,7 @@ def _with_posts(
         Post.conversation_id,
         Post.like_count,
         Post.reply_count,
-        User.id,
-        User.username,
-        User.display_name,
-        User.is_active,
-        User.bio,
-        User.created_at,
-        User.posts_count,
-        User.followers_count,
-        User.following_count,
-        User.kind,
-        User.locked,
+        *author_columns(User),
         tag_names,
         liked,
         mentioned,
@@ -281,13 +288,26 @@ def _thread_statement() -> Select:
 
 
 # _with_posts selects the post's columns, then its author's, then the aggregates, then where it is,
-# then whether it is a question, its accepted answer's id, and the id of who wrote a team's post.
+# then whether it is a question, its accepted answer's id, and the id of who wrote a team's post:
+# FEED_COLUMNS in all; a caller's own columns follow.
 _POST_COLUMNS = 8
 _AUTHOR_END = _POST_COLUMNS + 11
 _WHERE_END = _AUTHOR_END + 10
+FEED_COLUMNS = _WHERE_END + 3
 
 
-def _rows_to_posts(rows: Any) -> list[FeedPost]:
+def page_posts(page: Subquery) -> Select:
+    """Select the posts of a page, as feeds show them, that the viewer (bound as `viewer`) may see.
+
+    `page` is a subquery whose `id` column holds post ids; the caller adds its
+    own columns after the first FEED_COLUMNS, its joins and its order, and
+    turns the rows into posts with rows_to_posts.
+    """
+    return _with_posts(post_is_visible(_VIEWER), page=page)
+
+
+def rows_to_posts(rows: Any) -> list[FeedPost]:
+    """Return the posts of rows selected by a feed statement (page_posts), in the rows' order."""
     posts = []
     answers: dict[int, int] = {}  # question id -> accepted answer id
     writers: dict[int, int] = {}  # team post id -> the member who wrote it
@@ -295,7 +315,7 @@ def _rows_to_posts(rows: Any) -> list[FeedPost]:
         post, account = row[:_POST_COLUMNS], row[_POST_COLUMNS:_AUTHOR_END]
         tags, liked, mentioned, parent_id, parent_name = row[_AUTHOR_END : _AUTHOR_END + 5]
         visibility, community_id, handle, name, locked = row[_AUTHOR_END + 5 : _WHERE_END]
-        is_question, answer_id, poster_id = row[_WHERE_END:]
+        is_question, answer_id, poster_id = row[_WHERE_END:FEED_COLUMNS]
         tag_names = tuple(sorted(tags.split())) if tags else ()
         addressed = tuple(sorted(_mention(pair) for pair in mentioned.split())) if mentioned else ()
         community = CommunityRef(community_id, handle, name, bool(locked)) if community_id else None
@@ -342,7 +362,7 @@ def _mention(pair: str) -> tuple[int, str]:
 def _page(feed: str, subject: int, viewer: User | None, cursor: Cursor) -> Page:
     stmt = _feed_statement(feed, is_postgresql(db.engine), cursor.shape)
     params = {"subject": subject, "viewer": viewer.id if viewer else 0, **cursor.params()}
-    return Page(_rows_to_posts(db.session.execute(stmt, params)), cursor)
+    return Page(rows_to_posts(db.session.execute(stmt, params)), cursor)
 
 
 def home_timeline(user: User, cursor: Cursor = Cursor()) -> Page:
@@ -418,7 +438,7 @@ def _views(post_ids: Iterable[int], viewer_id: int, *, checked: bool) -> dict[in
     if not ids:
         return {}
     rows = db.session.execute(_posts_statement(checked), {"ids": ids, "viewer": viewer_id})
-    return {post.id: post for post in _rows_to_posts(rows)}
+    return {post.id: post for post in rows_to_posts(rows)}
 
 
 def home_audience(post_id: int, audience: Audience) -> list[int]:
@@ -444,5 +464,5 @@ def home_audience(post_id: int, audience: Audience) -> list[int]:
 def conversation(viewer: User | None, post: Post) -> Page:
     """Return the posts of a post's thread the viewer may see (up to 500), oldest first, in one query."""
     params = {"subject": post.thread_id, "viewer": viewer.id if viewer else 0, "limit": THREAD_LIMIT}
-    posts = _rows_to_posts(db.session.execute(_thread_statement(), params))
+    posts = rows_to_posts(db.session.execute(_thread_statement(), params))
     return Page(posts, Cursor(limit=THREAD_LIMIT))
