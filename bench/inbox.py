@@ -18,15 +18,16 @@ returned different ids or figures:
 
 - inbox page 1: services.inbox.list_items(member, @it-support, filter="open"),
   oldest first (40 items with their posts as the team sees them, askers and
-  assignees), for a random member; bare: the items joined with their posts,
-  authors, askers, assignees and tags, the page's ids taken one page per
+  assignees), for a random member; bare: the same columns by hand (the items
+  joined with their posts as feeds return them, see POST, and assignees,
+  while the member is on the team), the page's ids taken one page per
   waiting state (open, assigned) and merged;
 - inbox deep: the page after a random open item (`after`);
 - figures: services.inbox.figures(@it-support, 30): received, answered, median
   and p90 time to first answer; bare: the count and the ordered waits;
 - unanswered page 1: services.timelines.unanswered_questions(reader) for a
   random person (nearly all are members of private communities); bare: the
-  page of posts with authors, tags, likes and communities, as timelines.py's;
+  page of posts with the same columns as timelines.py's (POST);
 - unanswered deep: the page 5 deep (max_id, walked untimed).
 
 Prints p50/p99 in milliseconds.  Targets: service p50 under 10 ms and within
@@ -58,27 +59,40 @@ from microblog.services.timelines import Cursor  # noqa: E402
 from models import InboxItem, Post, TeamMember, User  # noqa: E402
 from models.user import PERSON  # noqa: E402
 
-AGGREGATE = {"sqlite": "group_concat(t.name, ' ')", "postgresql": "string_agg(t.name, ' ')"}
-TAGS = "(SELECT {aggregate} FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id)"
+AGGREGATE = {"sqlite": "group_concat({0}, ' ')", "postgresql": "string_agg({0}, ' ')"}
 VISIBLE = (
     "(p.visibility = 'public' OR p.community_id IN (SELECT followee_id FROM follows WHERE follower_id = :v))"
 )
-# The open inbox, oldest first: the items with their posts (as the team sees them), askers and assignees;
-# the page's ids in the shape both databases run best: one page per waiting state (index range scans on
-# inbox_items(team_id, state, id)), merged, where `state IN (...)` sorts the whole backlog first.
+# A post as the feeds return it (timelines._with_posts): its columns, its author's, its tag names, the
+# reader's like, whom it mentions, whom it replies to, its community, and its question and team columns.
+POST = """
+    p.id, p.text, p.html, p.created_at, p.in_reply_to_id, p.conversation_id, p.like_count, p.reply_count,
+    u.id, u.username, u.display_name, u.is_active, u.bio, u.created_at, u.posts_count, u.followers_count,
+    u.following_count, u.kind, u.locked,
+    (SELECT {tags} FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id),
+    EXISTS (SELECT 1 FROM likes l WHERE l.post_id = p.id AND l.user_id = :v),
+    (SELECT {mentions} FROM mentions m JOIN users mu ON mu.id = m.user_id WHERE m.post_id = p.id),
+    pa.id, pa.username, p.visibility, c.id, c.username, c.display_name, c.locked,
+    p.is_question, p.accepted_answer_id, p.posted_by_id"""
+POST_JOINS = """
+    JOIN users u ON u.id = p.author_id LEFT JOIN users c ON c.id = p.community_id
+    LEFT JOIN posts parent ON parent.id = p.in_reply_to_id LEFT JOIN users pa ON pa.id = parent.author_id"""
+# The open inbox, oldest first, for a member: the items with their posts (as the team sees them; the
+# asker is the post's author) and assignees; the page's ids in the shape both databases run best: one
+# page per waiting state (index range scans on inbox_items(team_id, state, id)), merged, where
+# `state IN (...)` sorts the whole backlog first.
 BARE_INBOX = f"""
-    SELECT i.id, i.state, i.received_at, i.answered_at, i.changed_at, i.closed_reason, i.answer_post_id,
-           p.id, p.text, p.html, p.created_at, p.in_reply_to_id, p.reply_count, p.author_id, u.username,
-           u.display_name, {TAGS} AS tags, a.id, a.username, a.display_name, s.id, s.username
-    FROM inbox_items i JOIN posts p ON p.id = i.post_id JOIN users u ON u.id = p.author_id
-         JOIN users a ON a.id = i.asker_id LEFT JOIN users s ON s.id = i.assignee_id
+    SELECT i.id, {POST}, i.state, i.received_at, i.answered_at, i.changed_at, i.closed_reason,
+           i.answer_post_id, s.id, s.username, s.display_name, s.is_active, s.bio, s.created_at,
+           s.posts_count, s.followers_count, s.following_count, s.kind, s.locked
+    FROM inbox_items i JOIN posts p ON p.id = i.post_id {POST_JOINS} LEFT JOIN users s ON s.id = i.assignee_id
     WHERE i.id IN (
         SELECT id FROM (SELECT id FROM inbox_items WHERE team_id = :v AND state = 'open' AND id > :after
                         ORDER BY id LIMIT 40) o
         UNION ALL
         SELECT id FROM (SELECT id FROM inbox_items WHERE team_id = :v AND state = 'assigned' AND id > :after
                         ORDER BY id LIMIT 40) a)
-      AND {VISIBLE}
+      AND EXISTS (SELECT 1 FROM team_members WHERE team_id = :v AND user_id = :m) AND {VISIBLE}
     ORDER BY i.id LIMIT 40"""
 BARE_RECEIVED = (
     "SELECT count(*) FROM inbox_items WHERE team_id = :v AND received_at >= :since AND received_at < :until"
@@ -88,13 +102,10 @@ BARE_WAITS = """
     WHERE team_id = :v AND received_at >= :since AND received_at < :until AND first_answer_seconds IS NOT NULL
     ORDER BY first_answer_seconds"""
 QUESTION = {"sqlite": "p.is_question = 1", "postgresql": "p.is_question"}
-# The newest open questions the reader may see, as timelines.py's bare page.
+# The newest open questions the reader may see, as the feeds return them.
 BARE_QUESTIONS = f"""
-    SELECT p.id, p.text, p.html, p.created_at, p.in_reply_to_id, p.conversation_id, p.like_count,
-           p.reply_count, p.author_id, u.username, u.display_name, u.is_active, {TAGS} AS tags,
-           EXISTS (SELECT 1 FROM likes l WHERE l.post_id = p.id AND l.user_id = :v) AS liked,
-           p.visibility, c.id, c.username, c.display_name, c.locked
-    FROM posts p JOIN users u ON u.id = p.author_id LEFT JOIN users c ON c.id = p.community_id
+    SELECT {POST}
+    FROM posts p {POST_JOINS}
     WHERE p.id IN (
         SELECT p.id FROM posts p
         WHERE {{question}} AND p.accepted_answer_id IS NULL AND {VISIBLE} AND p.id < :max_id
@@ -107,10 +118,12 @@ FIGURES = ("inbox page 1", "inbox deep", "figures 30 d", "unanswered p1", "unans
 
 def statement(sql: str, dialect: str) -> str:
     """Return the hand-written statement in the driver's parameter style."""
-    sql = sql.format(aggregate=AGGREGATE[dialect], question=QUESTION[dialect])
+    aggregate = AGGREGATE[dialect]
+    mentions = aggregate.format("CAST(mu.id AS VARCHAR) || ':' || mu.username")
+    sql = sql.format(tags=aggregate.format("t.name"), mentions=mentions, question=QUESTION[dialect])
     if dialect == "sqlite":
         return sql
-    for name in ("v", "after", "since", "until", "max_id"):
+    for name in ("v", "m", "after", "since", "until", "max_id"):
         sql = sql.replace(f":{name}", f"%({name})s")
     return sql
 
@@ -151,11 +164,11 @@ def calls(
     return {
         "inbox page 1": (
             lambda: [i.id for i in inbox.list_items(member, team, filter="open")],
-            lambda: [r[0] for r in bare(raw, sql["inbox"], v=team.id, after=0)],
+            lambda: [r[0] for r in bare(raw, sql["inbox"], v=team.id, m=member.id, after=0)],
         ),
         "inbox deep": (
             lambda: [i.id for i in inbox.list_items(member, team, filter="open", after=after)],
-            lambda: [r[0] for r in bare(raw, sql["inbox"], v=team.id, after=after)],
+            lambda: [r[0] for r in bare(raw, sql["inbox"], v=team.id, m=member.id, after=after)],
         ),
         "figures 30 d": (
             lambda: _figures(inbox.figures(team, 30, now=as_of)),

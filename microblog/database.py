@@ -53,6 +53,19 @@ def like_escaped(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def read_rows(statement: Select, params: dict[str, Any]) -> Sequence[Row[Any]]:
+    """Run a SELECT of columns (no ORM entities) on the session's connection, and return its rows.
+
+    As session.execute would, pending changes are flushed first, so the read
+    sees them; the ORM's per-statement machinery, a third of a feed page's
+    time, is skipped.  For the feeds' and inbox's cached statements.
+    """
+    session = db.session()
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, params).all()
+
+
 def is_postgresql(engine: Engine) -> bool:
     """Return whether the engine talks to PostgreSQL (query shapes differ)."""
     return engine.dialect.name == "postgresql"

@@ -44,7 +44,9 @@ class InboxItem(Base):
     __table_args__ = (
         UniqueConstraint(team_id, post_id, name="uq_inbox_items_team_id_post_id"),
         Index("ix_inbox_items_team_id_state_id", team_id, state, id),
-        Index("ix_inbox_items_team_id_received_at", team_id, received_at),
+        Index(
+            "ix_inbox_items_figures", team_id, received_at, first_answer_seconds
+        ),  # figures() reads only this
         Index("ix_inbox_items_post_id", post_id),
         Index("ix_inbox_items_answer_post_id", answer_post_id),
         Index("ix_inbox_items_asker_id", asker_id),

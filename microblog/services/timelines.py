@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from microblog.database import db, is_postgresql
+from microblog.database import db, is_postgresql, read_rows
 from microblog.entities import AcceptedAnswer, Author, CommunityRef, FeedPost
 from microblog.text import parse_id
 from models import Community, Follow, Like, Post, Tag, TagFollow, User, mentions, post_tags
@@ -362,7 +362,7 @@ def _mention(pair: str) -> tuple[int, str]:
 def _page(feed: str, subject: int, viewer: User | None, cursor: Cursor) -> Page:
     stmt = _feed_statement(feed, is_postgresql(db.engine), cursor.shape)
     params = {"subject": subject, "viewer": viewer.id if viewer else 0, **cursor.params()}
-    return Page(rows_to_posts(db.session.execute(stmt, params)), cursor)
+    return Page(rows_to_posts(read_rows(stmt, params)), cursor)
 
 
 def home_timeline(user: User, cursor: Cursor = Cursor()) -> Page:
@@ -437,7 +437,7 @@ def _views(post_ids: Iterable[int], viewer_id: int, *, checked: bool) -> dict[in
     ids = sorted(set(post_ids))
     if not ids:
         return {}
-    rows = db.session.execute(_posts_statement(checked), {"ids": ids, "viewer": viewer_id})
+    rows = read_rows(_posts_statement(checked), {"ids": ids, "viewer": viewer_id})
     return {post.id: post for post in rows_to_posts(rows)}
 
 
@@ -464,5 +464,5 @@ def home_audience(post_id: int, audience: Audience) -> list[int]:
 def conversation(viewer: User | None, post: Post) -> Page:
     """Return the posts of a post's thread the viewer may see (up to 500), oldest first, in one query."""
     params = {"subject": post.thread_id, "viewer": viewer.id if viewer else 0, "limit": THREAD_LIMIT}
-    posts = rows_to_posts(db.session.execute(_thread_statement(), params))
+    posts = rows_to_posts(read_rows(_thread_statement(), params))
     return Page(posts, Cursor(limit=THREAD_LIMIT))
