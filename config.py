@@ -42,6 +42,9 @@ class Config:
             for d in (env.get("MICROBLOG_ALLOWED_EMAIL_DOMAINS") or "").split(",")
             if d.strip()
         )
+        # The address people open the site at (https://microblog.example.internal): the command line
+        # builds the links of the live updates it sends with it (a server process, from its requests).
+        self.SITE_URL = (env.get("MICROBLOG_SITE_URL") or "").strip() or None
         self.HOST = env.get("MICROBLOG_HOST") or "127.0.0.1"
         self.PORT = int(env.get("MICROBLOG_PORT") or 5000)
         # Reverse proxies in front (nginx: 1); their X-Forwarded-* headers are trusted, no others.

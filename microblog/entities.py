@@ -331,6 +331,18 @@ def inbox_state(item: ItemView) -> dict[str, Any]:
     }
 
 
+def posted_by(post: FeedPost) -> dict[str, Any]:
+    """Return who wrote a team account's post: for its team and administrators only, never in a Status."""
+    if post.posted_by is None:
+        raise ValueError("posted_by() of a post nobody wrote for a team")
+    writer_id, writer = post.posted_by
+    return {
+        "id": str(post.id),
+        "account": mention(post.author.id, post.author.username),
+        "posted_by": mention(writer_id, writer),
+    }
+
+
 def _mentions(post: FeedPost) -> list[dict[str, Any]]:
     """Return the Mentions of a post: the people it addresses, and its community (so replies stay in it)."""
     found = [mention(uid, username) for uid, username in post.mentions]

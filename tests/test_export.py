@@ -7,9 +7,9 @@ import json
 import pytest
 
 from microblog.database import db
-from microblog.services import accounts, export, posts, social
+from microblog.services import accounts, communities, export, posts, social, team_desk
 
-from .factories import make_post, make_user
+from .factories import make_community, make_post, make_team, make_user
 
 
 @pytest.fixture
@@ -54,9 +54,9 @@ def test_export_holds_profile_posts_follows_and_likes(app, kari):
         "directory_entry": None,
     }
     assert data["profile"]["created_at"].endswith("+00:00")
-    assert [(p["id"], p["text"], p["in_reply_to_id"], p["likes"]) for p in data["posts"]] == [
-        (kari["first"], "Kvartalsrapporten er klar, på tide med blåbærsyltetøy #kantine", None, 2),
-        (kari["reply"], "@ola I do, ærlig talt", kari["theirs"], 0),
+    assert [(p["id"], p["text"], p["in_reply_to_id"], p["likes"], p["posted_as"]) for p in data["posts"]] == [
+        (kari["first"], "Kvartalsrapporten er klar, på tide med blåbærsyltetøy #kantine", None, 2, None),
+        (kari["reply"], "@ola I do, ærlig talt", kari["theirs"], 0, None),
     ]
     assert all(p["created_at"].endswith("+00:00") for p in data["posts"])
     assert data["following"] == ["ola"]
@@ -88,7 +88,8 @@ def test_export_reads_posts_in_batches(app, kari, monkeypatch, count_queries):
     with count_queries() as counter:
         listed = [p["id"] for p in export.posts_of(author)]
     assert listed == [kari["first"], kari["reply"], *made]
-    assert counter.count == 3  # 5 posts, 2 a query: one query per batch, the last one short
+    # 5 posts, 2 a query: one query per batch, the last one short; and one (empty) for team posts.
+    assert counter.count == 4
 
 
 def test_export_of_an_unknown_user_is_a_clear_error(app):
@@ -96,3 +97,35 @@ def test_export_of_an_unknown_user_is_a_clear_error(app):
     assert result.exit_code == 1
     assert "There is no one called @nobody here." in result.output
     assert result.stdout == ""
+
+
+def test_export_holds_the_posts_written_as_a_team_that_the_person_may_still_see(app, kari, monkeypatch):
+    author, ola = accounts.access_user("kari"), accounts.access_user("ola")
+    support = make_team("it-support", members=(author, ola))
+    board = make_community(ola, "board", private=True)
+    communities.add_member(None, board, support)
+    fixed = make_post(support, "The printer on 3 is fixed", posted_by=author)
+    liked = make_post(support, "@ola thanks for the report", in_reply_to=fixed.id, posted_by=author)
+    posts.like_post(ola, liked.id)
+    make_post(support, "Not hers: ola wrote this one", posted_by=ola)
+    make_post(support, "@board the projector is fixed", posted_by=author)  # in @board: kari is not in it
+    own = make_post(author, "Written as herself, after")
+    team_desk.remove_member(None, support, author)  # leaving the team: she wrote them all the same
+
+    result = app.test_cli_runner().invoke(args=["users", "export", "kari"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [(p["id"], p["text"], p["in_reply_to_id"], p["likes"], p["posted_as"]) for p in data["posts"]] == [
+        (kari["first"], "Kvartalsrapporten er klar, på tide med blåbærsyltetøy #kantine", None, 2, None),
+        (kari["reply"], "@ola I do, ærlig talt", kari["theirs"], 0, None),
+        (fixed.id, "The printer on 3 is fixed", None, 0, "it-support"),
+        (liked.id, "@ola thanks for the report", fixed.id, 1, "it-support"),
+        (own.id, "Written as herself, after", None, 0, None),
+    ]
+    assert "projector" not in result.stdout and "Not hers" not in result.stdout
+    monkeypatch.setattr(export, "BATCH", 1)  # both walks, a post a query, still merged in order
+    assert list(export.posts_of(author)) == data["posts"]
+
+    communities.add_member(None, board, author)  # she may see it now: it is hers to have
+    texts = [p["text"] for p in export.posts_of(author)]
+    assert texts[-2:] == ["@board the projector is fixed", "Written as herself, after"]

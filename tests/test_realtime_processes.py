@@ -200,3 +200,44 @@ def test_event_streams_hear_posts_made_through_another_process(database_url, tmp
         finally:
             for handle in handles:
                 handle.close()
+
+
+def test_teams_remove_at_the_command_line_reaches_open_inbox_pages_through_redis(
+    database_url, tmp_path, machine_redis
+):
+    env = server_env(
+        database_url,
+        tmp_path / "site",
+        free_port(),
+        MICROBLOG_REDIS_URL=machine_redis,
+        MICROBLOG_REDIS_CHANNEL=f"microblog-test-{uuid.uuid4().hex}",
+        **PRODUCTION,
+    )
+    flask_cli(env, "db", "upgrade")
+    for name in ("alice", "bob", "carol"):
+        create_user(env, name)
+    flask_cli(env, "teams", "create", "it-support", "--name", "Support", "--member", "bob", "--lead", "alice")
+    with running_server(env, gunicorn=True) as url:
+        alice = LiveClient(url, "alice")
+        alice.sio.on("inbox.update", alice._recorder("inbox.update"))
+        alice.connect()
+        try:
+
+            def items() -> list[dict]:
+                with alice.lock:
+                    return [data["payload"] for name, data in alice.events if name == "inbox.update"]
+
+            LiveClient(url, "carol").post("@it-support the printer on 3 is jammed")
+            assert alice.wait_for(lambda: len(items()) == 1)
+            item = items()[0]["id"]
+            assert LiveClient(url, "bob").form(f"/teams/it-support/inbox/{item}/assign").status_code == 302
+            assert alice.wait_for(lambda: len(items()) == 2 and items()[1]["state"] == "assigned")
+
+            flask_cli({**env, "MICROBLOG_SITE_URL": url}, "teams", "remove", "it-support", "bob")
+
+            assert alice.wait_for(lambda: len(items()) == 3), items()
+            given_back = items()[2]
+            assert (given_back["id"], given_back["state"], given_back["assignee"]) == (item, "open", None)
+            assert given_back["status"]["url"].startswith(f"{url}/posts/")
+        finally:
+            alice.close()

@@ -75,3 +75,68 @@ def test_members_hear_each_change_the_asker_its_state_outsiders_nothing(app, con
 
     received = outsider.get_received()
     assert [e for e in received if e["name"].startswith("inbox.")] == []
+
+
+def _assigned_to_bob(bob) -> tuple[int, int]:
+    """Return (item id, post id) of carol's question, assigned to bob."""
+    from microblog.services import inbox
+
+    carol = make_user("carol")
+    post = make_post(carol, "@it-support my laptop will not boot")
+    item_id = db.session.scalar(select(InboxItem.id).where(InboxItem.post_id == post.id))
+    inbox.assign(bob, item_id)
+    return item_id, post.id
+
+
+def _remove_bob(app):
+    result = app.test_cli_runner().invoke(args=["teams", "remove", "it-support", "bob"])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_teams_remove_at_the_command_line_announces_the_items_it_gives_back(app, connect, support, bob):
+    item_id, post_id = _assigned_to_bob(bob)
+    lead, asker, removed = connect("alice"), connect("carol"), connect("bob")
+
+    result = _remove_bob(app)
+
+    assert "MICROBLOG_SITE_URL" not in result.stderr  # the tests' SERVER_NAME gives the links
+    db.session.expire_all()
+    assert db.session.get(InboxItem, item_id).assignee_id is None
+    (update,) = _events(lead, "inbox.update")
+    assert (update["payload"]["id"], update["payload"]["state"]) == (str(item_id), "open")
+    assert update["payload"]["assignee"] is None
+    assert update["payload"]["status"]["url"] == f"http://localhost/posts/{post_id}"
+    assert [s["payload"]["state"] for s in _events(asker, "inbox.state")] == ["open"]
+    assert _events(removed, "inbox.update") == []  # off the team: he hears its inbox no more
+
+
+def test_the_command_line_links_to_microblog_site_url(app, connect, support, bob):
+    item_id, post_id = _assigned_to_bob(bob)
+    lead = connect("alice")
+    app.config.update(SERVER_NAME=None, SITE_URL="https://microblog.example.internal/sub")  # as in production
+
+    _remove_bob(app)
+
+    (update,) = _events(lead, "inbox.update")
+    assert update["payload"]["id"] == str(item_id)
+    assert update["payload"]["status"]["url"] == f"https://microblog.example.internal/sub/posts/{post_id}"
+    assert update["payload"]["status"]["account"]["url"] == "https://microblog.example.internal/sub/@carol"
+
+
+@pytest.mark.parametrize("site_url", [None, "microblog.example.internal"])
+def test_without_a_site_address_the_command_line_removes_and_says_the_pages_update_on_reload(
+    app, connect, support, bob, site_url
+):
+    item_id, _ = _assigned_to_bob(bob)
+    lead = connect("alice")
+    app.config.update(SERVER_NAME=None, SITE_URL=site_url)
+
+    result = _remove_bob(app)
+
+    assert "@bob is no longer on @it-support" in result.stdout
+    assert "set MICROBLOG_SITE_URL for live updates" in result.stderr
+    assert ("not an http(s) address" in result.stderr) is (site_url is not None)
+    db.session.expire_all()
+    assert db.session.get(InboxItem, item_id).assignee_id is None  # removed all the same
+    assert _events(lead, "inbox.update") == []

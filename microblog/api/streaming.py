@@ -23,7 +23,8 @@ from . import Unauthorized, current_token, route, signed_in
 # Events a Mastodon client understands; the stream forwards these and nothing else.
 STATUS_EVENTS = frozenset({"update", "delete", "status.update"})
 # The `user` stream also carries a team inbox's changes (to its members and the team's tokens) and
-# an asker's item state: microblog's own events, which stock clients skip as unknown.
+# an asker's item state: microblog's own events, which stock clients skip as unknown.  Not
+# `status.posted_by` (who wrote a team's post): the web page's only, as the REST API never says it.
 ALL_EVENTS = STATUS_EVENTS | {"notification", "inbox.update", "inbox.state"}
 
 

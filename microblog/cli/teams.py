@@ -1,7 +1,10 @@
 """`flask --app wsgi teams ...`: create team (official) accounts and manage their members as IT.
 
 Commands act as IT (actor None in services.teams): they may do what a site
-administrator may.  Removing a member revokes their team tokens at once.
+administrator may.  Removing a member revokes their team tokens at once, and
+the items it gives back to the team reach the team's open inbox pages live, as
+on the web: through Redis (MICROBLOG_REDIS_URL), with links to
+MICROBLOG_SITE_URL (microblog.cli.links).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from models import User
 from models.team import LEAD, MEMBER
 
 from .communities import _refusals
+from .links import site_links
 
 
 def _person(username: str) -> User:
@@ -80,11 +84,18 @@ def add(handle: str, username: str, lead: bool) -> None:
 @with_appcontext
 def remove(handle: str, username: str) -> None:
     """Take USERNAME off the team @HANDLE: their team tokens stop, their items go back to the team."""
-    with _refusals():
+    with _refusals(), site_links() as linked:
         team = teams.access_team(handle)
         person = accounts.access_user(username)
-        team_desk.remove_member(None, team, person, announce=False)  # no request: no site address
+        # As on the web: the items given back to the team reach its open inbox pages live.
+        team_desk.remove_member(None, team, person, announce=linked)
     click.echo(f"@{person.username} is no longer on @{team.username}; their team tokens are revoked.")
+    if not linked:
+        click.echo(
+            "Open inbox pages show the items given back to the team when reloaded: set MICROBLOG_SITE_URL "
+            "for live updates from the command line.",
+            err=True,
+        )
     current_app.logger.info("took @%s off @%s", person.username, team.username)
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, String, literal, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from microblog.database import batches, db
@@ -23,7 +24,7 @@ def _iso(moment: datetime) -> str:
 
 
 def export_user(user: User) -> dict[str, Any]:
-    """Return one person's profile, posts, follows, followed tags and likes as plain data."""
+    """Return one person's profile, posts (theirs and those they wrote as a team), follows, tags and likes."""
     return {
         "format": EXPORT_FORMAT,
         "exported_at": _iso(utcnow()),
@@ -62,14 +63,26 @@ def export_user(user: User) -> dict[str, Any]:
 
 
 def posts_of(user: User) -> Iterator[dict[str, Any]]:
-    """Yield the person's posts oldest first, reading BATCH rows at a time (never all at once).
+    """Yield the posts the person wrote oldest first, reading BATCH rows at a time (never all at once).
 
-    Only those they may see now: a private community's posts stay with its
-    members, also those a former member wrote (the compliance export has them).
+    Their own, and those they wrote as a team account (posts.posted_by_id),
+    marked with the team's handle in `posted_as` (None on their own).  Only
+    those they may see now: a private community's posts stay with its members,
+    also those a former member wrote (the compliance export has them).
     """
-    statement = select(Post.id, Post.created_at, Post.text, Post.in_reply_to_id, Post.like_count).where(
-        Post.author_id == user.id, post_is_visible(user.id)
+    columns = (Post.id, Post.created_at, Post.text, Post.in_reply_to_id, Post.like_count)
+    visible = post_is_visible(user.id)
+    own = select(*columns, literal(None, String).label("team")).where(Post.author_id == user.id, visible)
+    as_team = (
+        select(*columns, User.username.label("team"))
+        .join(User, User.id == Post.author_id)
+        .where(Post.posted_by_id == user.id, visible)
     )
+    # Two walks, each along its own index (author, posted_by), merged by id.
+    yield from heapq.merge(_posts(own), _posts(as_team), key=lambda post: post["id"])
+
+
+def _posts(statement: Select) -> Iterator[dict[str, Any]]:
     for rows in batches(statement, Post.id, BATCH):
         for row in rows:
             yield {
@@ -78,6 +91,7 @@ def posts_of(user: User) -> Iterator[dict[str, Any]]:
                 "text": row.text,
                 "in_reply_to_id": row.in_reply_to_id,
                 "likes": row.like_count,
+                "posted_as": row.team,
             }
 
 

@@ -432,8 +432,8 @@ def release_member(actor: User | None, team: User, person: User, *, announce: bo
 
     Waiting items become open; answered and closed ones keep their state but
     lose the assignee, so a reopen does not hand them to a non-member.  Each is
-    announced after the commit (unless announce is False: the command line has
-    no site address to build the live payloads' links with).
+    announced after the commit (unless announce is False: the command line
+    without a site address to build the live payloads' links with).
     """
     items = list(
         db.session.scalars(

@@ -281,8 +281,9 @@ def _announce(
 
     Those are the home (`user`) streams holding the post, the company stream and
     its tags' streams; for a private post, only its community's members' share
-    of each.  Recipients and payload are read now, inside the transaction: after
-    the commit (or the delete) they are gone or changed.
+    of each (a new team post's writer: see teams.announce_writer).  Recipients
+    and payload are read now, inside the transaction: after the commit (or the
+    delete) they are gone or changed.
     """
     view = view or timelines.announced_view(post_id)
     if view is None:
@@ -290,6 +291,8 @@ def _announce(
     seen_by = seen_by or audience(post_id)
     members = seen_by.members
     payload = {"id": str(post_id)} if event == "delete" else entities.status(view)
+    if event == "update":
+        teams.announce_writer(view, seen_by)  # to the team and administrators, before the post itself
     streams = [
         realtime.user_stream(timelines.home_audience(post_id, seen_by)),
         realtime.public_stream(members),

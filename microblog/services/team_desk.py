@@ -192,8 +192,9 @@ def add_member(actor: User, handle: str, username: str, role: str) -> Membership
 def remove_member(actor: User | None, team: User, person: User, *, announce: bool = True) -> None:
     """Take a person off the team: their team tokens are revoked, their inbox items go back to the team.
 
-    announce=False (the command line) leaves out the live inbox updates: the
-    items' links need the site's address, which only a request knows.
+    announce=False leaves out the live inbox updates: the command line does when
+    it does not know the site's address, which the items' links need
+    (microblog.cli.links).
     """
     teams.end_membership(actor, team, person)
     inbox.release_member(actor, team, person, announce=announce)

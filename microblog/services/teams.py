@@ -19,10 +19,11 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 import realtime
+from microblog import entities
 from microblog.database import db, on_commit
 from models import AccessToken, TeamMember, User
 from models.team import LEAD, MEMBER, TEAM_ROLES
@@ -30,6 +31,10 @@ from models.user import PERSON, TEAM
 
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .validation import check_profile, check_username
+from .visibility import Audience
+
+# The event that tells a team's members and site administrators who wrote a team post (announce_writer).
+POSTED_BY_EVENT = "status.posted_by"
 
 # A team's profile fields, as its forms name them.
 _TEAM_LABELS = {"display_name": _l("Name"), "bio": _l("Description")}
@@ -152,6 +157,37 @@ def sees_real_authors(viewer: User | None, team_ids: set[int]) -> set[int]:
             )
         )
     )
+
+
+def real_author_readers(team_id: int) -> list[int]:
+    """Return the ids of the active people shown who wrote the team's posts: its members and the admins.
+
+    The live twin of sees_real_authors (tests/test_team_writer_live.py holds them to each other).
+    """
+    members = select(TeamMember.user_id).where(TeamMember.team_id == team_id)
+    return list(
+        db.session.scalars(
+            select(User.id).where(
+                User.is_active.is_(True), or_(User.is_admin.is_(True), User.id.in_(members))
+            )
+        )
+    )
+
+
+def announce_writer(post: entities.FeedPost, seen_by: Audience) -> None:
+    """Tell who wrote a new team post, after the commit, to those who may see it and are shown its writer.
+
+    A `status.posted_by` event to their own (`user`) streams, never in the post's
+    `update` payload: that one goes to everyone who may see the post.  Register it
+    before the post's `update`, so that the browser knows the writer when the post arrives.
+    """
+    if post.posted_by is None or not post.author.is_team:
+        return
+    readers = seen_by.only(real_author_readers(post.author.id))
+    if not readers:
+        return
+    stream, payload = realtime.user_stream(readers), entities.posted_by(post)
+    on_commit(lambda: realtime.publish(stream, POSTED_BY_EVENT, payload))
 
 
 def list_teams() -> list[User]:

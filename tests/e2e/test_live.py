@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from microblog.services import accounts, posts, social
+from microblog.services import accounts, posts, social, teams
 
 from ..server import running_server
 from .conftest import Site, log_in
@@ -146,3 +146,43 @@ def test_after_a_server_restart_the_page_catches_up_without_loss_or_doubles(site
         assert _texts(page) == ["live after the restart", *missed, "live before the restart"]
         ids = page.locator("article.post").evaluate_all("els => els.map(e => Number(e.dataset.postId))")
         assert ids == sorted(set(ids), reverse=True)  # each once, newest first
+
+
+def test_a_team_post_shows_its_writer_live_to_the_team_and_admins_only(site, new_page):
+    for name in ("alice", "bob", "carol"):
+        site.create_user(name)
+    site.create_user("root", "--admin")
+    with site.services():
+        teams.create_team(
+            None,
+            "it-support",
+            name="IT support",
+            members=[accounts.access_user("bob")],
+            leads=[accounts.access_user("alice")],
+        )
+    readers = {name: new_page() for name in ("alice", "root", "carol")}
+    for name, page in readers.items():
+        log_in(page, site, name)
+        page.goto(f"{site.url}/public")
+        _connected(page)
+        page.evaluate("window.notReloaded = true")
+    bob = new_page()
+    log_in(bob, site, "bob")
+    bob.select_option("select[data-post-as]", "it-support")
+    _post(bob, "The VPN is back up")
+
+    for name, page in readers.items():
+        live = page.locator("article.post", has_text="The VPN is back up")
+        expect(live.locator(".author .handle")).to_have_text("@it-support", timeout=5_000)
+        if name == "carol":
+            expect(live.locator("[data-posted-by]")).to_have_count(0)
+            assert "bob" not in live.inner_html()
+        else:
+            expect(live.locator("[data-posted-by]")).to_have_text("by @bob for @it-support")
+            assert live.locator("[data-posted-by] a").get_attribute("href") == "/@bob"
+        assert page.evaluate("window.notReloaded") is True, name
+        # As the page shows it after a reload: the same line, for the same people.
+        before = live.locator("[data-posted-by]").count()
+        page.reload()
+        after = page.locator("article.post", has_text="The VPN is back up").locator("[data-posted-by]")
+        expect(after).to_have_count(before)

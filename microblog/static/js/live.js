@@ -7,7 +7,9 @@
  * arrivals land where they belong.  After a (re)connect the page fetches the
  * server-rendered posts newer than its newest (?fragment=1&min_id=...), page by
  * page, so nothing is lost and nothing is shown twice.  Deletes remove posts,
- * `status.update` changes counts, notifications raise the badge.
+ * `status.update` changes counts, notifications raise the badge.  Who wrote a team
+ * account's post comes in a `status.posted_by` event, which the server sends only to
+ * the team's members and site administrators (a Status never says it).
  */
 (function () {
   "use strict";
@@ -27,6 +29,7 @@
   var bar = document.querySelector("[data-new-posts]");
   var pending = [];
   var deleted = new Set();
+  var writers = new Map(); // post id -> status.posted_by payload, kept for posts still to arrive
   var loggedOut = false;
   var fetching = false;
   var again = false;
@@ -114,8 +117,21 @@
     var official = (account.fields || []).some(function (f) { return f.name === "Official" && f.verified_at; });
     if (!official) el.querySelector("[data-official]").remove();
     showQuestion(el, status);
+    el.querySelector("[data-posted-by]").remove();
+    if (writers.has(String(status.id))) showWriter(el, writers.get(String(status.id)));
     if (account.id !== body.dataset.userId && !("admin" in body.dataset)) el.querySelector("[data-owner-only]").remove();
     return el;
+  }
+
+  // "by @bob for @it-support" under the head, as partials/post.html shows it to the team and admins.
+  function showWriter(el, writer) {
+    if (!template || el.querySelector("[data-posted-by]")) return; // the server's own, or shown already
+    var line = template.content.querySelector("[data-posted-by]").cloneNode(true);
+    var member = line.querySelector("[data-posted-by-member]");
+    member.setAttribute("href", "/@" + encodeURIComponent(writer.posted_by.username));
+    member.textContent = "@" + writer.posted_by.username;
+    line.querySelector("[data-posted-by-team]").textContent = writer.account.username;
+    el.querySelector(".post-head").after(line);
   }
 
   // "Question" or "Answered" as partials/post.html shows it; an accepted answer that changed is
@@ -248,6 +264,15 @@
 
   socket.on("update", function (data) {
     if (wanted(data)) place(build(data.payload));
+  });
+
+  // Sent before its post's `update`; the post may also be on the page already (then it gets the line now).
+  socket.on("status.posted_by", function (data) {
+    var writer = data.payload;
+    writers.set(String(writer.id), writer);
+    if (writers.size > 200) writers.delete(writers.keys().next().value); // the oldest: long arrived
+    var el = document.getElementById("post-" + writer.id);
+    if (el) showWriter(el, writer);
   });
 
   socket.on("delete", function (data) {
