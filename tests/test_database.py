@@ -1,8 +1,10 @@
-"""microblog.database: the one keyset batch iterator."""
+"""microblog.database: the one keyset batch iterator, reading rows without the ORM, and stored times."""
 
-from sqlalchemy import select
+from datetime import UTC, datetime, timedelta, timezone
 
-from microblog.database import batches
+from sqlalchemy import select, text, update
+
+from microblog.database import batches, db, read_rows
 from models import Post, mentions
 
 from .factories import make_post
@@ -32,3 +34,33 @@ def test_batches_page_by_a_table_column_too(alice, bob):
         [second.id],
     ]
     assert list(batches(select(Post.id).where(Post.id < 0), Post.id, 5)) == []
+
+
+def test_read_rows_sees_what_the_transaction_has_not_flushed_yet(alice):
+    post = make_post(alice, "before")
+    post.text = "after, not flushed"
+    assert [tuple(r) for r in read_rows(select(Post.text).where(Post.id == post.id), {})] == [
+        ("after, not flushed",)
+    ]
+
+
+def test_times_come_back_aware_whatever_their_stored_form(alice):
+    post = make_post(alice, "when")
+    written = datetime(2026, 12, 6, 9, 30, 15, 250000, tzinfo=timezone(timedelta(hours=1)))
+    db.session.execute(update(Post).where(Post.id == post.id).values(created_at=written))
+    db.session.commit()
+    db.session.expire_all()
+    stmt = select(Post.created_at).where(Post.id == post.id)
+    for read in (db.session.get_one(Post, post.id).created_at, read_rows(stmt, {})[0][0]):
+        assert read.utcoffset() is not None and read == written
+    if db.engine.dialect.name == "sqlite":  # text as stored here (naive UTC), and as another writer might
+        for stored in (
+            "2026-12-06 08:30:15.250000",
+            "2026-12-06 08:30:15.25",
+            "2026-12-06T09:30:15.25+01:00",
+        ):
+            db.session.execute(
+                text("UPDATE posts SET created_at = :t WHERE id = :id"), {"t": stored, "id": post.id}
+            )
+            read = read_rows(stmt, {})[0][0]
+            assert read.utcoffset() is not None and read == written and read.astimezone(UTC).hour == 8
