@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import statistics
 import sys
 from collections.abc import Callable
@@ -123,9 +124,7 @@ def statement(sql: str, dialect: str) -> str:
     sql = sql.format(tags=aggregate.format("t.name"), mentions=mentions, question=QUESTION[dialect])
     if dialect == "sqlite":
         return sql
-    for name in ("v", "m", "after", "since", "until", "max_id"):
-        sql = sql.replace(f":{name}", f"%({name})s")
-    return sql
+    return re.sub(r":(v|m|after|since|until|max_id)\b", r"%(\1)s", sql)
 
 
 def bare(raw, sql: str, **params: object) -> list[tuple]:

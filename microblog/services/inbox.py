@@ -24,6 +24,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     bindparam,
     delete,
     exists,
@@ -168,38 +169,56 @@ def _filter(name: str, actor: User) -> list[ColumnElement[bool]]:
 _TEAM = bindparam("team", type_=Integer)
 _ACTOR = bindparam("actor", type_=Integer)
 _AFTER = bindparam("after", type_=BigInteger)
-_LIMIT = bindparam("limit", type_=Integer)
+_LIMIT = bindparam("limit", type_=Integer, literal_execute=True)
+
+
+def _state(name: str) -> ColumnElement[bool]:
+    # Written into the statement, not bound: PostgreSQL then plans it once (a generic plan) and reuses it.
+    return InboxItem.state == bindparam(None, name, String, literal_execute=True)
 
 
 def _branches(name: str) -> tuple[tuple[ColumnElement[bool], ...], ...]:
     """Return a filter as one condition list per state it takes items from (each an index range)."""
     if name == "open":  # one page per waiting state, merged: `state IN (...)` would sort the whole backlog
-        return ((InboxItem.state == OPEN,), (InboxItem.state == ASSIGNED,))
+        return ((_state(OPEN),), (_state(ASSIGNED),))
     if name == "unassigned":
-        return ((InboxItem.state == OPEN,),)
+        return ((_state(OPEN),),)
     if name == "mine":
-        return ((InboxItem.state == ASSIGNED, InboxItem.assignee_id == _ACTOR),)
+        return ((_state(ASSIGNED), InboxItem.assignee_id == _ACTOR),)
     if name == "answered":
-        return ((InboxItem.state == ANSWERED,),)
+        return ((_state(ANSWERED),),)
     if name == "closed":
-        return ((InboxItem.state == CLOSED,),)
+        return ((_state(CLOSED),),)
     return ((),)
+
+
+_ITEM_COLUMNS = (
+    InboxItem.id,
+    InboxItem.state,
+    InboxItem.received_at,
+    InboxItem.answered_at,
+    InboxItem.changed_at,
+    InboxItem.closed_reason,
+    InboxItem.answer_post_id,
+    InboxItem.assignee_id,
+)
 
 
 @cache
 def _page_statement(name: str, newest_first: bool, has_after: bool) -> Select:
-    """Select one page of a team's inbox with each item's post, asker and assignee, in one statement.
+    """Select one page of a team's inbox with each item's post and assignee, in one statement.
 
     The items are taken by id (the order they arrived in) from
     inbox_items(team_id, state, id), only while the actor is on the team, and
     only those whose post the team account may see; the posts are selected as
-    feeds select them (timelines.page_posts), the team being the viewer.
-    Built once per shape, like the feeds' statements.
+    feeds select them (timelines.page_posts), the team being the viewer, and
+    the asker is the post's author.  Few relations, so that PostgreSQL plans
+    it in well under a millisecond.  Built once per shape, like the feeds'.
     """
     on_team = exists().where(TeamMember.team_id == _TEAM, TeamMember.user_id == _ACTOR)
     pages = []
     for where in _branches(name):
-        ids = select(InboxItem.id.label("item_id"), InboxItem.post_id.label("id")).where(
+        ids = select(*_ITEM_COLUMNS, InboxItem.post_id.label("post_id")).where(
             InboxItem.team_id == _TEAM, on_team, *where
         )
         if has_after:
@@ -210,31 +229,19 @@ def _page_statement(name: str, newest_first: bool, has_after: bool) -> Select:
     else:  # each branch's page in a subquery of its own: SQLite allows no LIMIT in a compound's branch
         branches = [select(*p.subquery(f"branch{n}").c) for n, p in enumerate(pages)]
         page = union_all(*branches).subquery("page")
-    asker, assignee = aliased(User, name="asker"), aliased(User, name="assignee")
-    item = (
-        InboxItem.id,
-        InboxItem.state,
-        InboxItem.received_at,
-        InboxItem.answered_at,
-        InboxItem.changed_at,
-        InboxItem.closed_reason,
-        InboxItem.answer_post_id,
-    )
-    order = page.c.item_id.desc() if newest_first else page.c.item_id.asc()
+    assignee = aliased(User, name="assignee")
+    item = [page.c[column.key] for column in _ITEM_COLUMNS[:-1]]
     return (
-        timelines.page_posts(page)
-        .add_columns(*item, *timelines.author_columns(asker), *timelines.author_columns(assignee))
-        .join(InboxItem, InboxItem.id == page.c.item_id)
-        .join(asker, asker.id == InboxItem.asker_id)
-        .outerjoin(assignee, assignee.id == InboxItem.assignee_id)
+        timelines.page_posts(page, post_id=page.c.post_id)
+        .add_columns(*item, *timelines.author_columns(assignee))
+        .outerjoin(assignee, assignee.id == page.c.assignee_id)
         .order_by(None)
-        .order_by(order)
+        .order_by(page.c.id.desc() if newest_first else page.c.id.asc())
         .limit(_LIMIT)
     )
 
 
-_ITEM_END = timelines.FEED_COLUMNS + 7
-_ASKER_END = _ITEM_END + 11
+_ITEM_END = timelines.FEED_COLUMNS + len(_ITEM_COLUMNS) - 1
 
 
 def list_items(
@@ -275,7 +282,7 @@ def list_items(
         item_id, state, received_at, answered_at, changed_at, reason, answer_id = row[
             timelines.FEED_COLUMNS : _ITEM_END
         ]
-        asker, assignee = row[_ITEM_END:_ASKER_END], row[_ASKER_END:]
+        assignee = row[_ITEM_END:]
         views.append(
             ItemView(
                 item_id,
@@ -286,7 +293,7 @@ def list_items(
                 changed_at,
                 reason,
                 post,
-                entities.Author(*asker),
+                post.author,  # the asker
                 entities.Author(*assignee) if assignee[0] is not None else None,
                 answer_id,
             )

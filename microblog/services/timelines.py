@@ -119,7 +119,7 @@ _SUBJECT = bindparam("subject", type_=Integer)  # the user, author or tag the fe
 _VIEWER = bindparam("viewer", type_=Integer)  # who reads: what they may see, their likes (0: anonymous)
 _MAX_ID = bindparam("max_id", type_=BigInteger)
 _LOWER_ID = bindparam("lower_id", type_=BigInteger)
-_LIMIT = bindparam("limit", type_=Integer)
+_LIMIT = bindparam("limit", type_=Integer, literal_execute=True)
 
 
 def _ids(id_col: IdColumn, where: list[ColumnElement[bool]], shape: tuple[bool, bool, bool]) -> Select:
@@ -155,7 +155,11 @@ def author_columns(user: type[User]) -> list[InstrumentedAttribute[Any]]:
 
 
 def _with_posts(
-    where: ColumnElement[bool] | None, *, oldest_first: bool = False, page: Subquery | None = None
+    where: ColumnElement[bool] | None,
+    *,
+    oldest_first: bool = False,
+    page: Subquery | None = None,
+    post_id: ColumnElement[int] | None = None,
 ) -> Select:
     """Select posts with author, tag names and the viewer's like, in one statement.
 
@@ -209,7 +213,7 @@ def _with_posts(
         Post.posted_by_id,
     )
     if page is not None:
-        columns = columns.select_from(page).join(Post, Post.id == page.c.id)
+        columns = columns.select_from(page).join(Post, Post.id == (page.c.id if post_id is None else post_id))
     stmt = (
         columns.join(User, User.id == Post.author_id)
         .outerjoin(community, community.id == Post.community_id)
@@ -296,14 +300,14 @@ _WHERE_END = _AUTHOR_END + 10
 FEED_COLUMNS = _WHERE_END + 3
 
 
-def page_posts(page: Subquery) -> Select:
+def page_posts(page: Subquery, *, post_id: ColumnElement[int]) -> Select:
     """Select the posts of a page, as feeds show them, that the viewer (bound as `viewer`) may see.
 
-    `page` is a subquery whose `id` column holds post ids; the caller adds its
-    own columns after the first FEED_COLUMNS, its joins and its order, and
-    turns the rows into posts with rows_to_posts.
+    `page` is a subquery whose `post_id` column holds post ids; the caller adds
+    its own columns after the first FEED_COLUMNS, its joins and its order,
+    and turns the rows into posts with rows_to_posts.
     """
-    return _with_posts(post_is_visible(_VIEWER), page=page)
+    return _with_posts(post_is_visible(_VIEWER), page=page, post_id=post_id)
 
 
 def rows_to_posts(rows: Any) -> list[FeedPost]:
