@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
 import realtime
 from microblog.database import db, on_commit
@@ -28,11 +27,12 @@ from models import AccessToken, TeamMember, User
 from models.team import LEAD, MEMBER, TEAM_ROLES
 from models.user import PERSON, TEAM
 
-from .errors import Conflict, NotFound, PermissionDenied, ValidationError
-from .validation import check_profile, check_username
+from .errors import NotFound, PermissionDenied, ValidationError
+from .shared_accounts import add_shared_account, check_name
 
 # A team's profile fields, as its forms name them.
 _TEAM_LABELS = {"display_name": _l("Name"), "bio": _l("Description")}
+_UNNAMED = _l("Give the team account a name.")
 
 
 @dataclass(frozen=True)
@@ -211,29 +211,15 @@ def create_team(
 ) -> User:
     """Create a team account (site administrators, or IT) with its first members and leads."""
     _check_site_admin(actor)
-    fields = check_profile(_TEAM_LABELS, display_name=name, bio=description)
-    if not fields.get("display_name", "").strip():
-        raise ValidationError(_("Give the team account a name."), field="name")
-    team = User(
-        username=check_username(handle),
-        email=None,
-        password_hash=None,
-        kind=TEAM,
-        display_name=fields["display_name"].strip(),
-        bio=fields.get("bio", ""),
+    team = add_shared_account(
+        TEAM,
+        handle,
+        name=name,
+        description=description,
+        labels=_TEAM_LABELS,
+        unnamed=_UNNAMED,
+        taken=_l("That handle is taken: teams, communities and people share one namespace."),
     )
-    if db.session.scalar(select(User.id).where(User.username == team.username)) is not None:
-        raise Conflict(
-            _("That handle is taken: teams, communities and people share one namespace."), field="handle"
-        )
-    db.session.add(team)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(
-            _("That handle is taken: teams, communities and people share one namespace."), field="handle"
-        ) from None
     chosen = {p.id: (p, MEMBER) for p in members}
     chosen.update({p.id: (p, LEAD) for p in leads})
     for person, role in chosen.values():
@@ -246,11 +232,7 @@ def create_team(
 def update_team(actor: User | None, team: User, *, name: str, description: str) -> User:
     """Change a team account's name and description (its leads, or administrators)."""
     check_lead(actor, team)
-    fields = check_profile(_TEAM_LABELS, display_name=name, bio=description)
-    if not fields.get("display_name", "").strip():
-        raise ValidationError(_("Give the team account a name."), field="name")
-    team.display_name = fields["display_name"].strip()
-    team.bio = fields.get("bio", "")
+    team.display_name, team.bio = check_name(_TEAM_LABELS, _UNNAMED, name=name, description=description)
     db.session.commit()
     return team
 
