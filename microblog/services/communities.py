@@ -166,7 +166,6 @@ def create_community(
         description=description,
         labels=_COMMUNITY_LABELS,
         unnamed=_UNNAMED,
-        taken=_l("That handle is taken: communities and people share one namespace."),
         locked=bool(private),
     )
     db.session.add(Community(id=community.id, created_by_id=owner.id))

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import LazyString
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +21,10 @@ from models import User
 
 from .errors import Conflict, ValidationError
 from .validation import check_profile, check_username
+
+
+def _taken() -> str:
+    return _("That handle is taken: people, communities and teams share one namespace.")
 
 
 def check_name(
@@ -40,15 +45,14 @@ def add_shared_account(
     description: str,
     labels: Mapping[str, LazyString],
     unnamed: LazyString,
-    taken: LazyString,
     **columns: Any,
 ) -> User:
     """Add an account of this kind in the caller's transaction and flush it, or raise.
 
     `labels` name the profile fields in errors ("Name", "Description"); `unnamed`
-    is the error for an empty name, `taken` for a handle in use (lazy: translated
-    only when raised).  A handle taken by a concurrent request shows at the flush:
-    the transaction is rolled back and Conflict raised.
+    is the error for an empty name (lazy: translated only when raised).  A handle
+    taken by a concurrent request shows at the flush: the transaction is rolled
+    back and Conflict raised.
     """
     display_name, bio = check_name(labels, unnamed, name=name, description=description)
     account = User(
@@ -61,11 +65,11 @@ def add_shared_account(
         **columns,
     )
     if db.session.scalar(select(User.id).where(User.username == account.username)) is not None:
-        raise Conflict(str(taken), field="handle")
+        raise Conflict(_taken(), field="handle")
     db.session.add(account)
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict(str(taken), field="handle") from None
+        raise Conflict(_taken(), field="handle") from None
     return account

@@ -218,7 +218,6 @@ def create_team(
         description=description,
         labels=_TEAM_LABELS,
         unnamed=_UNNAMED,
-        taken=_l("That handle is taken: teams, communities and people share one namespace."),
     )
     chosen = {p.id: (p, MEMBER) for p in members}
     chosen.update({p.id: (p, LEAD) for p in leads})
