@@ -138,6 +138,49 @@ def test_a_lead_adds_removes_members_and_changes_roles(client, support, alice, b
     assert "@nobody" in bad.get_data(as_text=True)
 
 
+def test_a_lead_changes_the_teams_name_and_description_on_its_manage_page(client, support, alice, bob, admin):
+    def saved() -> tuple[str, str]:
+        db.session.refresh(support)
+        return support.display_name, support.bio
+
+    before = saved()
+    carol = make_user("carol")
+    edit = {"name": "Helpdesk", "description": "Ask us"}
+    for outsider in (bob, carol):  # a member who does not lead, someone not on the team: as the page
+        login(client, outsider.username)
+        assert client.post("/teams/it-support/manage", data=edit).status_code == 403
+        assert client.post("/teams/it-support/manage", data={"name": ""}).status_code == 403
+        client.post("/logout")
+    assert saved() == before
+
+    login(client, "alice")
+    page = client.get("/teams/it-support/manage").get_data(as_text=True)
+    assert "Name and description" in page and 'value="IT support"' in page
+    empty = client.post("/teams/it-support/manage", data={"name": "  ", "description": "kept"})
+    html = empty.get_data(as_text=True)
+    assert empty.status_code == 422 and saved() == before
+    # Beside the name field, and what was typed is kept.
+    assert re.search(
+        r'name="name"[^>]*>\s*<p class="field-error" role="alert">Give the team account a name\.', html
+    )
+    assert "kept</textarea>" in html
+    long = client.post("/teams/it-support/manage", data={"name": "x" * 61})
+    assert long.status_code == 422 and "Name is at most 60 characters." in long.get_data(as_text=True)
+    assert saved() == before
+
+    done = client.post("/teams/it-support/manage", data=edit)
+    assert done.status_code == 302 and done.location == "/teams/it-support/manage"
+    assert "Saved." in client.get(done.location).get_data(as_text=True)
+    assert saved() == ("Helpdesk", "Ask us")
+    assert "Helpdesk" in client.get("/@it-support").get_data(as_text=True)
+    assert client.post("/teams/nowhere/manage", data=edit).status_code == 404
+    client.post("/logout")
+
+    login(client, "root")  # site administrators too
+    assert client.post("/teams/it-support/manage", data={"name": "IT", "description": ""}).status_code == 302
+    assert saved() == ("IT", "")
+
+
 def test_a_lead_issues_lists_and_revokes_team_tokens_in_settings(client, support, alice, bob):
     login(client, "bob")  # members who do not lead see no team section
     assert "Team tokens for" not in client.get("/settings/tokens").get_data(as_text=True)

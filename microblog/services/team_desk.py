@@ -182,6 +182,11 @@ def manage_team(actor: User, handle: str) -> TeamProfile:
     return team_profile(actor, team)
 
 
+def update_team(actor: User, handle: str, *, name: str, description: str) -> User:
+    """Change the name and description of the team with this handle (its leads, admins); return it."""
+    return teams.update_team(actor, teams.access_team(handle), name=name, description=description)
+
+
 def add_member(actor: User, handle: str, username: str, role: str) -> Membership:
     """Put the named person on the team with this role, or change their role (leads, admins)."""
     team = teams.access_team(handle)
