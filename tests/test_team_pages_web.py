@@ -84,6 +84,22 @@ def test_the_team_page_shows_members_and_figures_to_the_team_only(client, suppor
     assert "Manage members" in other  # a site administrator manages members all the same
 
 
+def test_the_team_page_lists_its_posts_and_its_fragment_only_the_posts(client, support, bob):
+    from microblog.services import posts
+
+    older = posts.post_status(support, "The VPN is down", posted_by=bob)
+    newer = posts.post_status(support, "The VPN is back", posted_by=bob)
+    login(client, "bob")
+    page = client.get("/@it-support").get_data(as_text=True)
+    assert "The VPN is back" in page and "The VPN is down" in page and "profile-head" in page
+    fragment = client.get("/@it-support?fragment=1").get_data(as_text=True)
+    assert "The VPN is back" in fragment and "The VPN is down" in fragment
+    assert "profile-head" not in fragment and "<html" not in fragment and "data-figure" not in fragment
+    paged = client.get(f"/@it-support?fragment=1&max_id={newer.id}").get_data(as_text=True)
+    assert "The VPN is down" in paged and "The VPN is back" not in paged
+    assert older.id < newer.id
+
+
 def test_admins_create_team_accounts_on_the_web(client, admin, alice, bob):
     login(client, "alice")
     assert client.get("/admin/teams").status_code == 403

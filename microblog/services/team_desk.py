@@ -1,7 +1,7 @@
 """A team's desk: what the team pages read and do in one call each, by handle and username.
 
 The inbox page needs the items, their counts and the members to assign to; the
-team account's page its members and figures; Settings → tokens the teams a
+team account's page its posts, members and figures; Settings → tokens the teams a
 person leads with their tokens.  The actions here resolve the usernames a form
 sends and hand over to services.teams, services.inbox and services.tokens,
 which own the rules.  A team's inbox and figures are its members' business: to
@@ -22,9 +22,10 @@ from models import AccessToken, InboxItem, User
 from models.team import LEAD
 from models.user import PERSON
 
-from . import answering, inbox, teams, tokens
+from . import answering, inbox, teams, timelines, tokens
 from .errors import NotFound, PermissionDenied, ValidationError
 from .teams import Membership
+from .timelines import Cursor, Page
 
 PAGE = 30  # inbox items per page
 
@@ -59,6 +60,14 @@ class TeamProfile:
     role: str | None  # the viewer's, None when they are not on the team
     may_manage: bool  # a lead, or a site administrator
     figures: list[inbox.Figures]  # 7 and 30 days, for members only (else empty)
+
+
+@dataclass(frozen=True)
+class TeamPage:
+    """A team account's page for one viewer: a page of its posts, and what the page shows of the team."""
+
+    posts: Page
+    profile: TeamProfile | None  # None when only the posts were asked for (live.js catching up)
 
 
 @dataclass(frozen=True)
@@ -165,6 +174,12 @@ def answer(actor: User, handle: str, item_id: int | str, text: str) -> User:
 
 
 # -- the team's page and its members -------------------------------------------
+
+
+def team_page(viewer: User, team: User, cursor: Cursor, *, posts_only: bool = False) -> TeamPage:
+    """Return a page of the team account's posts and, unless posts_only, what its page shows the viewer."""
+    posts = timelines.user_timeline(viewer, team, cursor)
+    return TeamPage(posts, None if posts_only else team_profile(viewer, team))
 
 
 def team_profile(viewer: User, team: User) -> TeamProfile:

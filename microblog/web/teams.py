@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog.services import inbox, team_desk, timelines
+from microblog.services import inbox, team_desk
 from microblog.services.errors import ServiceError
 from microblog.services.timelines import Cursor
 from models import User
@@ -124,11 +124,13 @@ def team_inbox_answer(handle: str, item_id: int):
 
 def team_page(team: User):
     """Render a team account's page at /@handle (called by web.profile for a team account)."""
-    page = timelines.user_timeline(current_user, team, Cursor.parse(request.args))
-    if request.args.get("fragment"):  # live.js catching up: the posts only
-        return render_template("partials/feed_items.html", page=page)
-    info = team_desk.team_profile(current_user, team)
-    return render_template("teams/profile.html", team=team, info=info, page=page, title=team.name)
+    posts_only = bool(request.args.get("fragment"))  # live.js catching up: the posts only
+    view = team_desk.team_page(current_user, team, Cursor.parse(request.args), posts_only=posts_only)
+    if posts_only:
+        return render_template("partials/feed_items.html", page=view.posts)
+    return render_template(
+        "teams/profile.html", team=team, info=view.profile, page=view.posts, title=team.name
+    )
 
 
 # The service names the team's fields as the account does; the form says name and description.
