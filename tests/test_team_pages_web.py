@@ -135,6 +135,7 @@ def test_a_lead_adds_removes_members_and_changes_roles(client, support, alice, b
     login(client, "bob")  # a member, not a lead
     assert client.get("/teams/it-support/manage").status_code == 403
     assert client.post("/teams/it-support/members", data={"username": "carol"}).status_code == 403
+    assert client.post("/teams/it-support/members", data={"username": "nobody"}).status_code == 403
     client.post("/logout")
     login(client, "alice")
     assert client.get("/teams/it-support/manage").status_code == 200

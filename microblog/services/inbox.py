@@ -170,7 +170,12 @@ def list_items(
     after: int | str | None = None,
     limit: int = PAGE_LIMIT,
 ) -> list[ItemView]:
-    """Return a page of the team's inbox (oldest first by default), for one of its members."""
+    """Return a page of the team's inbox (oldest first by default), for one of its members.
+
+    To anyone not on the team (site administrators included) its inbox is not found.
+    """
+    if not teams.is_member(actor, team):
+        raise NotFound(_("There is no team account called @%(handle)s here.", handle=team.username))
     teams.check_can_act_as(actor, team)
     if filter not in FILTERS:
         raise ValidationError(
@@ -275,10 +280,17 @@ def _rank(count: int, percent: int) -> int:
 # -- actions -----------------------------------------------------------------
 
 
-def assign(actor: User, item_id: int | str, assignee: User | None = None) -> InboxItem:
-    """Give an item to a member of the team (the actor, unless named); reassigning moves it."""
+def assign(actor: User, item_id: int | str, assignee: User | str | None = None) -> InboxItem:
+    """Give an item to a member of the team (the actor, unless named); reassigning moves it.
+
+    `assignee` may be given by username, as the web form sends it: it is looked
+    up once the actor may see the item, so that to anyone else the item stays
+    "not found" whatever name they send.
+    """
     item = access_item(actor, item_id)
     team = db.session.get_one(User, item.team_id)
+    if isinstance(assignee, str):
+        assignee = teams.access_person(assignee, "assignee")
     if assignee is not None and assignee.id != actor.id and not _may_take_items(assignee, team):
         raise ValidationError(
             _("@%(name)s is not on @%(team)s.", name=assignee.username, team=team.username), field="assignee"

@@ -61,6 +61,17 @@ def access_team(handle: str) -> User:
     return found
 
 
+def access_person(username: str | None, field: str = "username") -> User:
+    """Return the person with this username (an @ allowed), or raise ValidationError naming `field`."""
+    name = (username or "").strip().lstrip("@").lower()
+    person = (
+        db.session.scalar(select(User).where(User.username == name, User.kind == PERSON)) if name else None
+    )
+    if person is None:
+        raise ValidationError(_("There is no one called @%(name)s here.", name=name or "?"), field=field)
+    return person
+
+
 def role_of(user: User | None, team: User) -> str | None:
     """Return the user's role on the team ("member" or "lead"), or None if they are not on it."""
     if user is None or not team.is_team:
@@ -236,9 +247,15 @@ def update_team(actor: User | None, team: User, *, name: str, description: str) 
     return team
 
 
-def add_member(actor: User | None, team: User, person: User, *, role: str = MEMBER) -> Membership:
-    """Put a person on the team, or change their role (its leads, or administrators)."""
+def add_member(actor: User | None, team: User, person: User | str, *, role: str = MEMBER) -> Membership:
+    """Put a person on the team, or change their role (its leads, or administrators).
+
+    `person` may be given by username, as the web form sends it: it is looked up
+    once the actor may manage the team.
+    """
     check_lead(actor, team)
+    if isinstance(person, str):
+        person = access_person(person)
     _check_person(person)
     role = _check_role(role)
     row = db.session.get(TeamMember, (team.id, person.id))
