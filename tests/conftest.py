@@ -154,6 +154,13 @@ def app(config: TestingConfig) -> Iterator[Flask]:
         g.pop("_login_user", None)
         refresh_babel()  # and Flask-Babel its locale, time zone and catalogs
 
+    # Flask-Babel caches the locale it chose in `g` at the first gettext. A message read by the
+    # test itself between requests (a factory's service, a module imported late) is read outside
+    # any request, in the default locale, and would be cached for the next request too: that
+    # request would answer in English whatever its reader chose. A real request never inherits
+    # a locale, so each test request starts without one, before any other before_request.
+    app.before_request_funcs.setdefault(None, []).insert(0, refresh_babel)
+
     with app.app_context():
         yield app
         db.session.remove()

@@ -20,7 +20,7 @@ from microblog.services.errors import Conflict, NotFound, PermissionDenied, Vali
 from models import Community, CommunityAdmin, Follow, FollowRequest, Notification, Post, User, mentions
 from models.post import PRIVATE, PUBLIC
 
-from .factories import PASSWORD, make_community, make_post, make_user
+from .factories import PASSWORD, make_community, make_post, make_team, make_user
 
 
 @pytest.fixture
@@ -62,9 +62,17 @@ def test_the_creator_is_the_first_member_and_admin_of_a_group_account(alice):
     assert db.session.get_one(Community, apollo.id).created_by_id == alice.id
 
 
+TAKEN = "That handle is taken: people, communities and teams share one namespace."
+
+
 def test_communities_and_people_share_one_namespace(alice, bob):
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as taken:
         communities.create_community(alice, "bob", name="Bob's team")
+    assert taken.value.message == TAKEN and taken.value.field == "handle"
+    make_team("hr")
+    with pytest.raises(Conflict) as taken:
+        communities.create_community(alice, "HR", name="Human resources")
+    assert taken.value.message == TAKEN
     make_community(alice, "apollo")
     with pytest.raises(Conflict):
         communities.create_community(bob, "APOLLO", name="Another Apollo")

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from microblog.database import db
-from microblog.services import communities
+from microblog.services import accounts, communities
 from models import Community, CommunityAdmin, Follow, FollowRequest, Notification, Post, User
 
 from .factories import login, make_community, make_post, make_user
@@ -84,7 +84,8 @@ def test_creating_a_private_community(client, alice):
 def test_creation_errors_stand_beside_their_fields_and_keep_the_text(client, alice, bob):
     login(client, "alice")
     response = client.post("/communities/new", data={"handle": "bob", "name": "Bob's", "description": "kept"})
-    assert response.status_code == 409 and "namespace" in _html(response)
+    assert response.status_code == 409
+    assert "That handle is taken: people, communities and teams share one namespace." in _html(response)
     assert 'value="Bob&#39;s"' in _html(response) and "kept</textarea>" in _html(response)
     response = client.post("/communities/new", data={"handle": "x", "name": "Apollo"})
     assert response.status_code == 422 and "2-30 characters" in _html(response)
@@ -253,8 +254,6 @@ def test_site_administrators_mark_official_and_take_over_orphans(client, admin, 
     assert communities.details(apollo).is_official
     assert "Official" in _html(client.get("/@apollo"))
     assert client.post("/@apollo/take-over").status_code == 422  # alice runs it
-    from microblog.services import accounts
-
     accounts.set_active(admin, "alice", False)
     assert "Take over" in _html(client.get("/@apollo/manage"))
     assert client.post("/@apollo/take-over").status_code == 302
@@ -265,8 +264,6 @@ def test_site_administrators_mark_official_and_take_over_orphans(client, admin, 
 
 def test_site_administrators_hand_an_orphaned_private_community_to_a_member(client, admin, alice, bob):
     leaders = make_community(alice, "leaders", private=True, members=(bob,))
-    from microblog.services import accounts
-
     accounts.set_active(admin, "alice", False)
     login(client, "root")
     manage = _html(client.get("/@leaders/manage"))
@@ -286,3 +283,13 @@ def test_unknown_communities_and_actions_are_not_found(client, alice):
     assert client.post("/@apollo/explode").status_code in (404, 405)
     assert client.post("/@apollo/members/nobody/remove").status_code == 404
     assert _count(Notification) == 0
+
+
+def test_the_handle_help_and_the_taken_handle_name_teams_too_in_norwegian(client, alice, bob):
+    login(client, "alice")
+    accounts.update_preferences(alice, locale="nb", timezone="")
+    assert "Personer, fellesskap og team deler navn" in _html(client.get("/communities/new"))
+    response = client.post("/communities/new", data={"handle": "bob", "name": "Bob"})
+    assert response.status_code == 409
+    assert "Det @navnet er tatt: personer, fellesskap og team deler navn." in _html(response)
+    assert _count(Community) == 0

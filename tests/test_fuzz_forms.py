@@ -74,6 +74,7 @@ FORMS: list[tuple[str, tuple[str, ...], dict[str, str]]] = [
     ("/teams/desk/inbox/1/answer", ("text", "next"), {"text": "on it"}),
     ("/teams/desk/members", ("username", "role", "next"), {"username": "alice", "role": "member"}),
     ("/teams/desk/members/bob/remove", ("next",), {}),
+    ("/teams/desk/manage", ("name", "description"), {"name": "Desk"}),
     (
         "/admin/teams",
         ("handle", "name", "description", "members", "leads"),
@@ -254,6 +255,7 @@ PAGES = [
     "/communities?q={}",
     "/communities?after={}",
     "/@{}/manage",
+    "/teams/{}/manage",
     "/public?max_id={}",
     "/?since_id={}",
     "/notifications?max_id={}",

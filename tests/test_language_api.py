@@ -114,6 +114,18 @@ def test_an_error_page_from_a_service_reads_norwegian(client, alice):
     )
 
 
+def test_a_message_read_between_requests_does_not_set_the_next_requests_language(client, alice):
+    # The test's own app context is shared with its requests (conftest): a message the test reads
+    # (a factory's service, a module imported late) is in the default locale, which Flask-Babel
+    # caches in `g`; the next request must still choose its reader's locale.
+    login(client, "alice")
+    accounts.update_preferences(alice, locale="nb", timezone="")
+    assert gettext("Give the community a name.") == "Give the community a name."
+    response = client.post("/@alice/follow")
+    assert response.status_code == 422
+    assert "Du ser alltid dine egne innlegg" in response.get_data(as_text=True)
+
+
 def test_gettext_outside_a_request_or_app_gives_english():
     # Services raise from CLI commands and background work too: no request, maybe no app.
     assert gettext("There is no community called @%(handle)s here.", handle="x") == (

@@ -66,7 +66,10 @@ def test_a_non_member_cannot_post_as_a_team(client, support, alice):
     )
     assert reply.status_code == 403 and "Only members of @it-support can act for it." in _html(reply)
     assert ">I am IT here too</textarea>" in _html(reply)
-    assert client.post("/posts", data={"text": "x", "post_as": "nobody"}).status_code == 404
+    unknown = client.post("/posts", data={"text": "Who am I", "post_as": "nobody"})
+    assert unknown.status_code == 404  # beside the composer too, the text kept
+    assert "There is no team account called @nobody here." in _html(unknown)
+    assert ">Who am I</textarea>" in _html(unknown)
     assert _posts() == [thread]
 
 

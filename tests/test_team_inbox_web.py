@@ -123,6 +123,9 @@ def test_an_outsider_cannot_act_on_an_item(client, support):
     login(client, "dave")
     for action in ("assign", "unassign", "reopen"):
         assert client.post(f"/teams/it-support/inbox/{item_id}/{action}").status_code == 404
+    for assignee in ("bob", "nobody", "   "):  # any name: the item is not found before names are read
+        response = client.post(f"/teams/it-support/inbox/{item_id}/assign", data={"assignee": assignee})
+        assert response.status_code == 404 and "No such inbox item." in response.get_data(as_text=True)
     assert client.post(f"/teams/it-support/inbox/{item_id}/answer", data={"text": "hi"}).status_code == 404
     assert client.get(f"/teams/it-support/inbox/items/{item_id}").status_code == 404
     assert _item(post).state == "open"
@@ -227,6 +230,11 @@ def test_assign_offers_active_members_only_and_names_who_is_not_on_the_team(clie
         f"/teams/it-support/inbox/{item_id}/assign", data={"assignee": "erin"}, follow_redirects=True
     )
     assert "@erin is not on @it-support." in response.get_data(as_text=True)
+    assert _item(post).assignee_id is None
+    response = client.post(
+        f"/teams/it-support/inbox/{item_id}/assign", data={"assignee": "@nobody"}, follow_redirects=True
+    )
+    assert "There is no one called @nobody here." in response.get_data(as_text=True)
     assert _item(post).assignee_id is None
 
 

@@ -84,6 +84,22 @@ def test_the_team_page_shows_members_and_figures_to_the_team_only(client, suppor
     assert "Manage members" in other  # a site administrator manages members all the same
 
 
+def test_the_team_page_lists_its_posts_and_its_fragment_only_the_posts(client, support, bob):
+    from microblog.services import posts
+
+    older = posts.post_status(support, "The VPN is down", posted_by=bob)
+    newer = posts.post_status(support, "The VPN is back", posted_by=bob)
+    login(client, "bob")
+    page = client.get("/@it-support").get_data(as_text=True)
+    assert "The VPN is back" in page and "The VPN is down" in page and "profile-head" in page
+    fragment = client.get("/@it-support?fragment=1").get_data(as_text=True)
+    assert "The VPN is back" in fragment and "The VPN is down" in fragment
+    assert "profile-head" not in fragment and "<html" not in fragment and "data-figure" not in fragment
+    paged = client.get(f"/@it-support?fragment=1&max_id={newer.id}").get_data(as_text=True)
+    assert "The VPN is down" in paged and "The VPN is back" not in paged
+    assert older.id < newer.id
+
+
 def test_admins_create_team_accounts_on_the_web(client, admin, alice, bob):
     login(client, "alice")
     assert client.get("/admin/teams").status_code == 403
@@ -119,6 +135,7 @@ def test_a_lead_adds_removes_members_and_changes_roles(client, support, alice, b
     login(client, "bob")  # a member, not a lead
     assert client.get("/teams/it-support/manage").status_code == 403
     assert client.post("/teams/it-support/members", data={"username": "carol"}).status_code == 403
+    assert client.post("/teams/it-support/members", data={"username": "nobody"}).status_code == 403
     client.post("/logout")
     login(client, "alice")
     assert client.get("/teams/it-support/manage").status_code == 200
@@ -136,6 +153,49 @@ def test_a_lead_adds_removes_members_and_changes_roles(client, support, alice, b
     assert tokens.authenticate_token(value) is None  # removal revoked bob's team token
     bad = client.post("/teams/it-support/members", data={"username": "nobody"}, follow_redirects=True)
     assert "@nobody" in bad.get_data(as_text=True)
+
+
+def test_a_lead_changes_the_teams_name_and_description_on_its_manage_page(client, support, alice, bob, admin):
+    def saved() -> tuple[str, str]:
+        db.session.refresh(support)
+        return support.display_name, support.bio
+
+    before = saved()
+    carol = make_user("carol")
+    edit = {"name": "Helpdesk", "description": "Ask us"}
+    for outsider in (bob, carol):  # a member who does not lead, someone not on the team: as the page
+        login(client, outsider.username)
+        assert client.post("/teams/it-support/manage", data=edit).status_code == 403
+        assert client.post("/teams/it-support/manage", data={"name": ""}).status_code == 403
+        client.post("/logout")
+    assert saved() == before
+
+    login(client, "alice")
+    page = client.get("/teams/it-support/manage").get_data(as_text=True)
+    assert "Name and description" in page and 'value="IT support"' in page
+    empty = client.post("/teams/it-support/manage", data={"name": "  ", "description": "kept"})
+    html = empty.get_data(as_text=True)
+    assert empty.status_code == 422 and saved() == before
+    # Beside the name field, and what was typed is kept.
+    assert re.search(
+        r'name="name"[^>]*>\s*<p class="field-error" role="alert">Give the team account a name\.', html
+    )
+    assert "kept</textarea>" in html
+    long = client.post("/teams/it-support/manage", data={"name": "x" * 61})
+    assert long.status_code == 422 and "Name is at most 60 characters." in long.get_data(as_text=True)
+    assert saved() == before
+
+    done = client.post("/teams/it-support/manage", data=edit)
+    assert done.status_code == 302 and done.location == "/teams/it-support/manage"
+    assert "Saved." in client.get(done.location).get_data(as_text=True)
+    assert saved() == ("Helpdesk", "Ask us")
+    assert "Helpdesk" in client.get("/@it-support").get_data(as_text=True)
+    assert client.post("/teams/nowhere/manage", data=edit).status_code == 404
+    client.post("/logout")
+
+    login(client, "root")  # site administrators too
+    assert client.post("/teams/it-support/manage", data={"name": "IT", "description": ""}).status_code == 302
+    assert saved() == ("IT", "")
 
 
 def test_a_lead_issues_lists_and_revokes_team_tokens_in_settings(client, support, alice, bob):

@@ -79,8 +79,9 @@ def test_only_site_admins_create_teams_and_handles_are_one_namespace(app, alice,
     with pytest.raises(Conflict):
         teams.create_team(admin, "alice", name="Not alice")
     make_community(alice, "apollo")
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as taken:
         teams.create_team(None, "apollo", name="Apollo")
+    assert taken.value.message == "That handle is taken: people, communities and teams share one namespace."
     with pytest.raises(ValidationError):
         teams.add_member(None, team, team)  # a team is not a person
 

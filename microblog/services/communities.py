@@ -19,19 +19,19 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from microblog.database import db, like_escaped, lowered
 from models import Community, CommunityAdmin, Follow, FollowRequest, User, utcnow
 from models.user import COMMUNITY
 
 from . import inbox, notifications
-from .errors import Conflict, NotFound, PermissionDenied, ValidationError
+from .errors import NotFound, PermissionDenied, ValidationError
 from .follows import add_follow, insert_once, remove_follow
-from .validation import check_profile, check_username
+from .shared_accounts import add_shared_account, check_name
 
 # A community's profile fields, as its forms name them (a person's are "Full name" and "About you").
 _COMMUNITY_LABELS = {"display_name": _l("Name"), "bio": _l("Description")}
+_UNNAMED = _l("Give the community a name.")
 
 LIST_LIMIT = 40
 
@@ -159,28 +159,15 @@ def create_community(
         raise ValidationError(_("A community needs a person as its first admin."), field="owner")
     if actor is not None and not may_create(actor):
         raise PermissionDenied(_("Only administrators can create communities here."))
-    fields = check_profile(_COMMUNITY_LABELS, display_name=name, bio=description)
-    if not fields.get("display_name", "").strip():
-        raise ValidationError(_("Give the community a name."), field="name")
-    community = User(
-        username=check_username(handle),
-        email=None,
-        password_hash=None,
-        kind=COMMUNITY,
+    community = add_shared_account(
+        COMMUNITY,
+        handle,
+        name=name,
+        description=description,
+        labels=_COMMUNITY_LABELS,
+        unnamed=_UNNAMED,
         locked=bool(private),
-        display_name=fields["display_name"].strip(),
-        bio=fields.get("bio", ""),
     )
-    if db.session.scalar(select(User.id).where(User.username == community.username)) is not None:
-        raise Conflict(_("That handle is taken: communities and people share one namespace."), field="handle")
-    db.session.add(community)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(
-            _("That handle is taken: communities and people share one namespace."), field="handle"
-        ) from None
     db.session.add(Community(id=community.id, created_by_id=owner.id))
     add_follow(owner, community)
     db.session.add(CommunityAdmin(community_id=community.id, user_id=owner.id))
@@ -195,11 +182,9 @@ def update_community(actor: User | None, community: User, *, name: str, descript
     only must stay so, and what was public has been read by everyone.
     """
     check_admin(actor, community)
-    fields = check_profile(_COMMUNITY_LABELS, display_name=name, bio=description)
-    if not fields.get("display_name", "").strip():
-        raise ValidationError(_("Give the community a name."), field="name")
-    community.display_name = fields["display_name"].strip()
-    community.bio = fields.get("bio", "")
+    community.display_name, community.bio = check_name(
+        _COMMUNITY_LABELS, _UNNAMED, name=name, description=description
+    )
     db.session.commit()
     return community
 

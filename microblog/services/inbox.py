@@ -256,7 +256,8 @@ def list_items(
     """Return a page of the team's inbox (oldest first by default), for one of its members.
 
     One statement; it returns nothing unless the actor is on the team, so an
-    empty page is the one that checks who is asking, to refuse a non-member.
+    empty page is the one that checks who is asking: to anyone not on the
+    team (site administrators included) its inbox is not found.
     """
     if filter not in FILTERS:
         raise ValidationError(
@@ -265,7 +266,8 @@ def list_items(
     cursor = parse_id(after) if after not in (None, "") else None
     if after not in (None, "") and cursor is None:
         raise ValidationError(_("The page cursor must be a whole number."), field="after")
-    teams.check_may_act(actor, team)  # who the actor is; whether they are on the team, the statement asks
+    if not teams.may_act(actor, team):  # no query; whether they are on the team, the statement asks
+        _check_reader(actor, team)
     stmt = _page_statement(filter, newest_first, cursor is not None)
     params = {
         "team": team.id,
@@ -276,7 +278,7 @@ def list_items(
     }
     rows = read_rows(stmt, params)
     if not rows:
-        teams.check_can_act_as(actor, team)
+        _check_reader(actor, team)
     views = []
     for row, post in zip(rows, timelines.rows_to_posts(rows), strict=True):
         item_id, state, received_at, answered_at, changed_at, reason, answer_id = row[
@@ -299,6 +301,13 @@ def list_items(
             )
         )
     return views
+
+
+def _check_reader(actor: User | None, team: User) -> None:
+    """Refuse anyone who may not read the team's inbox: to those not on the team, it is not found."""
+    if not teams.is_member(actor, team):
+        raise NotFound(_("There is no team account called @%(handle)s here.", handle=team.username))
+    teams.check_can_act_as(actor, team)
 
 
 def item_view(team: User, item: InboxItem) -> ItemView | None:
@@ -380,10 +389,17 @@ def _rank(count: int, percent: int) -> int:
 # -- actions -----------------------------------------------------------------
 
 
-def assign(actor: User, item_id: int | str, assignee: User | None = None) -> InboxItem:
-    """Give an item to a member of the team (the actor, unless named); reassigning moves it."""
+def assign(actor: User, item_id: int | str, assignee: User | str | None = None) -> InboxItem:
+    """Give an item to a member of the team (the actor, unless named); reassigning moves it.
+
+    `assignee` may be given by username, as the web form sends it: it is looked
+    up once the actor may see the item, so that to anyone else the item stays
+    "not found" whatever name they send.
+    """
     item = access_item(actor, item_id)
     team = db.session.get_one(User, item.team_id)
+    if isinstance(assignee, str):
+        assignee = teams.access_person(assignee, "assignee")
     if assignee is not None and assignee.id != actor.id and not _may_take_items(assignee, team):
         raise ValidationError(
             _("@%(name)s is not on @%(team)s.", name=assignee.username, team=team.username), field="assignee"

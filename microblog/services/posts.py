@@ -170,6 +170,25 @@ def post_status(
     return post
 
 
+def compose(
+    writer: User,
+    text: str,
+    *,
+    post_as: str | None = None,
+    in_reply_to: int | str | None = None,
+    question: bool = False,
+) -> Post:
+    """Publish what a person wrote in the composer: as themselves, or as the team account `post_as` names.
+
+    Raises NotFound for a handle that names no team account; post_status refuses
+    one the writer is not on.
+    """
+    team = teams.access_team(post_as) if post_as else None
+    if team is None:
+        return post_status(writer, text, in_reply_to=in_reply_to, question=question)
+    return post_status(team, text, in_reply_to=in_reply_to, posted_by=writer, question=question)
+
+
 def _route_to_inboxes(
     post: Post, author: User, mentioned: list[User], parent: Post | None, seen_by: Audience
 ) -> None:

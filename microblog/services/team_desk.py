@@ -1,11 +1,13 @@
 """A team's desk: what the team pages read and do in one call each, by handle and username.
 
 The inbox page needs the items, their counts and the members to assign to; the
-team account's page its members and figures; Settings → tokens the teams a
-person leads with their tokens.  The actions here resolve the usernames a form
-sends and hand over to services.teams, services.inbox and services.tokens,
-which own the rules.  A team's inbox and figures are its members' business: to
-anyone else (site administrators included) the inbox is "not found".
+team account's page its posts, members and figures; Settings → tokens the teams a
+person leads with their tokens.  The actions here resolve the handle (and the
+usernames) a form sends and hand over to services.teams, services.inbox and
+services.tokens, which own the rules and decide who may act: this module adds a
+check only where no service makes it (reading one inbox item, the manage page,
+team tokens that only leads issue).  A team's inbox and figures are its members'
+business: to anyone else (site administrators included) the inbox is "not found".
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from sqlalchemy import select
 
 from microblog.database import db
 from microblog.entities import ItemView
+from microblog.text import parse_id
 from models import AccessToken, InboxItem, User
 from models.team import LEAD
-from models.user import PERSON
 
-from . import answering, inbox, teams, tokens
-from .errors import NotFound, PermissionDenied, ValidationError
+from . import answering, inbox, teams, timelines, tokens
+from .errors import NotFound, PermissionDenied
 from .teams import Membership
+from .timelines import Cursor, Page
 
 PAGE = 30  # inbox items per page
 
@@ -62,6 +65,14 @@ class TeamProfile:
 
 
 @dataclass(frozen=True)
+class TeamPage:
+    """A team account's page for one viewer: a page of its posts, and what the page shows of the team."""
+
+    posts: Page
+    profile: TeamProfile | None  # None when only the posts were asked for (live.js catching up)
+
+
+@dataclass(frozen=True)
 class TeamTokens:
     """A team its lead issues tokens for: the members they may act for, and the tokens (member by id)."""
 
@@ -71,19 +82,11 @@ class TeamTokens:
     acting: dict[int, User]  # who each token acts for (shared by the teams of one page)
 
 
-def _member_team(actor: User, handle: str) -> User:
-    """Return the team with this handle if the actor is on it, else raise NotFound."""
-    team = teams.access_team(handle)
-    if not teams.is_member(actor, team):
-        raise NotFound(_("There is no team account called @%(handle)s here.", handle=handle))
-    return team
-
-
 def inbox_page(
     actor: User, handle: str, *, filter: str = "open", newest_first: bool = False, after: str | None = None
 ) -> InboxPage:
-    """Return a page of the team's inbox for one of its members (others: NotFound)."""
-    team = _member_team(actor, handle)
+    """Return a page of the team's inbox for one of its members (others: NotFound, from inbox.list_items)."""
+    team = teams.access_team(handle)
     # One more than a page: whether another page follows (inbox.list_items caps at its PAGE_LIMIT).
     items = inbox.list_items(
         actor, team, filter=filter, newest_first=newest_first, after=after, limit=PAGE + 1
@@ -101,17 +104,22 @@ def _counts(team: User) -> dict[str, int]:
 
 def inbox_entry(actor: User, handle: str, item_id: int | str) -> InboxEntry:
     """Return one item of the team's inbox as its page shows it, for one of the team's members."""
-    team, item = _team_item(actor, handle, item_id)
+    team = teams.access_team(handle)
+    item = inbox.access_item(actor, item_id)  # the only check here: item_view reads without one
+    _check_in_inbox(team, item_id)
     return InboxEntry(team, inbox.item_view(team, item), _counts(team), _assignable(team))
 
 
-def _team_item(actor: User, handle: str, item_id: int | str) -> tuple[User, InboxItem]:
-    """Return the team with this handle and its item, for one of its members (else NotFound)."""
-    team = teams.access_team(handle)
-    item = inbox.access_item(actor, item_id)
-    if item.team_id != team.id:
+def _check_in_inbox(team: User, item_id: int | str) -> None:
+    """Raise NotFound unless the item is in this team's inbox (the page's address names the team).
+
+    Only where the item is: whether the actor may see it is for inbox.access_item,
+    which every action here calls; to a non-member both answers are the same 404.
+    """
+    iid = parse_id(item_id)
+    item = db.session.get(InboxItem, iid) if iid else None
+    if item is None or item.team_id != team.id:
         raise NotFound(_("No such inbox item."))
-    return team, item
 
 
 def _assignable(team: User) -> list[Membership]:
@@ -119,52 +127,49 @@ def _assignable(team: User) -> list[Membership]:
     return [m for m in teams.members(team) if m.user.is_active]
 
 
-def _person(username: str | None, field: str = "username") -> User:
-    name = (username or "").strip().lstrip("@").lower()
-    person = (
-        db.session.scalar(select(User).where(User.username == name, User.kind == PERSON)) if name else None
-    )
-    if person is None:
-        raise ValidationError(_("There is no one called @%(name)s here.", name=name or "?"), field=field)
-    return person
-
-
 def _people(names: Iterable[str], field: str) -> list[User]:
-    return [_person(name, field) for name in names if name.strip()]
+    return [teams.access_person(name, field) for name in names if name.strip()]
 
 
 def assign(actor: User, handle: str, item_id: int | str, username: str | None = None) -> InboxItem:
     """Give one of the team's items to the named member (the actor when none is named)."""
-    _team_item(actor, handle, item_id)
-    return inbox.assign(actor, item_id, _person(username, "assignee") if username else None)
+    _check_in_inbox(teams.access_team(handle), item_id)
+    return inbox.assign(actor, item_id, username or None)
 
 
 def unassign(actor: User, handle: str, item_id: int | str) -> InboxItem:
     """Give one of the team's items back to the whole team."""
-    _team_item(actor, handle, item_id)
+    _check_in_inbox(teams.access_team(handle), item_id)
     return inbox.unassign(actor, item_id)
 
 
 def close(actor: User, handle: str, item_id: int | str, reason: str) -> InboxItem:
     """Close one of the team's items without an answer, saying why."""
-    _team_item(actor, handle, item_id)
+    _check_in_inbox(teams.access_team(handle), item_id)
     return inbox.close(actor, item_id, reason)
 
 
 def reopen(actor: User, handle: str, item_id: int | str) -> InboxItem:
     """Open one of the team's closed or answered items again."""
-    _team_item(actor, handle, item_id)
+    _check_in_inbox(teams.access_team(handle), item_id)
     return inbox.reopen(actor, item_id)
 
 
 def answer(actor: User, handle: str, item_id: int | str, text: str) -> User:
     """Reply to one of the team's items as the team (the reply answers it); return the team."""
-    team, _item = _team_item(actor, handle, item_id)
+    team = teams.access_team(handle)
+    _check_in_inbox(team, item_id)
     answering.answer(actor, item_id, text)
     return team
 
 
 # -- the team's page and its members -------------------------------------------
+
+
+def team_page(viewer: User, team: User, cursor: Cursor, *, posts_only: bool = False) -> TeamPage:
+    """Return a page of the team account's posts and, unless posts_only, what its page shows the viewer."""
+    posts = timelines.user_timeline(viewer, team, cursor)
+    return TeamPage(posts, None if posts_only else team_profile(viewer, team))
 
 
 def team_profile(viewer: User, team: User) -> TeamProfile:
@@ -182,11 +187,15 @@ def manage_team(actor: User, handle: str) -> TeamProfile:
     return team_profile(actor, team)
 
 
+def update_team(actor: User, handle: str, *, name: str, description: str) -> User:
+    """Change the name and description of the team with this handle (its leads, admins); return it."""
+    return teams.update_team(actor, teams.access_team(handle), name=name, description=description)
+
+
 def add_member(actor: User, handle: str, username: str, role: str) -> Membership:
     """Put the named person on the team with this role, or change their role (leads, admins)."""
     team = teams.access_team(handle)
-    teams.check_lead(actor, team)
-    return teams.add_member(actor, team, _person(username), role=role)
+    return teams.add_member(actor, team, username, role=role)
 
 
 def remove_member(actor: User | None, team: User, person: User, *, announce: bool = True) -> None:
@@ -204,7 +213,7 @@ def remove_member(actor: User | None, team: User, person: User, *, announce: boo
 def remove_named_member(actor: User, handle: str, username: str) -> User:
     """Take the named person off the team with this handle (see remove_member); return them."""
     team = teams.access_team(handle)
-    person = _person(username)
+    person = teams.access_person(username)
     remove_member(actor, team, person)
     return person
 
@@ -267,7 +276,9 @@ def issue_team_token(
     team = teams.access_team(handle)
     if teams.role_of(actor, team) != LEAD:
         raise PermissionDenied(_("Only the leads of @%(name)s can do that.", name=team.username))
-    return tokens.issue_team_token(actor, team, _person(username, "member"), list(scopes), name=name)
+    return tokens.issue_team_token(
+        actor, team, teams.access_person(username, "member"), list(scopes), name=name
+    )
 
 
 def revoke_team_token(actor: User, handle: str, token_id: int | str) -> User:

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, select
-from sqlalchemy.exc import IntegrityError
 
 import realtime
 from microblog import entities
@@ -29,8 +28,8 @@ from models import AccessToken, TeamMember, User
 from models.team import LEAD, MEMBER, TEAM_ROLES
 from models.user import PERSON, TEAM
 
-from .errors import Conflict, NotFound, PermissionDenied, ValidationError
-from .validation import check_profile, check_username
+from .errors import NotFound, PermissionDenied, ValidationError
+from .shared_accounts import add_shared_account, check_name
 from .visibility import Audience
 
 # The event that tells a team's members and site administrators who wrote a team post (announce_writer).
@@ -38,6 +37,7 @@ POSTED_BY_EVENT = "status.posted_by"
 
 # A team's profile fields, as its forms name them.
 _TEAM_LABELS = {"display_name": _l("Name"), "bio": _l("Description")}
+_UNNAMED = _l("Give the team account a name.")
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,17 @@ def access_team(handle: str) -> User:
     if found is None:
         raise NotFound(_("There is no team account called @%(handle)s here.", handle=handle))
     return found
+
+
+def access_person(username: str | None, field: str = "username") -> User:
+    """Return the person with this username (an @ allowed), or raise ValidationError naming `field`."""
+    name = (username or "").strip().lstrip("@").lower()
+    person = (
+        db.session.scalar(select(User).where(User.username == name, User.kind == PERSON)) if name else None
+    )
+    if person is None:
+        raise ValidationError(_("There is no one called @%(name)s here.", name=name or "?"), field=field)
+    return person
 
 
 def role_of(user: User | None, team: User) -> str | None:
@@ -200,19 +211,13 @@ def list_teams() -> list[User]:
 
 def check_can_act_as(person: User | None, team: User) -> None:
     """Raise PermissionDenied unless the person is an active member of the (active) team."""
-    check_may_act(person, team)
-    if not is_member(person, team):
+    if not may_act(person, team) or not is_member(person, team):
         raise PermissionDenied(_("Only members of @%(name)s can act for it.", name=team.username))
 
 
-def check_may_act(person: User | None, team: User) -> None:
-    """Raise PermissionDenied unless the person is an active person and the team active (no query).
-
-    check_can_act_as adds whether they are on the team; a statement that asks
-    that itself (inbox.list_items) checks this first.
-    """
-    if person is None or person.kind != PERSON or not person.is_active or not team.is_active:
-        raise PermissionDenied(_("Only members of @%(name)s can act for it.", name=team.username))
+def may_act(person: User | None, team: User) -> bool:
+    """Return whether the person is an active person and the team active (no query; not whether on it)."""
+    return person is not None and person.kind == PERSON and person.is_active and team.is_active
 
 
 def check_lead(actor: User | None, team: User) -> None:
@@ -256,29 +261,14 @@ def create_team(
 ) -> User:
     """Create a team account (site administrators, or IT) with its first members and leads."""
     _check_site_admin(actor)
-    fields = check_profile(_TEAM_LABELS, display_name=name, bio=description)
-    if not fields.get("display_name", "").strip():
-        raise ValidationError(_("Give the team account a name."), field="name")
-    team = User(
-        username=check_username(handle),
-        email=None,
-        password_hash=None,
-        kind=TEAM,
-        display_name=fields["display_name"].strip(),
-        bio=fields.get("bio", ""),
+    team = add_shared_account(
+        TEAM,
+        handle,
+        name=name,
+        description=description,
+        labels=_TEAM_LABELS,
+        unnamed=_UNNAMED,
     )
-    if db.session.scalar(select(User.id).where(User.username == team.username)) is not None:
-        raise Conflict(
-            _("That handle is taken: teams, communities and people share one namespace."), field="handle"
-        )
-    db.session.add(team)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(
-            _("That handle is taken: teams, communities and people share one namespace."), field="handle"
-        ) from None
     chosen = {p.id: (p, MEMBER) for p in members}
     chosen.update({p.id: (p, LEAD) for p in leads})
     for person, role in chosen.values():
@@ -291,18 +281,20 @@ def create_team(
 def update_team(actor: User | None, team: User, *, name: str, description: str) -> User:
     """Change a team account's name and description (its leads, or administrators)."""
     check_lead(actor, team)
-    fields = check_profile(_TEAM_LABELS, display_name=name, bio=description)
-    if not fields.get("display_name", "").strip():
-        raise ValidationError(_("Give the team account a name."), field="name")
-    team.display_name = fields["display_name"].strip()
-    team.bio = fields.get("bio", "")
+    team.display_name, team.bio = check_name(_TEAM_LABELS, _UNNAMED, name=name, description=description)
     db.session.commit()
     return team
 
 
-def add_member(actor: User | None, team: User, person: User, *, role: str = MEMBER) -> Membership:
-    """Put a person on the team, or change their role (its leads, or administrators)."""
+def add_member(actor: User | None, team: User, person: User | str, *, role: str = MEMBER) -> Membership:
+    """Put a person on the team, or change their role (its leads, or administrators).
+
+    `person` may be given by username, as the web form sends it: it is looked up
+    once the actor may manage the team.
+    """
     check_lead(actor, team)
+    if isinstance(person, str):
+        person = access_person(person)
     _check_person(person)
     role = _check_role(role)
     row = db.session.get(TeamMember, (team.id, person.id))

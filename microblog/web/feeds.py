@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog.services import accounts, posts, questions, social, teams, timelines
+from microblog.services import accounts, posts, questions, social, timelines
 from microblog.services import notifications as notification_service
 from microblog.services.errors import NotFound, ServiceError
 from microblog.services.timelines import Cursor, Page
@@ -136,16 +136,16 @@ def create_post():
     form = PostForm()
     status = 422
     if form.validate_on_submit():
-        team = teams.access_team(form.post_as.data) if form.post_as.data else None
         try:
-            post = posts.post_status(
-                team or current_user,
+            post = posts.compose(
+                current_user,
                 form.text.data,
+                post_as=form.post_as.data or None,
                 in_reply_to=form.in_reply_to.data,
-                posted_by=current_user if team else None,
                 question=bool(form.question.data),
             )
-        except ServiceError as error:  # too long (422), the post replied to gone (404), not on the team (403)
+        # Too long (422), the post replied to gone (404), no such team (404), not on the team (403).
+        except ServiceError as error:
             show_error(form, error)
             status = error.status_code
         else:

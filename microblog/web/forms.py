@@ -139,6 +139,13 @@ class TeamForm(Form):
     leads = StringField(_l("Leads (usernames)"), render_kw={"autocomplete": "off", "spellcheck": "false"})
 
 
+class TeamEditForm(Form):
+    """A team account's name and description (its leads and site administrators)."""
+
+    name = StringField(_l("Name"))
+    description = TextAreaField(_l("Description"))
+
+
 class TeamTokenForm(Form):
     """Issue a team token on behalf of a member (the team's leads); the choices are the team's members."""
 

@@ -8,14 +8,15 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog.services import inbox, team_desk, timelines
+from microblog.services import inbox, team_desk
 from microblog.services.errors import ServiceError
 from microblog.services.timelines import Cursor
 from models import User
 from models.team import LEAD, MEMBER
 
 from . import bp
-from .helpers import safe_next
+from .forms import TeamEditForm
+from .helpers import safe_next, show_error
 
 ORDERS = ("oldest", "newest")
 
@@ -123,25 +124,59 @@ def team_inbox_answer(handle: str, item_id: int):
 
 def team_page(team: User):
     """Render a team account's page at /@handle (called by web.profile for a team account)."""
-    page = timelines.user_timeline(current_user, team, Cursor.parse(request.args))
-    if request.args.get("fragment"):  # live.js catching up: the posts only
-        return render_template("partials/feed_items.html", page=page)
-    info = team_desk.team_profile(current_user, team)
-    return render_template("teams/profile.html", team=team, info=info, page=page, title=team.name)
+    posts_only = bool(request.args.get("fragment"))  # live.js catching up: the posts only
+    view = team_desk.team_page(current_user, team, Cursor.parse(request.args), posts_only=posts_only)
+    if posts_only:
+        return render_template("partials/feed_items.html", page=view.posts)
+    return render_template(
+        "teams/profile.html", team=team, info=view.profile, page=view.posts, title=team.name
+    )
 
 
-@bp.route("/teams/<handle>/manage")
-@login_required
-def manage_team(handle: str):
-    """The team's members and their roles (its leads and site administrators)."""
+# The service names the team's fields as the account does; the form says name and description.
+_FIELDS = {"display_name": "name", "bio": "description"}
+
+
+def _manage(handle: str, *, form: TeamEditForm | None = None, status: int = 200):
+    """Render the team's manage page (its leads and site administrators; others: 403)."""
     info = team_desk.manage_team(current_user, handle)
+    team = info.team
     return render_template(
         "teams/manage.html",
-        team=info.team,
+        team=team,
         info=info,
         roles=(MEMBER, LEAD),
-        title=_("@%(team)s: members", team=info.team.username),
-    )
+        form=form or TeamEditForm(formdata=None, name=team.display_name, description=team.bio),
+        title=_("@%(team)s: members", team=team.username),
+    ), status
+
+
+@bp.route("/teams/<handle>/manage", methods=["GET", "POST"])
+@login_required
+def manage_team(handle: str):
+    """The team's members and their roles, its name and description (its leads and site administrators).
+
+    POST saves the name and description.
+    """
+    if request.method == "GET":
+        return _manage(handle)
+    form = TeamEditForm()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            team = team_desk.update_team(
+                current_user, handle, name=form.name.data or "", description=form.description.data or ""
+            )
+        except ServiceError as error:
+            if error.status_code in (403, 404):
+                raise
+            error.field = _FIELDS.get(error.field or "", error.field)
+            show_error(form, error)
+            status = error.status_code
+        else:
+            flash(_("Saved."))
+            return redirect(url_for("web.manage_team", handle=team.username))
+    return _manage(handle, form=form, status=status)
 
 
 @bp.route("/teams/<handle>/members", methods=["POST"])
