@@ -191,7 +191,9 @@ LOGIN_IS_LIVE = "realtime.login_is_live"
 
 
 @socketio.on("connect")
-def _connect(auth: Any = None) -> None:
+def _connect(auth: Any = None, *_extra: Any) -> None:
+    if _connection_user_id() is not None:  # a client-sent "connect" event on a connection made: nothing to do
+        return
     user, ended_by, still_live = _who_connects(auth)
     # Each connection joins the rooms that end it: its log-in's or its token's, and its person's.
     join_room(user_room(user.id))

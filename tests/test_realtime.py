@@ -227,3 +227,15 @@ def test_a_post_that_fails_after_announcing_announces_nothing(app, connect, alic
     make_post(alice, "the next post")  # its commit must not carry the failed post's events
     assert [e["payload"]["text"] for e in events(sio, "update")] == ["the next post"]
     assert db.session.scalar(select(func.count()).select_from(Post)) == 1
+
+
+def test_a_client_sent_connect_event_is_ignored(app, connect, alice, caplog):
+    _, value = tokens.create_personal_token(alice, "bot", ["read"])
+    for sio in (connect("alice"), connect(auth={"token": value})):
+        sio.emit("connect", {"token": "nonsense"})
+        sio.emit("connect")
+        assert sio.is_connected()
+        sio.get_received()
+        make_post(alice, "still delivered")
+        assert [e["payload"]["text"] for e in events(sio, "update")] == ["still delivered"]
+    assert "ConnectionRefusedError" not in caplog.text and "Traceback" not in caplog.text
