@@ -80,7 +80,7 @@ FORMS: list[tuple[str, tuple[str, ...], dict[str, str]]] = [
         ("handle", "name", "description", "members", "leads"),
         {"handle": "fuzzdesk", "name": "Fuzz desk", "members": "bob", "leads": "root"},
     ),
-    ("/settings/tokens/teams/desk", ("member", "name", "read", "write"), {"member": "bob", "name": "bot"}),
+    ("/settings/tokens/teams/desk", ("name", "read", "write"), {"name": "bot"}),
     ("/settings/tokens/teams/desk/1/revoke", ("next",), {}),
     ("/settings", ("display_name", "job_title", "department", "bio"), {"display_name": "Alice"}),
     ("/settings/password", ("current_password", "new_password"), {"current_password": "wrong one"}),

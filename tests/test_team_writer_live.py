@@ -109,7 +109,7 @@ def test_event_streams_and_the_rest_api_never_name_the_writer(app, client, suppo
     """A team member's own token and the team's token: the stream's Status is the REST API's, without him."""
     app.config["STREAM_HEARTBEAT"] = 0.01
     social.follow_user(alice, "it-support")  # the team's posts enter her home
-    _, team_value = tokens.issue_team_token(alice, support, bob, "read write")
+    _, team_value = tokens.issue_team_token(None, support, bob, "read write")
     headers = {"alice": make_token(alice), "team": {"Authorization": f"Bearer {team_value}"}}
     opened = {name: _open(client, "/api/v1/streaming/user", auth) for name, auth in headers.items()}
     try:

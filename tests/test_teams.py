@@ -33,7 +33,7 @@ def test_a_team_cannot_post_alone_nor_through_an_outsider(support, app):
 
 
 def test_removing_a_member_ends_their_post_as_and_revokes_their_team_tokens(support, alice, bob):
-    _, value = tokens.issue_team_token(alice, support, bob, "read write")
+    _, value = tokens.issue_team_token(None, support, bob, "read write")
     token = tokens.authenticate_token(value)
     assert token is not None and token.user_id == support.id and token.on_behalf_of_id == bob.id
     _, own = tokens.create_personal_token(bob, "bob's own", ["read"])
@@ -46,7 +46,7 @@ def test_removing_a_member_ends_their_post_as_and_revokes_their_team_tokens(supp
 
 
 def test_a_team_token_stops_working_when_its_member_leaves_even_if_the_row_survived(support, alice, bob):
-    token, value = tokens.issue_team_token(alice, support, bob, "read write")
+    token, value = tokens.issue_team_token(None, support, bob, "read write")
     from models import TeamMember
 
     db.session.delete(db.session.get(TeamMember, (support.id, bob.id)))  # as a bulk change would
@@ -66,7 +66,12 @@ def test_only_leads_and_admins_manage_members_and_tokens(support, alice, bob, ad
     with pytest.raises(ValidationError):
         teams.add_member(alice, support, carol, role="boss")
     with pytest.raises(ValidationError):
-        tokens.issue_team_token(alice, support, make_user("dave"), "read")  # not on the team
+        tokens.issue_team_token(None, support, make_user("dave"), "read")  # not on the team
+    with pytest.raises(PermissionDenied):  # a lead's token acts for the lead; IT's for anyone on the team
+        tokens.issue_team_token(alice, support, bob, "read")
+    with pytest.raises(PermissionDenied):
+        tokens.issue_team_token(admin, support, bob, "read")
+    assert tokens.issue_team_token(alice, support, alice, "read")[0].on_behalf_of_id == alice.id
     with pytest.raises(NotFound):
         team_desk.remove_member(alice, support, make_user("erin"))
 
@@ -113,7 +118,7 @@ def test_a_team_posts_into_a_private_community_only_as_a_member(support, alice, 
 
 
 def test_team_tokens_are_listed_for_the_lead(support, alice, bob):
-    tokens.issue_team_token(alice, support, bob, "read write", name="helpdesk bot")
+    tokens.issue_team_token(None, support, bob, "read write", name="helpdesk bot")
     listed = tokens.team_tokens(alice, support)
     assert [(t.name, t.on_behalf_of_id) for t in listed] == [("helpdesk bot", bob.id)]
     assert db.session.scalar(select(AccessToken.user_id)) == support.id

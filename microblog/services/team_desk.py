@@ -266,9 +266,9 @@ def led_teams_tokens(actor: User) -> list[TeamTokens]:
 
 
 def issue_team_token(
-    actor: User, handle: str, username: str, scopes: Iterable[str], name: str = ""
+    actor: User, handle: str, scopes: Iterable[str], name: str = ""
 ) -> tuple[AccessToken, str]:
-    """Issue a token to the team on behalf of the named member (its leads); return it and its value.
+    """Issue a token to the team acting for the lead who asks (its leads); return it and its value.
 
     Its leads only, not every site administrator: the page shows a new token's
     value in the team's own section, which only leads have (IT uses the CLI).
@@ -276,9 +276,7 @@ def issue_team_token(
     team = teams.access_team(handle)
     if teams.role_of(actor, team) != LEAD:
         raise PermissionDenied(_("Only the leads of @%(name)s can do that.", name=team.username))
-    return tokens.issue_team_token(
-        actor, team, teams.access_person(username, "member"), list(scopes), name=name
-    )
+    return tokens.issue_team_token(actor, team, actor, list(scopes), name=name)
 
 
 def revoke_team_token(actor: User, handle: str, token_id: int | str) -> User:

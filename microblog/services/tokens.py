@@ -26,7 +26,7 @@ from models import AccessToken, AuthorizationCode, OAuthApp, TeamMember, User, u
 from models.team import LEAD
 
 from . import teams
-from .errors import NotFound, ValidationError
+from .errors import NotFound, PermissionDenied, ValidationError
 from .validation import check_plain
 
 OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
@@ -185,12 +185,18 @@ def create_personal_token(
 def issue_team_token(
     actor: User | None, team: User, member: User, scopes: str | Iterable[str], *, name: str = ""
 ) -> tuple[AccessToken, str]:
-    """Issue a token to a team account on behalf of one member (the team's leads, admins, or IT: None).
+    """Issue a token to a team account on behalf of one member: a lead for themselves, IT (None) for anyone.
 
     Whatever is done with it is done by the team, written by that member; it stops
     working the moment they leave the team (team_desk.remove_member revokes it).
+    A lead cannot issue one acting for someone else: the by-line "by @bob for
+    @it-support" would then name someone who wrote nothing.
     """
     teams.check_lead(actor, team)
+    if actor is not None and actor.id != member.id:
+        raise PermissionDenied(
+            _("A team token acts for the lead who issues it; IT issues one for another member.")
+        )
     if not (member.is_active and teams.is_member(member, team)):
         raise ValidationError(
             _("@%(name)s is not on @%(team)s.", name=member.username, team=team.username), field="member"

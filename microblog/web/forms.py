@@ -147,9 +147,8 @@ class TeamEditForm(Form):
 
 
 class TeamTokenForm(Form):
-    """Issue a team token on behalf of a member (the team's leads); the choices are the team's members."""
+    """Issue a team token acting for the lead who fills it in."""
 
-    member = SelectField(_l("On behalf of"), choices=[], validate_choice=False)
     name = StringField(_l("What is it for?"))
     read = BooleanField(_l("read: timelines, notifications, search"), default=True)
     write = BooleanField(_l("write: post, like, follow"), default=True)

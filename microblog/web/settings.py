@@ -136,11 +136,9 @@ def _tokens_page(
     team_forms = {}
     for entry in led:
         handle = entry.team.username
-        chosen = team_form[1] if team_form and team_form[0] == handle else TeamTokenForm(formdata=None)
-        chosen.member.choices = [
-            SelectChoice(m.user.username, f"{m.user.name} (@{m.user.username})") for m in entry.members
-        ]
-        team_forms[handle] = chosen
+        team_forms[handle] = (
+            team_form[1] if team_form and team_form[0] == handle else TeamTokenForm(formdata=None)
+        )
     return render_template(
         "settings/tokens.html",
         form=form,
@@ -183,15 +181,13 @@ def revoke_token(token_id: int):
 @bp.route("/settings/tokens/teams/<handle>", methods=["POST"])
 @login_required
 def issue_team_token(handle: str):
-    """Issue a token to a team on behalf of one of its members (the team's leads); shown once."""
+    """Issue a token to a team, acting for the lead who asks; shown once."""
     form = TeamTokenForm()
     if not form.validate_on_submit():
         return _tokens_page(TokenForm(formdata=None), team_form=(handle, form), status=422)
     scopes = [scope for scope in ("read", "write") if getattr(form, scope).data]
     try:
-        _, value = team_desk.issue_team_token(
-            current_user, handle, form.member.data or "", scopes, form.name.data
-        )
+        _, value = team_desk.issue_team_token(current_user, handle, scopes, form.name.data)
     except ServiceError as error:
         if error.status_code in (403, 404):
             raise
