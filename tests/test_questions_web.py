@@ -52,6 +52,10 @@ def test_posting_as_a_team_through_the_form_records_the_real_author(client, supp
     assert response.status_code == 302
     [post] = _posts()
     assert (post.author_id, post.posted_by_id) == (support.id, bob.id)
+    # Not in bob's home (he does not follow the team): the page he comes back to says where it went.
+    assert "Posted as @it-support: it is on the team&#39;s page." in _html(client.get("/"))
+    client.post("/posts", data={"text": "my own", "next": "/"})
+    assert "Posted as" not in _html(client.get("/"))
 
 
 def test_a_non_member_cannot_post_as_a_team(client, support, alice):

@@ -97,9 +97,13 @@ def test_close_needs_a_reason_then_reopen_and_unassign(client, support, bob):
     item_id = _item(post).id
     login(client, "bob")
     response = client.post(f"/teams/it-support/inbox/{item_id}/close", data={"reason": "  "})
-    assert response.status_code == 302
+    assert response.status_code == 422  # the item, with why beside it
     assert _item(post).state == "open"
-    assert "Say why the item is closed" in client.get("/teams/it-support/inbox").get_data(as_text=True)
+    refused = response.get_data(as_text=True)
+    assert re.search(r"data-item-error>Say why the item is closed", refused) and _items_shown(refused) == [
+        item_id
+    ]
+    assert '<details class="inbox-close" open>' in refused
 
     client.post(f"/teams/it-support/inbox/{item_id}/close", data={"reason": "Facilities handles screens"})
     item = _item(post)
@@ -163,10 +167,29 @@ def test_the_item_fragment_is_the_item_as_the_page_shows_it(client, support):
     post = make_post(_carol(), "@it-support keyboard sticks")
     item_id = _item(post).id
     login(client, "bob")
-    fragment = client.get(f"/teams/it-support/inbox/items/{item_id}?filter=all").get_data(as_text=True)
+    fragment = client.get(f"/teams/it-support/inbox/items/{item_id}?filter=all&fragment=1").get_data(
+        as_text=True
+    )
     assert _items_shown(fragment) == [item_id]
-    assert "data-counts='{" in fragment and "keyboard sticks" in fragment
+    assert "data-counts='{" in fragment and "keyboard sticks" in fragment and "<html" not in fragment
     assert 'name="next" value="/teams/it-support/inbox?filter=all"' in fragment
+    page = client.get(f"/teams/it-support/inbox/items/{item_id}").get_data(as_text=True)  # its own link
+    assert "<html" in page and _items_shown(page) == [item_id] and 'href="/teams/it-support/inbox"' in page
+
+
+def test_a_refused_answer_shows_beside_its_item_with_the_text_kept(client, support):
+    post = make_post(_carol(), "@it-support printer jams")
+    item_id = _item(post).id
+    login(client, "bob")
+    long_answer = "@carol " + "x" * 200
+    response = client.post(
+        f"/teams/it-support/inbox/{item_id}/answer",
+        data={"text": long_answer, "next": "/teams/it-support/inbox"},
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "data-item-error>" in html and f">{long_answer}</textarea>" in html
+    assert _item(post).state == "open" and _item(post).answer_post_id is None
 
 
 def test_a_private_community_post_enters_the_inbox_only_if_the_team_is_a_member(client, support, alice):

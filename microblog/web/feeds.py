@@ -151,6 +151,13 @@ def create_post():
         else:
             if post.in_reply_to_id:
                 return redirect(url_for("web.post", post_id=post.id, _anchor=f"post-{post.id}"))
+            if post.posted_by_id is not None:  # not in the writer's home: say where it went
+                flash(
+                    _(
+                        "Posted as @%(team)s: it is on the team's page.",
+                        team=form.post_as.data.strip().lstrip("@").lower(),
+                    )
+                )
             return redirect(safe_next(form.next.data))
     # Show the form again with the text kept and the reason beside it.
     if form.in_reply_to.data:

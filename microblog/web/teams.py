@@ -57,10 +57,38 @@ def team_inbox(handle: str):
 @bp.route("/teams/<handle>/inbox/items/<int:item_id>")
 @login_required
 def team_inbox_item(handle: str, item_id: int):
-    """One inbox item as the inbox shows it, with the counts (what the page fetches on a live update)."""
+    """One inbox item on a page of its own; with ?fragment=1, as the inbox shows it, with the counts
+    (what the inbox page fetches on a live update)."""
     entry = team_desk.inbox_entry(current_user, handle, item_id)
     back = url_for("web.team_inbox", handle=entry.team.username, **_view_args())
-    return render_template("teams/item_fragment.html", entry=entry, team=entry.team, back=back)
+    if request.args.get("fragment"):
+        return render_template("teams/item_fragment.html", entry=entry, team=entry.team, back=back)
+    return _item_page(entry, back)
+
+
+def _item_page(entry: team_desk.InboxEntry, back: str, error: ServiceError | None = None, **kept: str):
+    title = _("Inbox of @%(team)s", team=entry.team.username)
+    return (
+        render_template(
+            "teams/item_page.html",
+            entry=entry,
+            team=entry.team,
+            back=back,
+            error=error.message if error else None,
+            kept=kept,
+            title=title,
+        ),
+        error.status_code if error else 200,
+    )
+
+
+def _refused(handle: str, item_id: int, error: ServiceError, **kept: str):
+    """The item on a page of its own with why the action was refused beside it, and what was typed."""
+    entry = team_desk.inbox_entry(current_user, handle, item_id)
+    back = safe_next(request.form.get("next"), "web.home")
+    if back == url_for("web.home"):
+        back = url_for("web.team_inbox", handle=entry.team.username)
+    return _item_page(entry, back, error, **kept)
 
 
 def _back(handle: str, item_id: int):
@@ -90,8 +118,12 @@ def team_inbox_action(handle: str, item_id: int, action: str):
     except ServiceError as error:
         if error.status_code == 404:
             raise
-        flash(error.message)  # shown on the inbox, beside the item it concerns
-        return _back(handle, item_id)
+        return _refused(
+            handle,
+            item_id,
+            error,
+            **({"reason": request.form.get("reason", "")} if action == "close" else {}),
+        )
     flash(_STATE_MESSAGES[item.state]())
     return _back(handle, item_id)
 
@@ -113,8 +145,7 @@ def team_inbox_answer(handle: str, item_id: int):
     except ServiceError as error:
         if error.status_code == 404:
             raise
-        flash(error.message)
-        return _back(handle, item_id)
+        return _refused(handle, item_id, error, text=request.form.get("text", ""))
     flash(_("Answered as @%(team)s.", team=team.username))
     return _back(handle, item_id)
 

@@ -76,6 +76,7 @@
       "/teams/" + encodeURIComponent(root.dataset.team) + "/inbox/items/" + encodeURIComponent(id),
       window.location.origin
     );
+    url.searchParams.set("fragment", "1");
     if (filter !== "open") url.searchParams.set("filter", filter);
     if (newest) url.searchParams.set("order", "newest");
     return url;
