@@ -102,3 +102,74 @@ def test_a_member_outside_a_private_community_answers_what_the_team_sees(client,
     )
     assert response.status_code == 200 and response.json["account"]["username"] == "it-support"
     assert response.json["visibility"] == "private"
+
+
+def _item(post_id: int) -> InboxItem:
+    item = db.session.scalar(select(InboxItem).where(InboxItem.post_id == post_id))
+    assert item is not None
+    db.session.refresh(item)
+    return item
+
+
+def test_accepting_a_reply_to_the_team_s_question_answers_its_inbox_item(support, alice, bob, monkeypatch):
+    """The accepted reply's item is answered at the acceptance and counted; another reply's item waits."""
+    from datetime import timedelta
+
+    import realtime
+    from microblog.services import inbox
+
+    carol, dave = make_user("carol"), make_user("dave")
+    question = make_post(support, "Who still has the old VPN client? #question", posted_by=bob)
+    answer = make_post(carol, "@it-support I do, on my laptop", in_reply_to=question.id)
+    other = make_post(dave, "@it-support me too", in_reply_to=question.id)
+    assert (_item(answer.id).state, _item(other.id).state) == ("open", "open")
+    inbox.assign(alice, _item(answer.id).id, bob)  # assigned is waiting too
+    waited = _item(answer.id)
+    waited.received_at -= timedelta(minutes=10)
+    db.session.commit()
+    sent: list[tuple[str, dict]] = []
+    monkeypatch.setattr(realtime, "publish", lambda stream, event, payload: sent.append((event, payload)))
+
+    questions.accept_answer(alice, answer.id)
+
+    item = _item(answer.id)
+    accepted_at = db.session.get_one(Post, question.id).answer_accepted_at
+    assert (item.state, item.answered_at, item.answer_post_id) == ("answered", accepted_at, None)
+    assert item.first_answer_seconds == int((accepted_at - item.received_at).total_seconds())
+    assert 600 <= item.first_answer_seconds < 660
+    assert (item.changed_by_id, item.assignee_id) == (alice.id, bob.id)
+    assert _item(other.id).state == "open" and _item(other.id).answered_at is None
+    updates = [p for event, p in sent if event == "inbox.update"]
+    assert [(p["id"], p["state"]) for p in updates] == [(str(item.id), "answered")]
+    assert updates[0]["answered_at"] is not None and updates[0]["answer_status_id"] is None
+    assert ("inbox.state", str(item.id)) in [(event, p["id"]) for event, p in sent]  # carol hears it
+    week = inbox.figures(support, 7)
+    assert (week.received, week.answered, week.median_seconds) == (2, 1, item.first_answer_seconds)
+    assert inbox.counts(support)["open"] == 1
+
+    questions.unaccept_answer(alice, question.id)  # taking it back does not reopen the item
+    assert (_item(answer.id).state, _item(answer.id).answered_at) == ("answered", accepted_at)
+
+    questions.accept_answer(bob, other.id)  # another choice answers that reply's item too
+    assert _item(other.id).state == "answered"
+    assert _item(answer.id).first_answer_seconds == item.first_answer_seconds
+
+
+def test_accepting_leaves_a_closed_item_and_a_person_s_question_alone(support, alice, bob):
+    """Only the team's own question, and only a waiting item: a person's accepted reply stays in the inbox."""
+    from microblog.services import inbox
+
+    carol, dave = make_user("carol"), make_user("dave")
+    make_community(dave, "printers", members=(carol,))
+    asked = make_post(dave, "@printers which tray takes A3? #question")
+    reply = make_post(carol, "@dave @it-support the bottom one, I think", in_reply_to=asked.id)
+    assert _item(reply.id).state == "open"  # it mentions the team
+    questions.accept_answer(dave, reply.id)
+    assert db.session.get_one(Post, asked.id).accepted_answer_id == reply.id
+    assert (_item(reply.id).state, _item(reply.id).answered_at) == ("open", None)
+
+    question = make_post(support, "Anyone on the third floor? #question", posted_by=bob)
+    closed = make_post(carol, "@it-support wrong thread, sorry", in_reply_to=question.id)
+    inbox.close(bob, _item(closed.id).id, "Not a question")
+    questions.accept_answer(alice, closed.id)
+    assert (_item(closed.id).state, _item(closed.id).answered_at) == ("closed", None)

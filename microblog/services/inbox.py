@@ -5,7 +5,9 @@ the team's inbox (`receive`, called by posts.post_status in the post's
 transaction), unless the team account may not see it (a private community it is
 not in).  An item is open, assigned to a member, answered, or closed without an
 answer.  Replying as the team answers it (`answer_by_reply`, also from
-post_status); members assign, close with a reason, and reopen.  Each state
+post_status), and so does the team accepting a reply to its own question as the
+answer (`answer_by_acceptance`, from questions.accept_answer); members assign,
+close with a reason, and reopen.  Each state
 change is announced live, after the commit, on the team members' streams
 (`inbox.update` with the InboxItem entity) and, without the team's internals,
 on the asker's (`inbox.state`).
@@ -98,8 +100,39 @@ def answer_by_reply(team: User, reply: Post, parent_id: int) -> None:
     )
     if item is None:
         return
-    now = reply.created_at or utcnow()
-    # The figures count the first answer: a conditional update, so that of two replies at the same
+    _answered(item, reply.created_at or utcnow(), reply.posted_by_id, answer_post_id=reply.id)
+
+
+def answer_by_acceptance(actor: User, question: Post, answer: Post, accepted_at: datetime) -> None:
+    """Mark the team's waiting item for a reply answered, as the team accepts it for its own question.
+
+    Called by questions.accept_answer in its transaction.  Only a team
+    account's own question counts: a reply accepted to a person's question
+    leaves every inbox alone, whoever it mentions.  The answer is the item's
+    post itself, so the item names no team reply (answer_post_id stays None);
+    the question's accepted_answer_id says which reply was accepted.  An item
+    already answered or closed keeps its state, and taking the acceptance back
+    (questions.unaccept_answer) does not reopen the item: members reopen it.
+    """
+    if not question.author.is_team:
+        return
+    item = db.session.scalar(
+        select(InboxItem).where(
+            InboxItem.team_id == question.author_id,
+            InboxItem.post_id == answer.id,
+            InboxItem.state.in_(WAITING),
+        )
+    )
+    if item is None:
+        return
+    # A community's admin may accept for the team too: not a member, so the change is the system's.
+    on_team = teams.is_member(actor, question.author)
+    _answered(item, accepted_at, actor.id if on_team else None, answer_post_id=None)
+
+
+def _answered(item: InboxItem, now: datetime, by_id: int | None, *, answer_post_id: int | None) -> None:
+    """Mark an item answered at `now`, recording the first answer, and announce it after the commit."""
+    # The figures count the first answer: a conditional update, so that of two answers at the same
     # moment (two processes) only one is recorded as first.
     db.session.execute(
         update(InboxItem)
@@ -107,13 +140,13 @@ def answer_by_reply(team: User, reply: Post, parent_id: int) -> None:
         .values(
             answered_at=now,
             first_answer_seconds=max(0, int((now - item.received_at).total_seconds())),
-            answer_post_id=reply.id,
+            answer_post_id=answer_post_id,
         )
     )
     db.session.refresh(item)
     item.state = ANSWERED
     item.closed_reason = ""
-    item.changed_by_id = reply.posted_by_id
+    item.changed_by_id = by_id
     item.changed_at = now
     db.session.flush()
     _announce(item)

@@ -7,7 +7,8 @@ Its asker, or an admin of the community it is in, accepts one direct reply as
 the answer; the answer is shown under the question wherever it is shown.
 Accepting tells the answerer, and the asker when someone else accepted; a
 question's new state reaches every stream that carried it, and the search
-index (is:unanswered).
+index (is:unanswered).  A team accepting a reply to its own question answers
+the reply's item in the team's inbox.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from microblog.database import db
 from microblog.entities import FeedPost
 from models import CommunityAdmin, Post, TeamMember, User, utcnow
 
-from . import communities, notifications, teams
+from . import communities, inbox, notifications, teams
 from .errors import PermissionDenied, ValidationError
 from .posts import access_post, announce_update
 
@@ -94,6 +95,7 @@ def accept_answer(actor: User, answer_id: int | str) -> Post:
         return question
     question.accepted_answer_id = answer.id
     question.answer_accepted_at = utcnow()
+    inbox.answer_by_acceptance(actor, question, answer, question.answer_accepted_at)
     _notify_accepted(actor, question, answer)
     _changed(question)
     return question
@@ -116,7 +118,10 @@ def _notify_accepted(actor: User, question: Post, answer: Post) -> None:
 
 
 def unaccept_answer(actor: User, question_id: int | str) -> Post:
-    """Take back a question's accepted answer: it is unanswered again."""
+    """Take back a question's accepted answer: it is unanswered again.
+
+    A team's inbox item the acceptance answered stays answered (inbox.answer_by_acceptance).
+    """
     question = access_post(actor, question_id)
     if not may_accept(actor, question):
         raise PermissionDenied(_("Only the asker or an admin of its community can accept an answer."))
