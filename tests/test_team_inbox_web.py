@@ -110,9 +110,11 @@ def test_close_needs_a_reason_then_reopen_and_unassign(client, support, bob):
     assert (item.state, item.closed_reason) == ("closed", "Facilities handles screens")
     closed = client.get("/teams/it-support/inbox?filter=closed").get_data(as_text=True)
     assert _items_shown(closed) == [item_id] and "Facilities handles screens" in closed and "Reopen" in closed
+    assert "closed without an answer" in closed and "no answer yet" not in closed
 
     client.post(f"/teams/it-support/inbox/{item_id}/reopen")
     assert _item(post).state == "open"
+    assert "The item is open again." in client.get("/teams/it-support/inbox").get_data(as_text=True)
     client.post(f"/teams/it-support/inbox/{item_id}/assign")
     assert _item(post).state == "assigned"
     client.post(f"/teams/it-support/inbox/{item_id}/unassign")
@@ -249,6 +251,7 @@ def test_assign_offers_active_members_only_and_names_who_is_not_on_the_team(clie
     page = client.get("/teams/it-support/inbox").get_data(as_text=True)
     assert '<option value="alice"' in page and '<option value="bob"' in page
     assert '<option value="frank"' not in page  # on the team, but deactivated
+    assert '<option value="" disabled selected>Choose a member</option>' in page  # no one by default
     response = client.post(
         f"/teams/it-support/inbox/{item_id}/assign", data={"assignee": "erin"}, follow_redirects=True
     )

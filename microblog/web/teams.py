@@ -124,7 +124,7 @@ def team_inbox_action(handle: str, item_id: int, action: str):
             error,
             **({"reason": request.form.get("reason", "")} if action == "close" else {}),
         )
-    flash(_STATE_MESSAGES[item.state]())
+    flash(_("The item is open again.") if action == "reopen" else _STATE_MESSAGES[item.state]())
     return _back(handle, item_id)
 
 
