@@ -184,20 +184,6 @@ def _team_sees(team_id: int, where: list[ColumnElement[bool]]) -> bool:
     return db.session.scalar(seen) is not None
 
 
-def _filter(name: str, actor: User) -> list[ColumnElement[bool]]:
-    if name == "open":
-        return [InboxItem.state.in_(WAITING)]
-    if name == "unassigned":
-        return [InboxItem.state == OPEN]
-    if name == "mine":
-        return [InboxItem.state == ASSIGNED, InboxItem.assignee_id == actor.id]
-    if name == "answered":
-        return [InboxItem.state == ANSWERED]
-    if name == "closed":
-        return [InboxItem.state == CLOSED]
-    return []
-
-
 # Bound parameters of the inbox page statement.
 _TEAM = bindparam("team", type_=Integer)
 _ACTOR = bindparam("actor", type_=Integer)
@@ -348,7 +334,6 @@ def item_view(team: User, item: InboxItem) -> ItemView | None:
     post = timelines.post_view(item.post_id, team)
     if post is None:
         return None
-    asker = db.session.get_one(User, item.asker_id)
     assignee = db.session.get(User, item.assignee_id) if item.assignee_id else None
     return ItemView(
         item.id,
@@ -359,7 +344,7 @@ def item_view(team: User, item: InboxItem) -> ItemView | None:
         item.changed_at,
         item.closed_reason,
         post,
-        entities.Author.of(asker),
+        post.author,  # the asker, as on a page of the inbox
         entities.Author.of(assignee) if assignee is not None else None,
         item.answer_post_id,
     )

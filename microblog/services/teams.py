@@ -130,16 +130,7 @@ def member_ids(team_id: int) -> list[int]:
 
 def teams_of(user: User | None) -> list[User]:
     """Return the team accounts the user may post as, by handle."""
-    if user is None or user.kind != PERSON:
-        return []
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(TeamMember, TeamMember.team_id == User.id)
-            .where(TeamMember.user_id == user.id, User.is_active.is_(True))
-            .order_by(User.username)
-        )
-    )
+    return [team for team, _role in teams_and_roles(user)]
 
 
 def teams_and_roles(user: User | None) -> list[tuple[User, str]]:

@@ -14,7 +14,7 @@ more than SQLite takes to run it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from functools import cache
 from typing import Any
 
@@ -139,19 +139,7 @@ def _ids(id_col: IdColumn, where: list[ColumnElement[bool]], shape: tuple[bool, 
 
 def author_columns(user: type[User]) -> list[InstrumentedAttribute[Any]]:
     """Return the columns of a user (or an alias of users) that make an Author, in its fields' order."""
-    return [
-        user.id,
-        user.username,
-        user.display_name,
-        user.is_active,
-        user.bio,
-        user.created_at,
-        user.posts_count,
-        user.followers_count,
-        user.following_count,
-        user.kind,
-        user.locked,
-    ]
+    return [getattr(user, f.name) for f in fields(Author)]
 
 
 def _with_posts(

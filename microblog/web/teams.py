@@ -85,18 +85,18 @@ def _item_page(entry: team_desk.InboxEntry, back: str, error: ServiceError | Non
 def _refused(handle: str, item_id: int, error: ServiceError, **kept: str):
     """The item on a page of its own with why the action was refused beside it, and what was typed."""
     entry = team_desk.inbox_entry(current_user, handle, item_id)
-    back = safe_next(request.form.get("next"), "web.home")
-    if back == url_for("web.home"):
-        back = url_for("web.team_inbox", handle=entry.team.username)
-    return _item_page(entry, back, error, **kept)
+    return _item_page(entry, _inbox_of_form(entry.team.username), error, **kept)
+
+
+def _inbox_of_form(handle: str) -> str:
+    """Return the inbox view the form was sent from (its `next`), else the team's inbox."""
+    target = safe_next(request.form.get("next"), "web.home")
+    return url_for("web.team_inbox", handle=handle) if target == url_for("web.home") else target
 
 
 def _back(handle: str, item_id: int):
     """Back to the inbox the form was on, at the item."""
-    target = safe_next(request.form.get("next"), "web.home")
-    if target == url_for("web.home"):
-        target = url_for("web.team_inbox", handle=handle)
-    return redirect(f"{target}#item-{item_id}")
+    return redirect(f"{_inbox_of_form(handle)}#item-{item_id}")
 
 
 _ACTIONS = "<any(assign, unassign, close, reopen):action>"
