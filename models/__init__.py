@@ -4,6 +4,7 @@ from .access_token import AccessToken
 from .authorization_code import AuthorizationCode
 from .base import Base, utcnow
 from .community import Community, CommunityAdmin
+from .daily_activity import DailyActivity
 from .follow import Follow
 from .follow_request import FollowRequest
 from .idempotency_key import IdempotencyKey
@@ -19,6 +20,7 @@ from .search_outbox import SearchOutbox
 from .tag import Tag, post_tags
 from .tag_follow import TagFollow
 from .team import TeamMember
+from .timeline_list import ListAccount, ListHit, TimelineList
 from .user import User
 
 __all__ = [
@@ -27,11 +29,14 @@ __all__ = [
     "Base",
     "Community",
     "CommunityAdmin",
+    "DailyActivity",
     "Follow",
     "FollowRequest",
     "IdempotencyKey",
     "InboxItem",
     "Like",
+    "ListAccount",
+    "ListHit",
     "Login",
     "Notification",
     "OAuthApp",
@@ -41,6 +46,7 @@ __all__ = [
     "Tag",
     "TagFollow",
     "TeamMember",
+    "TimelineList",
     "User",
     "mentions",
     "post_tags",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Integer
+from sqlalchemy import BigInteger, Boolean, Integer, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, BigId
@@ -24,3 +24,6 @@ class SearchOutbox(Base):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
     post_id: Mapped[int] = mapped_column(BigId)
+    # A newly written post: the indexer also matches it against the saved searches (search.percolator),
+    # once; a change to an older post (deleted, answered, reindexed) is not matched again.
+    new_post: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -96,9 +96,12 @@ def backend() -> Backend:
     return _state().backend
 
 
-def index_post(post_id: int) -> None:
-    """Queue a new or changed post for the index, in the caller's transaction."""
-    db.session.add(SearchOutbox(post_id=post_id))
+def index_post(post_id: int, *, new_post: bool = False) -> None:
+    """Queue a new or changed post for the index, in the caller's transaction.
+
+    A `new_post` is also matched against the saved searches once it is indexed (search.percolator).
+    """
+    db.session.add(SearchOutbox(post_id=post_id, new_post=new_post))
     state = _state()
     if state.background:
         on_commit(state.indexer.wake)

@@ -153,7 +153,7 @@ def post_status(
     notifications.notify("mention", author, sorted(addressed), post.id, view=view)
     if key is not None:
         db.session.add(IdempotencyKey(user_id=author.id, key=key, post_id=post.id))
-    search.index_post(post.id)
+    search.index_post(post.id, new_post=True)
     _announce("update", post.id, view, seen_by)
     on_commit(_signal_created(current_app._get_current_object(), post.id))  # type: ignore[attr-defined]
     if parent is not None:
