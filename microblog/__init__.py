@@ -72,7 +72,7 @@ def create_app(config: Config | None = None) -> Flask:
     import search
 
     from . import api, auth, cli, errors, headers, language, logs, ops, web
-    from .services import sessions, tokens
+    from .services import sessions, signals, tokens
 
     logs.configure_logging(app)
     language.init_app(app)
@@ -82,8 +82,9 @@ def create_app(config: Config | None = None) -> Flask:
         token_user=api.socket_user,
         token_is_live=tokens.token_is_live,
         login_is_live=sessions.login_is_live,
+        list_owner=signals.list_owner,
     )
-    search.init_app(app)
+    search.init_app(app, on_match=signals.deliver)
     auth.init_app(app)
     web.init_app(app)
     api.init_app(app)

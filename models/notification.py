@@ -14,6 +14,7 @@ from .base import Base, BigId, UTCDateTime, utcnow
 # tells the requester, with the community as the account.
 # A reply to a question tells its asker as every reply does ("mention"); an accepted answer tells
 # its author and, when someone else accepted it, the asker ("answer_accepted").
+# A new post that matched a saved search that notifies is Mastodon's "status" (someone posted).
 NOTIFICATION_KINDS = (
     "mention",
     "favourite",
@@ -21,6 +22,7 @@ NOTIFICATION_KINDS = (
     "follow_request",
     "join_accepted",
     "answer_accepted",
+    "status",
 )
 
 

@@ -41,6 +41,8 @@ class TimelineList(Base):
     notify: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     last_read_id: Mapped[int] = mapped_column(BigId, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Any change: the percolator of each process reloads the saved searches when this moves.
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         Index("ix_lists_user_id_id", user_id, "id"),

@@ -2,8 +2,8 @@
 
 Clients connect to the default namespace at /socket.io with their session
 cookie (or auth={"token": ...}).  Every client is in its `user` stream (its home
-timeline and notifications); `subscribe` / `unsubscribe` add `public` and
-`hashtag` streams.  Events are Mastodon's: `update`, `delete`, `notification`,
+timeline and notifications); `subscribe` / `unsubscribe` add `public`,
+`hashtag` and (their own) `list` streams.  Events are Mastodon's: `update`, `delete`, `notification`,
 plus `status.update` (counts changed), each carrying
 {"stream": [...], "payload": ...}.
 
@@ -48,10 +48,13 @@ class Stream:
     name: str
     tag: str | None = None
     users: tuple[int, ...] | None = None
+    list_id: int | None = None
 
     @property
     def label(self) -> list[str]:
-        """Return the stream as events name it: ["user"], ["public"], ["hashtag", "apollo"]."""
+        """Return the stream as events name it: ["user"], ["public"], ["hashtag", "apollo"], ["list", "7"]."""
+        if self.name == "list":
+            return ["list", str(self.list_id)]
         return ["hashtag", self.tag or ""] if self.name == "hashtag" else [self.name]
 
     @property
@@ -59,6 +62,8 @@ class Stream:
         """Return the Socket.IO rooms that make up the stream."""
         if self.name == "user":
             return [user_room(uid) for uid in self.users or ()]
+        if self.name == "list":  # one owner's: who may hear it is checked when they subscribe
+            return [list_room(self.list_id or 0)]
         base = f"hashtag:{self.tag}" if self.name == "hashtag" else "public"
         if self.users is None:
             return [base]
@@ -92,6 +97,16 @@ def hashtag_stream(tag: str, members: Iterable[int] | None = None) -> Stream:
     return Stream("hashtag", tag=tag, users=_audience(members))
 
 
+def list_stream(list_id: int) -> Stream:
+    """Return the stream of one list (a saved search's matches, or an accounts list's posts)."""
+    return Stream("list", list_id=list_id)
+
+
+def list_room(list_id: int) -> str:
+    """Return the room of a list's stream (only its owner's connections join it)."""
+    return f"list:{list_id}"
+
+
 def stream_rooms(stream: Stream, user_id: int) -> list[str]:
     """Return the rooms one person's subscription to a public or hashtag stream listens to."""
     (base,) = Stream(stream.name, stream.tag, None).rooms
@@ -103,14 +118,20 @@ def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
 
-def publish(stream: Stream, event: str, payload: Any) -> None:
-    """Deliver an event to every client in the stream, in every process. Never raises."""
+def publish(stream: Stream, event: str, payload: Any, *, event_id: str | None = None) -> None:
+    """Deliver an event to every client in the stream, in every process. Never raises.
+
+    `event_id` (a list hit's post id) lets an event stream's client resume after it (Last-Event-ID).
+    """
     rooms = stream.rooms  # built once: a popular author's home stream is a thousand rooms
     if not rooms:
         return
+    data: dict[str, Any] = {"stream": stream.label, "payload": payload}
+    if event_id is not None:
+        data["id"] = event_id
     try:
         # One emit (one Redis publish) for all rooms; a client in several gets it once.
-        socketio.emit(event, {"stream": stream.label, "payload": payload}, to=rooms)
+        socketio.emit(event, data, to=rooms)
     except Exception:
         log.exception("could not publish %s to %s", event, stream.label)
 
@@ -186,6 +207,7 @@ def stop_listening(listener: sse.Listener) -> None:
 
 # app.extensions keys of init_app's look-ups.
 TOKEN_USER = "realtime.token_user"
+LIST_OWNER = "realtime.list_owner"
 TOKEN_IS_LIVE = "realtime.token_is_live"
 LOGIN_IS_LIVE = "realtime.login_is_live"
 
@@ -225,16 +247,30 @@ def _who_connects(auth: Any) -> tuple[Any, str, Callable[[], bool]]:
     return user, token_room(token_id), lambda: token_is_live(token_id)
 
 
-def _stream_of(data: Any) -> Stream | None:
+def _stream_of(data: Any, user_id: int | None) -> Stream | None:
     if not isinstance(data, dict):
         return None
     if data.get("stream") == "public":
         return PUBLIC
+    if data.get("stream") == "list":
+        return _own_list(data.get("list"), user_id)
     tag = data.get("tag")
     if data.get("stream") == "hashtag" and isinstance(tag, str):
         name = normalize_tag(tag)
         return hashtag_stream(name) if name else None
     return None
+
+
+def _own_list(list_id: Any, user_id: int | None) -> Stream | None:
+    """Return the stream of a list of this person's, or None (not a list id, or someone else's list)."""
+    if isinstance(list_id, int) and not isinstance(list_id, bool):
+        list_id = str(list_id)
+    if not isinstance(list_id, str) or not list_id.isascii() or not list_id.isdigit() or len(list_id) > 18:
+        return None
+    list_owner = current_app.extensions.get(LIST_OWNER)
+    if user_id is None or list_owner is None or list_owner(int(list_id)) != user_id:
+        return None
+    return list_stream(int(list_id))
 
 
 def _connection_user_id() -> int | None:
@@ -246,10 +282,16 @@ def _connection_user_id() -> int | None:
 
 
 def _change_subscription(data: Any, change: Callable[[str], None]) -> dict:
-    stream = _stream_of(data)
     user_id = _connection_user_id()
+    stream = _stream_of(data, user_id)
     if stream is None or user_id is None:
-        return {"error": 'Expected {"stream": "public"} or {"stream": "hashtag", "tag": "name"}.'}
+        return {
+            "error": 'Expected {"stream": "public"}, {"stream": "hashtag", "tag": "name"}'
+            ' or {"stream": "list", "list": "id of a list of yours"}.'
+        }
+    if stream.name == "list":
+        change(list_room(stream.list_id or 0))
+        return {"ok": True}
     for room in stream_rooms(stream, user_id):
         change(room)
     return {"ok": True}
@@ -283,14 +325,17 @@ def init_app(
     token_user: Callable[[str], tuple[Any, int] | None] | None = None,
     token_is_live: Callable[[int], bool] | None = None,
     login_is_live: Callable[[int], bool] | None = None,
+    list_owner: Callable[[int], int | None] | None = None,
 ) -> None:
     """Attach Socket.IO; with MICROBLOG_REDIS_URL, all processes share one Redis queue.
 
     token_user returns (user, token id) of an access token sent as auth={"token": ...},
     or None.  token_is_live and login_is_live say whether a token or a browser log-in
     (by id) still stands: checked again once a connection is in its rooms.  Without
-    them, no connection of that kind is taken.
+    them, no connection of that kind is taken.  list_owner returns whose list an id is
+    (None: no such list): only its owner subscribes to its stream.
     """
+    app.extensions[LIST_OWNER] = list_owner
     app.extensions[TOKEN_USER] = token_user
     app.extensions[TOKEN_IS_LIVE] = token_is_live
     app.extensions[LOGIN_IS_LIVE] = login_is_live
@@ -315,6 +360,8 @@ __all__ = [
     "token_room",
     "user_room",
     "hashtag_stream",
+    "list_room",
+    "list_stream",
     "public_stream",
     "stream_rooms",
     "subscriber_room",

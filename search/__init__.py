@@ -15,6 +15,7 @@ post is gone at once because posts are loaded from the database afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from flask import Flask, current_app
@@ -26,7 +27,9 @@ from models import SearchOutbox
 from . import indexer
 from .analysis import analyzed_terms, check_language
 from .backend import Backend, Hits, IndexBusy, IndexUnavailable, PageRequest, Progress, Reader
+from .documents import PostDocument, load_documents
 from .people import complete_people, search_people, search_tags
+from .percolator import Percolator, SavedSearch
 from .postgres_backend import PostgresBackend
 from .query import SearchQuery, parse_query
 from .whoosh_backend import WhooshBackend
@@ -36,6 +39,8 @@ __all__ = [
     "Reader",
     "IndexBusy",
     "PageRequest",
+    "PostDocument",
+    "SavedSearch",
     "SearchQuery",
     "analyzed_terms",
     "complete_people",
@@ -60,11 +65,18 @@ UNAVAILABLE = _l(
 REBUILDING = _l("The search index is being rebuilt, so some posts may be missing from the results.")
 
 
+# What the app does with the saved searches a new post matched (services.signals.deliver):
+# called in the indexer's transaction, before it commits.
+OnMatch = Callable[[list[tuple[SavedSearch, PostDocument]]], None]
+
+
 @dataclass
 class _Search:
     backend: Backend
     indexer: indexer.Indexer
     background: bool
+    percolator: Percolator
+    on_match: OnMatch | None
 
 
 def make_backend(app: Flask) -> Backend:
@@ -78,10 +90,14 @@ def make_backend(app: Flask) -> Backend:
     raise ValueError(f"MICROBLOG_SEARCH_BACKEND={name!r}: expected one of {', '.join(BACKENDS)}")
 
 
-def init_app(app: Flask) -> None:
-    """Attach the configured backend; serving processes start the background indexer on first use."""
+def init_app(app: Flask, *, on_match: OnMatch | None = None) -> None:
+    """Attach the configured backend; serving processes start the background indexer on first use.
+
+    `on_match` receives the saved searches each newly indexed post matched (search.percolator).
+    """
     backend = make_backend(app)
-    state = _Search(backend, indexer.Indexer(app, backend), app.config["SEARCH_INDEXER"])
+    work = indexer.Indexer(app, backend, percolate=_percolate)
+    state = _Search(backend, work, app.config["SEARCH_INDEXER"], Percolator(backend.analysis()), on_match)
     app.extensions["search"] = state
     if state.background:
         app.before_request(state.indexer.start)
@@ -131,8 +147,19 @@ def search_posts(query: SearchQuery, page: PageRequest | None = None, *, reader:
 
 
 def drain() -> int:
-    """Apply every queued change to the index now; return how many were applied."""
-    return indexer.drain(_state().backend)
+    """Apply every queued change to the index now (percolating new posts); return how many were applied."""
+    return indexer.drain(_state().backend, percolate=_percolate)
+
+
+def _percolate(post_ids: Sequence[int]) -> None:
+    """Match newly indexed posts against the saved searches, and hand the matches on."""
+    state = _state()
+    if state.on_match is None:
+        return
+    state.percolator.refresh()
+    matches = state.percolator.match(load_documents(post_ids))
+    if matches:
+        state.on_match(matches)
 
 
 def rebuild(progress: Progress | None = None, *, procs: int = 1) -> int:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import ColumnElement
 
 from models.base import MAX_ID
 
 from .query import SearchQuery
+
+if TYPE_CHECKING:
+    from .percolator import Analysis
 
 # Best match ranks the newest this many matches of a query (every match, unless it has more), and its
 # pages end with them (10 pages of 20); newest-first pages go all the way.  Ranking every match of a
@@ -106,6 +109,9 @@ class Backend(Protocol):
 
         Raises IndexBusy if another process keeps the writer past the timeout.
         """
+
+    def analysis(self) -> Analysis:
+        """Return how this index analyses text: what saved searches are matched with (search.percolator)."""
 
     def search(self, query: SearchQuery, page: PageRequest, reader: Reader) -> Hits:
         """Return one page of matching post ids the reader may see; raise IndexUnavailable if unreadable."""

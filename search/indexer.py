@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from flask import Flask
@@ -31,27 +32,41 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def drain_batch(backend: Backend, batch_size: int = 500) -> int:
-    """Apply one batch of the outbox to the index; return how many rows it held (0: empty)."""
+# Called with the ids of newly written posts once they are indexed, in the drain's transaction.
+Percolate = Callable[[Sequence[int]], None]
+
+
+def drain_batch(backend: Backend, batch_size: int = 500, percolate: Percolate | None = None) -> int:
+    """Apply one batch of the outbox to the index, and percolate its new posts; return how many rows it held.
+
+    Percolation runs after the index has the posts and before the outbox rows
+    go, in the same transaction: if it fails, the rows stay and the posts are
+    indexed and matched again later (what it writes must tolerate that).
+    """
     if not db.session.scalar(select(exists().select_from(SearchOutbox))):
         db.session.rollback()
         return 0  # every process looks each second: an idle one must not take the writer (or commit)
     with backend.writing() as apply:
         rows = db.session.execute(
-            select(SearchOutbox.id, SearchOutbox.post_id).order_by(SearchOutbox.id).limit(batch_size)
+            select(SearchOutbox.id, SearchOutbox.post_id, SearchOutbox.new_post)
+            .order_by(SearchOutbox.id)
+            .limit(batch_size)
         ).all()
         if rows:
-            apply(sorted({post_id for _, post_id in rows}))
+            apply(sorted({post_id for _, post_id, _ in rows}))
     if rows:
-        db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([row_id for row_id, _ in rows])))
+        new_posts = sorted({post_id for _, post_id, new_post in rows if new_post})
+        if new_posts and percolate is not None:
+            percolate(new_posts)
+        db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([row_id for row_id, _, _ in rows])))
     db.session.commit()
     return len(rows)
 
 
-def drain(backend: Backend, batch_size: int = 500) -> int:
+def drain(backend: Backend, batch_size: int = 500, percolate: Percolate | None = None) -> int:
     """Apply the whole outbox; return how many rows were drained.  Raises IndexBusy."""
     total = 0
-    while count := drain_batch(backend, batch_size):
+    while count := drain_batch(backend, batch_size, percolate):
         total += count
     return total
 
@@ -63,9 +78,12 @@ BATCH_WINDOW = 1.0
 class Indexer:
     """This process's background indexer: one thread (or greenlet under gevent)."""
 
-    def __init__(self, app: Flask, backend: Backend, *, interval: float = 1.0) -> None:
+    def __init__(
+        self, app: Flask, backend: Backend, *, interval: float = 1.0, percolate: Percolate | None = None
+    ) -> None:
         self.app = app
         self.backend = backend
+        self.percolate = percolate
         self.interval = interval
         self._wakeup = threading.Event()
         self._check_due = threading.Event()
@@ -110,7 +128,7 @@ class Indexer:
                     if self._check_due.is_set():
                         self._check_due.clear()
                         self.check_index()
-                    drain(self.backend)
+                    drain(self.backend, percolate=self.percolate)
                 except (IndexBusy, IndexUnavailable) as busy:
                     log.debug("search outbox left for later: %s", busy)
                 except Exception:

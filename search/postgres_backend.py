@@ -39,6 +39,7 @@ from .backend import (
     newest_first,
 )
 from .documents import day_start, id_range
+from .percolator import PostgresAnalysis, PythonAnalysis
 from .query import QUESTION, SearchQuery
 
 # pg_advisory_lock key held by the one rebuild of post_search that may run at a time.
@@ -97,6 +98,10 @@ class PostgresBackend:
             "CAST(:document AS tsvector)" if self.own_analysis else f"to_tsvector('{language}', :text)"
         )
         self._upsert_sql = text(_UPSERT.format(document=self.document_sql))
+
+    def analysis(self) -> PythonAnalysis | PostgresAnalysis:
+        """Return how documents are analysed: microblog's analyzer for `both`, else PostgreSQL's."""
+        return PythonAnalysis(self.language) if self.own_analysis else PostgresAnalysis(self.language)
 
     def status(self) -> str | None:
         """Return what is wrong, or None when the backend can search."""

@@ -50,6 +50,7 @@ from .backend import (
     newest_first,
 )
 from .documents import PostDocument, chunk_bounds, document_batches, id_range, load_documents
+from .percolator import PythonAnalysis
 from .query import SearchQuery
 from .whoosh_schema import compile_query, document_fields, schema, stem_language
 from .whoosh_scoring import POST_ALONE
@@ -185,6 +186,10 @@ class WhooshBackend:
             return self._open().writer(timeout=timeout, **options)
         except LockError as error:
             raise IndexBusy("another process is writing the search index") from error
+
+    def analysis(self) -> PythonAnalysis:
+        """Return the analysis of the index's text field: microblog's own."""
+        return PythonAnalysis(self.language)
 
     @contextmanager
     def writing(self) -> Iterator[Callable[[Sequence[int]], None]]:

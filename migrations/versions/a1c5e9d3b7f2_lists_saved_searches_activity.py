@@ -35,6 +35,7 @@ def upgrade():
         sa.Column("notify", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("last_read_id", BigId, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_lists_user_id_users"), ondelete="CASCADE"
         ),
@@ -80,12 +81,12 @@ def upgrade():
         sa.PrimaryKeyConstraint("user_id", "day", name=op.f("pk_daily_activity")),
     )
     op.create_index("ix_daily_activity_day_user_id", "daily_activity", ["day", "user_id"], unique=False)
-    with op.batch_alter_table("search_outbox") as batch:
-        batch.add_column(sa.Column("new_post", sa.Boolean(), server_default=sa.false(), nullable=False))
+    # A plain ADD COLUMN: recreating the table (batch mode) would drop its AUTOINCREMENT on SQLite.
+    op.add_column("search_outbox", sa.Column("new_post", sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade():
-    with op.batch_alter_table("search_outbox") as batch:
+    with op.batch_alter_table("search_outbox", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.drop_column("new_post")
     op.drop_index("ix_daily_activity_day_user_id", table_name="daily_activity")
     op.drop_table("daily_activity")

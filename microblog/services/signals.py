@@ -1,0 +1,127 @@
+"""Delivering what saved searches match ("incoming signals"): recorded once, streamed, notified.
+
+The search indexer matches every newly written post against the saved searches
+(search.percolator) and hands the matches here, in its transaction.  A match
+counts only if the search's owner may see the post (a private community's post
+reaches its members' searches only) and is still active.  Each is recorded as a
+list hit exactly once (a post indexed twice, by two processes or after a
+failure, adds nothing the second time), and only what this call recorded is
+streamed and notified, after the commit:
+
+- to the saved search's `list` stream (Socket.IO, SSE), where the web page's
+  Signals view and stock Mastodon clients hear it;
+- to its owner's home (`user` stream) when the search shows in home;
+- as a notification (Mastodon's "status") when the search notifies.
+
+A client that was away catches up from the hits (services.lists' feeds, and the
+`list` stream's Last-Event-ID).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+import realtime
+from microblog import entities
+from microblog.database import db, is_postgresql, on_commit
+from microblog.entities import FeedPost
+from models import ListAccount, ListHit, TimelineList, User
+from search import PostDocument, SavedSearch
+
+from . import notifications, timelines
+from .visibility import Audience, audience
+
+# Mastodon's notification type for "someone posted": a match of a search that notifies.
+SIGNAL_NOTIFICATION = "status"
+
+
+def deliver(matches: Sequence[tuple[SavedSearch, PostDocument]]) -> None:
+    """Record the matches their owners may see, once each; stream and notify the new ones after the commit."""
+    by_post: dict[int, list[int]] = {}
+    for found, doc in matches:
+        by_post.setdefault(doc.id, []).append(found.list_id)
+    rows = db.session.execute(
+        select(TimelineList.id, TimelineList.user_id, TimelineList.in_home, TimelineList.notify)
+        .join(User, User.id == TimelineList.user_id)
+        .where(TimelineList.id.in_({lid for ids in by_post.values() for lid in ids}), User.is_active)
+    ).all()
+    lists = {row.id: row for row in rows}
+    wanted: list[dict[str, int]] = []
+    for post_id, list_ids in by_post.items():
+        seen_by = audience(post_id)
+        wanted += [
+            {"list_id": lid, "post_id": post_id}
+            for lid in list_ids
+            if lid in lists and seen_by.admits(lists[lid].user_id)
+        ]
+    views: dict[int, FeedPost | None] = {}
+    for list_id, post_id in _record(wanted):
+        if post_id not in views:
+            views[post_id] = timelines.announced_view(post_id)
+        view = views[post_id]
+        if view is not None:
+            _announce(view, lists[list_id])
+
+
+def _record(hits: list[dict[str, int]]) -> list[tuple[int, int]]:
+    """Insert the hits not recorded yet, in one statement; return those this call inserted."""
+    if not hits:
+        return []
+    insert = postgresql_insert if is_postgresql(db.engine) else sqlite_insert
+    statement = (
+        insert(ListHit)
+        .values(hits)
+        .on_conflict_do_nothing(index_elements=["list_id", "post_id"])
+        .returning(ListHit.list_id, ListHit.post_id)
+    )
+    return [(list_id, post_id) for list_id, post_id in db.session.execute(statement)]
+
+
+def _announce(view: FeedPost, saved: Row[Any]) -> None:
+    """Stream one new hit to its list (and home), and notify its owner if the search asks to."""
+    list_id, owner_id = saved.id, saved.user_id
+    payload = entities.status(view)
+    streams = [realtime.list_stream(list_id)]
+    if saved.in_home:
+        streams.append(realtime.user_stream([owner_id]))
+    if saved.notify:
+        author = db.session.get_one(User, view.author.id)
+        notifications.notify(SIGNAL_NOTIFICATION, author, [owner_id], view.id, view=view)
+
+    def send() -> None:
+        for stream in streams:
+            realtime.publish(stream, "update", payload, event_id=str(view.id))
+
+    on_commit(send)
+
+
+def account_list_streams(author_id: int, seen_by: Audience) -> list[realtime.Stream]:
+    """Return the `list` streams of accounts lists with this author on them, whose owners may see the post."""
+    rows = db.session.execute(
+        select(TimelineList.id, TimelineList.user_id)
+        .join(ListAccount, ListAccount.list_id == TimelineList.id)
+        .where(ListAccount.account_id == author_id)
+    ).all()
+    return [realtime.list_stream(list_id) for list_id, owner_id in rows if seen_by.admits(owner_id)]
+
+
+def hits_since(list_id: int, after_post_id: int, limit: int = 200) -> list[int]:
+    """Return the ids of a list's hits after a post id, oldest first (what a reconnecting stream missed)."""
+    return list(
+        db.session.scalars(
+            select(ListHit.post_id)
+            .where(ListHit.list_id == list_id, ListHit.post_id > after_post_id)
+            .order_by(ListHit.post_id)
+            .limit(limit)
+        )
+    )
+
+
+def list_owner(list_id: int) -> int | None:
+    """Return whose list this is (None: there is no such list): who may hear its stream."""
+    return db.session.scalar(select(TimelineList.user_id).where(TimelineList.id == list_id))
