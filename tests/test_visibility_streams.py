@@ -195,3 +195,111 @@ def test_membership_changes_take_effect_on_the_next_live_event(app, client, worl
     assert f'"id":"{before}"' in sse["mia"] and f'"id":"{after}"' not in sse["mia"]
     assert f'"id":"{before}"' not in sse["quinn"] and f'"id":"{after}"' in sse["quinn"]
     assert all(f'"id":"{control}"' in text for text in sse.values())
+
+
+def _save(person, query: str) -> int:
+    from microblog.database import db
+    from models import TimelineList
+    from models.timeline_list import SEARCH
+
+    saved = TimelineList(user_id=person.id, kind=SEARCH, title=query, query=query)
+    db.session.add(saved)
+    db.session.commit()
+    return saved.id
+
+
+def test_saved_search_streams_carry_private_posts_to_members_only(app, client, world):
+    """Everyone follows searches that the private posts match; only the member's streams carry them."""
+    import search
+
+    app.config["STREAM_HEARTBEAT"] = 0.01
+    queries = (SECRET, f"#{SECRET_TAG}", "from:owen", "lunch")
+    saved = {(role, q): _save(world.user(role), q) for role in SIGNED_IN for q in queries}
+    sockets = {role: _socket(app, world, role) for role in SIGNED_IN}
+    for (role, _), list_id in saved.items():
+        assert sockets[role].emit("subscribe", {"stream": "list", "list": str(list_id)}, callback=True) == {
+            "ok": True
+        }
+    opened = {
+        key: _open(client, f"/api/v1/streaming/list?list={list_id}", world.auth(key[0]))
+        for key, list_id in saved.items()
+    }
+    for sio in sockets.values():
+        sio.get_received()
+    matrix = Matrix()
+    try:
+        made = _live_events(world)
+        search.drain()
+        private = {made["live_secret"], made["lea_answer"]}
+        control = made["live_control"]
+        for (role, query), (_, chunks) in opened.items():
+            text = _read_until(chunks, f'"id":"{control}"' if query in ("lunch", "from:owen") else "never")
+            stream = f"sse list {query}"
+            if query in ("lunch", "from:owen"):
+                matrix.check(
+                    f'"id":"{control}"' in text, role, stream, "control: the public match is missing"
+                )
+            if role == "member" and query != "lunch":
+                matrix.check(
+                    f'"id":"{made["live_secret"]}"' in text, role, stream, "control: member missed it"
+                )
+            elif role != "member":
+                leaked = [i for i in private if f'"id":"{i}"' in text]
+                matrix.check(not leaked and SECRET not in text.casefold(), role, stream, f"leaked {leaked}")
+        for role, sio in sockets.items():
+            got = {
+                int(e["args"][0]["payload"]["id"])
+                for e in sio.get_received()
+                if e["name"] == "update" and e["args"][0]["stream"][0] == "list"
+            }
+            matrix.check(control in got, role, "socket.io list", "control: the public match is missing")
+            if role == "member":
+                matrix.check(made["live_secret"] in got, role, "socket.io list", "control: member missed it")
+            else:
+                matrix.check(not got & private, role, "socket.io list", f"leaked {got & private}")
+    finally:
+        for response, _ in opened.values():
+            response.close()
+    matrix.done()
+    # Another person's list is not found, whatever the token.
+    member_list = saved[("member", SECRET)]
+    for role in SIGNED_IN:
+        if role != "member":
+            response = client.get(f"/api/v1/streaming/list?list={member_list}", headers=world.auth(role))
+            assert response.status_code == 404, role
+
+
+def test_a_list_stream_resumes_after_the_last_event_it_sent(app, client, world):
+    import search
+
+    app.config["STREAM_HEARTBEAT"] = 0.01
+    mia, owen = world.users["mia"], world.users["owen"]
+    list_id = _save(mia, SECRET)
+    first = make_post(owen, f"@skunkworks {SECRET} one").id
+    public = make_post(owen, f"{SECRET.upper()}s are striped, said the public post").id
+    kept = make_post(owen, f"@skunkworks {SECRET} kept").id  # matched while she was a member
+    search.drain()
+    from microblog.database import db
+    from models import ListHit
+
+    assert db.session.get(ListHit, (list_id, kept)) is not None
+    _save(mia, "unrelated")
+    posts.delete_post(owen, first)  # gone: not replayed
+    communities.remove_member(None, world.community, mia)
+    after_leaving = make_post(world.users["nora"], f"{SECRET} two, public").id
+    search.drain()
+    headers = {**world.auth("member"), "Last-Event-ID": "0"}
+    response, chunks = _open(client, f"/api/v1/streaming/list?list={list_id}", headers)
+    try:
+        text = _read_until(chunks, "never")
+    finally:
+        response.close()
+    assert [line for line in text.split("\n") if line.startswith("id: ")] == [
+        f"id: {public}",
+        f"id: {after_leaving}",
+    ]
+    for bad in ("abc", "-1", "1" * 40, "٣"):
+        response, chunks = _open(
+            client, f"/api/v1/streaming/list?list={list_id}", {**world.auth("member"), "Last-Event-ID": bad}
+        )
+        response.close()

@@ -1,4 +1,4 @@
-"""Mastodon's streaming API as server-sent events: /api/v1/streaming/user, /public, /hashtag?tag=.
+"""Mastodon's streaming API as server-sent events: /api/v1/streaming/user, public, hashtag and list.
 
 Fed by realtime's publish path (one Redis publish per post, delivered by each
 process to its own listeners).  A held-open stream costs a greenlet under
@@ -15,8 +15,11 @@ from flask import Response, current_app, request
 from flask_babel import gettext as _
 
 import realtime
-from microblog.services import tokens
+from microblog import entities
+from microblog.services import signals, timelines, tokens
+from microblog.services.errors import NotFound
 from microblog.services.social import check_tag_name
+from microblog.text import parse_id
 
 from . import Unauthorized, current_token, route, signed_in
 
@@ -37,13 +40,24 @@ def _encoder(events: frozenset[str]) -> Callable[[str, Any], str | None]:
             body = str(payload.get("id") if isinstance(payload, dict) else payload)  # Mastodon: the bare id
         else:
             body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-        return f"event: {event}\ndata: {body}\n\n"
+        # A list's posts carry their id as the event's: a client that reconnects sends the last one back.
+        event_id = data.get("id")
+        head = f"id: {event_id}\n" if isinstance(event_id, str) and event_id.isdigit() else ""
+        return f"{head}event: {event}\ndata: {body}\n\n"
 
     return encode
 
 
-def _stream(rooms: Iterable[str], events: frozenset[str]) -> Response:
-    """Open an event stream on these rooms, and on the rooms that end it: its token's and its person's."""
+Missed = Callable[[], list[tuple[str, Any]]]
+
+
+def _stream(rooms: Iterable[str], events: frozenset[str], missed: Missed | None = None) -> Response:
+    """Open an event stream on these rooms, and on the rooms that end it: its token's and its person's.
+
+    `missed` returns the events the client missed while away (a list's, after its Last-Event-ID):
+    read once the stream listens, so that nothing falls between; a live event already replayed
+    is not sent again.
+    """
     token = current_token()
     assert token is not None, "streams are opened by signed-in requests"
     heard = [*rooms, realtime.token_room(token.id), realtime.sessions_room(token.user_id)]
@@ -54,10 +68,23 @@ def _stream(rooms: Iterable[str], events: frozenset[str]) -> Response:
         realtime.stop_listening(listener)
         raise Unauthorized(_("The access token is invalid"))
     heartbeat = current_app.config["STREAM_HEARTBEAT"]
+    encode = _encoder(events)
+    backlog = missed() if missed is not None else []
+    replayed = max((int(data["id"]) for _, data in backlog), default=0)
+
+    def live(event: str, data: Any) -> str | None:
+        event_id = data.get("id") if isinstance(data, dict) else None
+        if isinstance(event_id, str) and event_id.isdigit() and int(event_id) <= replayed:
+            return None
+        return encode(event, data)
 
     def body():
         try:
-            yield from realtime.sse.frames(listener, _encoder(events), heartbeat)
+            frames = realtime.sse.frames(listener, live, heartbeat)
+            yield next(frames)  # the stream opens at once, then what was missed, then what comes
+            for event, data in backlog:
+                yield encode(event, data)
+            yield from frames
         finally:
             realtime.stop_listening(listener)
 
@@ -109,3 +136,35 @@ def stream_hashtag():
     me = signed_in("read:statuses")
     tag = check_tag_name(request.args.get("tag", ""))
     return _stream(realtime.stream_rooms(realtime.hashtag_stream(tag), me.id), STATUS_EVENTS)
+
+
+# How many missed posts a reconnecting list stream replays; a client away longer reads the timeline.
+MAX_REPLAY = 200
+
+
+@route("/api/v1/streaming/list")
+def stream_list():
+    """Stream a list of the token's user (`?list=ID`): a saved search's matches, or its accounts' posts.
+
+    A client that reconnects with Last-Event-ID (the id of the last post it got) first receives
+    the saved search's matches since then, oldest first.
+    """
+    me = signed_in("read:statuses")
+    list_id = parse_id(request.args.get("list", ""))
+    if list_id is None or signals.list_owner(list_id) != me.id:
+        raise NotFound(_("No such list."))
+    after = parse_id(request.headers.get("Last-Event-ID", "").strip())
+
+    def missed() -> list[tuple[str, Any]]:
+        if after is None:
+            return []
+        ids = signals.hits_since(list_id, after, MAX_REPLAY)
+        views = timelines.post_views(ids, me)  # only what its owner may still see
+        stream = realtime.list_stream(list_id).label
+        return [
+            ("update", {"stream": stream, "payload": entities.status(views[i]), "id": str(i)})
+            for i in ids
+            if i in views
+        ]
+
+    return _stream([realtime.list_room(list_id)], STATUS_EVENTS, missed)
