@@ -20,7 +20,7 @@ from microblog.text import extract_mentions, extract_tags, parse_id, render_html
 from models import IdempotencyKey, Like, Post, Tag, User, mentions, post_tags, utcnow
 from models.post import PRIVATE, PUBLIC
 
-from . import communities, inbox, notifications, teams, timelines
+from . import communities, inbox, notifications, signals, teams, timelines
 from .errors import NotFound, PermissionDenied, ValidationError
 from .validation import check_post_text
 from .visibility import Audience, audience, post_is_visible
@@ -298,9 +298,10 @@ def _announce(
 ) -> None:
     """Send an event about a post, after the commit, to every stream that may show it, for who may see it.
 
-    Those are the home (`user`) streams holding the post, the company stream and
-    its tags' streams; for a private post, only its community's members' share
-    of each (a new team post's writer: see teams.announce_writer).  Recipients
+    Those are the home (`user`) streams holding the post, the company stream,
+    its tags' streams and the streams of the accounts lists its author is on;
+    for a private post, only its community's members' share of each (a new
+    team post's writer: see teams.announce_writer).  Recipients
     and payload are read now, inside the transaction: after the commit (or the
     delete) they are gone or changed.
     """
@@ -316,6 +317,7 @@ def _announce(
         realtime.user_stream(timelines.home_audience(post_id, seen_by)),
         realtime.public_stream(members),
         *(realtime.hashtag_stream(tag, members) for tag in view.tags),
+        *signals.account_list_streams(view.author.id, seen_by),
     ]
 
     def send() -> None:

@@ -40,7 +40,19 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from microblog.database import db, is_postgresql, read_rows
 from microblog.entities import AcceptedAnswer, Author, CommunityRef, FeedPost
 from microblog.text import parse_id
-from models import Community, Follow, Like, Post, Tag, TagFollow, User, mentions, post_tags
+from models import (
+    Community,
+    Follow,
+    Like,
+    ListHit,
+    Post,
+    Tag,
+    TagFollow,
+    TimelineList,
+    User,
+    mentions,
+    post_tags,
+)
 from models.base import MAX_ID
 
 from .errors import ValidationError
@@ -213,7 +225,7 @@ def _with_posts(
 
 
 def _home_ids(postgresql: bool, shape: tuple[bool, bool, bool]) -> Select:
-    """Select the ids of a home timeline: own posts, followed people and tags, joined communities, mentions.
+    """Select the ids of a home timeline: own posts, followed people and tags, communities, mentions, signals.
 
     The shape differs by database (see ../shared/MEASUREMENTS.md): SQLite walks
     the id index once with an OR of cheap index probes; PostgreSQL would hash
@@ -224,11 +236,16 @@ def _home_ids(postgresql: bool, shape: tuple[bool, bool, bool]) -> Select:
     """
     followees = select(Follow.followee_id).where(Follow.follower_id == _SUBJECT)
     followed_tags = select(TagFollow.tag_id).where(TagFollow.user_id == _SUBJECT)
+    # Saved searches whose matches show in home (their hits: posts that matched as they were written).
+    searches_in_home = select(TimelineList.id).where(TimelineList.user_id == _SUBJECT, TimelineList.in_home)
     if not postgresql:
         tagged = exists().where(post_tags.c.post_id == Post.id, post_tags.c.tag_id.in_(followed_tags))
         mentioned = exists().where(mentions.c.post_id == Post.id, mentions.c.user_id == _SUBJECT)
         joined = Post.community_id.in_(followees)
-        source = or_(Post.author_id == _SUBJECT, Post.author_id.in_(followees), joined, tagged, mentioned)
+        signalled = Post.id.in_(select(ListHit.post_id).where(ListHit.list_id.in_(searches_in_home)))
+        source = or_(
+            Post.author_id == _SUBJECT, Post.author_id.in_(followees), joined, tagged, mentioned, signalled
+        )
         return _ids(Post.id, [source], shape)
     people = _ids(Post.id, [Post.author_id.in_(followees.union_all(select(_SUBJECT)))], shape)
     member_of = (
@@ -241,7 +258,8 @@ def _home_ids(postgresql: bool, shape: tuple[bool, bool, bool]) -> Select:
     communities = select(newest_in.c.id).select_from(member_of.join(newest_in, true()))
     tags = _ids(post_tags.c.post_id, [post_tags.c.tag_id.in_(followed_tags)], shape)
     mention = _ids(mentions.c.post_id, [mentions.c.user_id == _SUBJECT], shape)
-    merged = union(people, communities, tags, mention).subquery()
+    signals = _ids(ListHit.post_id, [ListHit.list_id.in_(searches_in_home)], shape)
+    merged = union(people, communities, tags, mention, signals).subquery()
     order = merged.c.id.asc() if shape[2] else merged.c.id.desc()
     return select(merged.c.id).order_by(order).limit(_LIMIT)
 
@@ -437,8 +455,8 @@ def home_audience(post_id: int, audience: Audience) -> list[int]:
     """Return the ids of the users whose home timeline holds this post (among those who may see it).
 
     The author, the author's followers, followers of the post's tags, members
-    of its community and the people it mentions or replies to: the same
-    sources as home_timeline.
+    of its community, the people it mentions or replies to, and those whose
+    saved searches it matched, shown in home: the same sources as home_timeline.
     """
     author = select(Post.author_id).where(Post.id == post_id).scalar_subquery()
     community = select(Post.community_id).where(Post.id == post_id).scalar_subquery()
@@ -449,6 +467,9 @@ def home_audience(post_id: int, audience: Audience) -> list[int]:
         select(Follow.follower_id).where(Follow.followee_id == community),
         select(TagFollow.user_id).where(TagFollow.tag_id.in_(tags)),
         select(mentions.c.user_id).where(mentions.c.post_id == post_id),
+        select(TimelineList.user_id)
+        .join(ListHit, ListHit.list_id == TimelineList.id)
+        .where(ListHit.post_id == post_id, TimelineList.in_home),
     )
     return audience.only(db.session.scalars(everyone))
 
