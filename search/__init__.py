@@ -15,10 +15,12 @@ post is gone at once because posts are loaded from the database afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 
 from microblog.database import db, on_commit
@@ -50,6 +52,7 @@ __all__ = [
     "parse_query",
     "rebuild",
     "remove_post",
+    "saved_searches_changed",
     "search_people",
     "search_posts",
     "search_tags",
@@ -70,6 +73,9 @@ REBUILDING = _l("The search index is being rebuilt, so some posts may be missing
 OnMatch = Callable[[list[tuple[SavedSearch, PostDocument]]], None]
 
 
+log = logging.getLogger(__name__)
+
+
 @dataclass
 class _Search:
     backend: Backend
@@ -77,6 +83,8 @@ class _Search:
     background: bool
     percolator: Percolator
     on_match: OnMatch | None
+    # The site's address as the last new post's writer opened it: the links of what matches send.
+    site_url: str | None = None
 
 
 def make_backend(app: Flask) -> Backend:
@@ -119,6 +127,8 @@ def index_post(post_id: int, *, new_post: bool = False) -> None:
     """
     db.session.add(SearchOutbox(post_id=post_id, new_post=new_post))
     state = _state()
+    if new_post and has_request_context():
+        state.site_url = request.url_root
     if state.background:
         on_commit(state.indexer.wake)
 
@@ -146,6 +156,14 @@ def search_posts(query: SearchQuery, page: PageRequest | None = None, *, reader:
     return replace(hits, notes=tuple(notes))
 
 
+def saved_searches_changed() -> None:
+    """Note that a saved search was saved, changed or removed: new posts are matched against it at once.
+
+    Call after the commit (other processes see the change within a second).
+    """
+    _state().percolator.forget()
+
+
 def drain() -> int:
     """Apply every queued change to the index now (percolating new posts); return how many were applied."""
     return indexer.drain(_state().backend, percolate=_percolate)
@@ -158,8 +176,34 @@ def _percolate(post_ids: Sequence[int]) -> None:
         return
     state.percolator.refresh()
     matches = state.percolator.match(load_documents(post_ids))
-    if matches:
-        state.on_match(matches)
+    if not matches:
+        return
+    # What matched is delivered in a savepoint: should delivery fail, the posts are indexed all the
+    # same (their matches are lost, and logged), rather than retried, and failing, for ever.
+    try:
+        with db.session.begin_nested(), _site_links(state):
+            state.on_match(matches)
+    except Exception:
+        log.exception("delivering what saved searches matched in posts %s failed", list(post_ids))
+
+
+@contextmanager
+def _site_links(state: _Search) -> Iterator[None]:
+    """Let delivery build the site's absolute links outside a request (the indexer runs in the background).
+
+    From MICROBLOG_SITE_URL, else the address the newest post's writer used; Flask's
+    SERVER_NAME (the tests') or a request under way need nothing.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if has_request_context() or app.config.get("SERVER_NAME"):
+        yield
+        return
+    url = app.config.get("SITE_URL") or state.site_url
+    if not url:
+        log.warning("set MICROBLOG_SITE_URL: saved searches' matches are sent with links to http://localhost/")
+        url = "http://localhost/"
+    with app.test_request_context("/", base_url=url):
+        yield
 
 
 def rebuild(progress: Progress | None = None, *, procs: int = 1) -> int:

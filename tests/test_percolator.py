@@ -69,6 +69,7 @@ def save(owner: User, query: str) -> int:
     saved = TimelineList(user_id=owner.id, kind=SEARCH, title=query, query=query)
     db.session.add(saved)
     db.session.commit()
+    search.saved_searches_changed()
     return saved.id
 
 
@@ -240,7 +241,6 @@ def test_a_thousand_saved_searches_cost_a_bounded_number_of_statements(app, peop
         )
     )
     matching = save(owner, "apollo from:kari")
-    db.session.commit()
     make_post(kari, "Apollo is go #tag7")
     search.drain()  # the first drain loads and compiles the searches
     post_id = make_post(kari, "Apollo word7 again #tag7 word10").id
@@ -255,7 +255,9 @@ def test_a_thousand_saved_searches_cost_a_bounded_number_of_statements(app, peop
 
 
 def test_a_search_saved_or_changed_in_another_process_is_picked_up(app, people):
+    """Changed behind this process's back (no saved_searches_changed()): seen once it looks again."""
     owner, kari = people["owner"], people["kari"]
+    app.extensions["search"].percolator.recheck = 0  # it looks each second: here, at every drain
     first = save(owner, "apollo")
     make_post(kari, "apollo one")
     search.drain()

@@ -198,6 +198,7 @@ def test_membership_changes_take_effect_on_the_next_live_event(app, client, worl
 
 
 def _save(person, query: str) -> int:
+    import search
     from microblog.database import db
     from models import TimelineList
     from models.timeline_list import SEARCH
@@ -205,6 +206,7 @@ def _save(person, query: str) -> int:
     saved = TimelineList(user_id=person.id, kind=SEARCH, title=query, query=query)
     db.session.add(saved)
     db.session.commit()
+    search.saved_searches_changed()
     return saved.id
 
 

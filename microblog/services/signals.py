@@ -20,9 +20,10 @@ A client that was away catches up from the hits (services.lists' feeds, and the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Insert, Row, Table, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -43,8 +44,8 @@ SIGNAL_NOTIFICATION = "status"
 def deliver(matches: Sequence[tuple[SavedSearch, PostDocument]]) -> None:
     """Record the matches their owners may see, once each; stream and notify the new ones after the commit."""
     by_post: dict[int, list[int]] = {}
-    for found, doc in matches:
-        by_post.setdefault(doc.id, []).append(found.list_id)
+    for saved, doc in matches:
+        by_post.setdefault(doc.id, []).append(saved.list_id)
     rows = db.session.execute(
         select(TimelineList.id, TimelineList.user_id, TimelineList.in_home, TimelineList.notify)
         .join(User, User.id == TimelineList.user_id)
@@ -59,33 +60,43 @@ def deliver(matches: Sequence[tuple[SavedSearch, PostDocument]]) -> None:
             for lid in list_ids
             if lid in lists and seen_by.admits(lists[lid].user_id)
         ]
-    views: dict[int, FeedPost | None] = {}
+    views: dict[int, tuple[FeedPost, dict[str, Any]] | None] = {}
     for list_id, post_id in _record(wanted):
         if post_id not in views:
-            views[post_id] = timelines.announced_view(post_id)
-        view = views[post_id]
-        if view is not None:
-            _announce(view, lists[list_id])
+            view = timelines.announced_view(post_id)
+            views[post_id] = (view, entities.status(view)) if view is not None else None
+        shown = views[post_id]
+        if shown is not None:
+            _announce(shown[0], shown[1], lists[list_id])
 
 
 def _record(hits: list[dict[str, int]]) -> list[tuple[int, int]]:
     """Insert the hits not recorded yet, in one statement; return those this call inserted."""
     if not hits:
         return []
-    insert = postgresql_insert if is_postgresql(db.engine) else sqlite_insert
-    statement = (
-        insert(ListHit)
-        .values(hits)
+    return [(list_id, post_id) for list_id, post_id in db.session.execute(_insert_hits(), hits)]
+
+
+@cache
+def _insert_hits_for(postgresql: bool) -> Insert:
+    insert = postgresql_insert if postgresql else sqlite_insert
+    hits = ListHit.__table__
+    assert isinstance(hits, Table)
+    return (
+        insert(hits)
         .on_conflict_do_nothing(index_elements=["list_id", "post_id"])
-        .returning(ListHit.list_id, ListHit.post_id)
+        .returning(hits.c.list_id, hits.c.post_id)
     )
-    return [(list_id, post_id) for list_id, post_id in db.session.execute(statement)]
 
 
-def _announce(view: FeedPost, saved: Row[Any]) -> None:
+def _insert_hits() -> Insert:
+    """Return the insert of hits that skips those recorded already and returns the rest (one statement)."""
+    return _insert_hits_for(is_postgresql(db.engine))
+
+
+def _announce(view: FeedPost, payload: dict[str, Any], saved: Row[Any]) -> None:
     """Stream one new hit to its list (and home), and notify its owner if the search asks to."""
     list_id, owner_id = saved.id, saved.user_id
-    payload = entities.status(view)
     streams = [realtime.list_stream(list_id)]
     if saved.in_home:
         streams.append(realtime.user_stream([owner_id]))
