@@ -109,7 +109,9 @@ def test_updating_a_list_and_a_saved_search(app, alice):
     with pytest.raises(ValidationError, match="cannot become a saved search"):
         lists.update_list(alice, team.id, title="search: apollo")
     with pytest.raises(ValidationError, match="Only a saved search"):
-        lists.update_list(alice, team.id, in_home=True)
+        lists.update_list(alice, team.id, title="Renamed", in_home=True)
+    db.session.commit()  # as the next action would: a refused change left nothing behind
+    assert db.session.scalar(select(TimelineList.title).where(TimelineList.id == team.id)) == "Crew"
 
     saved = lists.save_search(alice, "apollo")
     make_hit(saved, make_post(alice, "apollo is up"))

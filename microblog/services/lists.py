@@ -244,14 +244,16 @@ def update_list(
 ) -> TimelineList:
     """Change a list's title or settings; a saved search's new title is its new query (None: unchanged)."""
     lst = access_list(owner, list_id)
-    if title is not None:
-        _retitle(owner, lst, title)
     if replies_policy is not None:
-        lst.replies_policy = check_replies_policy(replies_policy)
-    if exclusive is not None:
-        lst.exclusive = exclusive
+        check_replies_policy(replies_policy)
     if lst.kind != SEARCH and (in_home or notify):
         raise ValidationError(_("Only a saved search can show in home or notify."), field="in_home")
+    if title is not None:  # checked before it changes anything
+        _retitle(owner, lst, title)
+    if replies_policy is not None:
+        lst.replies_policy = replies_policy
+    if exclusive is not None:
+        lst.exclusive = exclusive
     if in_home is not None:
         lst.in_home = in_home
     if notify is not None:
