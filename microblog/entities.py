@@ -17,8 +17,9 @@ from flask import url_for
 
 from microblog.avatars import initials
 from microblog.text import render_html
-from models import User
+from models import TimelineList, User
 from models.post import PUBLIC
+from models.timeline_list import SEARCH
 from models.user import COMMUNITY, PERSON, TEAM
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -382,4 +383,24 @@ def relationship(
         "domain_blocking": False,
         "endorsed": False,
         "note": "",
+    }
+
+
+def list_entity(lst: TimelineList, *, unread: int = 0) -> dict[str, Any]:
+    """Return a Mastodon List; `saved_search` (not in Mastodon): null, or a saved search's query, unread."""
+    saved = None
+    if lst.kind == SEARCH:
+        saved = {
+            "query": lst.query,
+            "unread_count": unread,
+            "last_read_id": str(lst.last_read_id),
+            "in_home": lst.in_home,
+            "notify": lst.notify,
+        }
+    return {
+        "id": str(lst.id),
+        "title": lst.title,
+        "replies_policy": lst.replies_policy,
+        "exclusive": lst.exclusive,
+        "saved_search": saved,
     }

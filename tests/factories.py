@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 import search
+from microblog.database import db
 from microblog.services import accounts, communities, posts, visibility
-from models import Post, User
+from models import ListHit, Post, TimelineList, User
 
 PASSWORD = "correct horse battery"
 
@@ -28,6 +29,12 @@ def make_user(username: str, *, is_admin: bool = False, **profile: str) -> User:
 def make_post(author: User, text: str = "Status update", **kwargs) -> Post:
     """Publish a post through the service."""
     return posts.post_status(author, text, **kwargs)
+
+
+def make_hit(saved_search: TimelineList, post: Post) -> None:
+    """Record that a post matched a saved search, as the percolator does when the post is written."""
+    db.session.add(ListHit(list_id=saved_search.id, post_id=post.id))
+    db.session.commit()
 
 
 def login(client: FlaskClient, username: str, password: str = PASSWORD, remember: bool = False):

@@ -175,6 +175,41 @@ def test_mastodon_py_search_and_notifications(server):
     assert note.status.text == "@alice the zeppelin report is ready"
 
 
+def test_mastodon_py_lists_of_accounts_and_saved_searches(server):
+    bob, carol = mastodon_for(server, "bob"), mastodon_for(server, "carol")
+    carol_id = carol.account_verify_credentials().id
+    alice_id = bob.account_lookup("alice").id
+    bob.account_follow(carol_id)
+    team = bob.list_create("Team", replies_policy="followed")
+    assert (team.title, team.replies_policy, team.exclusive) == ("Team", "followed", False)
+    bob.list_accounts_add(team, [carol_id])
+    with pytest.raises(MastodonAPIError) as error:
+        bob.list_accounts_add(team, [alice_id])  # bob does not follow alice
+    assert error.value.args[1] == 422 and "Follow @alice" in str(error.value)
+    assert [a.username for a in bob.list_accounts(team)] == ["carol"]
+    saved = bob.list_create("search: zeppelin-unmatched-words")
+    assert saved.title == "zeppelin-unmatched-words" and saved.saved_search.unread_count == 0
+    assert [lst.id for lst in bob.lists()] == [team.id, saved.id]
+    crew = bob.list_update(team, "Crew", replies_policy="followed", exclusive=True)
+    assert (crew.title, crew.exclusive) == ("Crew", True)
+    posts = [carol.status_post(f"Lists check {n}").id for n in range(3)]
+    page = bob.timeline_list(team, limit=2)
+    assert [s.id for s in page] == [posts[2], posts[1]]
+    assert [s.id for s in bob.fetch_next(page)] == [posts[0]]
+    assert not set(posts) & {s.id for s in bob.timeline_home(limit=40)}  # an exclusive list's
+    assert bob.timeline_list(saved) == []
+    assert [lst.id for lst in bob.account_lists(carol_id)] == [team.id]
+    with pytest.raises(MastodonAPIError) as error:
+        carol.list(team.id)  # bob's list is nobody else's
+    assert error.value.args[1] == 404
+    bob.list_accounts_delete(team, [carol_id])
+    assert bob.list_accounts(team) == []
+    bob.list_delete(team)
+    bob.list_delete(saved)
+    assert bob.lists() == []
+    bob.account_unfollow(carol_id)
+
+
 def _search_until_found(client: Mastodon, query: str, timeout: float = 10) -> list:
     """Return the statuses search finds, waiting for the index (it follows posts about a second later)."""
     deadline = time.monotonic() + timeout

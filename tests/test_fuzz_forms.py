@@ -273,6 +273,10 @@ PAGES = [
     "/api/v1/teams/{}/inbox?filter={}&order={}&after={}&limit={}",
     "/api/v1/teams/{}/figures",
     "/api/v1/timelines/questions?tag={}&community={}&max_id={}",
+    "/api/v1/lists/{}",
+    "/api/v1/lists/{}/accounts?limit={}&max_id={}",
+    "/api/v1/timelines/list/{}?max_id={}&min_id={}",
+    "/api/v1/accounts/{}/lists",
 ]
 HEADERS = (
     "Authorization",

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from microblog.database import db
 from microblog.services import tokens
-from models import AccessToken, AuthorizationCode, OAuthApp, Post
+from models import AccessToken, AuthorizationCode, ListAccount, OAuthApp, Post, TimelineList
 
 from .factories import make_post, make_token
 
@@ -59,6 +59,16 @@ def test_a_lone_surrogate_in_a_status_is_a_400_and_stores_nothing(client, alice,
     assert _count(Post) == 0
 
 
+def test_a_lone_surrogate_in_a_list_title_or_account_ids_is_a_400_and_stores_nothing(client, alice, auth):
+    for body in ('{"title": "a\\ud800b"}', '{"title": "search: \\udc80"}'):
+        assert client.post("/api/v1/lists", data=body, headers=auth | JSON).status_code == 400
+    team = client.post("/api/v1/lists", json={"title": "Team"}, headers=auth).get_json()["id"]
+    body = '{"account_ids": ["\\ud800"]}'
+    assert client.post(f"/api/v1/lists/{team}/accounts", data=body, headers=auth | JSON).status_code == 400
+    assert client.delete(f"/api/v1/lists/{team}/accounts", data=body, headers=auth | JSON).status_code == 400
+    assert _count(TimelineList) == 1 and _count(ListAccount) == 0
+
+
 def test_a_lone_surrogate_in_a_display_name_or_note_is_a_400(client, alice, auth):
     for field in ("display_name", "note"):
         body = f'{{"{field}": "\\udc80"}}'
@@ -94,6 +104,9 @@ def test_bidi_overrides_and_controls_in_app_and_token_names_are_refused(alice_cl
         ("PATCH", "/api/v1/accounts/update_credentials"),
         ("POST", "/api/v1/apps"),
         ("POST", "/oauth/token"),
+        ("POST", "/api/v1/lists"),
+        ("PUT", "/api/v1/lists/1"),
+        ("DELETE", "/api/v1/lists/1/accounts"),
         ("POST", "/posts"),
         ("POST", "/settings"),
     ],

@@ -248,6 +248,10 @@ def _seed(alice: Api, bob: Api) -> dict[str, str]:
     ids["item"] = alice.call("GET", f"/api/v1/teams/{ids['support']}/inbox")[0]["id"]
     ids["question"] = alice.post("Who owns staging?", question="true")
     ids["answer"] = bob.post("Ops does", in_reply_to_id=ids["question"])
+    # A list of accounts with bob on it, and a saved search.
+    ids["list"] = alice.call("POST", "/api/v1/lists", title="Team")["id"]
+    alice.call("POST", f"/api/v1/lists/{ids['list']}/accounts", **{"account_ids[]": ids["bob"]})
+    ids["saved"] = alice.call("POST", "/api/v1/lists", title="search: apollo")["id"]
     return ids
 
 
@@ -459,6 +463,36 @@ SEEDED: list[tuple[str, dict[str, str], dict[str, Any], dict[str, Any] | None, s
     ("GET /api/v1/timelines/questions", {}, {"limit": 5}, None, "alice_token"),
     ("POST /api/v1/statuses/{post_id}/unaccept", {"post_id": "{question}"}, {}, None, "alice_token"),
     ("GET /api/v1/timelines/questions", {}, {"tag": "apollo"}, None, "alice_token"),
+    ("GET /api/v1/lists", {}, {}, None, "alice_token"),
+    ("GET /api/v1/lists/{list_id}", {"list_id": "{list}"}, {}, None, "alice_token"),
+    ("GET /api/v1/lists/{list_id}", {"list_id": "{saved}"}, {}, None, "alice_token"),
+    ("GET /api/v1/lists/{list_id}/accounts", {"list_id": "{list}"}, {"limit": 0}, None, "alice_token"),
+    ("GET /api/v1/lists/{list_id}/accounts", {"list_id": "{list}"}, {"limit": 1}, None, "alice_token"),
+    ("GET /api/v1/timelines/list/{list_id}", {"list_id": "{list}"}, {"limit": 2}, None, "alice_token"),
+    ("GET /api/v1/timelines/list/{list_id}", {"list_id": "{saved}"}, {}, None, "alice_token"),
+    ("GET /api/v1/accounts/{account_id}/lists", {"account_id": "{bob}"}, {}, None, "alice_token"),
+    (
+        "PUT /api/v1/lists/{list_id}",
+        {"list_id": "{saved}"},
+        {},
+        {"title": "apollo #ops", "notify": True},
+        "alice_token",
+    ),
+    ("POST /api/v1/lists", {}, {}, {"title": "search: #ops", "replies_policy": "none"}, "oauth"),
+    (
+        "DELETE /api/v1/lists/{list_id}/accounts",
+        {"list_id": "{list}"},
+        {},
+        {"account_ids": ["{bob}"]},
+        "alice_token",
+    ),
+    (
+        "POST /api/v1/lists/{list_id}/accounts",
+        {"list_id": "{list}"},
+        {},
+        {"account_ids": ["{bob}"]},
+        "alice_token",
+    ),
 ]
 
 

@@ -259,6 +259,7 @@ def init_app(app: Flask) -> None:
         accounts,
         follow_requests,
         instance,
+        lists,
         notifications,
         oauth,
         openapi,

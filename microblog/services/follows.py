@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import CursorResult, delete, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from microblog.database import db
-from models import Base, Follow, User
+from models import Base, Follow, ListAccount, TimelineList, User
 
 
 def insert_once(row: Base) -> bool:
@@ -30,13 +30,20 @@ def add_follow(follower: User, followee: User) -> bool:
 
 
 def remove_follow(follower: User, followee: User) -> bool:
-    """End a follow, keeping both counters; return False if there was none."""
+    """End a follow, keeping both counters and taking followee off follower's lists; False if there was none.
+
+    A list holds only accounts its owner follows (Mastodon drops them with the follow too).
+    """
     result = db.session.execute(
         delete(Follow).where(Follow.follower_id == follower.id, Follow.followee_id == followee.id)
     )
     if not cast(CursorResult, result).rowcount:
         return False
     count_follow(follower.id, followee.id, -1, following=_counted(followee))
+    owned = select(TimelineList.id).where(TimelineList.user_id == follower.id)
+    db.session.execute(
+        delete(ListAccount).where(ListAccount.account_id == followee.id, ListAccount.list_id.in_(owned))
+    )
     return True
 
 
