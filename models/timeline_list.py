@@ -41,8 +41,9 @@ class TimelineList(Base):
     notify: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     last_read_id: Mapped[int] = mapped_column(BigId, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Any change: the percolator of each process reloads the saved searches when this moves.
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # When the query last changed (set by whatever changes it): each process's percolator reloads
+    # the saved searches when this moves.  A read mark or a setting leaves it alone.
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
         Index("ix_lists_user_id_id", user_id, "id"),

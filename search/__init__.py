@@ -200,17 +200,21 @@ def _site_links(state: _Search) -> Iterator[None]:
         return
     url = app.config.get("SITE_URL") or state.site_url
     if not url:
-        log.warning("set MICROBLOG_SITE_URL: saved searches' matches are sent with links to http://localhost/")
+        log.warning(
+            "set MICROBLOG_SITE_URL: saved searches' matches are sent with links to http://localhost/"
+        )
         url = "http://localhost/"
     with app.test_request_context("/", base_url=url):
         yield
 
 
 def rebuild(progress: Progress | None = None, *, procs: int = 1) -> int:
-    """Index every post again from the database, then apply what was queued meanwhile."""
+    """Index every post again from the database, then apply the changes to older posts queued meanwhile."""
     count = _state().backend.rebuild(progress, procs=procs)
     try:
-        drain()
+        # New posts' rows are left to the serving processes' indexers, which match them against the
+        # saved searches and reach the clients connected to them (a rebuild runs in its own process).
+        indexer.drain(_state().backend, changes_only=True)
     except IndexBusy:
         pass  # a serving process is draining; it will finish
     return count

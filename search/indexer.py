@@ -36,22 +36,24 @@ ROOT = Path(__file__).resolve().parent.parent
 Percolate = Callable[[Sequence[int]], None]
 
 
-def drain_batch(backend: Backend, batch_size: int = 500, percolate: Percolate | None = None) -> int:
+def drain_batch(
+    backend: Backend, batch_size: int = 500, percolate: Percolate | None = None, *, changes_only: bool = False
+) -> int:
     """Apply one batch of the outbox to the index, and percolate its new posts; return how many rows it held.
 
     Percolation runs after the index has the posts and before the outbox rows
     go, in the same transaction: if it fails, the rows stay and the posts are
     indexed and matched again later (what it writes must tolerate that).
+    `changes_only` leaves new posts' rows for a process that percolates them.
     """
-    if not db.session.scalar(select(exists().select_from(SearchOutbox))):
+    waiting = select(SearchOutbox.id, SearchOutbox.post_id, SearchOutbox.new_post)
+    if changes_only:
+        waiting = waiting.where(SearchOutbox.new_post.is_(False))
+    if not db.session.scalar(select(exists(waiting))):
         db.session.rollback()
         return 0  # every process looks each second: an idle one must not take the writer (or commit)
     with backend.writing() as apply:
-        rows = db.session.execute(
-            select(SearchOutbox.id, SearchOutbox.post_id, SearchOutbox.new_post)
-            .order_by(SearchOutbox.id)
-            .limit(batch_size)
-        ).all()
+        rows = db.session.execute(waiting.order_by(SearchOutbox.id).limit(batch_size)).all()
         if rows:
             apply(sorted({post_id for _, post_id, _ in rows}))
     if rows:
@@ -63,10 +65,12 @@ def drain_batch(backend: Backend, batch_size: int = 500, percolate: Percolate | 
     return len(rows)
 
 
-def drain(backend: Backend, batch_size: int = 500, percolate: Percolate | None = None) -> int:
-    """Apply the whole outbox; return how many rows were drained.  Raises IndexBusy."""
+def drain(
+    backend: Backend, batch_size: int = 500, percolate: Percolate | None = None, *, changes_only: bool = False
+) -> int:
+    """Apply the outbox (or only its changes to older posts); return how many rows.  Raises IndexBusy."""
     total = 0
-    while count := drain_batch(backend, batch_size, percolate):
+    while count := drain_batch(backend, batch_size, percolate, changes_only=changes_only):
         total += count
     return total
 

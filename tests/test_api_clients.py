@@ -20,6 +20,7 @@ from mastodon import (
     Mastodon,
     MastodonAPIError,
     MastodonIllegalArgumentError,
+    MastodonNetworkError,
     MastodonUnauthorizedError,
     StreamListener,
 )
@@ -309,6 +310,31 @@ def test_mastodon_py_streams_updates_deletes_and_notifications(server):
     finally:
         for handle in handles:
             handle.close()
+
+
+def test_mastodon_py_follows_a_search_as_a_list_and_hears_its_matches_live(server):
+    alice, bob = mastodon_for(server, "alice"), mastodon_for(server, "bob")
+    saved = alice.list_create("search: periscope -draft")
+    assert saved.title == "periscope -draft" and saved.id in {lst.id for lst in alice.lists()}
+    matches = Collector()
+    handle = alice.stream_list(saved.id, matches, run_async=True)
+    try:
+        assert _listening(matches)
+        bob.status_post("Periscopes are up")
+        bob.status_post("Draft: periscope plans")  # excluded
+        bob.status_post("Lunch is ready")
+        later = bob.status_post("One more periscope")
+        # Matched as the indexer takes the posts in (about a second after each).
+        assert matches.wait_for(
+            [("update", "Periscopes are up"), ("update", "One more periscope")], timeout=20
+        ), matches.events
+    finally:
+        handle.close()
+    timeline = alice.timeline_list(saved)
+    assert [s.id for s in timeline][0] == later.id and len(timeline) == 2
+    with pytest.raises(MastodonNetworkError, match="NOT FOUND"):
+        bob.stream_list(saved.id, Collector())  # alice's list is nobody else's
+    alice.list_delete(saved)
 
 
 def _listening(collector: Collector, timeout: float = 10) -> bool:

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 import realtime
 from microblog.database import db
+from microblog.services import lists
 from models import (
     AccessToken,
     AuthorizationCode,
@@ -33,6 +34,7 @@ from models import (
     Post,
     TagFollow,
     TeamMember,
+    TimelineList,
     User,
 )
 
@@ -94,6 +96,10 @@ FORMS: list[tuple[str, tuple[str, ...], dict[str, str]]] = [
     ("/@bob/unfollow", ("next",), {}),
     ("/tags", ("name", "next"), {"name": "apollo"}),
     ("/tags/apollo/follow", ("next",), {}),
+    ("/signals", ("q", "in_home", "notify"), {"q": "apollo"}),
+    ("/signals/1/settings", ("in_home", "notify", "next"), {"in_home": "1"}),
+    ("/signals/1/read", ("up_to",), {"up_to": "1"}),
+    ("/signals/1/unfollow", ("next",), {}),
     ("/tags/apollo/unfollow", ("next",), {}),
     ("/admin/users/bob/deactivate", ("next",), {}),
     ("/notifications/seen", ("up_to", "next"), {"up_to": "1"}),
@@ -135,6 +141,7 @@ STORED = (
     FollowRequest,
     InboxItem,
     TeamMember,
+    TimelineList,
 )
 
 
@@ -154,6 +161,7 @@ def world(app, admin, alice, bob):
     make_team("desk", members=(bob,), leads=(admin,))
     make_post(bob, "@desk is the printer fixed? #question")  # post 3, inbox item 1
     make_post(alice, "yes, since noon", in_reply_to=3)  # post 4, a reply to the question
+    lists.save_search(admin, "printer")  # list 1
     client = app.test_client()
     login(client, "root")
     return client

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 import search
 from microblog.database import db
 from microblog.services import visibility
-from models import ListHit, Notification, Post, SearchOutbox, TimelineList, User
+from models import ListHit, Notification, Post, SearchOutbox, TimelineList, User, utcnow
 from models.timeline_list import SEARCH
 from search import PageRequest, parse_query
 from search.percolator import PostgresAnalysis, PythonAnalysis, parse_tsquery
@@ -232,6 +232,16 @@ def test_nobody_else_subscribes_to_a_list_stream(app, people, client):
     ]
 
 
+def test_a_rebuild_leaves_new_posts_to_the_serving_processes_to_match(app, people):
+    owner, kari = people["owner"], people["kari"]
+    list_id = save(owner, "apollo")
+    new = make_post(kari, "Apollo during the rebuild").id
+    search.rebuild()  # a child process of a server: its matches would reach no client of the server
+    assert hits(list_id) == []
+    assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 1
+    assert search.drain() == 1 and hits(list_id) == [new]
+
+
 def test_a_thousand_saved_searches_cost_a_bounded_number_of_statements(app, people, count_queries):
     owner, kari = people["owner"], people["kari"]
     db.session.add_all(
@@ -261,7 +271,10 @@ def test_a_search_saved_or_changed_in_another_process_is_picked_up(app, people):
     first = save(owner, "apollo")
     make_post(kari, "apollo one")
     search.drain()
-    db.session.execute(update(TimelineList).where(TimelineList.id == first).values(query="gemini"))
+    # As services.lists changes a query: with the moment it changed, which every process looks at.
+    db.session.execute(
+        update(TimelineList).where(TimelineList.id == first).values(query="gemini", changed_at=utcnow())
+    )
     db.session.commit()
     two = make_post(kari, "apollo two").id
     three = make_post(kari, "gemini three").id

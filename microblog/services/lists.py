@@ -18,9 +18,9 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 import search
-from microblog.database import db
+from microblog.database import db, on_commit
 from microblog.text import parse_id
-from models import Follow, ListAccount, ListHit, Post, TimelineList, User
+from models import Follow, ListAccount, ListHit, Post, TimelineList, User, utcnow
 from models.timeline_list import ACCOUNTS, REPLIES_POLICIES, SEARCH
 from search.query import MAX_QUERY_LENGTH
 
@@ -173,6 +173,15 @@ def _saved(owner: User, query: str, *, besides: int = 0) -> TimelineList | None:
     )
 
 
+def followed_search(owner: User, query: str | None) -> TimelineList | None:
+    """Return the owner's saved search of this query (as save_search would store it), if they follow it."""
+    try:
+        text = check_query(query)
+    except ValidationError:
+        return None
+    return _saved(owner, text)
+
+
 def _newest_post_id() -> int:
     return db.session.scalar(select(func.max(Post.id))) or 0
 
@@ -227,6 +236,7 @@ def save_search(
         notify=bool(notify),
         last_read_id=_newest_post_id(),
     )
+    on_commit(search.saved_searches_changed)  # this process matches it from the next post on
     db.session.add(lst)
     db.session.commit()
     return lst
@@ -283,11 +293,15 @@ def _retitle(owner: User, lst: TimelineList, title: str) -> None:
     db.session.execute(delete(ListHit).where(ListHit.list_id == lst.id))
     lst.title = lst.query = text
     lst.last_read_id = _newest_post_id()
+    lst.changed_at = utcnow()  # every process's percolator compiles the new query
+    on_commit(search.saved_searches_changed)
 
 
 def delete_list(owner: User, list_id: int | str) -> None:
     """Delete a list or saved search, with its accounts and hits."""
     lst = access_list(owner, list_id)
+    if lst.kind == SEARCH:
+        on_commit(search.saved_searches_changed)
     db.session.delete(lst)  # list_accounts and list_hits go with it (ON DELETE CASCADE)
     db.session.commit()
 
@@ -297,6 +311,7 @@ def unsave_search(owner: User, list_id: int | str) -> None:
     lst = access_list(owner, list_id)
     if lst.kind != SEARCH:
         raise ValidationError(_("This is a list of accounts, not a saved search."))
+    on_commit(search.saved_searches_changed)
     db.session.delete(lst)
     db.session.commit()
 

@@ -25,7 +25,7 @@ from microblog import language
 from microblog.avatars import initials
 from microblog.entities import Author, FeedPost
 from microblog.services import communities as community_service
-from microblog.services import notifications
+from microblog.services import notifications, saved_searches
 from microblog.services import teams as team_service
 from microblog.text import is_web_url
 
@@ -143,6 +143,7 @@ def init_app(app: Flask) -> None:
         questions,
         search,
         settings,
+        signals,
         suggestions,
         teams,
     )
@@ -183,8 +184,11 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _unread() -> dict:
         if not current_user.is_authenticated or request.args.get("fragment"):
-            return {"unread_notifications": 0}
-        return {"unread_notifications": notifications.unread_count(current_user)}
+            return {"unread_notifications": 0, "unread_signals": 0}
+        return {
+            "unread_notifications": notifications.unread_count(current_user),
+            "unread_signals": sum(saved_searches.unread_counts(current_user).values()),
+        }
 
     @app.context_processor
     def _buttons() -> dict:

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import search
-from microblog.services import timelines, visibility
+from microblog.services import lists, timelines, visibility
 from search.highlight import highlighter
 
 from . import bp
@@ -29,6 +29,7 @@ def search_page():
     highlight = highlighter(query, current_app.config["SEARCH_LANGUAGE"])
     posts = [replace(found[i], html=highlight(found[i].html)) for i in hits.ids if i in found]
     first_page = page.offset == 0 and page.before_id is None
+    followed = lists.followed_search(current_user, raw) if not query.is_empty else None
     return render_template(
         "search.html",
         q=raw,
@@ -40,5 +41,6 @@ def search_page():
         people=search.search_people(query) if first_page else [],
         tags=search.search_tags(query, reader) if first_page else [],
         first_page=first_page,
+        followed=followed,
         title=_("Search: %(query)s", query=raw) if raw.strip() else _("Search"),
     )

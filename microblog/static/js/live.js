@@ -21,6 +21,8 @@
   var feed = document.querySelector("[data-live-feed]");
   // Pages without a live feed still follow the company stream: deletes and counts.
   var stream = feed ? (feed.dataset.liveStream || null) : "public";
+  // A page may follow several streams (the Signals page: each saved search's list), space-separated.
+  var streams = stream ? stream.split(" ") : [];
   // Websocket first (no sticky routing needed); long-polling if a proxy blocks websockets.
   var socket = io({ transports: ["websocket", "polling"], tryAllTransports: true });
   // Other scripts of the page (inbox.js) listen on this one connection rather than opening their own.
@@ -231,17 +233,23 @@
     // A community's page: the member's home stream (or the company's), its own posts only.
     var community = feed.dataset.liveCommunity;
     if (community && !(data.payload.mentions || []).some(function (m) { return String(m.id) === community; })) return false;
-    return data.stream.join(":") === (stream || "user");
+    var name = data.stream.join(":");
+    return stream ? streams.indexOf(name) !== -1 : name === "user";
   }
 
   socket.on("connect", function () {
     body.dataset.live = "connected";
     refreshBadge();
     if (!stream) { catchUp(); return; }
-    var parts = stream.split(":");
-    var request = parts[0] === "hashtag" ? { stream: "hashtag", tag: parts[1] } : { stream: parts[0] };
-    // Catch up once the stream is joined: nothing posted in between can slip through.
-    socket.emit("subscribe", request, function () { catchUp(); });
+    var joined = 0;
+    streams.forEach(function (name) {
+      var parts = name.split(":");
+      var request = { stream: parts[0] };
+      if (parts[0] === "hashtag") request.tag = parts[1];
+      if (parts[0] === "list") request.list = parts[1];
+      // Catch up once every stream is joined: nothing posted in between can slip through.
+      socket.emit("subscribe", request, function () { if (++joined === streams.length) catchUp(); });
+    });
   });
 
   socket.on("disconnect", function (reason) {

@@ -62,7 +62,8 @@ window.MicroblogLikes = {
     });
   });
 
-  // The notifications page marks what it shows as seen with a POST (a GET never changes state).
+  // The notifications page (and a saved search's) marks what it shows as seen with a POST (a GET never
+  // changes state).
   document.querySelectorAll("form[data-mark-seen]").forEach(function (form) {
     fetch(form.action, {
       method: "POST",
@@ -72,7 +73,9 @@ window.MicroblogLikes = {
     }).then(function (response) {
       if (!response.ok) return;
       return response.json().then(function (answer) {
-        var badge = document.querySelector("[data-notification-badge]");
+        var badge = document.querySelector(
+          form.dataset.markSeen === "signals" ? "[data-signals-badge]" : "[data-notification-badge]"
+        );
         if (badge) {
           badge.dataset.count = String(answer.unread);
           badge.textContent = String(answer.unread);
