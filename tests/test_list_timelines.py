@@ -90,20 +90,38 @@ def test_a_list_never_shows_a_post_its_owner_may_not_see(app, alice, bob, world)
 
 
 def test_an_exclusive_list_s_accounts_are_left_out_of_home(app, alice, bob, world):
-    carol, dave, secret = world
+    """As in Mastodon: following them brings nothing to home; a followed #tag or a mention still does."""
+    carol, dave, _secret = world
+    erin = make_user("erin")
+    community = make_community(carol, "open", members=(alice, erin))
+    social.follow_tag(alice, "apollo")
     team = lists.create_list(alice, "Team")
-    lists.add_accounts(alice, team.id, [bob.id, secret.id])
+    lists.add_accounts(alice, team.id, [bob.id, community.id])
     make_post(bob, "bob")
-    make_post(carol, "@secret inside")
+    make_post(erin, "@open inside")
+    make_post(bob, "bob on #apollo")
+    make_post(bob, "@alice a word")
     make_post(dave, "dave")
-    everything = ["dave", "@secret inside", "bob"]
+    make_post(alice, "alice")
+    everything = ["alice", "dave", "@alice a word", "bob on #apollo", "@open inside", "bob"]
     assert _texts(timelines.home_timeline(alice)) == everything
     lists.update_list(alice, team.id, exclusive=True)
-    assert _texts(timelines.home_timeline(alice)) == ["dave"]
-    assert _texts(list_timelines.list_timeline(alice, team)) == ["@secret inside", "bob"]
-    assert _texts(timelines.home_timeline(bob)) == ["bob"]  # only alice's home
+    assert _texts(timelines.home_timeline(alice)) == ["alice", "dave", "@alice a word", "bob on #apollo"]
+    assert _texts(list_timelines.list_timeline(alice, team)) == [
+        "@alice a word",
+        "bob on #apollo",
+        "@open inside",
+        "bob",
+    ]
+    assert "bob" in _texts(timelines.home_timeline(bob))  # only alice's home
     lists.remove_accounts(alice, team.id, [bob.id])
-    assert _texts(timelines.home_timeline(alice)) == ["dave", "bob"]
+    assert _texts(timelines.home_timeline(alice)) == [
+        "alice",
+        "dave",
+        "@alice a word",
+        "bob on #apollo",
+        "bob",
+    ]
 
 
 # -- a saved search, and all of them ---------------------------------------------------------------

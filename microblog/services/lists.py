@@ -166,11 +166,11 @@ def _check_room(owner: User) -> None:
 
 def _saved(owner: User, query: str, *, besides: int = 0) -> TimelineList | None:
     """Return the owner's saved search of this query (in any case), other than list `besides`."""
-    searches = select(TimelineList).where(TimelineList.user_id == owner.id, TimelineList.kind == SEARCH)
     key = query.casefold()
-    return next(
-        (s for s in db.session.scalars(searches) if s.query.casefold() == key and s.id != besides), None
-    )
+    for found in lists_of(owner):  # by owner only (a person's few lists), kind and query here
+        if found.kind == SEARCH and found.query.casefold() == key and found.id != besides:
+            return found
+    return None
 
 
 def followed_search(owner: User, query: str | None) -> TimelineList | None:

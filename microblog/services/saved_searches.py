@@ -77,7 +77,8 @@ def unread_counts(owner: User) -> dict[int, int]:
         .subquery("unread")
     )
     count = select(func.count()).select_from(unread).scalar_subquery()
+    # By owner only: asked for its kind too, SQLite (without statistics) reads every saved search.
     rows = db.session.execute(
-        select(TimelineList.id, count).where(TimelineList.user_id == owner.id, TimelineList.kind == SEARCH)
+        select(TimelineList.id, TimelineList.kind, count).where(TimelineList.user_id == owner.id)
     )
-    return {list_id: unread for list_id, unread in rows}
+    return {list_id: unread for list_id, kind, unread in rows if kind == SEARCH}

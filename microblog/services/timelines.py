@@ -234,14 +234,17 @@ def _home_ids(postgresql: bool, shape: tuple[bool, bool, bool]) -> Select:
     Joined communities are one top-N each (LATERAL, on posts(community_id, id)):
     as one `community_id IN (...)` PostgreSQL walked the newest posts until 20
     were in the reader's communities, all of them for a quiet community.
-    Posts by (or in) an account on one of the reader's exclusive lists are left
-    out of every source: they are read in that list (Mastodon's `exclusive`).
+    Accounts on one of the reader's exclusive lists are read in that list, not
+    in home (Mastodon's `exclusive`): following them brings nothing, as in
+    Mastodon; a followed #tag or a mention still does.  They leave the set of
+    followees, computed once, so no post pays for it.
     """
-    followees = select(Follow.followee_id).where(Follow.follower_id == _SUBJECT)
+    followees = select(Follow.followee_id).where(
+        Follow.follower_id == _SUBJECT, Follow.followee_id.not_in(_on_exclusive_lists())
+    )
     followed_tags = select(TagFollow.tag_id).where(TagFollow.user_id == _SUBJECT)
     # Saved searches whose matches show in home (their hits: posts that matched as they were written).
     searches_in_home = select(TimelineList.id).where(TimelineList.user_id == _SUBJECT, TimelineList.in_home)
-    kept = _not_in_exclusive_lists()
     if not postgresql:
         tagged = exists().where(post_tags.c.post_id == Post.id, post_tags.c.tag_id.in_(followed_tags))
         mentioned = exists().where(mentions.c.post_id == Post.id, mentions.c.user_id == _SUBJECT)
@@ -250,39 +253,30 @@ def _home_ids(postgresql: bool, shape: tuple[bool, bool, bool]) -> Select:
         source = or_(
             Post.author_id == _SUBJECT, Post.author_id.in_(followees), joined, tagged, mentioned, signalled
         )
-        return _ids(Post.id, [source, kept], shape)
-    people = _ids(Post.id, [Post.author_id.in_(followees.union_all(select(_SUBJECT))), kept], shape)
+        return _ids(Post.id, [source], shape)
+    people = _ids(Post.id, [Post.author_id.in_(followees.union_all(select(_SUBJECT)))], shape)
     member_of = (
         select(Follow.followee_id.label("id"))
         .join(Community, Community.id == Follow.followee_id)
-        .where(Follow.follower_id == _SUBJECT)
+        .where(Follow.follower_id == _SUBJECT, Follow.followee_id.not_in(_on_exclusive_lists()))
         .subquery("joined")
     )
-    newest_in = _ids(Post.id, [Post.community_id == member_of.c.id, kept], shape).lateral("community_posts")
+    newest_in = _ids(Post.id, [Post.community_id == member_of.c.id], shape).lateral("community_posts")
     communities = select(newest_in.c.id).select_from(member_of.join(newest_in, true()))
-    tags = _ids(post_tags.c.post_id, [post_tags.c.tag_id.in_(followed_tags), kept], shape)
-    mention = _ids(mentions.c.post_id, [mentions.c.user_id == _SUBJECT, kept], shape)
-    signals = _ids(ListHit.post_id, [ListHit.list_id.in_(searches_in_home), kept], shape)
+    tags = _ids(post_tags.c.post_id, [post_tags.c.tag_id.in_(followed_tags)], shape)
+    mention = _ids(mentions.c.post_id, [mentions.c.user_id == _SUBJECT], shape)
+    signals = _ids(ListHit.post_id, [ListHit.list_id.in_(searches_in_home)], shape)
     merged = union(people, communities, tags, mention, signals).subquery()
     order = merged.c.id.asc() if shape[2] else merged.c.id.desc()
     return select(merged.c.id).order_by(order).limit(_LIMIT)
 
 
-def _not_in_exclusive_lists() -> ColumnElement[bool]:
-    """Return the condition that a post is by no account on an exclusive list of the reader (`subject`).
-
-    One index probe per post and account (list_accounts(account_id, list_id)):
-    a reader without exclusive lists pays only that.
-    """
-    on_list = ListAccount.__table__.join(TimelineList, TimelineList.id == ListAccount.list_id)
-    return ~exists(
-        select(ListAccount.list_id)
-        .select_from(on_list)
-        .where(
-            ListAccount.account_id.in_([Post.author_id, Post.community_id]),
-            TimelineList.user_id == _SUBJECT,
-            TimelineList.exclusive == true(),
-        )
+def _on_exclusive_lists() -> Select:
+    """Select the accounts on the reader's (`subject`'s) exclusive lists."""
+    return (
+        select(ListAccount.account_id)
+        .join(TimelineList, TimelineList.id == ListAccount.list_id)
+        .where(TimelineList.user_id == _SUBJECT, TimelineList.exclusive == true())
     )
 
 
