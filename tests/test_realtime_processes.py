@@ -78,6 +78,37 @@ def test_a_post_through_one_process_reaches_clients_of_both(database_url, tmp_pa
             alice.close(), dave.close()
 
 
+def _list_updates(client: LiveClient) -> list[str]:
+    with client.lock:
+        return [d["payload"]["text"] for n, d in client.events if n == "update" and d["stream"][0] == "list"]
+
+
+def test_a_saved_search_matched_in_either_process_reaches_its_follower_in_the_other(
+    database_url, tmp_path, machine_redis
+):
+    with servers(database_url, tmp_path, machine_redis) as (first, second):
+        alice = LiveClient(second, "alice")
+        followed = alice.form("/signals", q="periscope")
+        assert followed.status_code == 302, followed.text[:300]
+        list_id = followed.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+        alice.connect()
+        bob = LiveClient(first, "bob")
+        try:
+            assert alice.sio.call("subscribe", {"stream": "list", "list": list_id}, timeout=5) == {"ok": True}
+            bob.post("Periscope is up")
+            bob.post("Lunch is ready")
+            # Matched by whichever process indexes the post (about a second later), heard through Redis.
+            assert alice.wait_for(lambda: _list_updates(alice) == ["Periscope is up"], timeout=20), (
+                alice.events
+            )
+            time.sleep(1.5)  # nothing doubles, nothing else matches
+            assert _list_updates(alice) == ["Periscope is up"]
+            # A page that reconnects catches up from the search's matches.
+            assert len(alice.catch_up(f"/signals/{list_id}", 0)) == 1
+        finally:
+            alice.close(), bob.close()
+
+
 def test_real_clients_need_a_session_to_connect(database_url, tmp_path, machine_redis):
     with servers(database_url, tmp_path, machine_redis, count=1) as (url,):
         anonymous = socketio.Client(reconnection=False)
