@@ -63,12 +63,17 @@ class Bar:
 
 @dataclass(frozen=True)
 class Label:
-    """A day named under the x axis: its slot, where its middle is (percent of the width), how to align it."""
+    """A day named under the x axis: its slot, where it stands (percent of the width), how to align it.
+
+    Every other label counted back from the newest is `minor`: a narrow plot
+    leaves those out (site.css), so that the others do not run into each other.
+    """
 
     day: date
     index: int
     percent: float
     anchor: Literal["start", "middle", "end"]
+    minor: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,11 +108,6 @@ class Plot:
         """Return the first slot with the largest value, or None for an empty series."""
         return max(self.points, key=lambda point: point[1]) if self.points else None
 
-    @property
-    def whole(self) -> bool:
-        """Return whether every value and tick is a whole number (counts: no decimals to show)."""
-        return all(float(v).is_integer() for v in [*(p[1] for p in self.points), *(t.value for t in self.ticks)])
-
 
 def nice_ticks(largest: float, count: int = 4, *, whole: bool = False) -> tuple[float, ...]:
     """Return round values from 0 up to at least `largest`, at most count + 1 of them, evenly spaced.
@@ -136,14 +136,15 @@ def _labels(points: Sequence[Point], wanted: int) -> tuple[Label, ...]:
     step = max(1, math.ceil(n / wanted))
     chosen = sorted(range(n - 1, -1, -step))
     labels = []
-    for index in chosen:
+    for place, index in enumerate(chosen):
         anchor: Literal["start", "middle", "end"] = "middle"
         if index == n - 1 and n > 1:
             anchor = "end"
         elif index < step / 2 and n > 1:
             anchor = "start"
         percent = 100.0 * (index + (1.0 if anchor == "end" else 0.0 if anchor == "start" else 0.5)) / n
-        labels.append(Label(points[index][0], index, round(percent, 4), anchor))
+        minor = (len(chosen) - 1 - place) % 2 == 1
+        labels.append(Label(points[index][0], index, round(percent, 4), anchor, minor))
     return tuple(labels)
 
 

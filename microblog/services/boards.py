@@ -27,7 +27,19 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, literal, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 
 from microblog import language
 from microblog.database import db, is_postgresql, read_rows
@@ -37,7 +49,7 @@ from search.documents import ID_TIME_SLACK
 
 from . import communities, social, timelines
 from .errors import NotFound, ValidationError
-from .timelines import OPEN_QUESTION, Cursor, author_columns
+from .timelines import OPEN_QUESTION, author_columns
 from .visibility import members_are_listable, post_is_visible
 
 DAYS = 90
@@ -121,7 +133,6 @@ def tag_board(
         ),
         post_id=post_tags.c.post_id,  # the walk goes through post_tags(tag_id, post_id)
         joined=select(TagFollow.created_at).where(TagFollow.tag_id == tag.id),
-        questions=lambda: timelines.unanswered_questions(viewer, Cursor(limit=QUESTIONS), tag=tag),
     )
     return tag, _board(viewer, subject, days, today)
 
@@ -137,21 +148,17 @@ def community_board(
         posts=lambda columns: select(*columns).where(Post.community_id == community.id),
         post_id=Post.id,  # through posts(community_id, id)
         joined=select(Follow.created_at).where(Follow.followee_id == community.id),
-        questions=lambda: timelines.unanswered_questions(
-            viewer, Cursor(limit=QUESTIONS), community=community
-        ),
     )
     return community, _board(viewer, subject, days, today)
 
 
 @dataclass(frozen=True)
 class _Subject:
-    """What a board is about: its posts (a select of the given columns), its joins, its open questions."""
+    """What a board is about: its posts (a select of the given columns) and its followers' (members') rows."""
 
     posts: Any  # (columns) -> Select over posts (and post_tags), filtered to the subject
     post_id: Any  # the column of post ids the walk through its posts is bounded by
     joined: Select  # created_at of each follower's (member's) row
-    questions: Any  # () -> timelines.Page of its open questions, newest first
 
 
 def reader_zone(viewer: User | None) -> ZoneInfo:
@@ -188,26 +195,27 @@ class _Period:
         return cls(zone, window, starts[0], starts[-1], width)
 
     def by_day(self, slices: dict[int, int]) -> dict[date, int]:
-        """Return counts per slice of UTC time summed into the local days the slices fall in."""
+        """Return counts per slice of UTC time (by its start, seconds since 1970) summed into local days."""
         days: dict[date, int] = {}
         for start, count in slices.items():
-            day = datetime.fromtimestamp(start * self.width, UTC).astimezone(self.zone).date()
+            day = datetime.fromtimestamp(start, UTC).astimezone(self.zone).date()
             days[day] = days.get(day, 0) + count
         return days
 
 
 def _board(viewer: User | None, subject: _Subject, days: int, today: date | None) -> Board:
     period = _Period.of(reader_zone(viewer), check_days(days), today)
-    posts, open_questions, top, authors = _figures(subject, period, viewer.id if viewer is not None else 0)
+    figures = _figures(subject, period, viewer.id if viewer is not None else 0)
     growth, before = _growth(subject.joined, period)
-    newest = [q for q in subject.questions().posts if period.since <= q.created_at < period.until]
+    # The newest open questions as feeds show them (timelines.post_views: the viewer may see them).
+    questions = timelines.post_views(figures.open_ids, viewer) if figures.open_ids else {}
     return Board(
         zone=period.zone.key,
-        posts_per_day=tuple((day, posts.get(day, 0)) for day in period.days),
-        contributors=top,
-        contributor_count=authors,
-        open_questions=open_questions,
-        newest_questions=tuple(newest),
+        posts_per_day=tuple((day, figures.posts.get(day, 0)) for day in period.days),
+        contributors=_contributors(figures.ranked),
+        contributor_count=figures.authors,
+        open_questions=figures.open_questions,
+        newest_questions=tuple(questions[i] for i in figures.open_ids if i in questions),
         followers_per_day=growth,
         followers_before=before,
     )
@@ -223,22 +231,43 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
-def _slice(moment: Any, width: int) -> ColumnElement[int]:
-    """Return the SQL for the slice of UTC time a moment falls in: whole seconds since 1970 // width."""
+def _slice(moment: Any, width: int) -> ColumnElement[Any]:
+    """Return the SQL for the slice of UTC time (`width` seconds, counted from 1970) a moment falls in.
+
+    SQLite: its number (whole seconds // width); PostgreSQL: its start, by date_bin,
+    which is integer arithmetic where extract(epoch ...) computes a numeric per row.
+    """
     if is_postgresql(db.engine):
-        return func.div(func.extract("epoch", moment), literal(width, literal_execute=True)).cast(Integer)
+        every: ColumnElement[Any] = literal_column(f"interval '{int(width)} seconds'")
+        return func.date_bin(every, moment, literal_column("timestamptz '1970-01-01 00:00:00+00'"))
     return func.unixepoch(moment, type_=Integer).op("/")(literal(width, literal_execute=True))
 
 
-def _figures(
-    subject: _Subject, period: _Period, viewer_id: int
-) -> tuple[dict[date, int], int, tuple[Contributor, ...], int]:
-    """Return the period's posts per day, its open questions, its most active authors, and how many wrote.
+def _slice_start(slice_: Any, width: int) -> ColumnElement[int]:
+    """Return the SQL for when a slice (as _slice gives it) starts, in whole seconds since 1970."""
+    if is_postgresql(db.engine):
+        return func.extract("epoch", slice_).cast(BigInteger)
+    return slice_.op("*")(literal(width, literal_execute=True))
 
-    One statement reads the period's posts the viewer may see once (a common
-    table expression, which both databases materialize when it is used twice):
-    counts and open questions per slice of time, then posts per author, the
-    first few, with how many authors there were.  A second loads those authors.
+
+@dataclass(frozen=True)
+class _Figures:
+    """What one statement finds in a period's posts."""
+
+    posts: dict[date, int]  # per local day
+    open_questions: int
+    open_ids: list[int]  # the newest open questions' ids, newest first
+    ranked: list[tuple[int, int]]  # (author id, posts) of the most active, most posts first
+    authors: int  # how many wrote in the period
+
+
+def _figures(subject: _Subject, period: _Period, viewer_id: int) -> _Figures:
+    """Return the figures of the period's posts that the viewer may see, read once in one statement.
+
+    A common table expression (which both databases materialize when it is
+    used more than once) holds the period's posts; from it come the posts and
+    open questions per slice of time, the posts per author (the first few, with
+    how many authors there were), and the newest open questions' ids.
     """
     before = (
         select(Post.id)
@@ -247,46 +276,57 @@ def _figures(
         .limit(1)
         .scalar_subquery()
     )
-    is_open = case((and_(*OPEN_QUESTION), 1), else_=0)
+    is_open = case((and_(*OPEN_QUESTION), 1), else_=0).label("open")
+    slice_ = _slice(Post.created_at, period.width).label("slice")
+    after = func.coalesce(before, 0)
     period_posts = (
-        subject.posts(
-            [_slice(Post.created_at, period.width).label("slice"), Post.author_id, is_open.label("open")]
-        )
+        subject.posts([subject.post_id.label("id"), slice_, Post.author_id, is_open])
         .where(
-            subject.post_id > func.coalesce(before, 0),
+            # Both sides of a tag's join: PostgreSQL then merges the two id ranges.
+            subject.post_id > after,
+            Post.id > after,
             Post.created_at >= period.since,
             Post.created_at < period.until,
             post_is_visible(viewer_id),
         )
         .cte("period_posts")
     )
+    p = period_posts.c
     posts = func.count().label("posts")
-    per_slice = select(
-        literal(0).label("part"), period_posts.c.slice.label("key"), posts, func.sum(period_posts.c.open)
-    )
+    start = _slice_start(p.slice, period.width)
+    per_slice = select(literal(0).label("part"), start, posts, func.sum(p.open)).group_by(p.slice)
     per_author = (
-        select(literal(1), period_posts.c.author_id, posts, func.count().over())
-        .group_by(period_posts.c.author_id)
-        .order_by(posts.desc(), period_posts.c.author_id)
+        select(literal(1), p.author_id, posts, func.count().over())
+        .group_by(p.author_id)
+        .order_by(posts.desc(), p.author_id)
         .limit(CONTRIBUTORS)
         .subquery("top")
     )
-    rows = read_rows(union_all(per_slice.group_by(period_posts.c.slice), select(per_author)), {})
-    slices = {key: n for part, key, n, _ in rows if part == 0}
-    open_questions = sum(int(extra or 0) for part, _, _, extra in rows if part == 0)
-    ranked = [(key, n, extra) for part, key, n, extra in rows if part == 1]
-    top = _authors([(author_id, n) for author_id, n, _ in ranked])
-    return period.by_day(slices), open_questions, top, (ranked[0][2] if ranked else 0)
+    newest_open = (
+        select(literal(2), p.id, literal(0), literal(0))
+        .where(p.open == 1)
+        .order_by(p.id.desc())
+        .limit(QUESTIONS)
+    ).subquery("newest")
+    rows = db.session.execute(union_all(per_slice, select(per_author), select(newest_open))).all()
+    parts: dict[int, list[tuple[int, int, int]]] = {0: [], 1: [], 2: []}
+    for part, key, count, extra in rows:
+        parts[part].append((key, count, int(extra or 0)))
+    return _Figures(
+        posts=period.by_day({key: n for key, n, _ in parts[0]}),
+        open_questions=sum(extra for _, _, extra in parts[0]),
+        open_ids=sorted((key for key, _, _ in parts[2]), reverse=True),
+        ranked=[(key, n) for key, n, _ in parts[1]],
+        authors=parts[1][0][2] if parts[1] else 0,
+    )
 
 
-def _authors(ranked: list[tuple[int, int]]) -> tuple[Contributor, ...]:
-    """Return the authors of (author id, posts), most posts first, ties by who came first (id)."""
+def _contributors(ranked: list[tuple[int, int]]) -> tuple[Contributor, ...]:
+    """Return the authors of (author id, posts) with their counts, most posts first, ties by account id."""
     if not ranked:
         return ()
-    found = {
-        row[0]: Author(*row)
-        for row in read_rows(select(*author_columns(User)).where(User.id.in_([a for a, _ in ranked])), {})
-    }
+    authors = select(*author_columns(User)).where(User.id.in_([author_id for author_id, _ in ranked]))
+    found = {row[0]: Author(*row) for row in read_rows(authors, {})}
     return tuple(
         Contributor(found[author_id], n) for author_id, n in sorted(ranked, key=lambda r: (-r[1], r[0]))
     )
@@ -295,13 +335,16 @@ def _authors(ranked: list[tuple[int, int]]) -> tuple[Contributor, ...]:
 def _growth(joined: Select, period: _Period) -> tuple[Series, int]:
     """Return how many of today's followers had joined by the end of each day, and how many before the first.
 
-    One statement: joins before the period are counted together (slice -1),
+    One statement: joins before the period are counted together (no slice),
     those since, per slice of time.
     """
     created = joined.selected_columns[0]
-    slice_ = case((created < period.since, -1), else_=_slice(created, period.width)).label("slice")
-    rows = dict(read_rows(joined.with_only_columns(slice_, func.count()).group_by(slice_), {}))
-    before = rows.pop(-1, 0)
+    slices = joined.with_only_columns(
+        case((created < period.since, None), else_=_slice(created, period.width)).label("slice")
+    ).subquery("joins")
+    per_slice = select(_slice_start(slices.c.slice, period.width), func.count()).group_by(slices.c.slice)
+    rows: dict[Any, int] = {start: count for start, count in read_rows(per_slice, {})}
+    before = rows.pop(None, 0)
     per_day = period.by_day(rows)
     total, series = before, []
     for day in period.days:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from babel.dates import format_skeleton
 from flask import Blueprint, Flask, request, url_for
 from flask_babel import (
     format_date,
@@ -31,6 +30,7 @@ from microblog.services import teams as team_service
 from microblog.text import is_web_url
 
 from .forms import ButtonForm
+from .plot_text import long_date, plot_text, short_date
 
 bp = Blueprint("web", __name__)
 
@@ -77,16 +77,6 @@ def duration(seconds: int | float | None) -> str:
                     )
             return " ".join(parts)
     return ""  # not reached: "second" always matches
-
-
-def short_date(day: date) -> str:
-    """Return a day as a plot's axis names it, in the reader's language ("12 Mar", "12. mars")."""
-    return format_skeleton("MMMd", day, locale=get_locale())
-
-
-def long_date(day: date) -> str:
-    """Return a day with its weekday and year, in the reader's language ("Thu, 12 Mar 2026")."""
-    return format_skeleton("yMMMEd", day, locale=get_locale())
 
 
 def percent(share: float | None) -> str:
@@ -166,7 +156,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_decimal, "format_decimal")
     app.add_template_filter(short_date, "short_date")
     app.add_template_filter(long_date, "long_date")
-    app.add_template_global(charts.plot, "chart_plot")  # templates/charts/_plot.html draws what it returns
+    # templates/charts/_plot.html draws what chart_plot returns, in the words plot_text gives it.
+    app.add_template_global(charts.plot, "chart_plot")
+    app.add_template_global(plot_text, "plot_text")
     app.add_template_test(is_web_url, "web_url")  # the only URLs from input that templates link to
     app.add_template_global(avatar_url, "avatar_url")
     app.add_template_global(live_post_template, "live_post_template")
