@@ -8,7 +8,9 @@ on either side of the change; people follow and join on known days.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
@@ -283,15 +285,57 @@ def test_one_board_costs_a_fixed_number_of_statements(people, apollo, count_quer
 # -- the pages -------------------------------------------------------------------------------
 
 
-def test_the_tag_page_shows_the_board_with_a_table_matching_the_plot(client, people, apollo):
-    login(client, "grace")
-    response = client.get("/tags/apollo")
+BAR = re.compile(r'<rect class="plot-bar"[^>]* data-day="([-0-9]+)" data-value="([0-9.]+)"')
+ROW = re.compile(r'<time datetime="([-0-9]+)">[^<]*</time></th><td data-value="([0-9.]+)"')
+
+
+def plotted(html: str, board: str = "board-posts") -> tuple[dict[str, float], dict[str, float]]:
+    """Return a plot's bars and its table's rows, each as {day: value}."""
+    figure = html[html.index(f'id="{board}"') :]
+    figure = figure[: figure.index("</figure>")]
+    return (
+        {day: float(v) for day, v in BAR.findall(figure)},
+        {day: float(v) for day, v in ROW.findall(figure)},
+    )
+
+
+@pytest.fixture
+def recent(people):
+    """#relay and @relay-team posts on known local days up to today (the pages count to the real today)."""
+    zone = ZoneInfo("Europe/Oslo")
+    today = datetime.now(zone).date()
+    team = make_community(people["alice"], "relay-team", members=(people["bob"],))
+    # Oldest first, as posts are written (ids follow time); 90 days ago is just outside the board.
+    for days_ago, count in ((90, 5), (89, 1), (40, 2), (1, 3), (0, 1)):
+        noon = datetime.combine(today - timedelta(days=days_ago), time(12), tzinfo=zone)
+        for n in range(count):
+            posted(people["bob"], f"@relay-team #relay {days_ago}/{n}", noon + timedelta(minutes=n))
+    return {
+        "team": team,
+        "days": {(today - timedelta(days=d)).isoformat(): c for d, c in ((0, 1), (1, 3), (40, 2), (89, 1))},
+    }
+
+
+@pytest.mark.parametrize("path", ["/tags/relay", "/@relay-team"])
+def test_the_pages_show_the_board_with_a_table_matching_the_plot(client, people, recent, path):
+    login(client, "bob")
+    response = client.get(path)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "data-board" in html and 'role="img"' in html
-    assert "Show the figures as a table" in html
-    assert html.count('class="plot-bar"') == 90  # the real today's 90 days, bars of zero for 2026
-    assert "data-board-contributors" not in html or "No posts in this period." in html
+    assert 'role="img"' in html and "Show the figures as a table" in html
+    bars, rows = plotted(html)
+    assert len(bars) == len(rows) == 90
+    assert rows == bars
+    assert {day: int(v) for day, v in bars.items() if v} == recent["days"]
+    assert "<strong data-board-posts>7</strong>" in html
+    assert 'data-posts="7"' in html  # bob, the only contributor
+
+
+def test_the_board_speaks_norwegian(client, people, recent):
+    login(client, "bob")
+    html = client.get("/tags/relay", headers={"Accept-Language": "nb"}).get_data(as_text=True)
+    assert "Vis tallene som tabell" in html and "Innlegg per dag" in html and "Mest aktive" in html
+    assert "7 innlegg" in html
 
 
 def test_the_pages_show_a_board_only_to_those_who_may_read(client, people, apollo, secret):
