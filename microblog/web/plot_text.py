@@ -28,13 +28,14 @@ SHORT, LONG = "MMMd", "yMMMEd"  # "12 Mar" / "12. mars"; "Thu, Mar 12, 2026" / "
 
 @dataclass(frozen=True)
 class PointText:
-    """One slot of a plot, in words: its day short and long, and its value."""
+    """One slot of a plot, in words: its day short and long, what the slot is called, and its value."""
 
     day: date
     value: float
-    short: str
-    long: str
-    figure: str
+    short: str  # "Mar 12": under the x axis
+    long: str  # "Thu, Mar 12, 2026"
+    slot: str  # the day, or "week of Thu, Mar 12, 2026": in the table and the summary
+    figure: str  # the value: "1,234", "12%"
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,9 @@ def plot_text(
 
     points = []
     for day, value in shape.points:
-        named = short.apply(day, locale)
         whole = long.apply(day, locale)
-        if period == "week":
-            whole = _("week of %(day)s", day=whole)
-        points.append(PointText(day, value, named, whole, figure(value)))
+        slot = _("week of %(day)s", day=whole) if period == "week" else whole
+        points.append(PointText(day, value, short.apply(day, locale), whole, slot, figure(value)))
     by_day = {point.day: point for point in points}
     return PlotText(
         tuple(points),
@@ -111,20 +110,16 @@ def _summary(shape: Plot, points: list[PointText], figure) -> str:
     peak = shape.peak
     assert peak is not None
     highest = next(point for point in points if point.day == peak[0])
-    span = {"first": points[0].long, "last": points[-1].long}
+    named = {"first": points[0].slot, "last": points[-1].slot, "peak": highest.figure, "when": highest.slot}
     if figure is None:  # a level, not a count: where it started and ended
         return _(
-            "%(start)s on %(first)s, %(end)s on %(last)s; highest %(peak)s, on %(day)s.",
+            "%(start)s (%(first)s) to %(end)s (%(last)s); highest: %(peak)s (%(when)s).",
             start=points[0].figure,
             end=points[-1].figure,
-            peak=highest.figure,
-            day=highest.long,
-            **span,
+            **named,
         )
     return _(
-        "From %(first)s to %(last)s: %(total)s in all; highest %(peak)s, on %(day)s.",
+        "%(total)s in all from %(first)s to %(last)s; highest: %(peak)s (%(when)s).",
         total=figure(shape.total),
-        peak=highest.figure,
-        day=highest.long,
-        **span,
+        **named,
     )
