@@ -279,8 +279,10 @@ def test_one_board_costs_a_fixed_number_of_statements(people, apollo, count_quer
         social.follow_tag(people["erin" if n % 2 else "frank"], "apollo")
     with count_queries() as large:
         boards.tag_board(people["grace"], "apollo", days=DAYS, today=TODAY)
-    # The tag (and the reader, reloaded after the commits), the figures, the authors, the questions, the joins.
-    assert small.count == large.count <= 6, large.statements
+    # The tag (and the reader, reloaded after the commits), the figures, the authors, the questions,
+    # the joins; on PostgreSQL the figures are planned without parallel workers, set and set back.
+    settings = 2 if db.engine.dialect.name == "postgresql" else 0
+    assert small.count == large.count <= 6 + settings, large.statements
 
 
 # -- the pages -------------------------------------------------------------------------------
