@@ -3,10 +3,11 @@
 A board counts the posts of the last `days` local days (the reader's time
 zone: their choice in Settings, else the site's, as pages show times), the
 most active contributors over those days, the questions asked then that are
-still open, and how the followers (a tag's) or members (a community's) grew.  Every count includes
-only posts the viewer may see (services.visibility): a member of a private
-community finds its posts in a tag's figures, anyone else does not.  A private
-community's board is for its members only; for anyone else it does not exist.
+still open, and how the followers (a tag's) or members (a community's) grew.
+Every count includes only posts the viewer may see (services.visibility): a
+member of a private community finds its posts in a tag's figures, anyone
+else does not.  A private community's board is for its members only; for
+anyone else it does not exist.
 
 Days are counted exactly in the reader's zone, across changes to and from
 summer time, with one aggregate query: the database counts posts per slice
@@ -23,28 +24,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
-    Integer,
     Select,
     and_,
     case,
     func,
     literal,
-    literal_column,
     select,
     text,
     union_all,
 )
 
-from microblog import language
 from microblog.database import db, is_postgresql, read_rows
 from microblog.entities import Author, FeedPost
 from models import Follow, Post, Tag, TagFollow, User, post_tags
@@ -53,6 +48,7 @@ from search.documents import ID_TIME_SLACK
 
 from . import communities, social, timelines
 from .errors import NotFound, ValidationError
+from .local_days import Period, reader_zone, slice_of, slice_start
 from .timelines import OPEN_QUESTION, author_columns
 from .visibility import members_are_listable, post_is_visible
 
@@ -60,7 +56,6 @@ DAYS = 90
 MAX_DAYS = 366
 CONTRIBUTORS = 5  # the most active, shown by name
 QUESTIONS = 3  # the newest open questions, shown as posts
-_SLICES = (3600, 900, 60)  # seconds of UTC time the database counts by: the longest that fits the zone
 
 Series = tuple[tuple[date, int], ...]
 
@@ -133,7 +128,7 @@ def tag_board(
             select(*columns)
             .select_from(post_tags)
             .join(Post, Post.id == post_tags.c.post_id)
-            .where(post_tags.c.tag_id == tag.id)
+            .where(post_tags.c.tag_id == _written_in(tag.id))
         ),
         post_id=post_tags.c.post_id,  # the walk goes through post_tags(tag_id, post_id)
         joined=select(TagFollow.created_at).where(TagFollow.tag_id == tag.id),
@@ -165,14 +160,6 @@ class _Subject:
     joined: Select  # created_at of each follower's (member's) row
 
 
-def reader_zone(viewer: User | None) -> ZoneInfo:
-    """Return the time zone whose days a board counts: the viewer's choice, else the site's."""
-    chosen = viewer.timezone if viewer is not None else None
-    if chosen and chosen in language.time_zones():
-        return ZoneInfo(chosen)
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
 def check_days(days: Any) -> int:
     """Return how many days a board covers (1 to 366), or raise ValidationError."""
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
@@ -180,35 +167,8 @@ def check_days(days: Any) -> int:
     return days
 
 
-@dataclass(frozen=True)
-class _Period:
-    """The local days a board covers, when they start and end in UTC, and the slice of time that fits them."""
-
-    zone: ZoneInfo
-    days: list[date]
-    since: datetime
-    until: datetime
-    width: int  # seconds: every local midnight of the period is a multiple of it since 1970
-
-    @classmethod
-    def of(cls, zone: ZoneInfo, days: int, today: date | None) -> _Period:
-        last = today or datetime.now(zone).date()
-        window = [last - timedelta(days=n) for n in range(days - 1, -1, -1)]
-        starts = [_midnight(day, zone) for day in [*window, last + timedelta(days=1)]]
-        width = next(s for s in _SLICES if all(int(m.timestamp()) % s == 0 for m in starts))
-        return cls(zone, window, starts[0], starts[-1], width)
-
-    def by_day(self, slices: dict[int, int]) -> dict[date, int]:
-        """Return counts per slice of UTC time (by its start, seconds since 1970) summed into local days."""
-        days: dict[date, int] = {}
-        for start, count in slices.items():
-            day = datetime.fromtimestamp(start, UTC).astimezone(self.zone).date()
-            days[day] = days.get(day, 0) + count
-        return days
-
-
 def _board(viewer: User | None, subject: _Subject, days: int, today: date | None) -> Board:
-    period = _Period.of(reader_zone(viewer), check_days(days), today)
+    period = Period.of(reader_zone(viewer), check_days(days), today)
     with _serial_plans():
         figures = _figures(subject, period, viewer.id if viewer is not None else 0)
     growth, before = _growth(subject.joined, period)
@@ -224,35 +184,6 @@ def _board(viewer: User | None, subject: _Subject, days: int, today: date | None
         followers_per_day=growth,
         followers_before=before,
     )
-
-
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    """Return when a local day starts, in UTC.
-
-    A midnight that is skipped (summer time starting at 00:00) reads, with
-    fold=0, in the offset before the change: the instant of the change, the
-    day's first moment; a midnight that happens twice is its first time.
-    """
-    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
-
-
-def _slice(moment: Any, width: int) -> ColumnElement[Any]:
-    """Return the SQL for the slice of UTC time (`width` seconds, counted from 1970) a moment falls in.
-
-    SQLite: its number (whole seconds // width); PostgreSQL: its start, by date_bin,
-    which is integer arithmetic where extract(epoch ...) computes a numeric per row.
-    """
-    if is_postgresql(db.engine):
-        every: ColumnElement[Any] = literal_column(f"interval '{int(width)} seconds'")
-        return func.date_bin(every, moment, literal_column("timestamptz '1970-01-01 00:00:00+00'"))
-    return func.unixepoch(moment, type_=Integer).op("/")(literal(width, literal_execute=True))
-
-
-def _slice_start(slice_: Any, width: int) -> ColumnElement[int]:
-    """Return the SQL for when a slice (as _slice gives it) starts, in whole seconds since 1970."""
-    if is_postgresql(db.engine):
-        return func.extract("epoch", slice_).cast(BigInteger)
-    return slice_.op("*")(literal(width, literal_execute=True))
 
 
 @dataclass(frozen=True)
@@ -298,15 +229,13 @@ def _written_in(value: Any, type_: Any = None) -> ColumnElement[Any]:
     return literal(value, type_, literal_execute=True)
 
 
-def _figures(subject: _Subject, period: _Period, viewer_id: int) -> _Figures:
-    """Return the figures of the period's posts that the viewer may see, read once in one statement.
+def _period_posts(subject: _Subject, period: Period, viewer_id: int) -> Any:
+    """Return the period's posts that the viewer may see, as a common table expression.
 
-    A common table expression (which both databases materialize when it is
-    used more than once) holds the period's posts; from it come the posts and
-    open questions per slice of time, the posts per author (the first few, with
-    how many authors there were), and the newest open questions' ids.
+    Its columns: id, slice (of time), author_id, open (1 for a question still
+    without an accepted answer).  Both databases materialize it when it is
+    used more than once, so the posts are read once.
     """
-    since, until = _written_in(period.since, UTCDateTime()), _written_in(period.until, UTCDateTime())
     before = (
         select(Post.id)
         .where(Post.created_at < _written_in(period.since - ID_TIME_SLACK, UTCDateTime()))
@@ -314,24 +243,33 @@ def _figures(subject: _Subject, period: _Period, viewer_id: int) -> _Figures:
         .limit(1)
         .scalar_subquery()
     )
-    is_open = case((and_(*OPEN_QUESTION), 1), else_=0).label("open")
-    slice_ = _slice(Post.created_at, period.width).label("slice")
     after = func.coalesce(before, 0)
-    period_posts = (
+    is_open = case((and_(*OPEN_QUESTION), 1), else_=0).label("open")
+    slice_ = slice_of(Post.created_at, period.width).label("slice")
+    return (
         subject.posts([subject.post_id.label("id"), slice_, Post.author_id, is_open])
         .where(
             # Both sides of a tag's join: PostgreSQL then merges the two id ranges.
             subject.post_id > after,
             Post.id > after,
-            Post.created_at >= since,
-            Post.created_at < until,
+            Post.created_at >= _written_in(period.since, UTCDateTime()),
+            Post.created_at < _written_in(period.until, UTCDateTime()),
             post_is_visible(viewer_id),
         )
         .cte("period_posts")
     )
-    p = period_posts.c
+
+
+def _figures(subject: _Subject, period: Period, viewer_id: int) -> _Figures:
+    """Return the figures of the period's posts that the viewer may see, read once in one statement.
+
+    From the period's posts come the posts and open questions per slice of
+    time, the posts per author (the first few, with how many authors there
+    were) and the newest open questions' ids: three parts of one UNION ALL.
+    """
+    p = _period_posts(subject, period, viewer_id).c
     posts = func.count().label("posts")
-    start = _slice_start(p.slice, period.width)
+    start = slice_start(p.slice, period.width)
     per_slice = select(literal(0).label("part"), start, posts, func.sum(p.open)).group_by(p.slice)
     per_author = (
         select(literal(1), p.author_id, posts, func.count().over())
@@ -370,7 +308,7 @@ def _contributors(ranked: list[tuple[int, int]]) -> tuple[Contributor, ...]:
     )
 
 
-def _growth(joined: Select, period: _Period) -> tuple[Series, int]:
+def _growth(joined: Select, period: Period) -> tuple[Series, int]:
     """Return how many of today's followers had joined by the end of each day, and how many before the first.
 
     One statement: joins before the period are counted together (no slice),
@@ -378,9 +316,9 @@ def _growth(joined: Select, period: _Period) -> tuple[Series, int]:
     """
     created = joined.selected_columns[0]
     slices = joined.with_only_columns(
-        case((created < period.since, None), else_=_slice(created, period.width)).label("slice")
+        case((created < period.since, None), else_=slice_of(created, period.width)).label("slice")
     ).subquery("joins")
-    per_slice = select(_slice_start(slices.c.slice, period.width), func.count()).group_by(slices.c.slice)
+    per_slice = select(slice_start(slices.c.slice, period.width), func.count()).group_by(slices.c.slice)
     rows: dict[Any, int] = {start: count for start, count in read_rows(per_slice, {})}
     before = rows.pop(None, 0)
     per_day = period.by_day(rows)
