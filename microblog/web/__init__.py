@@ -21,7 +21,7 @@ from flask_babel import (
 )
 from flask_login import current_user
 
-from microblog import language
+from microblog import charts, language
 from microblog.avatars import initials
 from microblog.entities import Author, FeedPost
 from microblog.services import communities as community_service
@@ -30,6 +30,7 @@ from microblog.services import teams as team_service
 from microblog.text import is_web_url
 
 from .forms import ButtonForm
+from .plot_text import long_date, plot_text, short_date
 
 bp = Blueprint("web", __name__)
 
@@ -154,6 +155,11 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(duration, "duration")
     app.add_template_filter(percent, "percent")
     app.add_template_filter(format_decimal, "format_decimal")
+    app.add_template_filter(short_date, "short_date")
+    app.add_template_filter(long_date, "long_date")
+    # templates/charts/_plot.html draws what chart_plot returns, in the words plot_text gives it.
+    app.add_template_global(charts.plot, "chart_plot")
+    app.add_template_global(plot_text, "plot_text")
     app.add_template_test(is_web_url, "web_url")  # the only URLs from input that templates link to
     app.add_template_global(avatar_url, "avatar_url")
     app.add_template_global(live_post_template, "live_post_template")

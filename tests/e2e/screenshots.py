@@ -4,7 +4,8 @@
 
 Starts the site as the browser tests do (its own temporary data directory, SQLite, a
 server process on a free loopback port), seeds the demo company (`flask demo seed`,
-small), adds a thread, likes, a follow and a mention for the person with the longest
+small), spreads its posts over the last 90 days (so that boards have a shape), adds a
+thread, likes, a follow and a mention for the person with the longest
 demo name (made an administrator: the fullest header), logs in as them in Debian's
 Chromium and saves PNGs named PAGE-WIDTH-LANGUAGE-SCHEME.png, printing each path.
 """
@@ -15,14 +16,15 @@ import argparse
 import shutil
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from microblog.cli.demo import DEMO_PASSWORD
 from microblog.database import db
 from microblog.services import accounts, communities, posts, social
-from models import User
+from models import Post, Tag, User, post_tags, utcnow
 
 from ..server import create_user, flask_cli, free_port, running_server, server_env
 from .conftest import CHROMIUM, CHROMIUM_ARGS, Site
@@ -63,9 +65,20 @@ def main() -> int:
     return 0
 
 
+def _spread(days: int = 90) -> None:
+    """Date the demo's posts evenly over the last days, oldest first as their ids go (ids follow time)."""
+    count = db.session.scalar(select(func.count()).select_from(Post)) or 1
+    step = timedelta(days=days) / count
+    now = utcnow()
+    for n, post_id in enumerate(db.session.scalars(select(Post.id).order_by(Post.id.desc()))):
+        db.session.execute(update(Post).where(Post.id == post_id).values(created_at=now - step * n))
+    db.session.commit()
+
+
 def _liven(site: Site) -> dict:
     """Give the viewer a thread, likes, a follower and a mention; return the viewer and the pages."""
     with site.services():
+        _spread()
         length = func.length(User.display_name)
         viewer = db.session.scalars(
             select(User).where(User.kind == "person", User.username != ADMIN).order_by(length.desc(), User.id)
@@ -100,10 +113,19 @@ def _liven(site: Site) -> dict:
                 "notifications": "/notifications",
                 "communities": "/communities",
                 "community": f"/@{community.username}",
+                "tag": f"/tags/{_busiest_tag()}",
                 "search": "/search?q=deploy",
                 "settings": "/settings",
             },
         }
+
+
+def _busiest_tag() -> str:
+    """Return the name of the tag most posts carry (its page has the fullest board)."""
+    tag_id = db.session.scalar(
+        select(post_tags.c.tag_id).group_by(post_tags.c.tag_id).order_by(func.count().desc()).limit(1)
+    )
+    return db.session.get_one(Tag, tag_id).name
 
 
 def _shoot(site: Site, world: dict, out: Path, schemes: list[str]):
