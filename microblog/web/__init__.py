@@ -146,6 +146,7 @@ def init_app(app: Flask) -> None:
     from . import (  # noqa: F401  (routes)
         admin,
         communities,
+        dashboard,
         feeds,
         people,
         questions,
