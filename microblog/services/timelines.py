@@ -246,8 +246,8 @@ def _home_ids(postgresql: bool, shape: tuple[bool, bool, bool]) -> Select:
     return select(merged.c.id).order_by(order).limit(_LIMIT)
 
 
-# Questions still waiting for an accepted answer (ix_posts_open_questions).
-_OPEN_QUESTION = [Post.is_question == true(), Post.accepted_answer_id.is_(None)]
+# Questions still waiting for an accepted answer (ix_posts_open_questions); boards count them too.
+OPEN_QUESTION = [Post.is_question == true(), Post.accepted_answer_id.is_(None)]
 
 _FEED_IDS: dict[str, Callable[[bool, tuple[bool, bool, bool]], Select]] = {
     "home": _home_ids,
@@ -256,12 +256,12 @@ _FEED_IDS: dict[str, Callable[[bool, tuple[bool, bool, bool]], Select]] = {
     "tag": lambda pg, shape: _ids(post_tags.c.post_id, [post_tags.c.tag_id == _SUBJECT], shape),
     "mentions": lambda pg, shape: _ids(mentions.c.post_id, [mentions.c.user_id == _SUBJECT], shape),
     "community": lambda pg, shape: _ids(Post.id, [Post.community_id == _SUBJECT], shape),
-    "questions": lambda pg, shape: _ids(Post.id, _OPEN_QUESTION, shape),
+    "questions": lambda pg, shape: _ids(Post.id, OPEN_QUESTION, shape),
     "tag_questions": lambda pg, shape: _ids(
-        post_tags.c.post_id, [post_tags.c.tag_id == _SUBJECT, *_OPEN_QUESTION], shape
+        post_tags.c.post_id, [post_tags.c.tag_id == _SUBJECT, *OPEN_QUESTION], shape
     ),
     "community_questions": lambda pg, shape: _ids(
-        Post.id, [Post.community_id == _SUBJECT, *_OPEN_QUESTION], shape
+        Post.id, [Post.community_id == _SUBJECT, *OPEN_QUESTION], shape
     ),
 }
 

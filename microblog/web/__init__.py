@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from babel.dates import format_skeleton
 from flask import Blueprint, Flask, request, url_for
 from flask_babel import (
     format_date,
@@ -21,7 +22,7 @@ from flask_babel import (
 )
 from flask_login import current_user
 
-from microblog import language
+from microblog import charts, language
 from microblog.avatars import initials
 from microblog.entities import Author, FeedPost
 from microblog.services import activity, notifications
@@ -76,6 +77,16 @@ def duration(seconds: int | float | None) -> str:
                     )
             return " ".join(parts)
     return ""  # not reached: "second" always matches
+
+
+def short_date(day: date) -> str:
+    """Return a day as a plot's axis names it, in the reader's language ("12 Mar", "12. mars")."""
+    return format_skeleton("MMMd", day, locale=get_locale())
+
+
+def long_date(day: date) -> str:
+    """Return a day with its weekday and year, in the reader's language ("Thu, 12 Mar 2026")."""
+    return format_skeleton("yMMMEd", day, locale=get_locale())
 
 
 def percent(share: float | None) -> str:
@@ -162,6 +173,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(duration, "duration")
     app.add_template_filter(percent, "percent")
     app.add_template_filter(format_decimal, "format_decimal")
+    app.add_template_filter(short_date, "short_date")
+    app.add_template_filter(long_date, "long_date")
+    app.add_template_global(charts.plot, "chart_plot")  # templates/charts/_plot.html draws what it returns
     app.add_template_test(is_web_url, "web_url")  # the only URLs from input that templates link to
     app.add_template_global(avatar_url, "avatar_url")
     app.add_template_global(live_post_template, "live_post_template")

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog.services import accounts, communities, join_requests, social, timelines, visibility
+from microblog.services import accounts, boards, communities, join_requests, social, timelines, visibility
 from microblog.services.errors import ServiceError
 from microblog.services.timelines import Cursor
 from models import User
@@ -81,15 +81,21 @@ def community_page(community: User):
     """Render a community's page at /@handle (called by web.profile for a community account)."""
     member = communities.is_member(current_user, community)
     readable = visibility.members_are_listable(current_user, community)  # else: "this community is private"
-    page = timelines.community_timeline(current_user, community, Cursor.parse(request.args))
+    cursor = Cursor.parse(request.args)
+    page = timelines.community_timeline(current_user, community, cursor)
     if request.args.get("fragment"):  # live.js catching up: the posts only
         return render_template("partials/feed_items.html", page=page, here=community.id)
+    # Its board: for those who may read it (a private one's members), on the first page.
+    board = None
+    if readable and cursor.max_id is None:
+        board = boards.community_board(current_user, community.username)[1]
     admin = communities.is_admin(current_user, community)
     return render_template(
         "communities/show.html",
         community=community,
         info=communities.details(community),
         page=page,
+        board=board,
         readable=readable,
         member=member,
         admin=admin,

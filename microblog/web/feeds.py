@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog.services import accounts, posts, questions, social, timelines
+from microblog.services import accounts, boards, posts, questions, social, timelines
 from microblog.services import notifications as notification_service
 from microblog.services.errors import NotFound, ServiceError
 from microblog.services.timelines import Cursor, Page
@@ -63,17 +63,24 @@ def mentions():
 @bp.route("/tags/<name>")
 @login_required
 def tag(name: str):
-    """A tag's posts, its followers and a follow button."""
-    tag = social.access_tag(name, current_user)
-    page = timelines.tag_timeline(current_user, tag, Cursor.parse(request.args))
+    """A tag's board (on the first page), its posts, its followers and a follow button."""
+    cursor = Cursor.parse(request.args)
     if _wants_fragment():
-        return _fragment(page)
+        tag = social.access_tag(name, current_user)
+        return _fragment(timelines.tag_timeline(current_user, tag, cursor))
+    board = None
+    if cursor.max_id is None:  # older pages are for reading back, not for the figures
+        tag, board = boards.tag_board(current_user, name)
+    else:
+        tag = social.access_tag(name, current_user)
+    page = timelines.tag_timeline(current_user, tag, cursor)
     form = PostForm(formdata=None, text=f"#{tag.name} ")
     return _feed(
         "feeds/tag.html",
         page,
         form=form,
         tag=tag,
+        board=board,
         title=f"#{tag.name}",
         follower_count=social.tag_follower_count(tag),
         followers=social.tag_followers(tag, limit=12),
