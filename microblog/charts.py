@@ -106,7 +106,9 @@ class Plot:
     @property
     def whole(self) -> bool:
         """Return whether every value and tick is a whole number (counts: no decimals to show)."""
-        return all(float(v).is_integer() for v in [*(p[1] for p in self.points), *(t.value for t in self.ticks)])
+        return all(
+            float(v).is_integer() for v in [*(p[1] for p in self.points), *(t.value for t in self.ticks)]
+        )
 
 
 def nice_ticks(largest: float, count: int = 4, *, whole: bool = False) -> tuple[float, ...]:

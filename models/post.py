@@ -81,6 +81,19 @@ class Post(Base):
             postgresql_where=sql("is_question"),
             sqlite_where=sql("is_question = 1"),
         ),
+        # The dashboard reads a period's replies and questions, a small part of its posts.
+        Index(
+            "ix_posts_replies_created_at",
+            created_at,
+            postgresql_where=sql("in_reply_to_id IS NOT NULL"),
+            sqlite_where=sql("in_reply_to_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_posts_questions_created_at",
+            created_at,
+            postgresql_where=sql("is_question"),
+            sqlite_where=sql("is_question = 1"),
+        ),
     )
 
     @property

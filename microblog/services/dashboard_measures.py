@@ -75,20 +75,30 @@ def population_by_week(scope: Scope, period: Period) -> dict[int, int]:
 
 
 def _distinct_people(scope: Scope, period: Period, events: Any, *, by_day: bool = False) -> dict[int, int]:
-    """Count per week the distinct people of the population among events (user_id, at or day)."""
+    """Count per week the distinct people of the population among events (user_id, at or day).
+
+    Each week's people are made distinct first, and only then looked up in
+    the population: a few thousand lookups, not one per event.
+    """
     weeks = bucket_table(numbered(period.week_buckets()))
-    population = scope.population()
     when = (
         events.c.day.between(weeks.c.first_day, weeks.c.last_day)
         if by_day
         else in_range(events.c.at, weeks.c.lo, weeks.c.hi)
     )
-    stmt = (
-        select(weeks.c.n, func.count(events.c.user_id.distinct()))
+    seen = (
+        select(weeks.c.n, weeks.c.hi, events.c.user_id)
         .select_from(weeks)
         .join(events, when)
-        .join(population, and_(population.c.id == events.c.user_id, population.c.since < weeks.c.hi))
-        .group_by(weeks.c.n)
+        .distinct()
+        .subquery("seen")
+    )
+    population = scope.population()
+    stmt = (
+        select(seen.c.n, func.count())
+        .select_from(seen)
+        .join(population, and_(population.c.id == seen.c.user_id, population.c.since < seen.c.hi))
+        .group_by(seen.c.n)
     )
     return _by_bucket(stmt)
 
@@ -154,17 +164,28 @@ def first_replies(scope: Scope, period: Period) -> Medians:
     reply.  Read from the replies' side: replies are few beside all posts.
     """
     whole = period.whole()
-    reply, post = aliased(Post, name="reply"), aliased(Post, name="post")
+    # The period's replies first (a partial index holds them), materialized: left to itself, a
+    # planner walks every post of the period and looks for replies to each.
+    replies = (
+        select(
+            Post.in_reply_to_id.label("post_id"),
+            Post.created_at.label("at"),
+            writer(Post).label("writer"),
+        )
+        .where(Post.in_reply_to_id.is_not(None), Post.created_at >= whole.lo)
+        .cte("replies")
+        .prefix_with("MATERIALIZED")
+    )
+    post = aliased(Post, name="post")
     firsts = (
-        select(post.created_at.label("posted"), func.min(reply.created_at).label("replied"))
-        .select_from(reply)
-        .join(post, post.id == reply.in_reply_to_id)
+        select(post.created_at.label("posted"), func.min(replies.c.at).label("replied"))
+        .select_from(replies)
+        .join(post, post.id == replies.c.post_id)
         .where(
-            reply.in_reply_to_id.is_not(None),
-            reply.created_at >= whole.lo,
             in_range(post.created_at, whole.lo, whole.hi),
-            post.in_reply_to_id.is_(None),
-            writer(reply) != writer(post),
+            # Not "IS NULL": SQLite would walk the index of in_reply_to_id from its NULLs (nearly every post).
+            func.coalesce(post.in_reply_to_id, 0) == 0,
+            replies.c.writer != writer(post),
             *scope.counts_post(post),
         )
         .group_by(post.id, post.created_at)

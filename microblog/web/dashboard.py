@@ -53,45 +53,53 @@ COLUMNS = {
     "growth": (_l("Growth"), "percent"),
 }
 
-# Each measure on the page: its heading, what it counts, and the column its plot follows.
+# Each measure on the page: its heading, what it counts, and the columns its plots follow.
 SECTIONS = {
     "active": (
         _l("Weekly active people"),
         _l("People who opened microblog on at least one day of the week."),
-        "share",
+        ("share",),
     ),
     "engaged": (
         _l("Weekly engaged people"),
         _l("People who liked or replied to a post in the week."),
-        "share",
+        ("share",),
     ),
-    "posting": (_l("Weekly posting people"), _l("People who wrote a post or a reply in the week."), "share"),
-    "posts": (_l("Posts and replies per day"), _l("New posts that start a thread, and replies."), "posts"),
+    "posting": (
+        _l("Weekly posting people"),
+        _l("People who wrote a post or a reply in the week."),
+        ("share",),
+    ),
+    "posts": (
+        _l("Posts and replies per day"),
+        _l("New posts that start a thread, and replies."),
+        ("posts", "replies"),
+    ),
     "replies": (
         _l("Posts that got a reply"),
         _l("Posts that start a thread and got a reply from someone else, and how long the first one took."),
-        "share",
+        ("share",),
     ),
     "questions": (
         _l("Questions"),
         _l("Questions asked, the share with an accepted answer, and how long until it was written."),
-        "share",
+        ("share",),
     ),
     "inbox": (
         _l("Team inboxes"),
         _l("What the team accounts were asked, the share answered, and the time to the first answer."),
-        "share",
+        ("share",),
     ),
     "departments": (
         _l("Who talks to whom"),
         _l("Replies and mentions from people of one department to people of another, in public posts."),
-        None,
+        (),
     ),
-    "tags": (_l("Top tags"), _l("The tags of the most public posts, and their growth."), None),
+    "tags": (_l("Top tags"), _l("The tags of the most public posts, and their growth."), ()),
     "communities": (
         _l("Top communities"),
         _l("The communities with the most public posts, and their growth."),
-        None,
+        (),
     ),
 }
 
@@ -187,16 +195,19 @@ def cell(kind: str, value: Any) -> str:
     return str(value)
 
 
-def series(measure: Measure, column: str) -> list[tuple[date, float | None]]:
-    """Return the (date, value) points a measure's plot follows: one per week or day, not the period row."""
+def series(measure: Measure, column: str) -> list[tuple[date, float]]:
+    """Return the (day, value) points a plot follows: per day, or per week by its first day (no period row).
+
+    A week without a value (a share of nothing) is drawn at zero; its table says "–".
+    """
     at = measure.columns.index(column)
-    day = measure.columns.index("end") if "end" in measure.columns else 0
+    day = measure.columns.index("start") if "start" in measure.columns else 0
     points = []
     for row in measure.rows:
         if row[0] == "period":
             continue
         value = row[at]
-        points.append((row[day], None if value is SUPPRESSED or value is None else float(value)))
+        points.append((row[day], float(value) if isinstance(value, int | float) else 0.0))
     return points
 
 
