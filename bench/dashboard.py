@@ -99,15 +99,16 @@ def _label(sql: str) -> str:
     for key, name in (
         ("daily_activity", "active (weekly)"),
         ("likes", "engaged (weekly)"),
-        ("count(DISTINCT events.user_id)", "posting (weekly)"),
+        ("FROM posts WHERE posts.created_at", "posting (weekly)"),
         ("inbox_items", "inbox (weekly)"),
         ("answer.", "questions (weekly)"),
-        ("AS replied", "replies (weekly)"),
+        ("MATERIALIZED", "replies (weekly)"),
         ("count(posts.in_reply_to_id)", "posts (daily)"),
         ("said.", "departments"),
         ("tags.name", "top tags"),
         ("counted.posts", "top communities"),
         ("GROUP BY users.department", "department sizes"),
+        ("buckets.n, count(*)", "population (weekly)"),
         ("AS since", "population"),
     ):
         if key in text:

@@ -1,4 +1,4 @@
-"""The dashboard's indexes: likes, replies and questions by time, team inbox items by when received
+"""The dashboard's indexes: posts and likes by time, replies and questions by time, inbox items by when received
 
 Revision ID: d6b2f8a4c1e3
 Revises: a1c5e9d3b7f2
@@ -12,7 +12,13 @@ let it read just those rows (services.dashboard_measures):
   index, instead of every post of the period fetched to look at
   in_reply_to_id (the replied share: 1.3 s -> see bench/dashboard.py);
 - questions likewise, one post in twenty;
-- the team inbox figures of the whole company have no team to start from.
+- the team inbox figures of the whole company have no team to start from;
+- posts by time holds who wrote each post, its community, whether it is a
+  reply and its visibility: posts per day, posting people and top
+  communities are counted from the index alone, without fetching each of
+  the period's posts (80,000 in four weeks of the demo's million).  It
+  replaces the index of created_at alone, which it serves as well (search
+  by dates).  Likes by time hold who liked what, likewise.
 """
 
 import sqlalchemy as sa
@@ -24,8 +30,13 @@ branch_labels = None
 depends_on = None
 
 
+POSTS_PERIOD = ["created_at", "author_id", "posted_by_id", "community_id", "in_reply_to_id", "visibility"]
+
+
 def upgrade():
-    op.create_index("ix_likes_created_at", "likes", ["created_at"], unique=False)
+    op.create_index("ix_posts_period", "posts", POSTS_PERIOD, unique=False)
+    op.drop_index("ix_posts_created_at", table_name="posts")
+    op.create_index("ix_likes_created_at", "likes", ["created_at", "user_id", "post_id"], unique=False)
     replies = sa.text("in_reply_to_id IS NOT NULL")
     op.create_index(
         "ix_posts_replies_created_at",
@@ -53,3 +64,5 @@ def downgrade():
     op.drop_index("ix_posts_questions_created_at", table_name="posts")
     op.drop_index("ix_posts_replies_created_at", table_name="posts")
     op.drop_index("ix_likes_created_at", table_name="likes")
+    op.create_index("ix_posts_created_at", "posts", ["created_at"], unique=False)
+    op.drop_index("ix_posts_period", table_name="posts")

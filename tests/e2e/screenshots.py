@@ -102,6 +102,7 @@ def _liven(site: Site) -> dict:
                 "community": f"/@{community.username}",
                 "search": "/search?q=deploy",
                 "settings": "/settings",
+                "dashboard": "/admin/dashboard",
             },
         }
 
