@@ -304,19 +304,30 @@ def department_sizes(scope: Scope) -> dict[str, int]:
 
 
 def top_tags(scope: Scope, period: Period) -> list[tuple[str, int, int]]:
-    """Return the tags of the most posts in the period: (name, posts, posts in the period before)."""
+    """Return the tags of the most posts in the period: (name, posts, posts in the period before).
+
+    Counted by tag id, and only the top ones named: a tag's name is looked up
+    TOP times, not once per tagged post.  Ties go to the older tag.
+    """
     now, before = period.whole(), period.before().whole()
     current = func.sum(case((Post.created_at >= now.lo, 1), else_=0))
-    stmt = (
-        select(Tag.name, current, func.count() - current)
+    counted = (
+        select(
+            post_tags.c.tag_id.label("id"), current.label("posts"), (func.count() - current).label("before")
+        )
         .select_from(Post)
         .join(post_tags, post_tags.c.post_id == Post.id)
-        .join(Tag, Tag.id == post_tags.c.tag_id)
         .where(in_range(Post.created_at, before.lo, now.hi), *scope.counts_post(Post, naming=True))
-        .group_by(Tag.name)
+        .group_by(post_tags.c.tag_id)
         .having(current > 0)
-        .order_by(current.desc(), Tag.name)
+        .order_by(current.desc(), post_tags.c.tag_id)
         .limit(TOP)
+        .subquery("counted")
+    )
+    stmt = (
+        select(Tag.name, counted.c.posts, counted.c.before)
+        .join(counted, counted.c.id == Tag.id)
+        .order_by(counted.c.posts.desc(), Tag.name)
     )
     return [(name, int(posts), int(earlier)) for name, posts, earlier in db.session.execute(stmt)]
 

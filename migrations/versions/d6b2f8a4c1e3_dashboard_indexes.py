@@ -18,7 +18,9 @@ let it read just those rows (services.dashboard_measures):
   communities are counted from the index alone, without fetching each of
   the period's posts (80,000 in four weeks of the demo's million).  It
   replaces the index of created_at alone, which it serves as well (search
-  by dates).  Likes by time hold who liked what, likewise.
+  by dates).  Likes by time hold who liked what, likewise;
+- a post's tags and mentions, by post, hold the tag and the person too: the
+  top tags and who talks to whom read no row of post_tags or mentions.
 """
 
 import sqlalchemy as sa
@@ -37,6 +39,8 @@ def upgrade():
     op.create_index("ix_posts_period", "posts", POSTS_PERIOD, unique=False)
     op.drop_index("ix_posts_created_at", table_name="posts")
     op.create_index("ix_likes_created_at", "likes", ["created_at", "user_id", "post_id"], unique=False)
+    _widen("post_tags", "ix_post_tags_post_id", ["post_id", "tag_id"])
+    _widen("mentions", "ix_mentions_post_id", ["post_id", "user_id"])
     replies = sa.text("in_reply_to_id IS NOT NULL")
     op.create_index(
         "ix_posts_replies_created_at",
@@ -59,7 +63,14 @@ def upgrade():
     )
 
 
+def _widen(table, name, columns):
+    op.drop_index(name, table_name=table)
+    op.create_index(name, table, columns, unique=False)
+
+
 def downgrade():
+    _widen("mentions", "ix_mentions_post_id", ["post_id"])
+    _widen("post_tags", "ix_post_tags_post_id", ["post_id"])
     op.drop_index("ix_inbox_items_received_at", table_name="inbox_items")
     op.drop_index("ix_posts_questions_created_at", table_name="posts")
     op.drop_index("ix_posts_replies_created_at", table_name="posts")
