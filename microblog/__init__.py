@@ -72,10 +72,11 @@ def create_app(config: Config | None = None) -> Flask:
     import search
 
     from . import api, auth, cli, errors, headers, language, logs, ops, web
-    from .services import sessions, signals, tokens
+    from .services import activity, sessions, signals, tokens
 
     logs.configure_logging(app)
     language.init_app(app)
+    activity.init_app(app)
 
     realtime.init_app(
         app,

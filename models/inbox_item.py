@@ -47,6 +47,8 @@ class InboxItem(Base):
         Index(
             "ix_inbox_items_figures", team_id, received_at, first_answer_seconds
         ),  # figures() reads only this
+        # The dashboard's figures of every team at once (services.dashboard_measures).
+        Index("ix_inbox_items_received_at", received_at, first_answer_seconds),
         Index("ix_inbox_items_post_id", post_id),
         Index("ix_inbox_items_answer_post_id", answer_post_id),
         Index("ix_inbox_items_asker_id", asker_id),

@@ -52,8 +52,17 @@ class Post(Base):
         Index("ix_posts_conversation_id", conversation_id),
         Index("ix_posts_community_id_id", community_id, id.desc()),
         Index("ix_posts_in_reply_to_id", in_reply_to_id),
-        # Search by dates (before:/after:) finds where a day starts in the posts by it.
-        Index("ix_posts_created_at", created_at),
+        # Search by dates (before:/after:) finds where a day starts in the posts by it; the dashboard
+        # counts a period's posts by writer, community and kind from this index alone.
+        Index(
+            "ix_posts_period",
+            created_at,
+            author_id,
+            posted_by_id,
+            community_id,
+            in_reply_to_id,
+            visibility,
+        ),
         # The unanswered questions, newest first: a small part of all posts.
         # Deleting a post or a person looks for the rows that refer to it: without these, a scan of all posts.
         Index(
@@ -78,6 +87,19 @@ class Post(Base):
         Index(
             "ix_posts_questions",
             id.desc(),
+            postgresql_where=sql("is_question"),
+            sqlite_where=sql("is_question = 1"),
+        ),
+        # The dashboard reads a period's replies and questions, a small part of its posts.
+        Index(
+            "ix_posts_replies_created_at",
+            created_at,
+            postgresql_where=sql("in_reply_to_id IS NOT NULL"),
+            sqlite_where=sql("in_reply_to_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_posts_questions_created_at",
+            created_at,
             postgresql_where=sql("is_question"),
             sqlite_where=sql("is_question = 1"),
         ),

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from limits import parse as parse_limit
 
 from microblog.extensions import csrf, limiter
-from microblog.services import tokens
+from microblog.services import activity, tokens
 from microblog.services.accounts import access_user_id
 from microblog.services.errors import ServiceError, ValidationError
 from models import AccessToken, User
@@ -251,6 +251,25 @@ def _rate_key() -> str:
     """
     token = _resolve_token()[0]
     return f"token:{token.token_hash}" if token is not None else "ip:" + (request.remote_addr or "")
+
+
+@bp.before_request
+def _record_activity() -> None:
+    """Note that the person behind the request's token used microblog today (services.activity).
+
+    A team token counts for the member it was issued on behalf of; an invalid
+    token counts for no one (the endpoint refuses it as before).  The token
+    is the one the rate limit already looked up: no query of its own.
+    """
+    try:
+        token, user, refused = _resolve_token()
+    except ServiceError:  # too many bad tokens: the endpoint says so
+        return
+    if token is None or user is None or refused:
+        return
+    person_id = request.environ.get(_MEMBER) if user.is_team else user.id
+    if person_id and not user.is_community:
+        activity.record_visit(person_id)
 
 
 def init_app(app: Flask) -> None:

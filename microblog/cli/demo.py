@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from multiprocessing import Pool
+from zoneinfo import ZoneInfo
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
 
+from microblog.cli import demo_activity
 from microblog.cli.demo_answering import QUESTION_TAGS, Answering, team_rows
 from microblog.cli.search import reindex_with_progress
 from microblog.database import db
@@ -23,8 +26,10 @@ from models import (
     Base,
     Community,
     CommunityAdmin,
+    DailyActivity,
     Follow,
     InboxItem,
+    Like,
     Post,
     Tag,
     TagFollow,
@@ -409,7 +414,7 @@ def seed(
         people=user_ids,
         communities=communities,
     )
-    _seed_posts(
+    wrote = _seed_posts(
         rng,
         post_count,
         post_base,
@@ -421,7 +426,14 @@ def seed(
         communities,
         community_rng,
         answering,
+        # Likes come from a generator of their own, so the posts are the same as before there were any.
+        random.Random(f"{seed}-likes"),
     )
+    # Reading days, from a generator of their own: everything above is the same with or without them.
+    days = demo_activity.seed_activity(
+        random.Random(f"{seed}-activity"), user_ids, wrote, now - timedelta(seconds=30 * post_count), now
+    )
+    _bulk(_table(DailyActivity), days, "reading days")
     item_base = db.session.scalar(select(func.coalesce(func.max(InboxItem.id), 0))) or 0
     items = answering.inbox_rows(item_base + 1)
     _bulk(_table(InboxItem), items, "inbox items")
@@ -458,7 +470,9 @@ def _seed_posts(
     communities,
     community_rng,
     answering,
-) -> None:
+    like_rng,
+) -> set[tuple[int, date]]:
+    """Insert the posts, their tags, mentions and likes; return who wrote on which local day."""
     user_count = len(user_ids)
     name_to_id = dict(zip(usernames, user_ids, strict=True))
     name_to_id.update((t.handle, t.id) for t in answering.teams)  # a team is addressed as a person is
@@ -466,6 +480,8 @@ def _seed_posts(
     # post id -> (thread root, author, community) of the last posts
     recent: dict[int, tuple[int, int, DemoCommunity | None]] = {}
     member_sets = {c.id: frozenset(c.members) for c in communities}
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    wrote: set[tuple[int, date]] = set()
     with Pool(2) as pool, click.progressbar(length=post_count, label="posts") as bar:
         for first in range(0, post_count, BATCH):
             size = min(BATCH, post_count - first)
@@ -527,7 +543,14 @@ def _seed_posts(
                 mention_rows += [{"post_id": pid, "user_id": uid} for uid in sorted(addressed - {author})]
             for row, html in zip(posts, pool.map(_render, jobs, chunksize=250), strict=True):
                 row["html"] = html
+            likes = demo_activity.likes(like_rng, posts, user_ids, member_sets, now, _skewed)
             db.session.execute(insert(_table(Post)), posts)
+            if likes:
+                db.session.execute(insert(_table(Like)), likes)
+            wrote.update(
+                (row["posted_by_id"] or row["author_id"], row["created_at"].astimezone(zone).date())
+                for row in posts
+            )
             replied = [{"id": row["in_reply_to_id"]} for row in posts if row["in_reply_to_id"]]
             if replied:
                 db.session.execute(
@@ -548,6 +571,7 @@ def _seed_posts(
                 db.session.execute(insert(mentions), mention_rows)
             db.session.commit()
             bar.update(size)
+    return wrote
 
 
 def _addressed(

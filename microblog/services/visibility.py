@@ -32,6 +32,7 @@ __all__ = [
     "PUBLIC",
     "Audience",
     "audience",
+    "post_is_public",
     "post_is_visible",
     "readable_communities",
     "search_reader",
@@ -50,6 +51,15 @@ def post_is_visible(viewer: Any, post: Any = Post) -> ColumnElement[bool]:
     public posts only); `post` is the posts table or an alias of it.
     """
     return or_(post.visibility == PUBLIC, post.community_id.in_(_communities_of(viewer)))
+
+
+def post_is_public(post: Any = Post) -> ColumnElement[bool]:
+    """Return the SQL condition that everyone may see the post (no community's members only).
+
+    What a figure may name to anyone who is not a member of a community (the
+    dashboard's top tags and communities, its department figures) counts these.
+    """
+    return post.visibility == PUBLIC
 
 
 def account_is_listable(viewer: Any) -> ColumnElement[bool]:

@@ -24,8 +24,8 @@ from flask_login import current_user
 from microblog import charts, language
 from microblog.avatars import initials
 from microblog.entities import Author, FeedPost
+from microblog.services import activity, notifications, saved_searches
 from microblog.services import communities as community_service
-from microblog.services import notifications, saved_searches
 from microblog.services import teams as team_service
 from microblog.text import is_web_url
 
@@ -134,11 +134,20 @@ def static_version(folder: str, filename: str) -> str | None:
         return None
 
 
+@bp.before_request
+def _record_activity() -> None:
+    """Note that the signed-in person used microblog today (one write a day, services.activity)."""
+    # current_user is the log-in the page loads anyway: no query of its own.
+    if current_user.is_authenticated and not current_user.is_community and not current_user.is_team:
+        activity.record_visit(current_user.id)
+
+
 def init_app(app: Flask) -> None:
     """Register the web blueprint, its filters and template globals."""
     from . import (  # noqa: F401  (routes)
         admin,
         communities,
+        dashboard,
         feeds,
         people,
         questions,

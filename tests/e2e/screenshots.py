@@ -116,6 +116,7 @@ def _liven(site: Site) -> dict:
                 "tag": f"/tags/{_busiest_tag()}",
                 "search": "/search?q=deploy",
                 "settings": "/settings",
+                "dashboard": "/admin/dashboard",
             },
         }
 

@@ -1,0 +1,94 @@
+"""Reading activity: that a person used microblog on a day, and nothing more (models.daily_activity).
+
+"Weekly active people" on the dashboard counts the days recorded here.  It is
+recorded cheaply: each process remembers which (person, local day) it has
+already written, so a person costs at most one INSERT a day per process, and
+never one per page view.  The INSERT runs on a connection and transaction of
+its own (INSERT ... ON CONFLICT DO NOTHING, so that several processes may
+race), never inside the request's: a failing write is logged and forgotten,
+and it can neither commit nor roll back what the request is doing.  Only the
+person and the day are kept: no page, no time of day.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+from sqlalchemy import Insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from microblog.database import db
+from models import DailyActivity, utcnow
+
+log = logging.getLogger(__name__)
+
+_EXTENSION = "microblog.activity"
+
+
+class Recorded:
+    """The (person, day) pairs this process has written, for the current local day only.
+
+    Yesterday's pairs are dropped as the day turns, so the set holds at most
+    one entry per person.  A lock keeps two threads of one process from both
+    writing the same pair (a duplicate would be harmless, only wasted).
+    """
+
+    def __init__(self) -> None:
+        self._day: date | None = None
+        self._people: set[int] = set()
+        self._lock = threading.Lock()
+
+    def claim(self, user_id: int, day: date) -> bool:
+        """Return True the first time this process sees the person on this day, else False."""
+        with self._lock:
+            if day != self._day:
+                if self._day is not None and day < self._day:
+                    return False  # a clock stepping back: the later day is already being recorded
+                self._day, self._people = day, set()
+            if user_id in self._people:
+                return False
+            self._people.add(user_id)
+            return True
+
+
+def init_app(app: Flask) -> None:
+    """Give the app (this process) its memory of the days already recorded."""
+    app.extensions[_EXTENSION] = Recorded()
+
+
+def site_day(moment: datetime | None = None) -> date:
+    """Return the site's local day (MICROBLOG_TIMEZONE) of a moment, by default now."""
+    return (moment or utcnow()).astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def record_visit(user_id: int, *, now: datetime | None = None) -> bool:
+    """Record that the person used microblog today, once a day per process; return whether it wrote.
+
+    The first request of a person on a local day writes one row on its own
+    connection; every later request of that day in this process writes
+    nothing.  A write that fails is logged and not retried that day (a
+    database in trouble gets no extra load from page views); the request goes
+    on either way.
+    """
+    day = site_day(now)
+    if not current_app.extensions[_EXTENSION].claim(user_id, day):
+        return False
+    try:
+        with db.engine.begin() as connection:  # its own transaction, committed here
+            connection.execute(_insert_once(connection.dialect.name), {"user_id": user_id, "day": day})
+    except SQLAlchemyError:
+        log.warning("could not record today's activity of user %s", user_id, exc_info=True)
+        return False
+    return True
+
+
+def _insert_once(dialect: str) -> Insert:
+    """Return the INSERT of one (user_id, day) row that does nothing when the row exists."""
+    if dialect == "postgresql":
+        return postgresql.insert(DailyActivity).on_conflict_do_nothing(index_elements=["user_id", "day"])
+    return sqlite.insert(DailyActivity).on_conflict_do_nothing(index_elements=["user_id", "day"])
