@@ -63,6 +63,19 @@ class Post(Base):
             in_reply_to_id,
             visibility,
         ),
+        # PostgreSQL only (migration c4e2a7f9d1b3): a board reads a tag's posts of a period from it alone.
+        Index(
+            "ix_posts_board",
+            id,
+            postgresql_include=[
+                "created_at",
+                "author_id",
+                "community_id",
+                "visibility",
+                "is_question",
+                "accepted_answer_id",
+            ],
+        ).ddl_if(dialect="postgresql"),
         # The unanswered questions, newest first: a small part of all posts.
         # Deleting a post or a person looks for the rows that refer to it: without these, a scan of all posts.
         Index(

@@ -48,6 +48,9 @@ class TimelineList(Base):
     __table_args__ = (
         Index("ix_lists_user_id_id", user_id, "id"),
         Index("ix_lists_kind_id", kind, "id"),  # the percolator loads every saved search
+        # Ids never come back (SQLite's AUTOINCREMENT): a stream still open on a deleted list's id
+        # must never hear the list someone else makes next.
+        {"sqlite_autoincrement": True},
     )
 
 

@@ -217,3 +217,21 @@ def test_a_private_community_on_a_list_is_listed_to_its_members_only(app, alice)
     db.session.commit()
     assert [u.username for u in lists.list_members(alice, team.id)] == ["secret"]
     assert _texts(list_timelines.list_timeline(alice, team)) == []
+
+
+def test_a_deleted_lists_id_is_never_given_to_another_list(app, alice, bob):
+    from microblog.services import lists
+
+    first = lists.save_search(alice, "budget")
+    lists.delete_list(alice, first.id)
+    second = lists.save_search(bob, "zebra")
+    assert second.id != first.id  # a stream still open on the old id hears nothing of bob's
+
+
+def test_a_saved_searchs_own_query_sent_back_as_its_title_changes_nothing(app, alice):
+    from microblog.services import lists
+
+    saved = lists.create_list(alice, "search:search: walrus")
+    assert saved.query == "search: walrus"
+    lists.update_list(alice, saved.id, title="search: walrus", replies_policy="followed")
+    assert saved.query == "search: walrus"

@@ -116,3 +116,27 @@ def test_signals_speaks_norwegian(alice_client):
     assert "Søk du følger" in html and "Searches you follow" not in html
     html = alice_client.get("/search?q=budsjett", headers=norwegian).get_data(as_text=True)
     assert "Følg dette søket" in html
+
+
+def test_the_menu_counts_each_unread_post_once_and_all_signals_marks_them_read(alice_client, alice, bob):
+    for query in ("apollo", "#launch", "from:bob"):
+        _follow(alice_client, query)
+    first = make_post(bob, "Apollo goes up #launch").id  # matches all three
+    second = make_post(bob, "Lunch is ready").id  # from:bob only
+    search.drain()
+    html = alice_client.get("/signals").get_data(as_text=True)
+    assert _badge(html) == "2"
+    assert 'action="/signals/read"' in html and f'name="up_to" value="{second}"' in html
+    json = {"Accept": "application/json"}
+    answer = alice_client.post("/signals/read", data={"up_to": second}, headers=json)
+    assert answer.json == {"unread": 0, "badge": "signals"} and first < second
+    assert _badge(alice_client.get("/").get_data(as_text=True)) == "0"
+    assert alice_client.post("/signals/read", data={"up_to": "x"}).status_code in (400, 422)
+
+
+def test_a_matching_post_notifies_in_words(alice_client, alice, bob):
+    _follow(alice_client, "apollo", notify="1")
+    make_post(bob, "Apollo is go")
+    search.drain()
+    html = alice_client.get("/notifications").get_data(as_text=True)
+    assert "posted, matching a search you follow" in html and "> status" not in html

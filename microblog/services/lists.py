@@ -274,6 +274,8 @@ def update_list(
 
 def _retitle(owner: User, lst: TimelineList, title: str) -> None:
     """Give a list a new title; a saved search a new query, whose hits start afresh."""
+    if lst.kind == SEARCH and " ".join(title.split()).casefold() == lst.query.casefold():
+        return  # its own query sent back (a client saving another setting): even one that reads search:
     query = _search_text(title)
     if lst.kind != SEARCH:
         if query is not None:

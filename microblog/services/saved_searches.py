@@ -82,3 +82,40 @@ def unread_counts(owner: User) -> dict[int, int]:
         select(TimelineList.id, TimelineList.kind, count).where(TimelineList.user_id == owner.id)
     )
     return {list_id: unread for list_id, kind, unread in rows if kind == SEARCH}
+
+
+def unread_total(owner: User) -> int:
+    """Return how many posts are unread in any of the owner's saved searches, each once (up to UNREAD_MAX).
+
+    What the menu's badge shows: a post that matched three searches is one post to read.
+    """
+    unread = (
+        select(ListHit.post_id)
+        .join(TimelineList, TimelineList.id == ListHit.list_id)
+        .join(Post, Post.id == ListHit.post_id)
+        .where(
+            TimelineList.user_id == owner.id,
+            TimelineList.kind == SEARCH,
+            ListHit.post_id > TimelineList.last_read_id,
+            post_is_visible(owner.id),
+        )
+        .distinct()
+        .limit(UNREAD_MAX)
+        .subquery("unread")
+    )
+    return db.session.scalar(select(func.count()).select_from(unread)) or 0
+
+
+def mark_searches_read(owner: User, post_id: int | str) -> None:
+    """Mark every saved search of the owner read up to a post (what the merged Signals page showed)."""
+    up_to = parse_id(post_id)
+    if up_to is None:
+        raise ValidationError(_("Say up to which post: a post id."), field="post_id")
+    up_to = min(up_to, _newest_post_id())
+    db.session.execute(
+        update(TimelineList)
+        .where(TimelineList.user_id == owner.id, TimelineList.kind == SEARCH)
+        .where(TimelineList.last_read_id < up_to)
+        .values(last_read_id=up_to)
+    )
+    db.session.commit()

@@ -202,7 +202,7 @@ def init_app(app: Flask) -> None:
             return {"unread_notifications": 0, "unread_signals": 0}
         return {
             "unread_notifications": notifications.unread_count(current_user),
-            "unread_signals": sum(saved_searches.unread_counts(current_user).values()),
+            "unread_signals": saved_searches.unread_total(current_user),
         }
 
     @app.context_processor

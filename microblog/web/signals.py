@@ -101,5 +101,15 @@ def mark_search_read(list_id: str):
     saved = lists.access_list(current_user, list_id)
     saved_searches.mark_read(current_user, saved.id, request.form.get("up_to", ""))
     if request.accept_mimetypes.best == "application/json":
-        return {"unread": sum(saved_searches.unread_counts(current_user).values()), "badge": "signals"}
+        return {"unread": saved_searches.unread_total(current_user), "badge": "signals"}
     return redirect(url_for("web.saved_search", list_id=saved.id))
+
+
+@bp.route("/signals/read", methods=["POST"])
+@login_required
+def mark_signals_read():
+    """Mark every saved search read up to the newest match All signals showed (site.js posts it)."""
+    saved_searches.mark_searches_read(current_user, request.form.get("up_to", ""))
+    if request.accept_mimetypes.best == "application/json":
+        return {"unread": saved_searches.unread_total(current_user), "badge": "signals"}
+    return redirect(url_for("web.signals"))

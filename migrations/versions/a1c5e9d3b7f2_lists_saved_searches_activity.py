@@ -40,6 +40,7 @@ def upgrade():
             ["user_id"], ["users.id"], name=op.f("fk_lists_user_id_users"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lists")),
+        sqlite_autoincrement=True,  # a deleted list's id is never another's (its streams may be open)
     )
     op.create_index("ix_lists_user_id_id", "lists", ["user_id", "id"], unique=False)
     op.create_index("ix_lists_kind_id", "lists", ["kind", "id"], unique=False)

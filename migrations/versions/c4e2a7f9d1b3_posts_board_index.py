@@ -16,7 +16,7 @@ and 241 against 445 in a second, busier round (30 boards each, 2 shared cores).
 SQLite does not get it: its planner keeps finding each post by its rowid
 unless told otherwise (no statistics), and with the index forced the same
 statement took only 15-20% less time, not worth a second copy of those
-columns in every installation.  Not in models/: the ORM never names it.
+columns in every installation.  models.Post declares it for PostgreSQL only (Index.ddl_if).
 """
 
 from alembic import op
