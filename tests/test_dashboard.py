@@ -16,6 +16,10 @@ from . import dashboard_world as known
 from .dashboard_world import FIRST, LAST, build_world
 from .factories import login, make_user
 
+# Every test builds the hand-made company of dashboard_world (two seconds each): `make test` runs them,
+# `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def world(app):

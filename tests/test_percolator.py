@@ -121,6 +121,7 @@ def corpus(people) -> list[int]:
     return [post.id for post, _ in made]
 
 
+@pytest.mark.slow
 def test_every_saved_search_finds_what_the_search_page_finds(app, people):
     owner = people["owner"]
     saved = {query: save(owner, query) for query in QUERIES}
@@ -137,6 +138,7 @@ def test_every_saved_search_finds_what_the_search_page_finds(app, people):
     assert sum(1 for list_id in saved.values() if hits(list_id)) >= 25
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", ["english", "norwegian"])
 def test_saved_searches_agree_with_one_language_backends(app, people):
     owner = people["owner"]
@@ -242,6 +244,7 @@ def test_a_rebuild_leaves_new_posts_to_the_serving_processes_to_match(app, peopl
     assert search.drain() == 1 and hits(list_id) == [new]
 
 
+@pytest.mark.slow
 def test_a_thousand_saved_searches_cost_a_bounded_number_of_statements(app, people, count_queries):
     owner, kari = people["owner"], people["kari"]
     db.session.add_all(
