@@ -528,9 +528,8 @@ def test_the_server_answers_requests_on_seeded_data_as_documented(site, operatio
 )
 def test_the_streams_answer_as_documented(site, path):
     operation = documented[path]["GET"]
-    query = (
-        {"tag": "apollo"} if any(p["name"] == "tag" for p in operation.definition.raw["parameters"]) else {}
-    )
+    names = {p["name"] for p in operation.definition.raw["parameters"]}
+    query = {"tag": "apollo"} if "tag" in names else {"list": site.ids["saved"]} if "list" in names else {}
     headers = {"Authorization": f"Bearer {site.token}"}
     with requests.get(site.url + path, params=query, headers=headers, stream=True, timeout=10) as response:
         assert response.status_code == 200
@@ -539,6 +538,9 @@ def test_the_streams_answer_as_documented(site, path):
         assert next(response.iter_content(chunk_size=None)).startswith(b":")
     # Refusals are documented JSON: no token, and (for hashtags) a bad tag.
     operation.Case(query=query).call_and_validate(base_url=site.url, timeout=10)
-    if query:
+    if "tag" in query:
         bad = operation.Case(query={"tag": "!!"}, headers=headers)
         assert bad.call_and_validate(base_url=site.url, timeout=10).status_code == 422
+    if "list" in query:  # a list that is not the token's user's: not found
+        missing = operation.Case(query={"list": "99999"}, headers=headers)
+        assert missing.call_and_validate(base_url=site.url, timeout=10).status_code == 404
