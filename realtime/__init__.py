@@ -23,7 +23,7 @@ from flask import Flask, current_app
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room, rooms
 
-from microblog.text import normalize_tag
+from microblog.text import normalize_tag, parse_id
 
 from . import sse
 from .queue import END_SESSIONS, LocalManager, RedisQueue
@@ -263,14 +263,11 @@ def _stream_of(data: Any, user_id: int | None) -> Stream | None:
 
 def _own_list(list_id: Any, user_id: int | None) -> Stream | None:
     """Return the stream of a list of this person's, or None (not a list id, or someone else's list)."""
-    if isinstance(list_id, int) and not isinstance(list_id, bool):
-        list_id = str(list_id)
-    if not isinstance(list_id, str) or not list_id.isascii() or not list_id.isdigit() or len(list_id) > 18:
-        return None
+    found = parse_id(list_id)
     list_owner = current_app.extensions.get(LIST_OWNER)
-    if user_id is None or list_owner is None or list_owner(int(list_id)) != user_id:
+    if found is None or user_id is None or list_owner is None or list_owner(found) != user_id:
         return None
-    return list_stream(int(list_id))
+    return list_stream(found)
 
 
 def _connection_user_id() -> int | None:

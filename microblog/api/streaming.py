@@ -16,8 +16,7 @@ from flask_babel import gettext as _
 
 import realtime
 from microblog import entities
-from microblog.services import signals, timelines, tokens
-from microblog.services.errors import NotFound
+from microblog.services import lists, signals, timelines, tokens
 from microblog.services.social import check_tag_name
 from microblog.text import parse_id
 
@@ -150,9 +149,7 @@ def stream_list():
     the saved search's matches since then, oldest first.
     """
     me = signed_in("read:statuses")
-    list_id = parse_id(request.args.get("list", ""))
-    if list_id is None or signals.list_owner(list_id) != me.id:
-        raise NotFound(_("No such list."))
+    list_id = lists.access_list(me, request.args.get("list", "")).id
     after = parse_id(request.headers.get("Last-Event-ID", "").strip())
 
     def missed() -> list[tuple[str, Any]]:

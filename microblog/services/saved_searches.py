@@ -47,17 +47,6 @@ def mark_read(owner: User, list_id: int | str, post_id: int | str) -> TimelineLi
     return lst
 
 
-def mark_all_read(owner: User) -> None:
-    """Mark all of the owner's lists and saved searches read up to the newest post."""
-    newest = _newest_post_id()
-    db.session.execute(
-        update(TimelineList)
-        .where(TimelineList.user_id == owner.id, TimelineList.last_read_id < newest)
-        .values(last_read_id=newest)
-    )
-    db.session.commit()
-
-
 def unread_counts(owner: User) -> dict[int, int]:
     """Return how many hits of each of the owner's saved searches are unread (up to UNREAD_MAX), by list id.
 
@@ -106,16 +95,16 @@ def unread_total(owner: User) -> int:
     return db.session.scalar(select(func.count()).select_from(unread)) or 0
 
 
-def mark_searches_read(owner: User, post_id: int | str) -> None:
-    """Mark every saved search of the owner read up to a post (what the merged Signals page showed)."""
-    up_to = parse_id(post_id)
+def mark_all_read(owner: User, post_id: int | str | None = None) -> None:
+    """Mark every saved search of the owner read up to a post (what All signals showed), or the newest."""
+    newest = _newest_post_id()
+    up_to = newest if post_id is None else parse_id(post_id)
     if up_to is None:
         raise ValidationError(_("Say up to which post: a post id."), field="post_id")
-    up_to = min(up_to, _newest_post_id())
     db.session.execute(
         update(TimelineList)
         .where(TimelineList.user_id == owner.id, TimelineList.kind == SEARCH)
-        .where(TimelineList.last_read_id < up_to)
-        .values(last_read_id=up_to)
+        .where(TimelineList.last_read_id < min(up_to, newest))
+        .values(last_read_id=min(up_to, newest))
     )
     db.session.commit()

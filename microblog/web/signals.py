@@ -77,8 +77,7 @@ def follow_search():
 @login_required
 def saved_search_settings(list_id: str):
     """Choose whether a saved search's matches also show in home, and notify."""
-    saved = lists.access_list(current_user, list_id)
-    lists.update_list(current_user, saved.id, in_home=_checked("in_home"), notify=_checked("notify"))
+    saved = lists.update_list(current_user, list_id, in_home=_checked("in_home"), notify=_checked("notify"))
     flash(_("Saved."), "info")
     return redirect(url_for("web.saved_search", list_id=saved.id))
 
@@ -98,8 +97,7 @@ def unfollow_search(list_id: str):
 @login_required
 def mark_search_read(list_id: str):
     """Mark a saved search read up to the newest match the page showed (site.js posts it on opening)."""
-    saved = lists.access_list(current_user, list_id)
-    saved_searches.mark_read(current_user, saved.id, request.form.get("up_to", ""))
+    saved = saved_searches.mark_read(current_user, list_id, request.form.get("up_to", ""))
     if request.accept_mimetypes.best == "application/json":
         return {"unread": saved_searches.unread_total(current_user), "badge": "signals"}
     return redirect(url_for("web.saved_search", list_id=saved.id))
@@ -109,7 +107,7 @@ def mark_search_read(list_id: str):
 @login_required
 def mark_signals_read():
     """Mark every saved search read up to the newest match All signals showed (site.js posts it)."""
-    saved_searches.mark_searches_read(current_user, request.form.get("up_to", ""))
+    saved_searches.mark_all_read(current_user, request.form.get("up_to", ""))
     if request.accept_mimetypes.best == "application/json":
         return {"unread": saved_searches.unread_total(current_user), "badge": "signals"}
     return redirect(url_for("web.signals"))

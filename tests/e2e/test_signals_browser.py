@@ -8,18 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import log_in
+from .test_live import _connected, _post
 
 pytestmark = pytest.mark.browser
-
-
-def _connected(page) -> None:
-    expect(page.locator("body")).to_have_attribute("data-live", "connected", timeout=10_000)
-
-
-def _post(page, text: str) -> None:
-    page.fill("#composer-text", text)
-    page.click("form.composer button[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_a_lead_follows_a_search_and_sees_matches_arrive_live(site, new_page):
