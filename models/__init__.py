@@ -16,6 +16,7 @@ from .notification import Notification
 from .oauth_app import OAuthApp
 from .post import Post
 from .post_search import PostSearch
+from .rollups import FirstReply, PostDay, TagDay, TalkDay
 from .search_outbox import SearchOutbox
 from .tag import Tag, post_tags
 from .tag_follow import TagFollow
@@ -30,6 +31,7 @@ __all__ = [
     "Community",
     "CommunityAdmin",
     "DailyActivity",
+    "FirstReply",
     "Follow",
     "FollowRequest",
     "IdempotencyKey",
@@ -41,10 +43,13 @@ __all__ = [
     "Notification",
     "OAuthApp",
     "Post",
+    "PostDay",
     "PostSearch",
     "SearchOutbox",
     "Tag",
+    "TagDay",
     "TagFollow",
+    "TalkDay",
     "TeamMember",
     "TimelineList",
     "User",

@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from microblog.database import db
 from microblog.services import activity, tokens
 from models import DailyActivity, Post
+from models.daily_activity import READ
 
 from .factories import login, make_community, make_token
 
@@ -18,10 +19,14 @@ LATE_EVENING_UTC = datetime(2031, 3, 2, 23, 30, tzinfo=UTC)
 
 
 def days_of(user_id: int) -> list[date]:
+    """Return the days the person read (posting days are counted too, by services.rollups)."""
     db.session.rollback()  # a fresh read: the rows were written on another connection
+    read = DailyActivity.did.op("&")(READ) != 0
     return list(
         db.session.scalars(
-            select(DailyActivity.day).where(DailyActivity.user_id == user_id).order_by(DailyActivity.day)
+            select(DailyActivity.day)
+            .where(DailyActivity.user_id == user_id, read)
+            .order_by(DailyActivity.day)
         )
     )
 
@@ -87,7 +92,7 @@ def test_an_invalid_token_records_nothing(client, alice, clock):
 
 def test_a_failing_write_fails_no_request_and_leaves_its_transaction_alone(client, alice, clock, monkeypatch):
     broken = text("INSERT INTO no_such_table (user_id, day) VALUES (:user_id, :day)")
-    monkeypatch.setattr(activity, "_insert_once", lambda dialect: broken)
+    monkeypatch.setattr(activity, "set_flags", lambda connection, rows: connection.execute(broken, rows[0]))
     login(client, "alice")
     response = client.post("/posts", data={"text": "Written while the activity write fails"})
     assert response.status_code in (302, 303)

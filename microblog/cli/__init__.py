@@ -6,6 +6,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     from .communities import communities_group
+    from .dashboard import dashboard_group
     from .demo import demo
     from .ldap_login import sync_directory
     from .posts import posts
@@ -15,5 +16,5 @@ def init_app(app: Flask) -> None:
     from .users import users
 
     users.add_command(sync_directory)
-    for group in (users, communities_group, demo, posts, search_group, serve, teams_group):
+    for group in (users, communities_group, dashboard_group, demo, posts, search_group, serve, teams_group):
         app.cli.add_command(group)

@@ -18,7 +18,7 @@ from microblog.cli import demo_activity
 from microblog.cli.demo_answering import QUESTION_TAGS, Answering, team_rows
 from microblog.cli.search import reindex_with_progress
 from microblog.database import db
-from microblog.services import social
+from microblog.services import rollups, social
 from microblog.services.errors import ValidationError
 from microblog.services.validation import check_post_text
 from microblog.text import extract_mentions, extract_tags, render_html
@@ -438,6 +438,7 @@ def seed(
     items = answering.inbox_rows(item_base + 1)
     _bulk(_table(InboxItem), items, "inbox items")
     social.recount_accounts()  # bulk inserts bypass the services that keep the counters
+    rollups.rebuild_all()  # ... and the dashboard's
     if db.engine.dialect.name == "postgresql":
         for table in ("users", "posts", "tags", "inbox_items"):
             db.session.execute(
@@ -446,8 +447,11 @@ def seed(
                     f"(SELECT coalesce(max(id), 1) FROM {table}))"
                 )
             )
-        db.session.execute(text("ANALYZE"))  # fresh statistics, or the planner guesses badly
         db.session.commit()
+        # Fresh statistics, or the planner guesses badly; and the visibility map, so that the
+        # dashboard's counts are read from their indexes alone.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
     if index:  # bulk inserts bypass the outbox: index everything in one go
         reindex_with_progress(procs=min(4, os.cpu_count() or 1))
     click.echo(

@@ -4,10 +4,11 @@
 recorded cheaply: each process remembers which (person, local day) it has
 already written, so a person costs at most one INSERT a day per process, and
 never one per page view.  The INSERT runs on a connection and transaction of
-its own (INSERT ... ON CONFLICT DO NOTHING, so that several processes may
-race), never inside the request's: a failing write is logged and forgotten,
-and it can neither commit nor roll back what the request is doing.  Only the
-person and the day are kept: no page, no time of day.
+its own (INSERT ... ON CONFLICT: the day's row may be there already, from
+a post or another process), never inside the request's: a failing write is
+logged and forgotten, and it can neither commit nor roll back what the
+request is doing.  Only the person and the day are kept: no page, no time
+of day.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from sqlalchemy import Insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from microblog.database import db
-from models import DailyActivity, utcnow
+from models import utcnow
+from models.daily_activity import READ
+
+from .rollups import set_flags
 
 log = logging.getLogger(__name__)
 
@@ -80,15 +82,8 @@ def record_visit(user_id: int, *, now: datetime | None = None) -> bool:
         return False
     try:
         with db.engine.begin() as connection:  # its own transaction, committed here
-            connection.execute(_insert_once(connection.dialect.name), {"user_id": user_id, "day": day})
+            set_flags(connection, [{"user_id": user_id, "day": day, "community_id": 0, "did": READ}])
     except SQLAlchemyError:
         log.warning("could not record today's activity of user %s", user_id, exc_info=True)
         return False
     return True
-
-
-def _insert_once(dialect: str) -> Insert:
-    """Return the INSERT of one (user_id, day) row that does nothing when the row exists."""
-    if dialect == "postgresql":
-        return postgresql.insert(DailyActivity).on_conflict_do_nothing(index_elements=["user_id", "day"])
-    return sqlite.insert(DailyActivity).on_conflict_do_nothing(index_elements=["user_id", "day"])

@@ -177,18 +177,11 @@ def _week(kind: str, bucket: Bucket) -> tuple[Any, ...]:
     return (kind, bucket.first, bucket.last, bucket.days)
 
 
-_COUNTERS: dict[str, Callable[[Scope, Period], dict[int, int]]] = {
-    "active": m.active_people,
-    "engaged": m.engaged_people,
-    "posting": m.posting_people,
-}
-
-
 def _people(board: Dashboard, name: str) -> Measure:
     """Weekly active, engaged or posting people, and their share of the population."""
     weeks = board.period.week_buckets()
     population = board.once("population", m.population_by_week)
-    counted = _COUNTERS[name](board.scope, board.period)
+    counted = board.once("people", m.weekly_people)[name]
     rows = []
     for n, week in enumerate(weeks):
         people, count = population.get(n, 0), counted.get(n, 0)

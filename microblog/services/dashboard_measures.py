@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select, true, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, func, select, true
 from sqlalchemy.orm import aliased
 
 from microblog.database import db
-from models import DailyActivity, InboxItem, Like, Post, Tag, User, mentions, post_tags
+from models import DailyActivity, FirstReply, InboxItem, Post, PostDay, Tag, TagDay, TalkDay, User
 from models.user import PERSON
 
 from .dashboard_sql import (
@@ -29,9 +29,7 @@ from .dashboard_sql import (
     median_by_bucket,
     numbered,
     seconds_between,
-    writer,
 )
-from .visibility import post_is_public
 
 TOP = 10  # tags and communities listed
 
@@ -74,70 +72,51 @@ def population_by_week(scope: Scope, period: Period) -> dict[int, int]:
     return _by_bucket(stmt)
 
 
-def _distinct_people(scope: Scope, period: Period, events: Any, *, by_day: bool = False) -> dict[int, int]:
-    """Count per week the distinct people of the population among events (user_id, at or day).
+def weekly_people(scope: Scope, period: Period) -> dict[str, dict[int, int]]:
+    """Return per week the active, engaged and posting people of the population, by measure.
 
-    Each week's people are made distinct first, and only then looked up in
-    the population: a few thousand lookups, not one per event.
+    Active: used microblog on a day of the week.  Engaged: liked a post or
+    replied to one that counts in the scope.  Posting: wrote a post there.
+    Counted from what each person did each day (daily_activity's flags, kept by
+    services.rollups): each row's week is told from its day by comparison (no
+    join), each week's people are made distinct first, and only then looked up
+    in the population, a few thousand lookups.
     """
-    weeks = bucket_table(numbered(period.week_buckets()))
-    when = (
-        events.c.day.between(weeks.c.first_day, weeks.c.last_day)
-        if by_day
-        else in_range(events.c.at, weeks.c.lo, weeks.c.hi)
-    )
+    buckets = period.week_buckets()
+    whole = period.whole()
+    flags = scope.people_flags()
+    week = case(
+        *((DailyActivity.day <= bucket.last, n) for n, bucket in enumerate(buckets[:-1])),
+        else_=len(buckets) - 1,
+    ).label("n")
+
+    def did(name: str) -> Any:
+        community_id, flag = flags[name]
+        found = and_(DailyActivity.community_id == community_id, DailyActivity.did.op("&")(flag) != 0)
+        return func.max(case((found, 1), else_=0)).label(name)
+
     seen = (
-        select(weeks.c.n, weeks.c.hi, events.c.user_id)
-        .select_from(weeks)
-        .join(events, when)
-        .distinct()
+        select(week, DailyActivity.user_id, *(did(name) for name in flags))
+        .where(
+            DailyActivity.day.between(whole.first, whole.last),
+            DailyActivity.community_id.in_(sorted({c for c, _ in flags.values()})),
+        )
+        .group_by(week, DailyActivity.user_id)
         .subquery("seen")
     )
+    weeks = bucket_table(numbered(buckets))
     population = scope.population()
     stmt = (
-        select(seen.c.n, func.count())
-        .select_from(seen)
-        .join(population, and_(population.c.id == seen.c.user_id, population.c.since < seen.c.hi))
+        select(seen.c.n, *(func.sum(seen.c[name]) for name in flags))
+        .join(weeks, weeks.c.n == seen.c.n)
+        .join(population, and_(population.c.id == seen.c.user_id, population.c.since < weeks.c.hi))
         .group_by(seen.c.n)
     )
-    return _by_bucket(stmt)
-
-
-def active_people(scope: Scope, period: Period) -> dict[int, int]:
-    """Return per week the people who used microblog on at least one day of it (daily_activity)."""
-    whole = period.whole()
-    days = (
-        select(DailyActivity.user_id.label("user_id"), DailyActivity.day.label("day"))
-        .where(DailyActivity.day.between(whole.first, whole.last))
-        .subquery("days")
-    )
-    return _distinct_people(scope, period, days, by_day=True)
-
-
-def engaged_people(scope: Scope, period: Period) -> dict[int, int]:
-    """Return per week the people who liked or replied to a post that counts in the scope."""
-    whole = period.whole()
-    liked = select(Like.user_id.label("user_id"), Like.created_at.label("at")).where(
-        in_range(Like.created_at, whole.lo, whole.hi)
-    )
-    conditions = scope.counts_post(Post)
-    if conditions:
-        liked = liked.join(Post, Post.id == Like.post_id).where(*conditions)
-    replied = select(writer(Post).label("user_id"), Post.created_at.label("at")).where(
-        Post.in_reply_to_id.is_not(None), in_range(Post.created_at, whole.lo, whole.hi), *conditions
-    )
-    return _distinct_people(scope, period, union_all(liked, replied).subquery("events"))
-
-
-def posting_people(scope: Scope, period: Period) -> dict[int, int]:
-    """Return per week the people who wrote a post or a reply that counts in the scope."""
-    whole = period.whole()
-    wrote = (
-        select(writer(Post).label("user_id"), Post.created_at.label("at"))
-        .where(in_range(Post.created_at, whole.lo, whole.hi), *scope.counts_post(Post))
-        .subquery("events")
-    )
-    return _distinct_people(scope, period, wrote)
+    found: dict[str, dict[int, int]] = {name: {} for name in flags}
+    for n, *counts in db.session.execute(stmt):
+        for name, count in zip(flags, counts, strict=True):
+            found[name][n] = int(count or 0)
+    return found
 
 
 # -- posts, replies, questions, the team inboxes ------------------------------------
@@ -145,15 +124,22 @@ def posting_people(scope: Scope, period: Period) -> dict[int, int]:
 
 def posts_by_day(scope: Scope, period: Period) -> dict[int, tuple[int, int]]:
     """Return per day (bucket number) the posts that start a thread and the replies, in the scope."""
-    days = bucket_table(numbered(period.day_buckets()))
+    days = {bucket.first: n for n, bucket in enumerate(period.day_buckets())}
     stmt = (
-        select(days.c.n, func.count(), func.count(Post.in_reply_to_id))
-        .select_from(days)
-        .join(Post, in_range(Post.created_at, days.c.lo, days.c.hi))
-        .where(*scope.counts_post(Post))
-        .group_by(days.c.n)
+        select(PostDay.day, func.sum(PostDay.posts), func.sum(PostDay.replies))
+        .where(*_in_cell(PostDay, scope), PostDay.day.between(period.first, period.last))
+        .group_by(PostDay.day)
     )
-    return {n: (total - replies, replies) for n, total, replies in db.session.execute(stmt)}
+    return {
+        days[day]: (int(posts) - int(replies), int(replies))
+        for day, posts, replies in db.session.execute(stmt)
+    }
+
+
+def _in_cell(model: Any, scope: Scope) -> list[ColumnElement[bool]]:
+    """Return the conditions for a rollup row to be the scope's (models.rollups: cells)."""
+    department, community_id = scope.cell()
+    return [model.department == department, model.community_id == community_id]
 
 
 def first_replies(scope: Scope, period: Period) -> Medians:
@@ -161,44 +147,27 @@ def first_replies(scope: Scope, period: Period) -> Medians:
 
     A post (one that starts a thread) got a reply when someone other than its
     writer replied to it, at any time up to now; the wait is to the first such
-    reply.  Read from the replies' side: replies are few beside all posts.
+    reply (models.rollups.FirstReply, kept by services.rollups).
     """
     whole = period.whole()
-    # The period's replies first (a partial index holds them), materialized: left to itself, a
-    # planner walks every post of the period and looks for replies to each.
-    replies = (
-        select(
-            Post.in_reply_to_id.label("post_id"),
-            Post.created_at.label("at"),
-            writer(Post).label("writer"),
-        )
-        .where(Post.in_reply_to_id.is_not(None), Post.created_at >= whole.lo)
-        .cte("replies")
-        .prefix_with("MATERIALIZED")
-    )
-    post = aliased(Post, name="post")
-    firsts = (
-        select(post.created_at.label("posted"), func.min(replies.c.at).label("replied"))
-        .select_from(replies)
-        .join(post, post.id == replies.c.post_id)
-        .where(
-            in_range(post.created_at, whole.lo, whole.hi),
-            # Not "IS NULL": SQLite would walk the index of in_reply_to_id from its NULLs (nearly every post).
-            func.coalesce(post.in_reply_to_id, 0) == 0,
-            replies.c.writer != writer(post),
-            *scope.counts_post(post),
-        )
-        .group_by(post.id, post.created_at)
-        .subquery("firsts")
-    )
     weeks = bucket_table(numbered(period.week_buckets(), total=whole))
     values = (
-        select(weeks.c.n, seconds_between(firsts.c.replied, firsts.c.posted).label("value"))
+        select(weeks.c.n, FirstReply.seconds.label("value"))
         .select_from(weeks)
-        .join(firsts, in_range(firsts.c.posted, weeks.c.lo, weeks.c.hi))
+        .join(FirstReply, in_range(FirstReply.posted_at, weeks.c.lo, weeks.c.hi))
+        .where(*_of_scope(FirstReply, scope))
         .subquery("waits")
     )
     return _medians(median_by_bucket(values))
+
+
+def _of_scope(model: Any, scope: Scope) -> list[ColumnElement[bool]]:
+    """Return the conditions for a row about one post to count in the scope (see dashboard_sql.Scope)."""
+    if scope.kind == COMMUNITY:
+        return [model.community_id == scope.community_id]
+    if scope.kind == DEPARTMENT:
+        return [model.department == scope.department, model.public.is_(True)]
+    return []
 
 
 def questions(scope: Scope, period: Period) -> Medians:
@@ -249,49 +218,17 @@ def department_pairs(scope: Scope, period: Period) -> dict[tuple[str, str], tupl
     A reply goes from its writer's department to the replied post's writer's;
     a mention from the post's writer's to the mentioned person's.  People
     answering themselves are left out; only people (no team or community
-    accounts) count.  Public posts only, but in a community's own dashboard.
+    accounts) count.  Public posts only, but in a community's own dashboard
+    (models.rollups.TalkDay).
     """
-    whole = period.whole()
-    reply, post = aliased(Post, name="reply"), aliased(Post, name="post")
-    source, target = aliased(User, name="source"), aliased(User, name="target")
-    replies = (
-        select(
-            literal(0).label("mention"), source.department.label("source"), target.department.label("target")
-        )
-        .select_from(reply)
-        .join(post, post.id == reply.in_reply_to_id)
-        .join(source, source.id == writer(reply))
-        .join(target, target.id == writer(post))
-        .where(reply.in_reply_to_id.is_not(None), in_range(reply.created_at, whole.lo, whole.hi))
-        .where(*_pair_conditions(scope, reply, source, target))
+    replies, said = func.sum(TalkDay.replies), func.sum(TalkDay.mentions)
+    stmt = (
+        select(TalkDay.source, TalkDay.target, replies, said)
+        .where(*_in_cell(TalkDay, scope), TalkDay.day.between(period.first, period.last))
+        .group_by(TalkDay.source, TalkDay.target)
+        .having(replies + said > 0)
     )
-    said = (
-        select(literal(1).label("mention"), source.department, target.department)
-        .select_from(post)
-        .join(mentions, mentions.c.post_id == post.id)
-        .join(source, source.id == writer(post))
-        .join(target, target.id == mentions.c.user_id)
-        .where(in_range(post.created_at, whole.lo, whole.hi))
-        .where(*_pair_conditions(scope, post, source, target))
-    )
-    both = union_all(replies, said).subquery("said")
-    stmt = select(
-        both.c.source,
-        both.c.target,
-        func.count() - func.sum(both.c.mention),
-        func.sum(both.c.mention),
-    ).group_by(both.c.source, both.c.target)
     return {(s, t): (int(r), int(m)) for s, t, r, m in db.session.execute(stmt)}
-
-
-def _pair_conditions(scope: Scope, post: Any, source: Any, target: Any) -> list[Any]:
-    people = [source.kind == PERSON, target.kind == PERSON, source.id != target.id]
-    if scope.kind == COMMUNITY:
-        return [*people, post.community_id == scope.community_id]
-    if scope.kind == DEPARTMENT:  # the department's row and column: what it says, and what is said to it
-        pair = or_(source.department == scope.department, target.department == scope.department)
-        return [*people, post_is_public(post), pair]
-    return [*people, post_is_public(post)]
 
 
 def department_sizes(scope: Scope) -> dict[str, int]:
@@ -306,21 +243,20 @@ def department_sizes(scope: Scope) -> dict[str, int]:
 def top_tags(scope: Scope, period: Period) -> list[tuple[str, int, int]]:
     """Return the tags of the most posts in the period: (name, posts, posts in the period before).
 
-    Counted by tag id, and only the top ones named: a tag's name is looked up
-    TOP times, not once per tagged post.  Ties go to the older tag.
+    Counted by tag id, and only the top ones named.  Ties go to the older tag.
     """
-    now, before = period.whole(), period.before().whole()
-    current = func.sum(case((Post.created_at >= now.lo, 1), else_=0))
+    before = period.before()
+    current = func.sum(case((TagDay.day >= period.first, TagDay.posts), else_=0))
     counted = (
         select(
-            post_tags.c.tag_id.label("id"), current.label("posts"), (func.count() - current).label("before")
+            TagDay.tag_id.label("id"),
+            current.label("posts"),
+            (func.sum(TagDay.posts) - current).label("before"),
         )
-        .select_from(Post)
-        .join(post_tags, post_tags.c.post_id == Post.id)
-        .where(in_range(Post.created_at, before.lo, now.hi), *scope.counts_post(Post, naming=True))
-        .group_by(post_tags.c.tag_id)
+        .where(*_in_cell(TagDay, scope), TagDay.day.between(before.first, period.last))
+        .group_by(TagDay.tag_id)
         .having(current > 0)
-        .order_by(current.desc(), post_tags.c.tag_id)
+        .order_by(current.desc(), TagDay.tag_id)
         .limit(TOP)
         .subquery("counted")
     )
@@ -333,19 +269,23 @@ def top_tags(scope: Scope, period: Period) -> list[tuple[str, int, int]]:
 
 
 def top_communities(scope: Scope, period: Period) -> list[tuple[str, str, int, int]]:
-    """Return the communities of the most posts in the period: (handle, name, posts, posts before)."""
-    now, before = period.whole(), period.before().whole()
-    current = func.sum(case((Post.created_at >= now.lo, 1), else_=0))
+    """Return the communities of the most public posts in the period: (handle, name, posts, posts before)."""
+    before = period.before()
+    department, _ = scope.cell()
+    current = func.sum(case((PostDay.day >= period.first, PostDay.posts), else_=0))
     counted = (
         select(
-            Post.community_id.label("id"), current.label("posts"), (func.count() - current).label("before")
+            PostDay.community_id.label("id"),
+            current.label("posts"),
+            (func.sum(PostDay.posts) - current).label("before"),
         )
         .where(
-            Post.community_id.is_not(None),
-            in_range(Post.created_at, before.lo, now.hi),
-            *scope.counts_post(Post, naming=True),
+            PostDay.department == department,
+            PostDay.community_id != 0,
+            PostDay.public.is_(True),
+            PostDay.day.between(before.first, period.last),
         )
-        .group_by(Post.community_id)
+        .group_by(PostDay.community_id)
         .having(current > 0)
         .subquery("counted")
     )

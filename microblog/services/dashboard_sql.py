@@ -37,6 +37,7 @@ from sqlalchemy import (
 from microblog.database import db, is_postgresql
 from models import Follow, Post, User
 from models.base import UTCDateTime
+from models.daily_activity import ENGAGED, ENGAGED_PUBLIC, POSTED, POSTED_PUBLIC, READ
 from models.user import PERSON
 
 from .errors import ValidationError
@@ -246,11 +247,29 @@ class Scope:
             select(User.id.label("id"), User.created_at.label("since")).where(*people).subquery("population")
         )
 
-    def counts_post(self, post: Any = Post, *, naming: bool = False) -> list[ColumnElement[bool]]:
-        """Return the conditions for a post to count here (`naming`: in a figure that names or splits it)."""
+    def cell(self) -> tuple[str, int]:
+        """Return the rollup cell of the scope: (department, community id), models.rollups."""
+        if self.kind == COMMUNITY:
+            return ("", self.community_id)
+        return (self.department if self.kind == DEPARTMENT else "", 0)
+
+    def people_flags(self) -> dict[str, tuple[int, int]]:
+        """Return, per weekly measure of people, the daily_activity row (community id) and flag it counts."""
+        if self.kind == COMMUNITY:
+            return {
+                "active": (0, READ),
+                "engaged": (self.community_id, ENGAGED),
+                "posting": (self.community_id, POSTED),
+            }
+        if self.kind == DEPARTMENT:
+            return {"active": (0, READ), "engaged": (0, ENGAGED_PUBLIC), "posting": (0, POSTED_PUBLIC)}
+        return {"active": (0, READ), "engaged": (0, ENGAGED), "posting": (0, POSTED)}
+
+    def counts_post(self, post: Any = Post) -> list[ColumnElement[bool]]:
+        """Return the conditions for a post to count here, in the measures read from the posts themselves."""
         if self.kind == COMMUNITY:
             return [post.community_id == self.community_id]
         if self.kind == DEPARTMENT:
             department = select(User.id).where(User.department == self.department, User.kind == PERSON)
             return [post_is_public(post), writer(post).in_(department)]
-        return [post_is_public(post)] if naming else []
+        return []

@@ -20,7 +20,7 @@ from microblog.text import extract_mentions, extract_tags, parse_id, render_html
 from models import IdempotencyKey, Like, Post, Tag, User, mentions, post_tags, utcnow
 from models.post import PRIVATE, PUBLIC
 
-from . import communities, inbox, notifications, signals, teams, timelines
+from . import communities, inbox, notifications, rollups, signals, teams, timelines
 from .errors import NotFound, PermissionDenied, ValidationError
 from .validation import check_post_text
 from .visibility import Audience, audience, post_is_visible
@@ -158,6 +158,9 @@ def post_status(
     on_commit(_signal_created(current_app._get_current_object(), post.id))  # type: ignore[attr-defined]
     if parent is not None:
         _announce("status.update", parent.id)
+    _count_on_dashboard(
+        post, posted_by or author, parent, tags, [*mentioned, *([parent.author] if parent else [])], addressed
+    )
     try:
         db.session.commit()
     except IntegrityError:
@@ -168,6 +171,26 @@ def post_status(
             raise
         return earlier
     return post
+
+
+def _count_on_dashboard(
+    post: Post, writer: User, parent: Post | None, tags: list[Tag], known: list[User], addressed: set[int]
+) -> None:
+    """Count a new post in the dashboard's rollups, last before the commit (their rows are held briefly)."""
+    replied_to = None
+    if parent is not None:
+        replied_to = db.session.get_one(User, parent.posted_by_id) if parent.posted_by_id else parent.author
+        rollups.count_reply(post, writer.id, parent, replied_to)
+    people = {u.id: u for u in known if u.id in addressed}
+    rollups.count_post(
+        rollups.written(
+            post,
+            writer,
+            replied_to=replied_to,
+            tag_ids=[t.id for t in tags],
+            addressed=[people[i] for i in sorted(addressed)],
+        )
+    )
 
 
 def compose(
@@ -356,6 +379,7 @@ def delete_post(actor: User, post_id: int | str) -> int:
     _announce("delete", post.id)
     if post.in_reply_to_id is not None:
         _announce("status.update", post.in_reply_to_id)  # its reply count changed
+    rollups.uncount_post(post)
     db.session.delete(post)
     db.session.commit()
     return deleted_id
@@ -373,6 +397,7 @@ def like_post(actor: User, post_id: int | str) -> Post:
         db.session.execute(update(Post).where(Post.id == post.id).values(like_count=Post.like_count + 1))
         notifications.notify("favourite", actor, [post.author_id], post.id)
         _announce("status.update", post.id)
+        rollups.count_like(actor.id, post)
     db.session.commit()
     db.session.refresh(post)
     return post
