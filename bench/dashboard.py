@@ -105,7 +105,7 @@ def _label(sql: str) -> str:
         ("daily_activity", "people (weekly)"),
         ("inbox_items", "inbox (weekly)"),
         ("answer.", "questions (weekly)"),
-        ("MATERIALIZED", "replies (weekly)"),
+        ("first_replies", "replies (weekly)"),
         ("talk_days", "departments"),
         ("tag_days", "top tags"),
         ("post_days.community_id !=", "top communities"),

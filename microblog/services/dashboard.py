@@ -2,8 +2,9 @@
 
 Site administrators see the whole company and each department; a
 community's admins see their community.  Every figure is an SQL aggregate
-computed fresh on each view (services.dashboard_measures); no page shows who
-read or wrote what.  A figure about a group of fewer than MIN_GROUP people
+(services.dashboard_measures), most of them over the rollups kept as posts
+and likes are written (services.rollups): as fresh as the posts.  No page
+shows who read or wrote what.  A figure about a group of fewer than MIN_GROUP people
 is suppressed: a department or community that small shows no figure at all,
 and a cell of the department matrix whose departments either is that small
 shows none.  Which posts count where is decided by dashboard_sql.Scope.

@@ -1,7 +1,11 @@
-"""The dashboard's measures: each one SQL aggregate over the period, computed fresh on every view.
+"""The dashboard's measures: each one SQL aggregate over the period, on every view.
 
-Each function takes a scope and a period and returns plain rows: counts per
-bucket, with no suppression (services.dashboard applies it).  The weekly
+Most read the rollups (models.rollups, daily_activity's flags), which
+services.rollups keeps as posts and likes are written: a few rows per day
+of the scope's cell instead of every post of the period.  Questions and the
+team inboxes are read from their own rows.  Each function takes a scope and
+a period and returns plain rows: counts per bucket, with no suppression
+(services.dashboard applies it).  The weekly
 measures count distinct people per 7-day bucket; the per-day ones, posts per
 local day.  Medians are nearest-rank, computed by the database
 (dashboard_sql.median_by_bucket).
