@@ -10,7 +10,8 @@ Each row counts one day (the site's local day, MICROBLOG_TIMEZONE) in one
 A post adds to the company's cell, its writer's department's cell, and its
 community's cell (services.rollups decides which of them it counts in).  Each
 dashboard scope then reads one range of one index: a cell, a period.  The
-department is the writer's when the post was written.  No row names a person.
+department is the writer's: when a person moves, their counts move with them
+(services.rollups.move_departments).  No row names a person.
 """
 
 from __future__ import annotations

@@ -118,7 +118,8 @@ def test_a_community_counts_its_members_and_all_its_posts(world):
     board = dashboard.dashboard(world.people["e3"], FIRST, LAST, community=world.secret)
     assert (board.people, board.suppressed) == (5, False)
     assert "communities" not in board.measures and board.departments == {}
-    assert figures(board.measures["active"], 4) == approx_rows([(5, 0, 0.0), (5, 1, 0.2)])
+    # Active in the community: e3 wrote P5, e4 replied, e5 liked it (e3 reading on the 16th is not counted)
+    assert figures(board.measures["active"], 4) == approx_rows([(5, 0, 0.0), (5, 3, 0.6)])
     assert figures(board.measures["engaged"], 4) == approx_rows([(5, 0, 0.0), (5, 2, 0.4)])
     assert figures(board.measures["posting"], 4) == approx_rows([(5, 0, 0.0), (5, 2, 0.4)])
     assert figures(board.measures["replies"], 4) == approx_rows(
@@ -216,6 +217,22 @@ def test_weeks_end_on_the_period_s_last_day_and_the_first_may_be_short(world):
     assert figures(board.measures["active"], 4) == approx_rows(
         [(12, 3, 3 / 12), (13, 4, 4 / 13)]
     )  # e2, s1, root; not e1 nor l1
+
+
+@pytest.mark.parametrize(("first", "active"), [("2024-01-15", (13, 4, 4 / 13)), ("2024-01-21", (13, 0, 0.0))])
+def test_a_period_of_one_week_or_one_day_is_one_bucket(world, client, first, active):
+    board = dashboard.dashboard(world.people["root"], first, LAST)
+    assert figures(board.measures["active"], 4) == approx_rows([active])
+    login(client, "root")
+    assert client.get(f"/admin/dashboard?from={first}&to={LAST}").status_code == 200
+    assert client.get(f"/admin/dashboard/active.csv?from={first}&to={LAST}").status_code == 200
+
+
+def test_a_week_before_five_people_had_joined_shows_none_of_its_people(world):
+    board = dashboard.dashboard(
+        world.people["root"], "2023-11-24", "2023-12-07"
+    )  # everyone joined 1 December
+    assert figures(board.measures["active"], 4) == [(SUPPRESSED,) * 3, (12, 0, 0.0)]
 
 
 def test_a_day_of_summer_time_change_is_23_hours_long(app):

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from microblog.database import db
-from microblog.services import posts, rollups
-from models import DailyActivity, FirstReply, PostDay, TagDay, TalkDay
+from microblog.services import accounts, posts, rollups
+from models import DailyActivity, FirstReply, PostDay, Tag, TagDay, TalkDay
 
 from .factories import make_community, make_team, make_user
 
@@ -118,3 +118,29 @@ def test_a_private_community_s_post_counts_in_the_company_and_the_community_only
     }
     assert {(d, c) for d, c, *_ in rows["tag_days"]} == {("", secret)}  # a tag's count names it: members only
     assert {(d, c) for d, c, *_ in rows["talk_days"]} == {("", secret)}
+
+
+def test_a_person_who_moves_takes_what_they_wrote_and_what_was_said_to_them_along(company):
+    p = company
+    write(company)
+    accounts.update_profile(p["ann"], department="Sales")
+    kept = counts()
+    rollups.rebuild_all()
+    assert counts() == kept
+    apollo = db.session.scalar(select(Tag.id).where(Tag.name == "apollo"))
+    tagged = {(row[0], row[3]) for row in kept["tag_days"]}
+    assert ("Sales", apollo) in tagged and ("Engineering", apollo) not in tagged  # only ann wrote #apollo
+    pairs = {tuple(row[3:5]) for row in kept["talk_days"]}
+    assert ("Sales", "Sales") in pairs and ("Engineering", "Sales") not in pairs  # ann to cy, only
+    posts.delete_post(p["ann"], posts.post_status(p["ann"], "Moved #apollo").id)  # counted, then taken back
+    assert counts() == kept
+
+
+def test_people_moving_together_are_moved_together(company):
+    p = company
+    write(company)
+    p["ann"].department, p["cy"].department = "Legal", "Engineering"  # as a directory sync does, one commit
+    db.session.commit()
+    kept = counts()
+    rollups.rebuild_all()
+    assert counts() == kept

@@ -186,7 +186,13 @@ def _people(board: Dashboard, name: str) -> Measure:
     rows = []
     for n, week in enumerate(weeks):
         people, count = population.get(n, 0), counted.get(n, 0)
-        rows.append(_week("week", week) + _withheld(board, people, count, _share(count, people)))
+        figures = (people, count, _share(count, people))
+        # A week whose population was still small is withheld, however many count today.
+        small = people < MIN_GROUP
+        rows.append(
+            _week("week", week)
+            + (tuple(SUPPRESSED for _ in figures) if small else _withheld(board, *figures))
+        )
     return Measure(name, (*WEEK_COLUMNS, "people", name, "share"), rows, len(WEEK_COLUMNS))
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, true
 from sqlalchemy.orm import aliased
 
 from microblog.database import db
@@ -89,10 +89,9 @@ def weekly_people(scope: Scope, period: Period) -> dict[str, dict[int, int]]:
     buckets = period.week_buckets()
     whole = period.whole()
     flags = scope.people_flags()
-    week = case(
-        *((DailyActivity.day <= bucket.last, n) for n, bucket in enumerate(buckets[:-1])),
-        else_=len(buckets) - 1,
-    ).label("n")
+    last = len(buckets) - 1
+    earlier = [(DailyActivity.day <= bucket.last, n) for n, bucket in enumerate(buckets[:-1])]
+    week = (case(*earlier, else_=last) if earlier else literal(last)).label("n")
 
     def did(name: str) -> Any:
         community_id, flag = flags[name]

@@ -255,12 +255,9 @@ class Scope:
 
     def people_flags(self) -> dict[str, tuple[int, int]]:
         """Return, per weekly measure of people, the daily_activity row (community id) and flag it counts."""
-        if self.kind == COMMUNITY:
-            return {
-                "active": (0, READ),
-                "engaged": (self.community_id, ENGAGED),
-                "posting": (self.community_id, POSTED),
-            }
+        if self.kind == COMMUNITY:  # active there: where else its members read is not its admins' business
+            here = self.community_id
+            return {"active": (here, POSTED | ENGAGED), "engaged": (here, ENGAGED), "posting": (here, POSTED)}
         if self.kind == DEPARTMENT:
             return {"active": (0, READ), "engaged": (0, ENGAGED_PUBLIC), "posting": (0, POSTED_PUBLIC)}
         return {"active": (0, READ), "engaged": (0, ENGAGED), "posting": (0, POSTED)}

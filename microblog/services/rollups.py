@@ -26,9 +26,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, delete, event, func, inspect, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from microblog.database import db
 from models import (
@@ -90,7 +90,8 @@ class Written:
 class Sums:
     """Counts to add, by table and key; flags to set, by (person, day, community)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, flags: bool = True) -> None:
+        self.flags = flags  # whether counting a post sets its writer's flags
         self.posts: Counter[tuple[Any, ...]] = Counter()
         self.replies: Counter[tuple[Any, ...]] = Counter()
         self.tags: Counter[tuple[Any, ...]] = Counter()
@@ -117,7 +118,7 @@ class Sums:
             pair = (post.writer.department, target.department)
             for department, community in post.cells(*pair):
                 self.talk[(department, community, post.day, *pair)][kind] += change
-        if change > 0:
+        if change > 0 and self.flags:
             self.did[(post.writer.id, post.day, 0)] |= (
                 POSTED
                 | (ENGAGED if reply else 0)
@@ -141,13 +142,14 @@ class Sums:
             [
                 {**_cell_key(key, "public"), "posts": n, "replies": self.replies[key]}
                 for key, n in self.posts.items()
+                if n or self.replies[key]
             ],
         )
         _add(
             connection,
             TagDay,
             ("posts",),
-            [{**_cell_key(key, "tag_id"), "posts": n} for key, n in self.tags.items()],
+            [{**_cell_key(key, "tag_id"), "posts": n} for key, n in self.tags.items() if n],
         )
         _add(
             connection,
@@ -156,6 +158,7 @@ class Sums:
             [
                 {**_cell_key(key, "source", "target"), "replies": r, "mentions": m}
                 for key, (r, m) in self.talk.items()
+                if r or m
             ],
         )
         set_flags(
@@ -357,31 +360,7 @@ def rebuild(connection: Connection, zone: ZoneInfo) -> None:
         )
     ):
         sums.did[(user_id, day, community_id)] |= READ
-    tags: dict[int, list[int]] = defaultdict(list)
-    for post_id, tag_id in connection.execute(select(post_tags.c.post_id, post_tags.c.tag_id)):
-        tags[post_id].append(tag_id)
-    addressed: dict[int, list[Person]] = defaultdict(list)
-    for post_id, user_id in connection.execute(select(mentions.c.post_id, mentions.c.user_id)):
-        addressed[post_id].append(people[user_id])
-    parent = aliased(Post, name="parent")
-    posts = (
-        select(Post.id, Post.created_at, writer(Post), Post.community_id, Post.visibility, writer(parent))
-        .outerjoin(parent, parent.id == Post.in_reply_to_id)
-        .execution_options(yield_per=10_000)
-    )
-    for post_id, created_at, writer_id, community_id, visibility, replied_id in connection.execute(posts):
-        sums.add_post(
-            Written(
-                day=day_of(created_at),
-                writer=people[writer_id],
-                community_id=community_id or 0,
-                public=visibility == PUBLIC,
-                replied_to=people[replied_id] if replied_id is not None else None,
-                tag_ids=tuple(tags.pop(post_id, ())),
-                addressed=tuple(addressed.pop(post_id, ())),
-            ),
-            +1,
-        )
+    _add_posts(connection, sums, people, day_of, None, +1)
     likes = select(Like.user_id, Like.created_at, Post.community_id, Post.visibility).join(
         Post, Post.id == Like.post_id
     )
@@ -394,6 +373,107 @@ def rebuild(connection: Connection, zone: ZoneInfo) -> None:
     connection.execute(delete(DailyActivity).where(DailyActivity.did == 0))
     sums.write(connection)
     _rebuild_first_replies(connection, people)
+
+
+def _add_posts(
+    connection: Connection,
+    sums: Sums,
+    people: dict[int, Person],
+    day_of: _Days,
+    ids: Any,
+    change: int,
+) -> None:
+    """Add (change +1) or take back (-1) the counts of posts: every post, or those whose ids `ids` selects."""
+
+    def only(stmt: Any, column: Any) -> Any:
+        return stmt if ids is None else stmt.where(column.in_(ids))
+
+    tags: dict[int, list[int]] = defaultdict(list)
+    for post_id, tag_id in connection.execute(
+        only(select(post_tags.c.post_id, post_tags.c.tag_id), post_tags.c.post_id)
+    ):
+        tags[post_id].append(tag_id)
+    addressed: dict[int, list[Person]] = defaultdict(list)
+    for post_id, user_id in connection.execute(
+        only(select(mentions.c.post_id, mentions.c.user_id), mentions.c.post_id)
+    ):
+        addressed[post_id].append(people[user_id])
+    parent = aliased(Post, name="parent")
+    posts = only(
+        select(Post.id, Post.created_at, writer(Post), Post.community_id, Post.visibility, writer(parent))
+        .outerjoin(parent, parent.id == Post.in_reply_to_id)
+        .execution_options(yield_per=10_000),
+        Post.id,
+    )
+    for post_id, created_at, writer_id, community_id, visibility, replied_id in connection.execute(posts):
+        sums.add_post(
+            Written(
+                day=day_of(created_at),
+                writer=people[writer_id],
+                community_id=community_id or 0,
+                public=visibility == PUBLIC,
+                replied_to=people[replied_id] if replied_id is not None else None,
+                tag_ids=tuple(tags.pop(post_id, ())),
+                addressed=tuple(addressed.pop(post_id, ())),
+            ),
+            change,
+        )
+
+
+# -- a person moves to another department -----------------------------------------------
+
+
+def move_departments(connection: Connection, moves: dict[int, tuple[str, str]], zone: ZoneInfo) -> None:
+    """Move people's counts from their old departments' cells to their new ones' (moves: id -> (old, new)).
+
+    A department's figures are its present people's, as if they had always
+    been in it: what they wrote, and what others said to them, moves with
+    them (and a department they leave keeps nothing of theirs to single them
+    out by).  The company's and the communities' counts do not change.
+    Everyone moving at once is moved together: a reply from one to another
+    is taken back as it was counted and counted again as it is now.
+    """
+    people = {
+        id_: Person(id_, kind == PERSON, department or "")
+        for id_, kind, department in connection.execute(select(User.id, User.kind, User.department))
+    }
+    theirs = select(Post.id).where(writer().in_(list(moves)))
+    touched = union(
+        theirs,
+        select(Post.id).where(Post.in_reply_to_id.in_(theirs)),
+        select(mentions.c.post_id).where(mentions.c.user_id.in_(list(moves))),
+    ).subquery()
+    ids = select(touched.c[0])
+    before = {**people, **{uid: replace(people[uid], department=old) for uid, (old, _) in moves.items()}}
+    after = {**people, **{uid: replace(people[uid], department=new) for uid, (_, new) in moves.items()}}
+    sums = Sums(flags=False)
+    day_of = _Days(zone)
+    _add_posts(connection, sums, before, day_of, ids, -1)
+    _add_posts(connection, sums, after, day_of, ids, +1)
+    sums.write(connection)
+    for uid, (_, new) in moves.items():
+        connection.execute(
+            update(FirstReply)
+            .where(FirstReply.post_id.in_(select(Post.id).where(writer() == uid)))
+            .values(department=new)
+        )
+
+
+@event.listens_for(Session, "before_flush")
+def _departments_changed(session: Session, _context: Any, _instances: Any) -> None:
+    """Move the counts of the people whose department is about to change (profile, directory sync)."""
+    changed = {
+        user.id: user.department or ""
+        for user in session.dirty
+        if isinstance(user, User) and inspect(user).attrs.department.history.added
+    }
+    if not changed:
+        return
+    # What the database holds is what was counted (the old value may not be loaded: an expired object).
+    stored = session.connection().execute(select(User.id, User.department).where(User.id.in_(list(changed))))
+    moves = {uid: (old or "", changed[uid]) for uid, old in stored if (old or "") != changed[uid]}
+    if moves:
+        move_departments(session.connection(), moves, site_zone())
 
 
 def _rebuild_first_replies(connection: Connection, people: dict[int, Person]) -> None:
