@@ -64,6 +64,8 @@ class Stream:
             return [user_room(uid) for uid in self.users or ()]
         if self.name == "list":  # one owner's: who may hear it is checked when they subscribe
             return [list_room(self.list_id or 0)]
+        if self.name == "signals":
+            return [signals_room(uid) for uid in self.users or ()]
         base = f"hashtag:{self.tag}" if self.name == "hashtag" else "public"
         if self.users is None:
             return [base]
@@ -100,6 +102,20 @@ def hashtag_stream(tag: str, members: Iterable[int] | None = None) -> Stream:
 def list_stream(list_id: int) -> Stream:
     """Return the stream of one list (a saved search's matches, or an accounts list's posts)."""
     return Stream("list", list_id=list_id)
+
+
+def signals_stream(user_id: int) -> Stream:
+    """Return one person's Signals badge: that a saved search of theirs matched a post (Socket.IO only).
+
+    The web pages' menu counts the unread matches with it; no Mastodon stream
+    carries it (those hear the `list` stream).
+    """
+    return Stream("signals", users=(user_id,))
+
+
+def signals_room(user_id: int) -> str:
+    """Return the room of one person's Signals badge (every Socket.IO connection of theirs joins it)."""
+    return f"signals:{user_id}"
 
 
 def list_room(list_id: int) -> str:
@@ -219,6 +235,7 @@ def _connect(auth: Any = None, *_extra: Any) -> None:
     user, ended_by, still_live = _who_connects(auth)
     # Each connection joins the rooms that end it: its log-in's or its token's, and its person's.
     join_room(user_room(user.id))
+    join_room(signals_room(user.id))
     join_room(sessions_room(user.id))
     join_room(ended_by)
     # Checked again once in the rooms: an end announced between the first check and the joins

@@ -6,6 +6,7 @@ import re
 
 from sqlalchemy import select
 
+import realtime
 import search
 from microblog.database import db
 from microblog.services import communities
@@ -140,3 +141,29 @@ def test_a_matching_post_notifies_in_words(alice_client, alice, bob):
     search.drain()
     html = alice_client.get("/notifications").get_data(as_text=True)
     assert "posted, matching a search you follow" in html and "> status" not in html
+
+
+def _signals(sio) -> list[dict]:
+    return [event["args"][0]["payload"] for event in sio.get_received() if event["name"] == "signals"]
+
+
+def test_the_menu_badge_hears_each_match_live_and_only_its_owner_does(app, alice_client, alice, bob):
+    secret = make_community(bob, "secret", private=True)
+    _follow(alice_client, "apollo")
+    _follow(alice_client, "#launch")
+    (first, second) = _saved(alice)
+    owner = realtime.socketio.test_client(app, flask_test_client=alice_client)
+    other_client = app.test_client()
+    login(other_client, "bob")
+    other = realtime.socketio.test_client(app, flask_test_client=other_client)
+    owner.get_received(), other.get_received()
+    both = make_post(bob, "Apollo goes up #launch").id  # matches both searches
+    make_post(bob, "@secret apollo is late")  # a private post alice may not see: no match for her
+    make_post(bob, "Lunch is ready")
+    search.drain()
+    heard = _signals(owner)
+    assert {(h["post_id"], h["list_id"]) for h in heard} == {
+        (str(both), str(first.id)),
+        (str(both), str(second.id)),
+    }
+    assert _signals(other) == [] and secret.locked

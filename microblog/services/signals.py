@@ -95,7 +95,7 @@ def _insert_hits() -> Insert:
 
 
 def _announce(view: FeedPost, payload: dict[str, Any], saved: Row[Any]) -> None:
-    """Stream one new hit to its list (and home), and notify its owner if the search asks to."""
+    """Stream one new hit to its list (and home), raise its owner's Signals badge, and notify if asked to."""
     list_id, owner_id = saved.id, saved.user_id
     streams = [realtime.list_stream(list_id)]
     if saved.in_home:
@@ -104,9 +104,12 @@ def _announce(view: FeedPost, payload: dict[str, Any], saved: Row[Any]) -> None:
         author = db.session.get_one(User, view.author.id)
         notifications.notify(SIGNAL_NOTIFICATION, author, [owner_id], view.id, view=view)
 
+    badge = {"post_id": str(view.id), "list_id": str(list_id)}
+
     def send() -> None:
         for stream in streams:
             realtime.publish(stream, "update", payload, event_id=str(view.id))
+        realtime.publish(realtime.signals_stream(owner_id), "signals", badge)
 
     on_commit(send)
 

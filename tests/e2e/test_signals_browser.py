@@ -47,3 +47,11 @@ def test_a_lead_follows_a_search_and_sees_matches_arrive_live(site, new_page):
         ["One more periscope", "Periscopes are up in Bergen"]
     )
     expect(lead.locator("[data-signals-badge]")).to_be_hidden()  # read, on the search's page and here
+
+    # Elsewhere on the site, the menu's badge counts a new match as it arrives.
+    lead.goto(f"{site.url}/")
+    _connected(lead)
+    lead.evaluate("window.notReloaded = true")
+    _post(kari, "A third periscope")
+    expect(lead.locator("[data-signals-badge]")).to_have_text("1", timeout=15_000)
+    assert lead.evaluate("window.notReloaded") is True

@@ -7,7 +7,8 @@
  * arrivals land where they belong.  After a (re)connect the page fetches the
  * server-rendered posts newer than its newest (?fragment=1&min_id=...), page by
  * page, so nothing is lost and nothing is shown twice.  Deletes remove posts,
- * `status.update` changes counts, notifications raise the badge.  Who wrote a team
+ * `status.update` changes counts, notifications raise the badge, and a saved search's
+ * match (`signals`) raises the Signals badge.  Who wrote a team
  * account's post comes in a `status.posted_by` event, which the server sends only to
  * the team's members and site administrators (a Status never says it).
  */
@@ -301,6 +302,19 @@
     el.querySelectorAll("button.like").forEach(function (b) { MicroblogLikes.label(b, status.favourites_count); });
     el.querySelectorAll("[data-reply-count]").forEach(function (n) { n.textContent = status.replies_count || ""; });
     showQuestion(el, status);
+  });
+
+  // A saved search matched a post: the menu's Signals badge counts each post once.
+  var signalled = new Set();
+  socket.on("signals", function (data) {
+    var id = String((data.payload || {}).post_id);
+    var badge = document.querySelector("[data-signals-badge]");
+    if (!badge || signalled.has(id)) return;
+    signalled.add(id);
+    var count = Number(badge.dataset.count || "0") + 1;
+    badge.dataset.count = String(count);
+    badge.textContent = String(count);
+    badge.hidden = false;
   });
 
   socket.on("notification", function () {
