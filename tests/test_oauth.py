@@ -409,3 +409,37 @@ def test_a_token_revoked_while_its_first_use_is_recorded_is_refused_not_a_500(cl
     response = client.get("/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {token}"})
     monkeypatch.undo()
     assert revoked and response.status_code == 401
+
+
+def test_json_bodies_work_as_forms_do_for_tokens_and_revocation(client, alice):
+    # masto.js and megalodon send JSON to /oauth/token and /oauth/revoke, as Mastodon accepts.
+    app = register(client)
+    credentials = {"client_id": app["client_id"], "client_secret": app["client_secret"]}
+    granted = client.post(
+        "/oauth/token",
+        json={"grant_type": "password", "username": "alice", "password": PASSWORD, **credentials},
+    )
+    assert granted.status_code == 200, granted.data
+    token = granted.get_json()["access_token"]
+    login(client, "alice")
+    code = code_from(consent(client, authorize_url(app)))
+    exchanged = client.post(
+        "/oauth/token",
+        json={"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK, **credentials},
+    )
+    assert exchanged.status_code == 200, exchanged.data
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/accounts/verify_credentials", headers=headers).status_code == 200
+    assert client.post("/oauth/revoke", json={**credentials, "token": token}).status_code == 200
+    assert client.get("/api/v1/accounts/verify_credentials", headers=headers).status_code == 401
+    assert (
+        client.post("/oauth/revoke", json={"client_id": app["client_id"], "token": token}).status_code == 401
+    )
+
+
+@pytest.mark.parametrize(
+    "body", ["[1, 2]", '"password"', "{not json", '{"grant_type": ["password"]}', "null"]
+)
+def test_a_json_body_that_is_no_object_of_text_is_a_clear_400(client, alice, body):
+    response = client.post("/oauth/token", data=body, content_type="application/json")
+    assert response.status_code == 400 and response.get_json()["error"]

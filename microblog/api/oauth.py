@@ -4,7 +4,9 @@ POST /api/v1/apps registers a client; /oauth/authorize asks the signed-in
 person to consent and hands out a code (shown on the page for the
 out-of-band redirect); /oauth/token trades a code, or a username and
 password, for a bearer token.  Authlib does the protocol; this module
-adapts it to microblog's models and services.
+adapts it to microblog's models and services.  The token and revocation
+endpoints read a JSON body as they read a form, as Mastodon does: JavaScript
+clients (masto.js, megalodon) send JSON.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import (
     ClientMixin,
@@ -26,6 +29,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from microblog.database import db
 from microblog.extensions import LOG_IN_SCOPE, csrf, limiter
@@ -187,7 +191,49 @@ def _save_token(token: dict[str, Any], request: Any) -> None:
     token["created_at"] = int(time.time())  # Mastodon's token response carries it
 
 
-server = AuthorizationServer()
+def _fields() -> MultiDict[str, str]:
+    """Return the request's OAuth fields: the query string, and the form or a JSON object's text fields.
+
+    A JSON body that is not an object, or a field that is not text (a number
+    is taken as its digits), is left out: the grant then misses it and says so.
+    """
+    if not request.is_json:
+        return request.values
+    body = request.get_json(silent=True)
+    fields: MultiDict[str, str] = MultiDict()
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)
+            if isinstance(value, str):
+                fields.add(key, value)
+    return CombinedMultiDict([request.args, fields])
+
+
+class _Payload(FlaskOAuth2Payload):
+    @property
+    def data(self) -> MultiDict[str, str]:
+        return _fields()
+
+
+class _Request(FlaskOAuth2Request):
+    """A token request whose fields may come as JSON (client authentication reads `form`)."""
+
+    def __init__(self, flask_request: Any) -> None:
+        super().__init__(flask_request)
+        self.payload = _Payload(flask_request)
+
+    @property
+    def form(self) -> MultiDict[str, str]:
+        return _fields() if request.is_json else request.form
+
+
+class _Server(AuthorizationServer):
+    def create_oauth2_request(self, flask_request: Any) -> _Request:
+        return _Request(request)
+
+
+server = _Server()
 
 
 @route("/api/v1/apps", methods=["POST"])
@@ -303,7 +349,7 @@ def _login_limit() -> str:
 
 def _password_grant() -> bool:
     # As Authlib reads it: the query string counts too.
-    return request.values.get("grant_type") == "password"
+    return _fields().get("grant_type") == "password"
 
 
 @oauth_bp.route("/oauth/token", methods=["POST"])
@@ -322,9 +368,9 @@ def token():
 def revoke():
     """Revoke a token the calling application holds (RFC 7009: unknown tokens are no error).
 
-    The client authenticates as at the token endpoint: in the form, or with HTTP Basic.
+    The client authenticates as at the token endpoint: in the form (or JSON body), or with HTTP Basic.
     """
-    data = request.values
+    data = _fields()
     basic = request.authorization if request.authorization and request.authorization.type == "basic" else None
     client_id = basic.username if basic else data.get("client_id")
     secret = basic.password if basic else data.get("client_secret")
