@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from microblog.database import db
 from microblog.services import posts
 from microblog.services.errors import NotFound, PermissionDenied, ValidationError
-from models import Like, Post, Tag, mentions, post_tags
+from models import Like, Notification, Post, Tag, mentions, post_tags
 
 from .factories import make_post, make_user
 
@@ -68,6 +68,17 @@ def test_likes_are_idempotent_and_counted(app, alice, bob):
     assert posts.unlike_post(bob, post.id).like_count == 1
     assert posts.unlike_post(bob, post.id).like_count == 1
     assert _count(Like) == 1
+
+
+def test_liking_again_after_taking_a_like_back_notifies_once(app, alice, bob):
+    post = make_post(alice, "Like me")
+    liked = select(func.count()).select_from(Notification).where(Notification.kind == "favourite")
+    posts.like_post(bob, post.id)
+    posts.unlike_post(bob, post.id)
+    assert db.session.scalar(liked) == 0  # taken back with the like, as Mastodon does
+    posts.like_post(bob, post.id)
+    posts.like_post(bob, post.id)
+    assert db.session.scalar(liked) == 1
 
 
 def test_delete_by_author_or_admin_only(app, alice, bob, admin):

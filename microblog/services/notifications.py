@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 import realtime
@@ -69,6 +69,18 @@ def notify(
             realtime.publish(realtime.user_stream([user_id]), "notification", payload)
 
     on_commit(send)
+
+
+def withdraw(kind: str, actor: User, post_id: int) -> None:
+    """Delete the notifications of one kind an actor caused about a post (a like taken back, as in Mastodon).
+
+    Liking again then notifies once more, not twice.
+    """
+    db.session.execute(
+        delete(Notification).where(
+            Notification.kind == kind, Notification.actor_id == actor.id, Notification.post_id == post_id
+        )
+    )
 
 
 def _readable(user: User) -> ColumnElement[bool]:

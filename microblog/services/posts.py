@@ -412,6 +412,7 @@ def unlike_post(actor: User, post_id: int | str) -> Post:
         db.session.execute(
             update(Post).where(Post.id == post.id).values(like_count=Post.like_count - removed)
         )
+        notifications.withdraw("favourite", actor, post.id)
         _announce("status.update", post.id)
     db.session.commit()
     db.session.refresh(post)
