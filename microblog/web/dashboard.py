@@ -104,6 +104,32 @@ SECTIONS = {
 }
 
 
+# What differs on a community's dashboard: what its measures count is the community's.
+COMMUNITY_SECTIONS = {
+    "active": (
+        _l("Weekly active members"),
+        _l("Members who wrote, replied or liked in the community in the week."),
+        ("share",),
+    ),
+    "engaged": (
+        _l("Weekly engaged members"),
+        _l("Members who liked or replied to a post of the community in the week."),
+        ("share",),
+    ),
+    "posting": (
+        _l("Weekly posting members"),
+        _l("Members who wrote a post or a reply in the community in the week."),
+        ("share",),
+    ),
+    "departments": (
+        _l("Who talks to whom"),
+        _l("Replies and mentions from people of one department to people of another, in the community."),
+        (),
+    ),
+    "tags": (_l("Top tags"), _l("The tags of the most posts of the community, and their growth."), ()),
+}
+
+
 @bp.route("/admin/dashboard")
 @admin_required
 def admin_dashboard():
@@ -163,7 +189,7 @@ def _page(*, department: str | None = None, community=None):
         community=community,
         department=department or "",
         csv_args={k: v for k, v in csv_args.items() if v},
-        sections=SECTIONS,
+        sections=SECTIONS | COMMUNITY_SECTIONS if community is not None else SECTIONS,
         columns=COLUMNS,
         title=title,
         **_helpers(),

@@ -66,6 +66,16 @@ def test_the_plots_are_drawn_and_the_tables_show_the_known_figures(site, new_pag
     rows = list(csv.reader(io.StringIO(download.value.path().read_text())))
     assert rows[0] == ["day", "posts", "replies"] and len(rows) == 15
 
+    expect(page.locator("#plot-posts-posts figcaption")).to_have_text("Posts")  # two plots side by side, named
+    expect(page.locator("#plot-posts-replies figcaption")).to_have_text("Replies")
+
+    # A period of one week is one point on each line: a dot shows it.
+    page.fill("#dashboard-from", "2024-01-15")
+    page.click("form.dashboard-period button[type=submit]")
+    expect(page.locator("#plot-active-share line.plot-dot")).to_have_count(1)
+    box = page.locator("#plot-active-share line.plot-dot").bounding_box()
+    assert box is not None and box["width"] >= 4 and box["height"] >= 4
+
     page.select_option("#dashboard-department", "Legal")
     page.click("form.dashboard-period button[type=submit]")
     expect(page.locator("[data-suppressed]")).to_be_visible()
