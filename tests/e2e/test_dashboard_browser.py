@@ -66,7 +66,8 @@ def test_the_plots_are_drawn_and_the_tables_show_the_known_figures(site, new_pag
     rows = list(csv.reader(io.StringIO(download.value.path().read_text())))
     assert rows[0] == ["day", "posts", "replies"] and len(rows) == 15
 
-    expect(page.locator("#plot-posts-posts figcaption")).to_have_text("Posts")  # two plots side by side, named
+    # Two plots side by side, each named.
+    expect(page.locator("#plot-posts-posts figcaption")).to_have_text("Posts")
     expect(page.locator("#plot-posts-replies figcaption")).to_have_text("Replies")
 
     # A period of one week is one point on each line: a dot shows it.
