@@ -54,7 +54,7 @@ def test_a_search_is_followed_from_the_search_page_and_its_matches_arrive(alice_
     answer = alice_client.post(
         f"/signals/{saved.id}/read", data={"up_to": matching}, headers={"Accept": "application/json"}
     )
-    assert answer.json == {"unread": 0, "badge": "signals"}
+    assert answer.json == {"unread": 0, "badge": "signals", "searches": {str(saved.id): 0}}
     assert _badge(alice_client.get("/").get_data(as_text=True)) == "0"
 
 
@@ -130,7 +130,8 @@ def test_the_menu_counts_each_unread_post_once_and_all_signals_marks_them_read(a
     assert 'action="/signals/read"' in html and f'name="up_to" value="{second}"' in html
     json = {"Accept": "application/json"}
     answer = alice_client.post("/signals/read", data={"up_to": second}, headers=json)
-    assert answer.json == {"unread": 0, "badge": "signals"} and first < second
+    searches = {str(saved.id): 0 for saved in _saved(alice)}
+    assert answer.json == {"unread": 0, "badge": "signals", "searches": searches} and first < second
     assert _badge(alice_client.get("/").get_data(as_text=True)) == "0"
     assert alice_client.post("/signals/read", data={"up_to": "x"}).status_code in (400, 422)
 

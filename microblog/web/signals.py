@@ -99,7 +99,7 @@ def mark_search_read(list_id: str):
     """Mark a saved search read up to the newest match the page showed (site.js posts it on opening)."""
     saved = saved_searches.mark_read(current_user, list_id, request.form.get("up_to", ""))
     if request.accept_mimetypes.best == "application/json":
-        return {"unread": saved_searches.unread_total(current_user), "badge": "signals"}
+        return _unread()
     return redirect(url_for("web.saved_search", list_id=saved.id))
 
 
@@ -109,5 +109,15 @@ def mark_signals_read():
     """Mark every saved search read up to the newest match All signals showed (site.js posts it)."""
     saved_searches.mark_all_read(current_user, request.form.get("up_to", ""))
     if request.accept_mimetypes.best == "application/json":
-        return {"unread": saved_searches.unread_total(current_user), "badge": "signals"}
+        return _unread()
     return redirect(url_for("web.signals"))
+
+
+def _unread() -> dict[str, object]:
+    """What is unread now: the menu's count (each post once), and each saved search's (for the page's list)."""
+    counts = saved_searches.unread_counts(current_user)
+    return {
+        "unread": saved_searches.unread_total(current_user),
+        "badge": "signals",
+        "searches": {str(list_id): count for list_id, count in counts.items()},
+    }

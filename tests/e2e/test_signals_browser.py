@@ -55,3 +55,8 @@ def test_a_lead_follows_a_search_and_sees_matches_arrive_live(site, new_page):
     _post(kari, "A third periscope")
     expect(lead.locator("[data-signals-badge]")).to_have_text("1", timeout=15_000)
     assert lead.evaluate("window.notReloaded") is True
+
+    # Opening All signals reads it: the menu's count and the search's own in the list both go.
+    lead.goto(f"{site.url}/signals")
+    expect(lead.locator("[data-signals-badge]")).to_be_hidden()
+    expect(lead.locator("[data-saved-search] .badge-count")).to_have_count(0)

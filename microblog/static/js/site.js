@@ -81,6 +81,13 @@ window.MicroblogLikes = {
           badge.textContent = String(answer.unread);
           badge.hidden = answer.unread === 0;
         }
+        // The Signals page's list of searches: each one's count as it is now (read ones lose theirs).
+        Object.keys(answer.searches || {}).forEach(function (id) {
+          var count = answer.searches[id];
+          var shown = document.querySelector('[data-saved-search="' + id + '"] .badge-count');
+          if (shown && !count) shown.remove();
+          else if (shown) shown.textContent = count >= 100 ? count + "+" : String(count);
+        });
         form.hidden = true;
       });
     });
