@@ -114,7 +114,7 @@ def mark_signals_read():
 
 
 def _unread() -> dict[str, object]:
-    """What is unread now: the menu's count (each post once), and each saved search's (for the page's list)."""
+    """Return what is unread now: the menu's count (each post once), and each saved search's."""
     counts = saved_searches.unread_counts(current_user)
     return {
         "unread": saved_searches.unread_total(current_user),
