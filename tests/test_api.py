@@ -287,3 +287,15 @@ def test_a_wrong_method_says_which_are_allowed(client):
     response = client.put("/api/v1/timelines/home")
     assert response.status_code == 405 and response.get_json()["error"]
     assert "GET" in response.headers["Allow"]
+
+
+def test_nodeinfo_names_microblog_and_mastodon_s_client_api(client, alice):
+    # megalodon's detector() reads it to tell what kind of server it talks to.
+    links = client.get("/.well-known/nodeinfo")
+    assert links.status_code == 200
+    (link,) = links.get_json()["links"]
+    assert link["rel"] == "http://nodeinfo.diaspora.software/ns/schema/2.0"
+    info = client.get(link["href"].removeprefix("http://localhost")).get_json()
+    assert info["version"] == "2.0" and info["software"]["name"] == "microblog"
+    assert info["metadata"]["upstream"] == {"name": "mastodon", "version": "4.3.0"}
+    assert info["usage"]["users"]["total"] == 1 and info["openRegistrations"] is False

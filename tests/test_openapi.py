@@ -33,7 +33,7 @@ from .factories import PASSWORD, make_user
 from .server import create_user, flask_cli, free_port, running_server, server_env
 
 # What the document describes: the JSON API, OAuth and its discovery document.
-DOCUMENTED_PREFIXES = ("/api/", "/oauth/", "/.well-known/")
+DOCUMENTED_PREFIXES = ("/api/", "/oauth/", "/.well-known/", "/nodeinfo/")
 METHODS = {"get", "put", "post", "delete", "patch"}
 STREAMS = r"^/api/v1/streaming/(?!health$)"  # held open: schemathesis would wait on them forever
 CHECKS = [

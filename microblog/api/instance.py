@@ -1,4 +1,4 @@
-"""Discovery: the Instance entities (v1 and v2) that clients read before anything else."""
+"""Discovery: the Instance entities (v1 and v2) and NodeInfo, which clients read before anything else."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from microblog.text import MAX_POST_LENGTH, URL_LENGTH
 
 from . import route
 
-VERSION = "4.3.0 (compatible; microblog 0.1)"
+SOFTWARE_VERSION = "0.1"
+VERSION = f"4.3.0 (compatible; microblog {SOFTWARE_VERSION})"
 
 
 def _streaming_base() -> str:
@@ -109,6 +110,36 @@ def instance_v2():
             "api_versions": {"mastodon": 2},
             "contact": {"email": "", "account": None},
             "rules": [],
+        }
+    )
+
+
+NODEINFO_20 = "http://nodeinfo.diaspora.software/ns/schema/2.0"
+
+
+@route("/.well-known/nodeinfo")
+def nodeinfo_links():
+    """Point to this server's NodeInfo document (megalodon's apps read it to tell the server's kind)."""
+    return jsonify({"links": [{"rel": NODEINFO_20, "href": url_for("api.nodeinfo", _external=True)}]})
+
+
+@route("/nodeinfo/2.0")
+def nodeinfo():
+    """Describe this server in NodeInfo 2.0: microblog, whose client API is Mastodon's (`metadata.upstream`).
+
+    It speaks no federation protocol, so it names none.
+    """
+    counts = accounts.site_counts()
+    mastodon, _compatible = VERSION.split(" ", 1)
+    return jsonify(
+        {
+            "version": "2.0",
+            "software": {"name": "microblog", "version": SOFTWARE_VERSION},
+            "protocols": [],
+            "services": {"inbound": [], "outbound": []},
+            "openRegistrations": False,
+            "usage": {"users": {"total": counts.users}, "localPosts": counts.posts},
+            "metadata": {"nodeName": "microblog", "upstream": {"name": "mastodon", "version": mastodon}},
         }
     )
 
