@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
+CLIENTS := tests/clients
+
 .PHONY: install run test test-fast lint typecheck pytest translations translations-extract bench-timeline bench-search bench-api bench-deploy screenshots clean
 
 $(BIN)/python:
@@ -33,8 +35,15 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
-pytest: $(VENV)/.dev-installed
+pytest: $(VENV)/.dev-installed $(CLIENTS)/node_modules/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The JavaScript Mastodon clients of tests/test_js_clients.py, at the versions package-lock.json pins
+# (without npm, that test is skipped; CI installs Node and requires it).
+$(CLIENTS)/node_modules/.installed: $(CLIENTS)/package.json $(CLIENTS)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  cd $(CLIENTS) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the JavaScript client tests will be skipped"; fi
 
 test: lint typecheck pytest
 
@@ -71,4 +80,4 @@ translations-extract: $(VENV)/.run-installed
 		--ignore-obsolete
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache $(CLIENTS)/node_modules

@@ -1,0 +1,76 @@
+"""masto.js and megalodon, the JavaScript libraries many Mastodon apps are built on, against a real server.
+
+tests/clients/clients.cjs drives both (their versions are pinned in tests/clients/package.json; `make
+test` installs them with npm).  Each trades an authorization code for a token (both send JSON), reads and
+writes with it, and logs out by revoking it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from .conftest import missing_service
+from .server import client_site, running_server
+from .test_api_clients import OOB, consent_in_browser
+
+pytestmark = pytest.mark.server
+
+CLIENTS = Path(__file__).parent / "clients"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One gunicorn + gevent process on SQLite, with carol."""
+    env = client_site(tmp_path_factory.mktemp("js-clients"), "carol")
+    with running_server(env, gunicorn=True) as url:
+        yield url
+
+
+def test_masto_js_and_megalodon_log_in_post_read_and_log_out(server):
+    node = shutil.which("node")
+    if node is None or not (CLIENTS / "node_modules" / "megalodon").is_dir():
+        missing_service("node, or the client libraries of tests/clients (make test installs them)")
+    app = requests.post(
+        f"{server}/api/v1/apps",
+        json={"client_name": "js clients", "redirect_uris": OOB, "scopes": "read write follow"},
+    ).json()
+    link = (
+        requests.Request(
+            "GET",
+            f"{server}/oauth/authorize",
+            params={
+                "client_id": app["client_id"],
+                "response_type": "code",
+                "redirect_uri": OOB,
+                "scope": "read write",
+            },
+        )
+        .prepare()
+        .url
+    )
+    codes = [consent_in_browser(server, "carol", link) for _ in range(2)]
+    run = subprocess.run(
+        [node, str(CLIENTS / "clients.cjs"), server, app["client_id"], app["client_secret"], *codes],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    seen = json.loads(run.stdout.strip().splitlines()[-1]) if run.stdout.strip() else {"stderr": run.stderr}
+    assert "error" not in seen and "stderr" not in seen, seen
+    assert seen["detected"] == "mastodon"  # from NodeInfo: microblog, upstream mastodon
+    (username, carol), first_and_reply = seen["megalodonUser"], seen["megalodonPosted"]
+    assert username == seen["mastoUser"] == "carol"
+    first, reply = first_and_reply
+    assert seen["megalodonReplyTo"] == [first, carol]  # in_reply_to_account_id names whom it answers
+    assert reply in seen["megalodonHome"] and first in seen["megalodonHome"]
+    assert seen["mastoPosted"] in seen["mastoTag"] and first in seen["mastoTag"]
+    # Logging out revoked each token: it no longer works.
+    assert seen["megalodonAfterRevoke"] == 401 and seen["mastoAfterRevoke"] == 401
