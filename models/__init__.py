@@ -11,6 +11,7 @@ from .idempotency_key import IdempotencyKey
 from .inbox_item import InboxItem
 from .like import Like
 from .login import Login
+from .marker import Marker
 from .mention import mentions
 from .notification import Notification
 from .oauth_app import OAuthApp
@@ -40,6 +41,7 @@ __all__ = [
     "ListAccount",
     "ListHit",
     "Login",
+    "Marker",
     "Notification",
     "OAuthApp",
     "Post",

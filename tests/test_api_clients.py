@@ -461,3 +461,12 @@ def test_the_documented_bot_examples_work(server, monkeypatch):
         "Build 1234 of apollo passed #apollo #ci",
     ]
     assert texts.count("Build 1234 of apollo passed #apollo #ci") == 1
+
+
+def test_a_read_marker_set_in_one_mastodon_py_client_is_seen_in_another(server):
+    phone, laptop = mastodon_for(server, "bob"), mastodon_for(server, "bob")
+    newest = phone.status_post("Read up to here")
+    phone.markers_set(["home"], [newest])
+    seen = laptop.markers_get(["home", "notifications"])
+    assert list(seen) == ["home"] and str(seen["home"].last_read_id) == str(newest.id)
+    assert seen["home"].version == 1

@@ -279,6 +279,7 @@ def init_app(app: Flask) -> None:
         follow_requests,
         instance,
         lists,
+        markers,
         notifications,
         oauth,
         openapi,
