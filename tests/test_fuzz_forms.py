@@ -101,6 +101,7 @@ FORMS: list[tuple[str, tuple[str, ...], dict[str, str]]] = [
     ("/signals/1/read", ("up_to",), {"up_to": "1"}),
     ("/signals/1/unfollow", ("next",), {}),
     ("/signals/read", ("up_to",), {"up_to": "1"}),
+    ("/home/read", ("up_to",), {"up_to": "1"}),
     ("/tags/apollo/unfollow", ("next",), {}),
     ("/admin/users/bob/deactivate", ("next",), {}),
     ("/notifications/seen", ("up_to", "next"), {"up_to": "1"}),

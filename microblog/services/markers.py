@@ -12,6 +12,7 @@ from microblog.text import parse_id
 from models import Marker, User, utcnow
 from models.marker import TIMELINES
 
+from . import notifications
 from .errors import ValidationError
 
 
@@ -27,7 +28,9 @@ def markers(owner: User, timelines: Iterable[str]) -> dict[str, Marker]:
 def set_markers(owner: User, last_read: dict[str, object]) -> dict[str, Marker]:
     """Set where the owner stopped reading, per timeline (timeline -> id); return the markers set.
 
-    Each change raises the marker's version.  Refused, changing nothing: an
+    Each change raises the marker's version.  The notifications marker also
+    clears the badge up to it (services.notifications.mark_notifications_seen),
+    as the web's notifications page does.  Refused, changing nothing: an
     unknown timeline, an id that is not one, or no timeline at all.
     """
     if not last_read:
@@ -40,6 +43,20 @@ def set_markers(owner: User, last_read: dict[str, object]) -> dict[str, Marker]:
         if found is None:
             raise ValidationError(_("last_read_id must be an id."), field=f"{timeline}[last_read_id]")
         ids[timeline] = found
+    if "notifications" in ids:  # the badge's mark: what the web's notifications page clears too
+        notifications.mark_notifications_seen(owner, ids["notifications"])
+    return _save(owner, ids)
+
+
+def read_notifications(owner: User, up_to: int | str | None) -> int:
+    """Mark the owner's notifications seen up to a notification (the web page's badge), and set the marker."""
+    seen = notifications.mark_notifications_seen(owner, up_to)
+    if seen:
+        _save(owner, {"notifications": seen})
+    return seen
+
+
+def _save(owner: User, ids: dict[str, int]) -> dict[str, Marker]:
     current = markers(owner, ids)
     now = utcnow()
     for timeline, last_read_id in ids.items():

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog.services import accounts, boards, posts, questions, social, timelines
+from microblog.services import accounts, boards, markers, posts, questions, social, timelines
 from microblog.services import notifications as notification_service
 from microblog.services.errors import NotFound, ServiceError
 from microblog.services.timelines import Cursor, Page
@@ -39,9 +39,29 @@ def _feed(template: str, page: Page, status: int = 200, **context):
 @bp.route("/")
 @login_required
 def home():
-    """The home timeline: own posts, followed people and tags, mentions."""
-    page = timelines.home_timeline(current_user, Cursor.parse(request.args))
-    return _feed("feeds/home.html", page, title=_("Home"), feed="home")
+    """The home timeline: own posts, followed people and tags, mentions; "you were here" above the read ones.
+
+    Where the reader stopped is their home marker (any client of theirs sets
+    it; this page sets it, on opening, to the newest post it shows).
+    """
+    cursor = Cursor.parse(request.args)
+    page = timelines.home_timeline(current_user, cursor)
+    read_from = None
+    if cursor.max_id is None and not _wants_fragment():
+        marker = markers.markers(current_user, ["home"]).get("home")
+        if marker is not None and page.posts and page.posts[0].id > marker.last_read_id:  # something new
+            read_from = next((post.id for post in page.posts if post.id <= marker.last_read_id), None)
+    return _feed("feeds/home.html", page, title=_("Home"), feed="home", read_from=read_from)
+
+
+@bp.route("/home/read", methods=["POST"])
+@login_required
+def mark_home_read():
+    """Set the home marker to the newest post the page showed (site.js posts it on opening)."""
+    saved = markers.set_markers(current_user, {"home": request.form.get("up_to", "")})["home"]
+    if request.accept_mimetypes.best == "application/json":
+        return {"last_read_id": str(saved.last_read_id)}
+    return redirect(url_for("web.home"))
 
 
 @bp.route("/public")
@@ -123,7 +143,7 @@ def notifications():
 @login_required
 def mark_notifications_seen():
     """Clear the badge up to the newest notification the page showed (site.js posts it on opening)."""
-    seen_id = notification_service.mark_notifications_seen(current_user, request.form.get("up_to"))
+    seen_id = markers.read_notifications(current_user, request.form.get("up_to"))
     if request.accept_mimetypes.best == "application/json":
         return {"seen_id": str(seen_id), "unread": notification_service.unread_count(current_user)}
     return redirect_back("web.notifications")

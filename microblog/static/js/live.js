@@ -69,6 +69,9 @@
       if (Number(shown[i].dataset.postId) < id) { before = shown[i]; break; }
     }
     if (!before && shown.length) return; // older than the whole page: it belongs to older pages
+    // A post newer than where the reader was goes above the "you were here" line, not under it.
+    var line = before && before.previousElementSibling;
+    if (line && line.hasAttribute("data-read-marker")) before = line;
     var empty = feed.querySelector(".empty");
     if (empty) empty.remove();
     el.hidden = !atTop();

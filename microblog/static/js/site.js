@@ -62,8 +62,8 @@ window.MicroblogLikes = {
     });
   });
 
-  // The notifications page (and a saved search's) marks what it shows as seen with a POST (a GET never
-  // changes state).
+  // The notifications page (and a saved search's, and home's marker) marks what it shows as seen with a
+  // POST (a GET never changes state).
   document.querySelectorAll("form[data-mark-seen]").forEach(function (form) {
     fetch(form.action, {
       method: "POST",
@@ -76,7 +76,7 @@ window.MicroblogLikes = {
         var badge = document.querySelector(
           form.dataset.markSeen === "signals" ? "[data-signals-badge]" : "[data-notification-badge]"
         );
-        if (badge) {
+        if (badge && typeof answer.unread === "number") {  // home's marker has no badge
           badge.dataset.count = String(answer.unread);
           badge.textContent = String(answer.unread);
           badge.hidden = answer.unread === 0;
