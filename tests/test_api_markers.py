@@ -75,6 +75,8 @@ def test_home_draws_you_were_here_above_the_read_posts_and_opening_it_sets_the_m
     home = client_marker(alice_client, auth, "home")
     assert home["last_read_id"] == str(newer[-1]) and home["version"] == 2
     assert 'id="you-were-here"' not in alice_client.get("/").get_data(as_text=True)
+    alice_client.post("/home/read", data={"up_to": read})  # an older tab: the marker stays, unwritten
+    assert client_marker(alice_client, auth, "home") == home
     assert alice_client.post("/home/read", data={"up_to": "x"}).status_code == 422
 
 

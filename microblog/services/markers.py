@@ -48,6 +48,18 @@ def set_markers(owner: User, last_read: dict[str, object]) -> dict[str, Marker]:
     return _save(owner, ids)
 
 
+def read_home(owner: User, up_to: object) -> Marker:
+    """Move the home marker forward to a post the web page showed (nothing newer: nothing written).
+
+    Opening home in an older tab never moves it back (a client may, with set_markers).
+    """
+    current = markers(owner, ["home"]).get("home")
+    found = parse_id(up_to)
+    if current is not None and found is not None and found <= current.last_read_id:
+        return current
+    return set_markers(owner, {"home": up_to})["home"]
+
+
 def read_notifications(owner: User, up_to: int | str | None) -> int:
     """Mark the owner's notifications seen up to a notification (the web page's badge), and set the marker."""
     seen = notifications.mark_notifications_seen(owner, up_to)

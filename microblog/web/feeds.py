@@ -57,8 +57,8 @@ def home():
 @bp.route("/home/read", methods=["POST"])
 @login_required
 def mark_home_read():
-    """Set the home marker to the newest post the page showed (site.js posts it on opening)."""
-    saved = markers.set_markers(current_user, {"home": request.form.get("up_to", "")})["home"]
+    """Move the home marker forward to the newest post the page showed (site.js posts it on opening)."""
+    saved = markers.read_home(current_user, request.form.get("up_to", ""))
     if request.accept_mimetypes.best == "application/json":
         return {"last_read_id": str(saved.last_read_id)}
     return redirect(url_for("web.home"))
