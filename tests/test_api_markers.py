@@ -34,7 +34,6 @@ def test_a_marker_set_by_one_client_is_seen_by_another(client, alice, bob):
 @pytest.mark.parametrize(
     "body",
     [
-        {},
         {"home": {"last_read_id": "abc"}},
         {"home": {"last_read_id": "-1"}},
         {"home": {"last_read_id": [1]}},
@@ -47,6 +46,16 @@ def test_bad_markers_are_refused_and_change_nothing(client, alice, body):
     assert response.status_code == 422, response.data
     home = client.get("/api/v1/markers?timeline[]=home", headers=auth).get_json()["home"]
     assert (home["last_read_id"], home["version"]) == ("5", 1)
+
+
+def test_setting_nothing_or_the_same_place_changes_nothing(client, alice):
+    auth = make_token(alice)
+    assert client.post("/api/v1/markers", json={}, headers=auth).get_json() == {}  # as Mastodon answers
+    client.post("/api/v1/markers", json={"home": {"last_read_id": "5"}}, headers=auth)
+    again = client.post("/api/v1/markers", json={"home": {"last_read_id": "5"}}, headers=auth).get_json()
+    assert again["home"]["version"] == 1
+    back = client.post("/api/v1/markers", json={"home": {"last_read_id": "4"}}, headers=auth).get_json()
+    assert (back["home"]["last_read_id"], back["home"]["version"]) == ("4", 2)  # a client may move it back
 
 
 def test_markers_need_the_statuses_scopes(client, alice):

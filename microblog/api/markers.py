@@ -42,5 +42,5 @@ def save_markers():
             last_read[timeline] = nested["last_read_id"]
         elif f"{timeline}[last_read_id]" in data:
             last_read[timeline] = data[f"{timeline}[last_read_id]"]
-    saved = marker_service.set_markers(viewer(), last_read)
+    saved = marker_service.set_markers(viewer(), last_read)  # none asked: {} (as Mastodon answers)
     return jsonify({timeline: _marker(marker) for timeline, marker in saved.items()})

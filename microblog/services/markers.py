@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from microblog.database import db
 from microblog.text import parse_id
@@ -26,15 +27,14 @@ def markers(owner: User, timelines: Iterable[str]) -> dict[str, Marker]:
 
 
 def set_markers(owner: User, last_read: dict[str, object]) -> dict[str, Marker]:
-    """Set where the owner stopped reading, per timeline (timeline -> id); return the markers set.
+    """Set where the owner stopped reading, per timeline (timeline -> id); return the owner's markers of them.
 
-    Each change raises the marker's version.  The notifications marker also
-    clears the badge up to it (services.notifications.mark_notifications_seen),
-    as the web's notifications page does.  Refused, changing nothing: an
-    unknown timeline, an id that is not one, or no timeline at all.
+    A marker that changes gets a higher version; one set to where it is
+    stays as it is.  The notifications marker also clears the badge up to it
+    (services.notifications.mark_notifications_seen), as the web's
+    notifications page does.  Nothing asked, nothing changes.  Refused,
+    changing nothing: an unknown timeline, or an id that is not one.
     """
-    if not last_read:
-        raise ValidationError(_("Say which timeline was read: home or notifications."), field="home")
     ids: dict[str, int] = {}
     for timeline, value in last_read.items():
         if timeline not in TIMELINES:
@@ -43,9 +43,12 @@ def set_markers(owner: User, last_read: dict[str, object]) -> dict[str, Marker]:
         if found is None:
             raise ValidationError(_("last_read_id must be an id."), field=f"{timeline}[last_read_id]")
         ids[timeline] = found
+    for timeline, last_read_id in ids.items():
+        _upsert(owner, timeline, last_read_id, forward_only=False)
     if "notifications" in ids:  # the badge's mark: what the web's notifications page clears too
-        notifications.mark_notifications_seen(owner, ids["notifications"])
-    return _save(owner, ids)
+        notifications.mark_notifications_seen(owner, ids["notifications"])  # commits
+    db.session.commit()
+    return markers(owner, ids)
 
 
 def read_home(owner: User, up_to: object) -> Marker:
@@ -53,29 +56,46 @@ def read_home(owner: User, up_to: object) -> Marker:
 
     Opening home in an older tab never moves it back (a client may, with set_markers).
     """
-    current = markers(owner, ["home"]).get("home")
     found = parse_id(up_to)
-    if current is not None and found is not None and found <= current.last_read_id:
-        return current
-    return set_markers(owner, {"home": up_to})["home"]
+    if found is None:
+        raise ValidationError(_("last_read_id must be an id."), field="up_to")
+    _upsert(owner, "home", found, forward_only=True)
+    db.session.commit()
+    return markers(owner, ["home"])["home"]
 
 
 def read_notifications(owner: User, up_to: int | str | None) -> int:
-    """Mark the owner's notifications seen up to a notification (the web page's badge), and set the marker."""
+    """Mark the owner's notifications seen up to a notification (the web page's badge); the marker follows."""
     seen = notifications.mark_notifications_seen(owner, up_to)
     if seen:
-        _save(owner, {"notifications": seen})
+        _upsert(owner, "notifications", seen, forward_only=True)
+        db.session.commit()
     return seen
 
 
-def _save(owner: User, ids: dict[str, int]) -> dict[str, Marker]:
-    current = markers(owner, ids)
-    now = utcnow()
-    for timeline, last_read_id in ids.items():
-        marker = current.get(timeline)
-        if marker is None:
-            marker = current[timeline] = Marker(user_id=owner.id, timeline=timeline, version=0)
-            db.session.add(marker)
-        marker.last_read_id, marker.version, marker.updated_at = last_read_id, marker.version + 1, now
-    db.session.commit()
-    return current
+def _upsert(owner: User, timeline: str, last_read_id: int, *, forward_only: bool) -> None:
+    """Insert or move a marker in one statement (two clients at once: one wins, neither fails).
+
+    Its version rises only when it moves; `forward_only`: it never moves back.
+    """
+    dialect = db.session.get_bind().dialect.name
+    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(Marker)
+    stmt = stmt.values(
+        user_id=owner.id, timeline=timeline, last_read_id=last_read_id, version=1, updated_at=utcnow()
+    )
+    moves = (
+        Marker.last_read_id < stmt.excluded.last_read_id
+        if forward_only
+        else Marker.last_read_id != stmt.excluded.last_read_id
+    )
+    db.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["user_id", "timeline"],
+            set_={
+                "last_read_id": stmt.excluded.last_read_id,
+                "version": Marker.version + 1,
+                "updated_at": stmt.excluded.updated_at,
+            },
+            where=moves,
+        )
+    )
