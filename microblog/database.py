@@ -13,6 +13,7 @@ from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import ColumnElement, Row, Select, event, func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction
 
@@ -69,6 +70,11 @@ def read_rows(statement: Select, params: dict[str, Any]) -> Sequence[Row[Any]]:
 def is_postgresql(engine: Engine) -> bool:
     """Return whether the engine talks to PostgreSQL (query shapes differ)."""
     return engine.dialect.name == "postgresql"
+
+
+def upsert_into(target: Any) -> Any:
+    """Return an INSERT into a model or table that can say ON CONFLICT, in the app database's dialect."""
+    return (postgresql if is_postgresql(db.engine) else sqlite).insert(target)
 
 
 # Side effects that must wait for the commit: a rolled-back write announces nothing.

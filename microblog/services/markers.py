@@ -6,9 +6,8 @@ from collections.abc import Iterable
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from microblog.database import db
+from microblog.database import db, upsert_into
 from microblog.text import parse_id
 from models import Marker, User, utcnow
 from models.marker import TIMELINES
@@ -78,8 +77,7 @@ def _upsert(owner: User, timeline: str, last_read_id: int, *, forward_only: bool
 
     Its version rises only when it moves; `forward_only`: it never moves back.
     """
-    dialect = db.session.get_bind().dialect.name
-    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(Marker)
+    stmt = upsert_into(Marker)
     stmt = stmt.values(
         user_id=owner.id, timeline=timeline, last_read_id=last_read_id, version=1, updated_at=utcnow()
     )

@@ -27,10 +27,9 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import Connection, delete, event, func, inspect, select, union, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from microblog.database import db
+from microblog.database import db, upsert_into
 from models import (
     DailyActivity,
     FirstReply,
@@ -174,18 +173,11 @@ def _cell_key(key: tuple[Any, ...], *more: str) -> dict[str, Any]:
     return dict(zip(("department", "community_id", "day", *more), key, strict=True))
 
 
-def _insert(connection: Any, model: Any) -> Any:
-    dialect = (
-        connection.get_bind().dialect.name if hasattr(connection, "get_bind") else connection.dialect.name
-    )
-    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
-
-
 def _add(connection: Any, model: Any, counts: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
     """Add rows' counts to the rows of the same key (inserting those missing), in one statement."""
     if not rows:
         return
-    stmt = _insert(connection, model)
+    stmt = upsert_into(model)
     keys = [c.name for c in model.__table__.primary_key.columns]
     stmt = stmt.on_conflict_do_update(
         index_elements=keys, set_={c: getattr(model, c) + getattr(stmt.excluded, c) for c in counts}
@@ -197,7 +189,7 @@ def set_flags(connection: Any, rows: list[dict[str, Any]]) -> None:
     """Set flags of daily_activity rows (inserting those missing); a row that has them is not written."""
     if not rows:
         return
-    stmt = _insert(connection, DailyActivity)
+    stmt = upsert_into(DailyActivity)
     stmt = stmt.on_conflict_do_update(
         index_elements=["user_id", "day", "community_id"],
         set_={"did": DailyActivity.did.op("|")(stmt.excluded.did)},
@@ -250,7 +242,7 @@ def count_reply(
     """
     if (parent.in_reply_to_id is not None and not detached) or writer_id == parent_writer.id:
         return
-    stmt = _insert(db.session, FirstReply).values(
+    stmt = upsert_into(FirstReply).values(
         post_id=parent.id,
         posted_at=parent.created_at,
         department=parent_writer.department or "",
@@ -348,10 +340,7 @@ def rebuild(connection: Connection, zone: ZoneInfo) -> None:
 
     Runs in the connection's transaction; the caller commits.
     """
-    people = {
-        id_: Person(id_, kind == PERSON, department or "")
-        for id_, kind, department in connection.execute(select(User.id, User.kind, User.department))
-    }
+    people = _people(connection)
     day_of = _Days(zone)
     sums = Sums()
     for user_id, day, community_id in connection.execute(
@@ -373,6 +362,12 @@ def rebuild(connection: Connection, zone: ZoneInfo) -> None:
     connection.execute(delete(DailyActivity).where(DailyActivity.did == 0))
     sums.write(connection)
     _rebuild_first_replies(connection, people)
+
+
+def _people(connection: Connection) -> dict[int, Person]:
+    """Return every account as the rollups count it, by id."""
+    rows = connection.execute(select(User.id, User.kind, User.department))
+    return {id_: Person(id_, kind == PERSON, department or "") for id_, kind, department in rows}
 
 
 def _add_posts(
@@ -433,10 +428,7 @@ def move_departments(connection: Connection, moves: dict[int, tuple[str, str]], 
     Everyone moving at once is moved together: a reply from one to another
     is taken back as it was counted and counted again as it is now.
     """
-    people = {
-        id_: Person(id_, kind == PERSON, department or "")
-        for id_, kind, department in connection.execute(select(User.id, User.kind, User.department))
-    }
+    people = _people(connection)
     theirs = select(Post.id).where(writer().in_(list(moves)))
     touched = union(
         theirs,
@@ -504,7 +496,7 @@ def _rebuild_first_replies(connection: Connection, people: dict[int, Person]) ->
         for post_id, posted, writer_id, community_id, visibility, replied in connection.execute(firsts)
     ]
     if rows:
-        connection.execute(_insert(connection, FirstReply), rows)
+        connection.execute(upsert_into(FirstReply), rows)
 
 
 def rebuild_all() -> None:
