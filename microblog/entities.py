@@ -129,6 +129,9 @@ class FeedPost:
     accepted_answer: AcceptedAnswer | None = None
     # (user id, username) of the member who wrote a team account's post: shown to the team and admins only.
     posted_by: tuple[int, str] | None = None
+    bookmarked: bool = False  # by the viewer
+    pinned: bool = False  # on its author's profile
+    pinned_in_community: bool = False  # at the top of its community
 
     @property
     def author_id(self) -> int:
@@ -278,9 +281,9 @@ def status(post: FeedPost) -> dict[str, Any]:
         "favourites_count": post.like_count,
         "favourited": post.liked,
         "reblogged": False,
-        "bookmarked": False,
+        "bookmarked": post.bookmarked,
         "muted": False,
-        "pinned": False,
+        "pinned": post.pinned,
         "tags": [tag(name) for name in post.tags],
         "mentions": _mentions(post),
         "media_attachments": [],

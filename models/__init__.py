@@ -3,6 +3,7 @@
 from .access_token import AccessToken
 from .authorization_code import AuthorizationCode
 from .base import Base, utcnow
+from .bookmark import Bookmark
 from .community import Community, CommunityAdmin
 from .daily_activity import DailyActivity
 from .follow import Follow
@@ -15,6 +16,7 @@ from .marker import Marker
 from .mention import mentions
 from .notification import Notification
 from .oauth_app import OAuthApp
+from .pin import Pin
 from .post import Post
 from .post_search import PostSearch
 from .rollups import FirstReply, PostDay, TagDay, TalkDay
@@ -29,6 +31,7 @@ __all__ = [
     "AccessToken",
     "AuthorizationCode",
     "Base",
+    "Bookmark",
     "Community",
     "CommunityAdmin",
     "DailyActivity",
@@ -44,6 +47,7 @@ __all__ = [
     "Marker",
     "Notification",
     "OAuthApp",
+    "Pin",
     "Post",
     "PostDay",
     "PostSearch",

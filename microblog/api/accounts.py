@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 import search
 from microblog import entities
 from microblog.entities import Author
-from microblog.services import accounts, communities, social, timelines
+from microblog.services import accounts, communities, pins, social, timelines
 from microblog.services.errors import NotFound, ValidationError
 from microblog.services.timelines import Cursor
 from microblog.text import parse_id
@@ -104,10 +104,12 @@ def show_account(account_id: str):
 @route("/api/v1/accounts/<account_id>/statuses")
 @requires("read:statuses")
 def account_statuses(account_id: str):
-    """Return one person's posts, or a community's, newest first (nothing is pinned; no media)."""
+    """Return one person's posts, or a community's, newest first; `pinned=true`: those pinned (no media)."""
     author = accounts.access_user_id(account_id)
     cursor = Cursor.parse(request.args)
-    if request.args.get("pinned") in ("1", "true") or request.args.get("only_media") in ("1", "true"):
+    if request.args.get("pinned") in ("1", "true"):  # a few at most: one page, without links
+        return jsonify([entities.status(post) for post in pins.pinned_posts(viewer(), author)])
+    if request.args.get("only_media") in ("1", "true"):
         return paged([], next_max=None, prev_min=None)
     if author.is_community:
         return statuses_page(timelines.community_timeline(viewer(), author, cursor))

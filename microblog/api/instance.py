@@ -8,6 +8,7 @@ from flask import jsonify, request, url_for
 
 from microblog.services import accounts
 from microblog.text import MAX_POST_LENGTH, URL_LENGTH
+from models.pin import MAX_PROFILE_PINS
 
 from . import route
 
@@ -27,7 +28,7 @@ def _streaming_base() -> str:
 
 def _configuration() -> dict[str, Any]:
     return {
-        "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
+        "accounts": {"max_featured_tags": 0, "max_pinned_statuses": MAX_PROFILE_PINS},
         "statuses": {
             "max_characters": MAX_POST_LENGTH,
             "max_media_attachments": 0,

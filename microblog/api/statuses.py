@@ -1,4 +1,4 @@
-"""Statuses: post, read, delete, thread context, favourites."""
+"""Statuses: post, read, delete, thread context, favourites, bookmarks and pins."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from microblog import entities
-from microblog.services import posts, questions, timelines
+from microblog.services import bookmarks, pins, posts, questions, timelines
 from microblog.services.errors import NotFound, ValidationError
 from models import User
 from models.post import PRIVATE, PUBLIC
 
-from . import actor, bool_param, params, requires, route, team_token_team, text_param, viewer
+from . import actor, bool_param, paged, params, requires, route, team_token_team, text_param, viewer
 
 # Mastodon's visibilities, as this server has them: "unlisted" is public (there is no quieter
 # public), "private" is a post in a private community, "direct" has no equivalent.
@@ -135,6 +135,50 @@ def favourite(post_id: str):
 def unfavourite(post_id: str):
     """Take back a like."""
     post = posts.unlike_post(viewer(), post_id)
+    return jsonify(_status(post.id, viewer()))
+
+
+@route("/api/v1/statuses/<post_id>/bookmark", methods=["POST"])
+@requires("write:bookmarks")
+def bookmark(post_id: str):
+    """Bookmark a status (seen by no one else)."""
+    post = bookmarks.bookmark_post(viewer(), post_id)
+    return jsonify(_status(post.id, viewer()))
+
+
+@route("/api/v1/statuses/<post_id>/unbookmark", methods=["POST"])
+@requires("write:bookmarks")
+def unbookmark(post_id: str):
+    """Take a status out of one's bookmarks."""
+    post = bookmarks.unbookmark_post(viewer(), post_id)
+    return jsonify(_status(post.id, viewer()))
+
+
+@route("/api/v1/bookmarks")
+@requires("read:bookmarks")
+def list_bookmarks():
+    """Return one's bookmarked statuses, the latest bookmark first, paged by bookmark (Link header)."""
+    found, older, newer = bookmarks.bookmarks(viewer(), timelines.Cursor.parse(request.args))
+    return paged(
+        [entities.status(post) for post in found],
+        next_max=str(older) if older is not None else None,
+        prev_min=str(newer) if newer is not None else None,
+    )
+
+
+@route("/api/v1/statuses/<post_id>/pin", methods=["POST"])
+@requires("write:accounts")
+def pin(post_id: str):
+    """Pin one's own status on one's profile (at most 5); `community=true`: in its community, by its admin."""
+    post = pins.pin_post(viewer(), post_id, in_community=bool_param(params(), "community"))
+    return jsonify(_status(post.id, viewer()))
+
+
+@route("/api/v1/statuses/<post_id>/unpin", methods=["POST"])
+@requires("write:accounts")
+def unpin(post_id: str):
+    """Unpin a status from one's profile; `community=true`: from the top of its community (its admins)."""
+    post = pins.unpin_post(viewer(), post_id, in_community=bool_param(params(), "community"))
     return jsonify(_status(post.id, viewer()))
 
 

@@ -41,11 +41,13 @@ from microblog.database import db, is_postgresql, read_rows
 from microblog.entities import AcceptedAnswer, Author, CommunityRef, FeedPost
 from microblog.text import parse_id
 from models import (
+    Bookmark,
     Community,
     Follow,
     Like,
     ListAccount,
     ListHit,
+    Pin,
     Post,
     Tag,
     TagFollow,
@@ -186,6 +188,9 @@ def _with_posts(
         .scalar_subquery()
     )
     liked = exists().where(Like.post_id == Post.id, Like.user_id == _VIEWER)
+    bookmarked = exists().where(Bookmark.post_id == Post.id, Bookmark.user_id == _VIEWER)
+    pinned = exists().where(Pin.post_id == Post.id, Pin.account_id == Post.author_id)
+    pinned_in_community = exists().where(Pin.post_id == Post.id, Pin.account_id == Post.community_id)
     community = aliased(User, name="community")
     parent = aliased(Post, name="parent")
     parent_author = aliased(User, name="parent_author")
@@ -212,6 +217,9 @@ def _with_posts(
         Post.is_question,
         Post.accepted_answer_id,
         Post.posted_by_id,
+        bookmarked,
+        pinned,
+        pinned_in_community,
     )
     if page is not None:
         columns = columns.select_from(page).join(Post, Post.id == (page.c.id if post_id is None else post_id))
@@ -319,7 +327,7 @@ def _thread_statement() -> Select:
 _POST_COLUMNS = 8
 _AUTHOR_END = _POST_COLUMNS + 11
 _WHERE_END = _AUTHOR_END + 10
-FEED_COLUMNS = _WHERE_END + 3
+FEED_COLUMNS = _WHERE_END + 6
 
 
 def page_ids(id_col: IdColumn, where: list[ColumnElement[bool]], shape: tuple[bool, bool, bool]) -> Select:
@@ -355,7 +363,7 @@ def rows_to_posts(rows: Any) -> list[FeedPost]:
         post, account = row[:_POST_COLUMNS], row[_POST_COLUMNS:_AUTHOR_END]
         tags, liked, mentioned, parent_id, parent_name = row[_AUTHOR_END : _AUTHOR_END + 5]
         visibility, community_id, handle, name, locked = row[_AUTHOR_END + 5 : _WHERE_END]
-        is_question, answer_id, poster_id = row[_WHERE_END:FEED_COLUMNS]
+        is_question, answer_id, poster_id, bookmarked, pinned, featured = row[_WHERE_END:FEED_COLUMNS]
         tag_names = tuple(sorted(tags.split())) if tags else ()
         addressed = tuple(sorted(_mention(pair) for pair in mentioned.split())) if mentioned else ()
         community = CommunityRef(community_id, handle, name, bool(locked)) if community_id else None
@@ -366,7 +374,8 @@ def rows_to_posts(rows: Any) -> list[FeedPost]:
             writers[post[0]] = poster_id
         # mypy cannot count a slice: post is the 8 columns before author.
         where = (visibility, community, reply_to, bool(is_question))
-        posts.append(FeedPost(*post, Author(*account), tag_names, bool(liked), addressed, *where))  # type: ignore[call-arg]
+        marks = (None, None, bool(bookmarked), bool(pinned), bool(featured))  # answer and writer: below
+        posts.append(FeedPost(*post, Author(*account), tag_names, bool(liked), addressed, *where, *marks))  # type: ignore[call-arg]
     return _with_answers(posts, answers, writers) if answers or writers else posts
 
 

@@ -146,6 +146,7 @@ def init_app(app: Flask) -> None:
     """Register the web blueprint, its filters and template globals."""
     from . import (  # noqa: F401  (routes)
         admin,
+        bookmarks,
         communities,
         dashboard,
         feeds,

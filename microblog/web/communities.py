@@ -6,7 +6,16 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog.services import accounts, boards, communities, join_requests, social, timelines, visibility
+from microblog.services import (
+    accounts,
+    boards,
+    communities,
+    join_requests,
+    pins,
+    social,
+    timelines,
+    visibility,
+)
 from microblog.services.errors import ServiceError
 from microblog.services.timelines import Cursor
 from models import User
@@ -96,6 +105,7 @@ def community_page(community: User):
         info=communities.details(community),
         page=page,
         board=board,
+        pinned=pins.pinned_posts(current_user, community) if readable and cursor.max_id is None else [],
         readable=readable,
         member=member,
         admin=admin,

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog.services import accounts, boards, markers, posts, questions, social, timelines
+from microblog.services import accounts, boards, markers, pins, posts, questions, social, timelines
 from microblog.services import notifications as notification_service
 from microblog.services.errors import NotFound, ServiceError
 from microblog.services.timelines import Cursor, Page
@@ -123,6 +123,7 @@ def profile(username: str):
     return _feed(
         "feeds/profile.html",
         page,
+        pinned=pins.pinned_posts(current_user, user) if page.cursor.max_id is None else [],
         user=user,
         title=user.name,
         stats=social.profile_stats(user),

@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 
 from microblog.cli.demo import DEMO_PASSWORD
 from microblog.database import db
-from microblog.services import accounts, communities, posts, social
+from microblog.services import accounts, bookmarks, communities, pins, posts, social
 from models import Post, Tag, User, post_tags, utcnow
 
 from ..server import create_user, flask_cli, free_port, running_server, server_env
@@ -98,6 +98,8 @@ def _liven(site: Site) -> dict:
         posts.post_status(second, f"@{viewer.username} I'll bring the checklist", in_reply_to=reply.id)
         posts.like_post(first, reply.id)
         posts.like_post(viewer, root.id)
+        bookmarks.bookmark_post(viewer, root.id)
+        pins.pin_post(viewer, reply.id)
         social.follow_user(second, viewer.username)
         listing = communities.directory()
         community = next(c.account for c in listing if not c.is_archived and not c.account.locked)
@@ -111,6 +113,7 @@ def _liven(site: Site) -> dict:
                 "thread": f"/posts/{reply.id}",
                 "profile": f"/@{viewer.username}",
                 "notifications": "/notifications",
+                "bookmarks": "/bookmarks",
                 "communities": "/communities",
                 "community": f"/@{community.username}",
                 "tag": f"/tags/{_busiest_tag()}",

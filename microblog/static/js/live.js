@@ -125,7 +125,12 @@
     showQuestion(el, status);
     el.querySelector("[data-posted-by]").remove();
     if (writers.has(String(status.id))) showWriter(el, writers.get(String(status.id)));
-    if (account.id !== body.dataset.userId && !("admin" in body.dataset)) el.querySelector("[data-owner-only]").remove();
+    // Delete: the author's and admins'; pin: the author's only.
+    if (account.id !== body.dataset.userId) {
+      el.querySelectorAll("[data-owner-only]").forEach(function (form) {
+        if (!("admin" in body.dataset) || form.querySelector("button.pin")) form.remove();
+      });
+    }
     return el;
   }
 

@@ -123,6 +123,33 @@ window.MicroblogLikes = {
     });
   });
 
+  // Bookmark and pin in place: the server answers the button's new state, action and label.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("form[data-toggle]")) return;
+    var button = form.querySelector("button.toggle");
+    event.preventDefault();
+    if (button.disabled) return;
+    button.disabled = true;
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    }).then(function (response) {
+      if (!response.ok) throw new Error(String(response.status));
+      return response.json();
+    }).then(function (answer) {
+      form.action = answer.action;
+      button.setAttribute("aria-pressed", answer.on ? "true" : "false");
+      button.title = answer.label;
+      button.setAttribute("aria-label", answer.label);
+      button.disabled = false;
+    }).catch(function () {
+      form.submit(); // the pin limit, logged out, offline: the page says why
+    });
+  });
+
   // The account menu (a <details>, so it opens without JavaScript) closes on Escape or a click elsewhere.
   document.querySelectorAll("details[data-menu]").forEach(function (menu) {
     document.addEventListener("click", function (event) {

@@ -1,0 +1,52 @@
+"""Mastodon.py against a real server: what people do with posts beyond writing them (bookmarks, pins)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from mastodon import MastodonAPIError
+
+from .server import client_site, running_server
+from .test_api_clients import mastodon_for
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One gunicorn + gevent process (production mode) on SQLite, with alice, bob and carol."""
+    env = client_site(tmp_path_factory.mktemp("api-clients-posts"), "alice", "bob", "carol")
+    with running_server(env, gunicorn=True) as url:
+        yield url
+
+
+def test_mastodon_py_bookmarks_and_pages_its_bookmarks(server):
+    alice, bob = mastodon_for(server, "alice"), mastodon_for(server, "bob")
+    posts = [bob.status_post(f"Keep this {n}") for n in range(3)]
+    for post in posts:
+        assert alice.status_bookmark(post).bookmarked is True
+    first = alice.bookmarks(limit=2)
+    assert [s.id for s in first] == [posts[2].id, posts[1].id]
+    rest = alice.fetch_next(first)
+    assert [s.id for s in rest] == [posts[0].id]
+    assert bob.bookmarks() == []  # the author does not see them
+    assert alice.status_unbookmark(posts[1]).bookmarked is False
+    assert [s.id for s in alice.bookmarks()] == [posts[2].id, posts[0].id]
+
+
+def test_mastodon_py_pins_up_to_five_on_the_profile(server):
+    carol = mastodon_for(server, "carol")
+    mine = [carol.status_post(f"About me {n}") for n in range(6)]
+    for post in mine[:5]:
+        assert carol.status_pin(post).pinned is True
+    with pytest.raises(MastodonAPIError) as refused:
+        carol.status_pin(mine[5])
+    assert refused.value.args[1] == 422
+    me = carol.me()
+    reader = mastodon_for(server, "bob")
+    pinned = reader.account_statuses(me, pinned=True)
+    assert [s.id for s in pinned] == [p.id for p in reversed(mine[:5])]
+    carol.status_unpin(mine[0])
+    assert mine[0].id not in [s.id for s in reader.account_statuses(me, pinned=True)]
+    assert reader.instance().configuration.accounts.max_pinned_statuses == 5
