@@ -132,6 +132,7 @@ class FeedPost:
     bookmarked: bool = False  # by the viewer
     pinned: bool = False  # on its author's profile
     pinned_in_community: bool = False  # at the top of its community
+    edited_at: datetime | None = None  # when its text last changed (None: never)
 
     @property
     def author_id(self) -> int:
@@ -292,9 +293,28 @@ def status(post: FeedPost) -> dict[str, Any]:
         "poll": None,
         "reblog": None,
         "application": None,
-        "edited_at": None,
+        "edited_at": time(post.edited_at) if post.edited_at else None,
         "question": question(post),
     }
+
+
+def status_edit(html: str, created_at: datetime, author: Author) -> dict[str, Any]:
+    """Return a Mastodon StatusEdit: one version of a post, as it read from `created_at`."""
+    return {
+        "content": f"<p>{_absolute_links(html)}</p>",
+        "spoiler_text": "",
+        "sensitive": False,
+        "created_at": time(created_at),
+        "account": account(author),
+        "poll": None,
+        "media_attachments": [],
+        "emojis": [],
+    }
+
+
+def status_source(post_id: int, text: str) -> dict[str, Any]:
+    """Return a Mastodon StatusSource: a post's text as written, to edit it."""
+    return {"id": str(post_id), "text": text, "spoiler_text": ""}
 
 
 def question(post: FeedPost) -> dict[str, Any] | None:

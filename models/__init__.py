@@ -18,6 +18,7 @@ from .notification import Notification
 from .oauth_app import OAuthApp
 from .pin import Pin
 from .post import Post
+from .post_edit import PostEdit
 from .post_search import PostSearch
 from .rollups import FirstReply, PostDay, TagDay, TalkDay
 from .search_outbox import SearchOutbox
@@ -49,6 +50,7 @@ __all__ = [
     "OAuthApp",
     "Pin",
     "Post",
+    "PostEdit",
     "PostDay",
     "PostSearch",
     "SearchOutbox",

@@ -42,6 +42,8 @@ class Post(Base):
     is_question: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     accepted_answer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("posts.id", ondelete="SET NULL"))
     answer_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its author last changed its text (None: never); the earlier versions are its post_edits.
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     like_count: Mapped[int] = mapped_column(Integer, default=0)
     reply_count: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -1,4 +1,4 @@
-"""Mastodon.py against a real server: what people do with posts beyond writing them (bookmarks, pins)."""
+"""Mastodon.py against a real server: what people do with their posts (edits, bookmarks, pins)."""
 
 from __future__ import annotations
 
@@ -50,3 +50,18 @@ def test_mastodon_py_pins_up_to_five_on_the_profile(server):
     carol.status_unpin(mine[0])
     assert mine[0].id not in [s.id for s in reader.account_statuses(me, pinned=True)]
     assert reader.instance().configuration.accounts.max_pinned_statuses == 5
+
+
+def test_mastodon_py_fixes_a_typo_and_reads_the_history(server):
+    alice, bob = mastodon_for(server, "alice"), mastodon_for(server, "bob")
+    post = alice.status_post("Release at 15:00 toady #deploy")
+    fixed = alice.status_update(post, "Release at 15:00 today #deploy")
+    assert "today" in fixed.content and fixed.edited_at is not None
+    assert alice.status_source(post).text == "Release at 15:00 today #deploy"
+    history = bob.status_history(post)
+    assert ["toady" in version.content for version in history] == [True, False]
+    assert "today" in bob.status(post).content
+    with pytest.raises(MastodonAPIError):
+        bob.status_update(post, "Not mine to change")
+    with pytest.raises(MastodonAPIError):
+        alice.status_update(post, "x" * 141)

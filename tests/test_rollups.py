@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from microblog.database import db
-from microblog.services import accounts, posts, rollups
+from microblog.services import accounts, editing, posts, rollups
 from models import DailyActivity, FirstReply, PostDay, Tag, TagDay, TalkDay
 
 from .factories import make_community, make_team, make_user
@@ -103,6 +103,18 @@ def test_deleting_posts_takes_their_counts_back_and_the_next_reply_becomes_the_f
     kept = counts()
     later = db.session.scalar(select(FirstReply.seconds).where(FirstReply.post_id == written["launch"].id))
     assert later is not None and later >= first
+    rollups.rebuild_all()
+    assert counts() == kept
+
+
+def test_editing_a_post_counts_its_new_tags_and_addressees_instead_of_its_old_ones(company):
+    p, written = company, write(company)
+    editing.edit_post(p["ann"], written["launch"].id, "Launch plan for @di #hermes #zeus")
+    editing.edit_post(p["ann"], written["secret"].id, "@secret the real plan, now #hermes @ann")
+    editing.edit_post(p["di"], written["answer"].id, "On our way, @ed and @bob")  # a team's, by a member
+    kept = counts()
+    hermes = db.session.scalar(select(Tag.id).where(Tag.name == "hermes"))
+    assert hermes in {row[TagDay.__table__.columns.keys().index("tag_id")] for row in kept["tag_days"]}
     rollups.rebuild_all()
     assert counts() == kept
 

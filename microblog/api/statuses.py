@@ -8,7 +8,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from microblog import entities
-from microblog.services import bookmarks, pins, posts, questions, timelines
+from microblog.services import bookmarks, editing, pins, posts, questions, timelines
 from microblog.services.errors import NotFound, ValidationError
 from models import User
 from models.post import PRIVATE, PUBLIC
@@ -87,6 +87,44 @@ def create_status():
 def show_status(post_id: str):
     """Return one status."""
     return jsonify(_status(posts.check_post_id(post_id), viewer()))
+
+
+@route("/api/v1/statuses/<post_id>", methods=["PUT"])
+@requires("write:statuses")
+def edit_status(post_id: str):
+    """Edit a status's text (its author); the earlier versions stay in its history.
+
+    Polls, attachments, content warnings and a language are refused or ignored
+    as when posting; a post cannot be moved into another community.
+    """
+    data = params()
+    _refuse_unsupported(data)
+    text = text_param(data, "status")
+    if text is None:
+        raise ValidationError(_("status is required: the text of the post."))
+    post = editing.edit_post(viewer(), post_id, text)
+    return jsonify(_status(post.id, viewer()))
+
+
+@route("/api/v1/statuses/<post_id>/history")
+@requires("read:statuses")
+def status_history(post_id: str):
+    """Return a status's versions, oldest first, the last being the status as it is now."""
+    post, versions = editing.history(viewer(), post_id)
+    view = timelines.post_view(post.id, viewer())
+    if view is None:
+        raise NotFound(_("That post does not exist or was deleted."))
+    if not versions:  # never edited: its one version
+        return jsonify([entities.status_edit(view.html, view.created_at, view.author)])
+    return jsonify([entities.status_edit(v.html, v.created_at, view.author) for v in versions])
+
+
+@route("/api/v1/statuses/<post_id>/source")
+@requires("read:statuses")
+def status_source(post_id: str):
+    """Return a status's text as written, to edit it (its author only)."""
+    post = editing.source(viewer(), post_id)
+    return jsonify(entities.status_source(post.id, post.text))
 
 
 @route("/api/v1/statuses/<post_id>", methods=["DELETE"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import cast
 
@@ -317,14 +318,20 @@ def _post_for_key(author: User, key: str) -> Post | None:
 
 
 def _announce(
-    event: str, post_id: int, view: entities.FeedPost | None = None, seen_by: Audience | None = None
+    event: str,
+    post_id: int,
+    view: entities.FeedPost | None = None,
+    seen_by: Audience | None = None,
+    *,
+    former_tags: Iterable[str] = (),
 ) -> None:
     """Send an event about a post, after the commit, to every stream that may show it, for who may see it.
 
     Those are the home (`user`) streams holding the post, the company stream,
     its tags' streams and the streams of the accounts lists its author is on;
     for a private post, only its community's members' share of each (a new
-    team post's writer: see teams.announce_writer).  Recipients
+    team post's writer: see teams.announce_writer).  An edited post's
+    `former_tags` streams carried it too: they hear of the change.  Recipients
     and payload are read now, inside the transaction: after the commit (or the
     delete) they are gone or changed.
     """
@@ -339,7 +346,7 @@ def _announce(
     streams = [
         realtime.user_stream(timelines.home_audience(post_id, seen_by)),
         realtime.public_stream(members),
-        *(realtime.hashtag_stream(tag, members) for tag in view.tags),
+        *(realtime.hashtag_stream(tag, members) for tag in dict.fromkeys([*view.tags, *former_tags])),
         *signals.account_list_streams(view.author.id, seen_by),
     ]
 
@@ -350,9 +357,9 @@ def _announce(
     on_commit(send)
 
 
-def announce_update(post_id: int) -> None:
+def announce_update(post_id: int, *, former_tags: Iterable[str] = ()) -> None:
     """Send a post's new state (`status.update`), after the commit, to every stream that may show it."""
-    _announce("status.update", post_id)
+    _announce("status.update", post_id, former_tags=former_tags)
 
 
 def delete_post(actor: User, post_id: int | str) -> int:

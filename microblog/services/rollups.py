@@ -297,6 +297,20 @@ def uncount_post(post: Post) -> None:
     sums.write(db.session)
 
 
+def as_written(post: Post) -> Written:
+    """Return what the rollups count of a post as it is now (its tags and addressees as stored)."""
+    parent = db.session.get(Post, post.in_reply_to_id) if post.in_reply_to_id is not None else None
+    return _written_of(post, _writer_of(post), _writer_of(parent) if parent is not None else None)
+
+
+def recount(before: Written, after: Written) -> None:
+    """Count an edited post as it is now, not as it was (its tags and addressees), in its transaction."""
+    sums = Sums(flags=False)
+    sums.add_post(before, -1)
+    sums.add_post(after, +1)
+    sums.write(db.session)
+
+
 def _writer_of(post: Post) -> User:
     return db.session.get_one(User, post.posted_by_id or post.author_id)
 

@@ -220,6 +220,7 @@ def _with_posts(
         bookmarked,
         pinned,
         pinned_in_community,
+        Post.edited_at,
     )
     if page is not None:
         columns = columns.select_from(page).join(Post, Post.id == (page.c.id if post_id is None else post_id))
@@ -327,7 +328,7 @@ def _thread_statement() -> Select:
 _POST_COLUMNS = 8
 _AUTHOR_END = _POST_COLUMNS + 11
 _WHERE_END = _AUTHOR_END + 10
-FEED_COLUMNS = _WHERE_END + 6
+FEED_COLUMNS = _WHERE_END + 7
 
 
 def page_ids(id_col: IdColumn, where: list[ColumnElement[bool]], shape: tuple[bool, bool, bool]) -> Select:
@@ -363,7 +364,8 @@ def rows_to_posts(rows: Any) -> list[FeedPost]:
         post, account = row[:_POST_COLUMNS], row[_POST_COLUMNS:_AUTHOR_END]
         tags, liked, mentioned, parent_id, parent_name = row[_AUTHOR_END : _AUTHOR_END + 5]
         visibility, community_id, handle, name, locked = row[_AUTHOR_END + 5 : _WHERE_END]
-        is_question, answer_id, poster_id, bookmarked, pinned, featured = row[_WHERE_END:FEED_COLUMNS]
+        is_question, answer_id, poster_id = row[_WHERE_END : _WHERE_END + 3]
+        bookmarked, pinned, featured, edited_at = row[_WHERE_END + 3 : FEED_COLUMNS]
         tag_names = tuple(sorted(tags.split())) if tags else ()
         addressed = tuple(sorted(_mention(pair) for pair in mentioned.split())) if mentioned else ()
         community = CommunityRef(community_id, handle, name, bool(locked)) if community_id else None
@@ -374,7 +376,8 @@ def rows_to_posts(rows: Any) -> list[FeedPost]:
             writers[post[0]] = poster_id
         # mypy cannot count a slice: post is the 8 columns before author.
         where = (visibility, community, reply_to, bool(is_question))
-        marks = (None, None, bool(bookmarked), bool(pinned), bool(featured))  # answer and writer: below
+        # The accepted answer and the team post's writer come after (_with_answers).
+        marks = (None, None, bool(bookmarked), bool(pinned), bool(featured), edited_at)
         posts.append(FeedPost(*post, Author(*account), tag_names, bool(liked), addressed, *where, *marks))  # type: ignore[call-arg]
     return _with_answers(posts, answers, writers) if answers or writers else posts
 

@@ -149,6 +149,7 @@ def init_app(app: Flask) -> None:
         bookmarks,
         communities,
         dashboard,
+        editing,
         feeds,
         people,
         questions,

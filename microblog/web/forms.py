@@ -57,6 +57,13 @@ class PostForm(Form):
     question = BooleanField(_l("This is a question"))
 
 
+class EditForm(Form):
+    """A post's new text; services.editing.edit_post applies the post rule."""
+
+    text = TextAreaField(_l("Text"))
+    next = HiddenField()
+
+
 class ButtonForm(Form):
     """A form with only a CSRF token and where to go back to (follow, like, delete ...)."""
 

@@ -91,6 +91,18 @@
     else link.textContent = "\u21b3 " + _("in reply"); // as the page says it (partials/post.html)
   }
 
+  // The post's text from a Status's HTML (the server's one renderer), parsed inertly; "edited" if it was.
+  function fillText(el, status) {
+    var content = new DOMParser().parseFromString(status.content, "text/html").body.firstElementChild;
+    var text = el.querySelector(".post-text");
+    text.replaceChildren.apply(text, Array.from(content.childNodes));
+    var edited = el.querySelector("[data-edited]");
+    if (edited && status.edited_at) {
+      edited.hidden = false;
+      edited.title = window.microblogTimes ? window.microblogTimes.exact(status.edited_at) : status.edited_at;
+    }
+  }
+
   // Fill the server-rendered template with a Status; text via textContent, post HTML parsed inertly.
   function build(status) {
     var el = template.content.firstElementChild.cloneNode(true);
@@ -111,8 +123,7 @@
     time.setAttribute("datetime", status.created_at);
     time.title = window.microblogTimes ? window.microblogTimes.exact(status.created_at) : status.created_at;
     time.textContent = document.body.dataset.justNow || _("just now");
-    var content = new DOMParser().parseFromString(status.content, "text/html").body.firstElementChild;
-    el.querySelector(".post-text").replaceChildren.apply(el.querySelector(".post-text"), Array.from(content.childNodes));
+    fillText(el, status);
     el.querySelector("[data-reply-count]").textContent = status.replies_count || "";
     el.querySelector("[data-like-count]").textContent = status.favourites_count || "";
     MicroblogLikes.label(el.querySelector("button.like"), status.favourites_count);
@@ -125,11 +136,10 @@
     showQuestion(el, status);
     el.querySelector("[data-posted-by]").remove();
     if (writers.has(String(status.id))) showWriter(el, writers.get(String(status.id)));
-    // Delete: the author's and admins'; pin: the author's only.
+    // Delete: the author's and admins'; pin and edit: the author's only.
     if (account.id !== body.dataset.userId) {
-      el.querySelectorAll("[data-owner-only]").forEach(function (form) {
-        if (!("admin" in body.dataset) || form.querySelector("button.pin")) form.remove();
-      });
+      el.querySelectorAll("[data-author-only]").forEach(function (node) { node.remove(); });
+      if (!("admin" in body.dataset)) el.querySelector("[data-owner-only]").remove();
     }
     return el;
   }
@@ -295,6 +305,8 @@
   socket.on("delete", function (data) {
     var id = String(data.payload.id);
     deleted.add(id);
+    var pinned = document.getElementById("pinned-" + id);
+    if (pinned) pinned.remove();
     var el = document.getElementById("post-" + id);
     if (!el) return;
     var index = pending.indexOf(el);
@@ -302,14 +314,16 @@
     el.remove();
   });
 
+  // Counts, the answer, an edit: every copy of the post on the page (a pinned one is shown twice).
   socket.on("status.update", function (data) {
     var status = data.payload;
-    var el = document.getElementById("post-" + status.id);
-    if (!el) return;
-    el.querySelectorAll("[data-like-count]").forEach(function (n) { n.textContent = status.favourites_count || ""; });
-    el.querySelectorAll("button.like").forEach(function (b) { MicroblogLikes.label(b, status.favourites_count); });
-    el.querySelectorAll("[data-reply-count]").forEach(function (n) { n.textContent = status.replies_count || ""; });
-    showQuestion(el, status);
+    document.querySelectorAll('article.post[data-post-id="' + CSS.escape(String(status.id)) + '"]').forEach(function (el) {
+      el.querySelectorAll("[data-like-count]").forEach(function (n) { n.textContent = status.favourites_count || ""; });
+      el.querySelectorAll("button.like").forEach(function (b) { MicroblogLikes.label(b, status.favourites_count); });
+      el.querySelectorAll("[data-reply-count]").forEach(function (n) { n.textContent = status.replies_count || ""; });
+      showQuestion(el, status);
+      if (status.edited_at) fillText(el, status);
+    });
   });
 
   // A saved search matched a post: the menu's Signals badge counts each post once.
