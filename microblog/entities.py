@@ -174,6 +174,27 @@ class NotificationFields(Protocol):
     @property
     def created_at(self) -> datetime: ...
 
+    @property
+    def group_key(self) -> str | None: ...
+
+
+@dataclass(slots=True)
+class NotificationGroupView:
+    """A group of notifications, as Mastodon's grouped notifications show it (or one notification, alone).
+
+    `page_min_id` and `latest_page_notification_at` are set on a page of groups only: the oldest
+    notification of the group on that page, and when its newest there was made.
+    """
+
+    group_key: str
+    kind: str
+    notifications_count: int
+    most_recent_notification_id: int
+    sample_account_ids: list[int]
+    post: FeedPost | None
+    page_min_id: int | None = None
+    latest_page_notification_at: datetime | None = None
+
 
 def time(moment: datetime | None) -> str:
     """Return a time as Mastodon writes it: ISO 8601 in UTC with milliseconds."""
@@ -217,6 +238,12 @@ def account(author: Author, *, official_since: datetime | None = None) -> dict[s
 def _official_field(since: datetime) -> dict[str, Any]:
     """Return the profile field that marks an account the company stands behind, verified by the site."""
     return {"name": "Official", "value": "Run for the company", "verified_at": time(since)}
+
+
+def partial_account(author: Author) -> dict[str, Any]:
+    """Return Mastodon's PartialAccountWithAvatar: what a row of avatars needs of an Account."""
+    full = account(author)
+    return {key: full[key] for key in ("id", "acct", "locked", "bot", "url", "avatar", "avatar_static")}
 
 
 def credential_account(author: Author) -> dict[str, Any]:
@@ -383,7 +410,29 @@ def notification(note: NotificationFields, actor: Author, post: FeedPost | None)
         "created_at": time(note.created_at),
         "account": account(actor),
         "status": status(post) if post is not None else None,
+        "group_key": note.group_key or f"ungrouped-{note.id}",
     }
+
+
+def notification_group(group: NotificationGroupView) -> dict[str, Any]:
+    """Return a Mastodon NotificationGroup; its accounts and status are given apart, by id.
+
+    `most_recent_notification_id` is a number, as Mastodon sends it (apps decode it as one).
+    """
+    entity: dict[str, Any] = {
+        "group_key": group.group_key,
+        "notifications_count": group.notifications_count,
+        "type": group.kind,
+        "most_recent_notification_id": group.most_recent_notification_id,
+    }
+    if group.page_min_id is not None:
+        entity["page_min_id"] = str(group.page_min_id)
+        entity["page_max_id"] = str(group.most_recent_notification_id)
+        entity["latest_page_notification_at"] = time(group.latest_page_notification_at)
+    entity["sample_account_ids"] = [str(i) for i in group.sample_account_ids]
+    if group.post is not None:
+        entity["status_id"] = str(group.post.id)
+    return entity
 
 
 def relationship(
@@ -427,3 +476,27 @@ def list_entity(lst: TimelineList, *, unread: int = 0) -> dict[str, Any]:
         "exclusive": lst.exclusive,
         "saved_search": saved,
     }
+
+
+def grouped_notifications(
+    groups: list[NotificationGroupView], accounts: dict[int, Author], *, partial_avatars: bool = False
+) -> dict[str, Any]:
+    """Return Mastodon's GroupedNotificationsResults: the groups, and each account and status they name once.
+
+    With partial_avatars the latest account of each group comes in full, under `accounts`, and the
+    others as PartialAccountWithAvatar, under `partial_accounts`.
+    """
+    sampled = list(dict.fromkeys(i for group in groups for i in group.sample_account_ids))
+    full = sampled
+    if partial_avatars:
+        full = list(
+            dict.fromkeys(group.sample_account_ids[0] for group in groups if group.sample_account_ids)
+        )
+    posts = {group.post.id: group.post for group in groups if group.post is not None}
+    results: dict[str, Any] = {"accounts": [account(accounts[i]) for i in full]}
+    if partial_avatars:
+        shown = set(full)
+        results["partial_accounts"] = [partial_account(accounts[i]) for i in sampled if i not in shown]
+    results["statuses"] = [status(post) for post in posts.values()]
+    results["notification_groups"] = [notification_group(group) for group in groups]
+    return results

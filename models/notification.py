@@ -25,9 +25,19 @@ NOTIFICATION_KINDS = (
     "status",
 )
 
+# The kinds Mastodon groups (its GROUPABLE_NOTIFICATION_TYPES): likes of one post, and follows, each
+# within a span of hours.  microblog has no reblogs; the name is accepted where clients send it.
+GROUPABLE_KINDS = ("favourite", "reblog", "follow")
+GROUP_KEY_LENGTH = 64
+
 
 class Notification(Base):
-    """One notification for `user_id`, caused by `actor_id`, about `post_id` (if any)."""
+    """One notification for `user_id`, caused by `actor_id`, about `post_id` (if any).
+
+    `group_key` is Mastodon's: "favourite-<post id>-<hour>" or "follow-<hour>" for the kinds it
+    groups (services.notifications.group_keys sets it when recording), NULL for the others (their
+    group is "ungrouped-<id>").
+    """
 
     __tablename__ = "notifications"
 
@@ -39,5 +49,10 @@ class Notification(Base):
     # The community a join request is about (the actor is the person asking).
     community_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    group_key: Mapped[str | None] = mapped_column(String(GROUP_KEY_LENGTH))
 
-    __table_args__ = (Index("ix_notifications_user_id_id", user_id, id.desc()),)
+    __table_args__ = (
+        Index("ix_notifications_user_id_id", user_id, id.desc()),
+        # One group's notifications, newest last: its count, sample accounts, dismissal.
+        Index("ix_notifications_user_id_group_key_id", user_id, group_key, id),
+    )

@@ -470,3 +470,45 @@ def test_a_read_marker_set_in_one_mastodon_py_client_is_seen_in_another(server):
     seen = laptop.markers_get(["home", "notifications"])
     assert list(seen) == ["home"] and str(seen["home"].last_read_id) == str(newest.id)
     assert seen["home"].version == 1
+
+
+def test_mastodon_py_reads_pages_counts_and_dismisses_grouped_notifications(server):
+    alice, bob, carol = (mastodon_for(server, name) for name in ("alice", "bob", "carol"))
+    bob_id, carol_id = str(bob.me().id), str(carol.me().id)
+    post = alice.status_post("Likes of this one come as one group")
+    bob.status_favourite(post.id)
+    carol.status_favourite(post.id)
+    mention = carol.status_post("@alice and a mention stands alone")
+
+    results = alice.grouped_notifications(types=["favourite", "mention"], limit=2)
+    liked, mentioned = sorted(results.notification_groups, key=lambda g: g.type)
+    assert (liked.type, liked.notifications_count, str(liked.status_id)) == ("favourite", 2, str(post.id))
+    assert [str(i) for i in liked.sample_account_ids] == [carol_id, bob_id]
+    assert mentioned.group_key.startswith("ungrouped-") and str(mentioned.status_id) == str(mention.id)
+    # Mastodon.py asks for partial avatars: each group's latest account in full, the others in short.
+    assert {str(a.id) for a in results.accounts} == {carol_id}
+    assert [str(a.id) for a in results.partial_accounts] == [bob_id]
+    assert {str(s.id) for s in results.statuses} == {str(post.id), str(mention.id)}
+    # The Link header pages on, to what is older than every group of this page.
+    cutoff = min(int(g.most_recent_notification_id) for g in results.notification_groups)
+    older = alice.fetch_next(results)
+    assert older is not None
+    assert all(int(g.most_recent_notification_id) < cutoff for g in older.notification_groups)
+
+    whole = alice.grouped_notification(liked.group_key)
+    assert [g.group_key for g in whole.notification_groups] == [liked.group_key]
+    assert [str(a.id) for a in alice.grouped_notification_accounts(liked.group_key)] == [carol_id, bob_id]
+
+    newest = max(int(g.most_recent_notification_id) for g in results.notification_groups)
+    alice.markers_set(["notifications"], [newest])
+    assert alice.unread_grouped_notifications_count() == 0
+    bob.status_favourite(alice.status_post("One more").id)
+    assert alice.unread_grouped_notifications_count() == 1
+    assert alice.unread_grouped_notifications_count(types=["mention"]) == 0
+
+    alice.dismiss_grouped_notification(liked.group_key)
+    with pytest.raises(MastodonAPIError):  # 404: no such group any more
+        alice.grouped_notification(liked.group_key)
+    left = alice.grouped_notifications(types=["favourite", "mention"], expand_accounts="full")
+    assert liked.group_key not in [g.group_key for g in left.notification_groups]
+    assert not left.get("partial_accounts")  # full accounts only, as asked

@@ -2,7 +2,8 @@
 
 tests/clients/clients.cjs drives both (their versions are pinned in tests/clients/package.json; `make
 test` installs them with npm).  Each trades an authorization code for a token (both send JSON), reads and
-writes with it, and logs out by revoking it.
+writes with it, and logs out by revoking it; masto.js also pages, counts and dismisses grouped
+notifications (Mastodon 4.3's /api/v2/notifications, which megalodon 10 does not call).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import requests
 
 from .conftest import missing_service
 from .server import client_site, running_server
-from .test_api_clients import OOB, consent_in_browser
+from .test_api_clients import OOB, consent_in_browser, mastodon_for
 
 pytestmark = pytest.mark.server
 
@@ -27,8 +28,8 @@ CLIENTS = Path(__file__).parent / "clients"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One gunicorn + gevent process on SQLite, with carol."""
-    env = client_site(tmp_path_factory.mktemp("js-clients"), "carol")
+    """One gunicorn + gevent process on SQLite, with carol, and dave and erin to notify her."""
+    env = client_site(tmp_path_factory.mktemp("js-clients"), "carol", "dave", "erin")
     with running_server(env, gunicorn=True) as url:
         yield url
 
@@ -56,6 +57,13 @@ def test_masto_js_and_megalodon_log_in_post_read_and_log_out(server):
         .url
     )
     codes = [consent_in_browser(server, "carol", link) for _ in range(2)]
+    # Two likes of one post of carol's (one group) and a follow (a group of its own).
+    carol, dave, erin = (mastodon_for(server, name) for name in ("carol", "dave", "erin"))
+    liked = carol.status_post("Like this, both of you")
+    dave.status_favourite(liked.id)
+    erin.status_favourite(liked.id)
+    dave.account_follow(carol.me().id)
+    dave_id, erin_id = str(dave.me().id), str(erin.me().id)
     run = subprocess.run(
         [node, str(CLIENTS / "clients.cjs"), server, app["client_id"], app["client_secret"], *codes],
         capture_output=True,
@@ -72,5 +80,20 @@ def test_masto_js_and_megalodon_log_in_post_read_and_log_out(server):
     assert seen["megalodonReplyTo"] == [first, carol]  # in_reply_to_account_id names whom it answers
     assert reply in seen["megalodonHome"] and first in seen["megalodonHome"]
     assert seen["mastoPosted"] in seen["mastoTag"] and first in seen["mastoTag"]
+    # masto.js reads grouped notifications: the two likes as one group, the follow as another.
+    follow_key = next(g[4] for g in seen["mastoGroups"] if g[0] == "follow")
+    liked_key = next(g[4] for g in seen["mastoGroups"] if g[0] == "favourite")
+    assert [g[:4] for g in seen["mastoGroups"]] == [
+        ["follow", 1, [dave_id], None],
+        ["favourite", 2, [erin_id, dave_id], str(liked.id)],
+    ]
+    assert seen["mastoGroupAccounts"] == ["dave", "erin"] and seen["mastoGroupStatuses"] == [str(liked.id)]
+    # One group a page, through the Link header: the likes' group comes again with its older like.
+    assert seen["mastoGroupPages"] == [[follow_key], [liked_key], [liked_key], []]
+    assert [g[:4] for g in seen["mastoGroup"]] == [g[:4] for g in seen["mastoGroups"][1:]]
+    assert seen["mastoGroupAccountsOf"] == ["erin", "dave"]
+    assert seen["mastoUnread"] == 1 and seen["mastoPartial"] == ["dave"]
+    assert seen["mastoAfterDismiss"] == 404
+    assert seen["megalodonNotifications"] == ["follow", "favourite", "favourite"]
     # Logging out revoked each token: it no longer works.
     assert seen["megalodonAfterRevoke"] == 401 and seen["mastoAfterRevoke"] == 401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask_migrate import upgrade
@@ -75,3 +76,56 @@ def test_upgrading_a_populated_sqlite_database_keeps_every_row(tmp_path: Path):
     assert [tuple(r) for r in posts] == [("public", None)]  # existing posts stay company-wide
     assert [tuple(r) for r in kinds] == [("person", 0)]
     assert enforced == 1  # the connection is back to enforcing foreign keys
+
+
+# Before notification groups (9e4b7c2a5d18), which gives existing likes and follows their group keys.
+BEFORE_GROUPS = "d7f1b3e5a9c2"
+
+
+def test_upgrading_groups_existing_likes_and_follows_as_new_ones_are(tmp_path: Path):
+    config = TestingConfig(
+        {"MICROBLOG_DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}", "MICROBLOG_DATA_DIR": str(tmp_path)}
+    )
+    app = create_app(config)
+    start = 493_000  # an hour, counted from 1970
+    # (kind, post, hours after `start`): kari's post 1 liked by ola over 14 hours, a mention, follows.
+    rows = [
+        ("favourite", 1, 0.5),
+        ("follow", None, 1),
+        ("favourite", 1, 5),
+        ("mention", 2, 6),
+        ("follow", None, 9),
+        ("favourite", 1, 11.9),
+        ("favourite", 1, 12),
+        ("follow", None, 13.5),
+    ]
+    with app.app_context():
+        upgrade(revision=OLD_REVISION)
+        with db.engine.begin() as conn:
+            _populate(conn)
+        upgrade(revision=BEFORE_GROUPS)
+        with db.engine.begin() as conn:
+            for n, (kind, post_id, hours) in enumerate(rows, start=2):
+                moment = datetime.fromtimestamp((start + hours) * 3600, UTC).replace(tzinfo=None)
+                conn.execute(
+                    text(
+                        "INSERT INTO notifications (id, user_id, actor_id, kind, post_id, created_at)"
+                        " VALUES (:id, 1, 2, :kind, :post, :at)"
+                    ),
+                    {"id": n, "kind": kind, "post": post_id, "at": moment.isoformat(" ")},
+                )
+        upgrade()
+        with db.engine.connect() as conn:
+            keys = conn.scalars(text("SELECT group_key FROM notifications ORDER BY id")).all()
+        db.engine.dispose()
+    assert keys == [
+        None,  # the mention _populate made
+        f"favourite-1-{start}",
+        f"follow-{start + 1}",
+        f"favourite-1-{start}",
+        None,
+        f"follow-{start + 1}",
+        f"favourite-1-{start}",  # 11.9 hours after its first hour began
+        f"favourite-1-{start + 12}",  # 12: a group of its own
+        f"follow-{start + 13}",
+    ]

@@ -238,6 +238,9 @@ def _seed(alice: Api, bob: Api) -> dict[str, str]:
     alice.call("POST", f"/api/v1/accounts/{ids['bob']}/follow")
     alice.call("POST", "/api/v1/tags/ops/follow")
     ids["notification"] = alice.call("GET", "/api/v1/notifications")[0]["id"]
+    groups = alice.call("GET", "/api/v2/notifications")["notification_groups"]
+    ids["follows"] = next(g["group_key"] for g in groups if g["type"] == "follow")
+    ids["liked"] = next(g["group_key"] for g in groups if g["type"] == "favourite")
     # A private community alice runs (made with the CLI), which bob asks to join, with a post in it.
     ids["secret"] = alice.call("GET", "/api/v1/accounts/lookup?acct=secret")["id"]
     ids["inside"] = alice.post("@secret roadmap draft")
@@ -392,6 +395,31 @@ SEEDED: list[tuple[str, dict[str, str], dict[str, Any], dict[str, Any] | None, s
         "alice_token",
     ),
     ("GET /api/v1/notifications", {}, {"types[]": ["mention"], "limit": 1}, None, "alice_token"),
+    ("GET /api/v2/notifications", {}, {}, None, "alice_token"),
+    (
+        "GET /api/v2/notifications",
+        {},
+        {"limit": 1, "expand_accounts": "partial_avatars", "types[]": ["favourite", "follow"]},
+        None,
+        "alice_token",
+    ),
+    (
+        "GET /api/v2/notifications",
+        {},
+        {"grouped_types[]": ["follow"], "exclude_types[]": ["mention"], "account_id": "{bob}"},
+        None,
+        "oauth",
+    ),
+    ("GET /api/v2/notifications/unread_count", {}, {"limit": 5, "types[]": ["follow"]}, None, "alice_token"),
+    ("GET /api/v2/notifications/{group_key}", {"group_key": "{follows}"}, {}, None, "alice_token"),
+    ("GET /api/v2/notifications/{group_key}", {"group_key": "ungrouped-{notification}"}, {}, None, "oauth"),
+    (
+        "GET /api/v2/notifications/{group_key}/accounts",
+        {"group_key": "{follows}"},
+        {"limit": 1},
+        None,
+        "oauth",
+    ),
     ("GET /api/v1/timelines/tag/{hashtag}", {"hashtag": "Apollo"}, {"limit": 2}, None, "alice_token"),
     ("GET /api/v1/tags/{name}", {"name": "ops"}, {}, None, "alice_token"),
     ("POST /api/v1/tags/{name}/follow", {"name": "apollo"}, {}, None, "alice_token"),
@@ -493,6 +521,7 @@ SEEDED: list[tuple[str, dict[str, str], dict[str, Any], dict[str, Any] | None, s
         {"account_ids": ["{bob}"]},
         "alice_token",
     ),
+    ("POST /api/v2/notifications/{group_key}/dismiss", {"group_key": "{liked}"}, {}, None, "alice_token"),
 ]
 
 

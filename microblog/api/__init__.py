@@ -215,13 +215,18 @@ def id_list(name: str) -> list[str]:
     return [v for v in values if v][:40]
 
 
-def paged(items: list[dict[str, Any]], *, next_max: str | None, prev_min: str | None) -> Response:
-    """Return a JSON list with Mastodon's Link header: rel="next" (older, max_id), then rel="prev"."""
+def paged(
+    items: list[dict[str, Any]] | dict[str, Any], *, next_max: str | None, prev_min: str | None
+) -> Response:
+    """Return a JSON page (list or object) with Mastodon's Link header: rel="next" (older, max_id), "prev"."""
     response = jsonify(items)
-    # The query's own parameters carry over, except the cursor and names url_for takes for itself
-    # (the endpoint, `_external` ..., the route's own arguments): those would be a TypeError, a 500.
+    # The query's own parameters carry over, each with all its values (types[]=a&types[]=b), except
+    # the cursor and names url_for takes for itself (the endpoint, `_external` ..., the route's own
+    # arguments): those would be a TypeError, a 500.
     taken = {"max_id", "min_id", "since_id", "endpoint", *(request.view_args or {})}
-    args = {k: v for k, v in request.args.items() if k not in taken and not k.startswith("_")}
+    args: dict[str, Any] = {
+        k: request.args.getlist(k) for k in request.args if k not in taken and not k.startswith("_")
+    }
     endpoint = cast(str, request.endpoint)
 
     def link(rel: str, **cursor: str) -> str:
@@ -277,6 +282,7 @@ def init_app(app: Flask) -> None:
     from . import (  # noqa: F401  (routes)
         accounts,
         follow_requests,
+        grouped_notifications,
         instance,
         lists,
         markers,

@@ -16,7 +16,7 @@ from microblog import entities
 from microblog.database import db, on_commit
 from microblog.entities import Author, FeedPost
 from microblog.text import parse_id
-from models import CommunityAdmin, Notification, Post, User
+from models import CommunityAdmin, Notification, Post, User, utcnow
 from models.base import MAX_ID
 
 from . import timelines
@@ -25,6 +25,9 @@ from .timelines import Cursor
 from .visibility import audience, post_is_visible
 
 PAGE_LIMIT = 30
+# A group of likes of one post (or of follows) takes in what comes within this many hours of its
+# first hour, as Mastodon's Notification::Groups does (MAXIMUM_GROUP_SPAN_HOURS).
+GROUP_SPAN_HOURS = 12
 
 
 def notify(
@@ -47,6 +50,8 @@ def notify(
         recipients = set(audience(post_id).only(recipients))  # a private post: its members only
     if not recipients:
         return
+    now = utcnow()
+    keys = group_keys(kind, post_id, recipients, now)
     notes = db.session.scalars(
         insert(Notification).returning(Notification),
         [
@@ -56,6 +61,8 @@ def notify(
                 "kind": kind,
                 "post_id": post_id,
                 "community_id": community_id,
+                "created_at": now,
+                "group_key": keys.get(uid),
             }
             for uid in sorted(recipients)
         ],
@@ -71,6 +78,37 @@ def notify(
     on_commit(send)
 
 
+def group_keys(
+    kind: str, post_id: int | None, recipient_ids: Collection[int], now: datetime
+) -> dict[int, str]:
+    """Return the group key of a new notification for each recipient, for the kinds Mastodon groups.
+
+    Mastodon's rule: "favourite-<post id>-<hour>" (likes of one post) or "follow-<hour>", where
+    <hour> counts hours since 1970.  A notification joins the recipient's newest group of its
+    kind (and post) when that group's hour is less than GROUP_SPAN_HOURS before its own, and
+    starts one at its own hour otherwise; so a group spans at most GROUP_SPAN_HOURS hours.
+    One query, whatever the number of recipients.
+    """
+    if kind in ("favourite", "reblog") and post_id is not None:
+        prefix = f"{kind}-{post_id}"
+    elif kind == "follow":
+        prefix = kind
+    else:
+        return {}
+    hour = int(now.timestamp()) // 3600
+    joinable = [f"{prefix}-{h}" for h in range(hour - GROUP_SPAN_HOURS + 1, hour + 1)]
+    newest = func.max(Notification.id)
+    rows = db.session.execute(
+        select(Notification.user_id, Notification.group_key, newest)
+        .where(Notification.user_id.in_(sorted(recipient_ids)), Notification.group_key.in_(joinable))
+        .group_by(Notification.user_id, Notification.group_key)
+        .order_by(newest)
+    ).all()
+    keys = {uid: f"{prefix}-{hour}" for uid in recipient_ids}
+    keys.update({uid: key for uid, key, _ in rows})  # newest last: each recipient's newest group
+    return keys
+
+
 def withdraw(kind: str, actor: User, post_id: int) -> None:
     """Delete the notifications of one kind an actor caused about a post (a like taken back, as in Mastodon).
 
@@ -83,7 +121,7 @@ def withdraw(kind: str, actor: User, post_id: int) -> None:
     )
 
 
-def _readable(user: User) -> ColumnElement[bool]:
+def readable(user: User) -> ColumnElement[bool]:
     """Return the condition that the user may still read a notification.
 
     Its post (if any) is one they may see, and a join request is to a community
@@ -109,7 +147,7 @@ def unread_count(user: User) -> int:
             select(func.count())
             .select_from(Notification)
             .where(
-                Notification.user_id == user.id, Notification.id > user.notifications_seen_id, _readable(user)
+                Notification.user_id == user.id, Notification.id > user.notifications_seen_id, readable(user)
             )
         )
         or 0
@@ -127,6 +165,7 @@ class NotificationView:
     unread: bool
     created_at: datetime
     community: Author | None = None  # the community a join request or acceptance is about
+    group_key: str | None = None  # Mastodon's, for the kinds it groups (models.notification)
 
 
 def list_notifications(
@@ -141,7 +180,7 @@ def list_notifications(
     (mark_notifications_seen); API clients keep their own place.
     """
     cursor = cursor or Cursor(limit=PAGE_LIMIT)
-    bounds = [Notification.user_id == user.id, Notification.id < (cursor.max_id or MAX_ID), _readable(user)]
+    bounds = [Notification.user_id == user.id, Notification.id < (cursor.max_id or MAX_ID), readable(user)]
     if cursor.since_id or cursor.min_id:
         bounds.append(Notification.id > max(cursor.since_id or 0, cursor.min_id or 0))
     if kinds is not None:
@@ -164,7 +203,7 @@ def mark_notifications_seen(user: User, up_to_id: int | str | None) -> int:
         raise ValidationError(_("Say up to which notification: up_to is a notification id."), field="up_to")
     newest = db.session.scalar(
         select(func.max(Notification.id)).where(
-            Notification.user_id == user.id, Notification.id <= up_to, _readable(user)
+            Notification.user_id == user.id, Notification.id <= up_to, readable(user)
         )
     )
     if newest is not None and newest > user.notifications_seen_id:
@@ -183,7 +222,7 @@ def notification_view(user: User, notification_id: int | str) -> NotificationVie
     nid = parse_id(notification_id)
     if not nid:
         return None
-    stmt = _with_accounts().where(Notification.user_id == user.id, Notification.id == nid, _readable(user))
+    stmt = _with_accounts().where(Notification.user_id == user.id, Notification.id == nid, readable(user))
     views = _views(user, db.session.execute(stmt).all())
     return views[0] if views else None
 
@@ -210,6 +249,7 @@ def _views(user: User, rows: Sequence[Any]) -> list[NotificationView]:
             note.id > seen,
             note.created_at,
             Author.of(community) if community is not None else None,
+            note.group_key,
         )
         for note, actor, community in rows
         if not note.post_id or note.post_id in posts  # checked by the query too

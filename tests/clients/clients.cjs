@@ -33,6 +33,8 @@ async function withMegalodon(url, clientId, clientSecret, code, seen) {
   seen.megalodonReplyTo = [reply.in_reply_to_id, reply.in_reply_to_account_id];
   seen.megalodonHome = (await client.getHomeTimeline()).data.map((s) => s.id);
   seen.megalodonPosted = [posted.id, reply.id];
+  // megalodon 10 has no grouped notifications; its ungrouped ones carry group_key now and still read.
+  seen.megalodonNotifications = (await client.getNotifications()).data.map((n) => n.type);
   await anonymous.revokeToken(clientId, clientSecret, token.access_token);
   seen.megalodonAfterRevoke = await status(() => client.verifyAccountCredentials());
 }
@@ -45,8 +47,33 @@ async function withMasto(url, clientId, clientSecret, code, seen) {
   const posted = await rest.v1.statuses.create({ status: "Hello from masto #clients" });
   seen.mastoPosted = posted.id;
   seen.mastoTag = (await rest.v1.timelines.tag.$select("clients").list()).map((s) => s.id);
+  await withMastoGroups(rest, seen);
   await oauth.revoke({ clientId, clientSecret, token: token.accessToken });
   seen.mastoAfterRevoke = await status(() => rest.v1.accounts.verifyCredentials());
+}
+
+// Grouped notifications (Mastodon 4.3, masto.v2.notifications): a page, the pages the Link header
+// leads to, one group, its accounts, the unread count, and dismissing the group.
+async function withMastoGroups(rest, seen) {
+  const shape = (g) => [g.type, g.notificationsCount, g.sampleAccountIds, g.statusId ?? null, g.groupKey];
+  const page = await rest.v2.notifications.list({ types: ["favourite", "follow"], groupedTypes: ["favourite", "follow"] });
+  seen.mastoGroups = page.notificationGroups.map(shape);
+  seen.mastoGroupAccounts = page.accounts.map((a) => a.username);
+  seen.mastoGroupStatuses = page.statuses.map((s) => s.id);
+  seen.mastoGroupPages = [];
+  for await (const each of rest.v2.notifications.list({ limit: 1, types: ["favourite", "follow"] })) {
+    seen.mastoGroupPages.push(each.notificationGroups.map((g) => g.groupKey));
+    if (seen.mastoGroupPages.length > 3) break;
+  }
+  const liked = page.notificationGroups.find((g) => g.type === "favourite").groupKey;
+  const group = rest.v2.notifications.$select(liked);
+  seen.mastoGroup = (await group.fetch()).notificationGroups.map(shape);
+  seen.mastoGroupAccountsOf = (await group.accounts.fetch()).map((a) => a.username);
+  seen.mastoUnread = (await rest.v2.notifications.unreadCount.fetch({ types: ["follow"] })).count;
+  const partial = await rest.v2.notifications.list({ types: ["favourite"], expandAccounts: "partial_avatars" });
+  seen.mastoPartial = partial.partialAccounts.map((a) => a.acct);
+  await group.dismiss();
+  seen.mastoAfterDismiss = await status(() => group.fetch());
 }
 
 async function main() {
