@@ -71,6 +71,12 @@ class Config:
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session, not to a clock
         self.MAX_CONTENT_LENGTH = 1024 * 1024  # no form here needs more; larger bodies get a 413
+        # Images: the largest upload (an image request's body may be this and a little more), the most
+        # pixels one may have (checked before it is decoded), and where nginx serves the files from
+        # (X-Accel-Redirect to this internal location; empty: the app sends them itself).
+        self.MEDIA_MAX_BYTES = int(float(env.get("MICROBLOG_MEDIA_MAX_MB") or 16) * 1024 * 1024)
+        self.MEDIA_MAX_PIXELS = int(float(env.get("MICROBLOG_MEDIA_MAX_MEGAPIXELS") or 50) * 1_000_000)
+        self.MEDIA_ACCEL_REDIRECT = (env.get("MICROBLOG_MEDIA_ACCEL_REDIRECT") or "").strip()
         self.LOG_FORMAT = (env.get("MICROBLOG_LOG_FORMAT") or "text").strip().lower()
         self.LOG_LEVEL = (env.get("MICROBLOG_LOG_LEVEL") or "INFO").strip().upper()
         # Local passwords (sign-up, log-in with a microblog password); off: the directory only.

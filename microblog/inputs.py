@@ -17,7 +17,8 @@ The app's JSON provider applies the same rules to every JSON body it parses.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, current_app, request
@@ -107,8 +108,26 @@ def _check_bytes(raw: bytes, where: str | LazyString) -> None:
     check_text(text, where)
 
 
+# Room for a form's other fields beside an uploaded file.
+UPLOAD_FORM_ALLOWANCE = 64 * 1024
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def takes_uploads(view: F) -> F:
+    """Let a view's request body be as large as an image upload (MEDIA_MAX_BYTES), not MAX_CONTENT_LENGTH.
+
+    Put it right under the route: the guard below reads the form first, under this limit.
+    """
+    view.takes_uploads = True  # type: ignore[attr-defined]
+    return view
+
+
 def refuse_unreadable_input() -> None:
     """Refuse a request carrying invalid UTF-8, NUL, lone surrogates or too deep JSON anywhere we read."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "takes_uploads", False):
+        request.max_content_length = current_app.config["MEDIA_MAX_BYTES"] + UPLOAD_FORM_ALLOWANCE
     _check_wsgi_text(request.environ.get("PATH_INFO", ""), _l("The address"))
     # Werkzeug's own server has already replaced invalid UTF-8 in PATH_INFO; the raw path still has it.
     raw_path = request.environ.get("RAW_URI", "").partition("?")[0]

@@ -13,6 +13,7 @@ from .inbox_item import InboxItem
 from .like import Like
 from .login import Login
 from .marker import Marker
+from .media_attachment import MediaAttachment
 from .mention import mentions
 from .notification import Notification
 from .oauth_app import OAuthApp
@@ -46,6 +47,7 @@ __all__ = [
     "ListHit",
     "Login",
     "Marker",
+    "MediaAttachment",
     "Notification",
     "OAuthApp",
     "Pin",

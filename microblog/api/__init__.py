@@ -286,6 +286,7 @@ def init_app(app: Flask) -> None:
         instance,
         lists,
         markers,
+        media,
         notifications,
         oauth,
         openapi,

@@ -43,10 +43,21 @@ def _visibility(data: dict[str, Any]) -> str | None:
     return _VISIBILITIES[asked]
 
 
+def _media_ids(data: dict[str, Any]) -> list[object]:
+    """Return the images a status attaches: `media_ids[]` in a form, a `media_ids` list in JSON."""
+    listed = request.form.getlist("media_ids[]") or request.args.getlist("media_ids[]")
+    given = data.get("media_ids")
+    if given in (None, "", []):
+        return list(listed)
+    if isinstance(given, str):
+        return [given, *listed]
+    if not isinstance(given, list):
+        raise ValidationError(_("media_ids must be a list of image ids."), field="media_ids")
+    return given
+
+
 def _refuse_unsupported(data: dict[str, Any]) -> None:
     """Refuse, rather than silently drop, what would change the meaning of a post."""
-    if data.get("media_ids") or request.form.getlist("media_ids[]"):
-        raise ValidationError(_("Posts here are text only: attachments are not supported."))
     if data.get("poll") or data.get("poll[options][]"):
         raise ValidationError(_("Polls are not supported."))
     if data.get("scheduled_at"):
@@ -78,6 +89,7 @@ def create_status():
         visibility=_visibility(data),
         posted_by=actor() if team_token_team() is not None else None,
         question=bool_param(data, "question"),
+        media_ids=_media_ids(data),
     )
     return jsonify(_status(post.id, viewer()))
 
@@ -94,15 +106,16 @@ def show_status(post_id: str):
 def edit_status(post_id: str):
     """Edit a status's text (its author); the earlier versions stay in its history.
 
-    Polls, attachments, content warnings and a language are refused or ignored
-    as when posting; a post cannot be moved into another community.
+    Polls and content warnings are refused as when posting; its images stay as
+    they are (media_ids, if sent, must be the ones it has); a post cannot be
+    moved into another community.
     """
     data = params()
     _refuse_unsupported(data)
     text = text_param(data, "status")
     if text is None:
         raise ValidationError(_("status is required: the text of the post."))
-    post = editing.edit_post(viewer(), post_id, text)
+    post = editing.edit_post(viewer(), post_id, text, media_ids=_media_ids(data))
     return jsonify(_status(post.id, viewer()))
 
 

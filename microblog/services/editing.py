@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask_babel import gettext as _
 from sqlalchemy import delete, insert, select
 
@@ -10,7 +12,7 @@ from microblog.database import db
 from microblog.text import extract_mentions, extract_tags, render_html
 from models import InboxItem, Notification, Post, PostEdit, Tag, User, mentions, post_tags, utcnow
 
-from . import communities, inbox, notifications, posts, rollups, teams, timelines
+from . import communities, inbox, media, notifications, posts, rollups, teams, timelines
 from .errors import NotFound, PermissionDenied, ValidationError
 from .validation import check_post_text
 from .visibility import audience
@@ -31,7 +33,7 @@ def may_edit(actor: User | None, post: Post | None) -> bool:
     )
 
 
-def edit_post(actor: User, post_id: int | str, text: str) -> Post:
+def edit_post(actor: User, post_id: int | str, text: str, *, media_ids: Sequence[object] = ()) -> Post:
     """Change a post's text, keeping the version it replaces; the same text again changes nothing.
 
     The post rule applies as to a new post.  A post stays where it was posted:
@@ -44,6 +46,12 @@ def edit_post(actor: User, post_id: int | str, text: str) -> Post:
     post = posts.access_post(actor, post_id)
     if not may_edit(actor, post):
         raise PermissionDenied(_("You can only edit your own posts."))
+    if media_ids:  # clients send the images the post has; changing them is not editing its text
+        has = [str(m.id) for m in media.media_of([post.id]).get(post.id, ())]
+        if [str(i) for i in media_ids] != has:
+            raise ValidationError(
+                _("An edit changes the text only: its images stay as they are."), field="media_ids"
+            )
     text = check_post_text(text)
     if text == post.text:
         return post

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import cast
 
@@ -21,7 +21,7 @@ from microblog.text import extract_mentions, extract_tags, parse_id, render_html
 from models import IdempotencyKey, Like, Post, Tag, User, mentions, post_tags, utcnow
 from models.post import PRIVATE, PUBLIC
 
-from . import communities, inbox, notifications, rollups, signals, teams, timelines
+from . import communities, inbox, media, notifications, rollups, signals, teams, timelines
 from .errors import NotFound, PermissionDenied, ValidationError
 from .validation import check_post_text
 from .visibility import Audience, audience, post_is_visible
@@ -84,6 +84,8 @@ def post_status(
     visibility: str | None = None,
     posted_by: User | None = None,
     question: bool = False,
+    media_ids: Sequence[object] = (),
+    descriptions: dict[str, str] | None = None,
 ) -> Post:
     """Publish a status; a reply joins its parent's thread and addresses its author.
 
@@ -101,7 +103,8 @@ def post_status(
     the real author).  A post is a question when asked (`question`) or when it
     carries #question (or #spørsmål).  A post that mentions a team account, or
     replies to one of its posts, enters that team's inbox (if the team may see
-    it); the team's reply answers it there (services.inbox).
+    it); the team's reply answers it there (services.inbox).  `media_ids` attach
+    up to four images its writer uploaded (services.media), `descriptions` their alt text by id.
     """
     key = (idempotency_key or "").strip()[:IDEMPOTENCY_KEY_MAX] or None
     if key is not None:
@@ -121,6 +124,7 @@ def post_status(
     community = _community_of_new_post(author, [u for u in mentioned if u.is_community], parent)
     visibility = check_visibility(visibility, community)
     tag_names = extract_tags(text)
+    images = media.check_attachments([author, *([posted_by] if posted_by else [])], media_ids, descriptions)
     post = Post(
         author_id=author.id,
         text=text,
@@ -135,6 +139,7 @@ def post_status(
     )
     db.session.add(post)
     db.session.flush()
+    media.attach(post, images)
     seen_by = audience(post.id)
     _count_post(post, +1)
     tags = tags_by_name(tag_names)
@@ -201,6 +206,8 @@ def compose(
     post_as: str | None = None,
     in_reply_to: int | str | None = None,
     question: bool = False,
+    media_ids: Sequence[object] = (),
+    descriptions: dict[str, str] | None = None,
 ) -> Post:
     """Publish what a person wrote in the composer: as themselves, or as the team account `post_as` names.
 
@@ -208,9 +215,15 @@ def compose(
     one the writer is not on.
     """
     team = teams.access_team(post_as) if post_as else None
-    if team is None:
-        return post_status(writer, text, in_reply_to=in_reply_to, question=question)
-    return post_status(team, text, in_reply_to=in_reply_to, posted_by=writer, question=question)
+    return post_status(
+        team or writer,
+        text,
+        in_reply_to=in_reply_to,
+        posted_by=writer if team is not None else None,
+        question=question,
+        media_ids=media_ids,
+        descriptions=descriptions,
+    )
 
 
 def _route_to_inboxes(
@@ -387,6 +400,7 @@ def delete_post(actor: User, post_id: int | str) -> int:
     if post.in_reply_to_id is not None:
         _announce("status.update", post.in_reply_to_id)  # its reply count changed
     rollups.uncount_post(post)
+    media.forget(post.id)
     db.session.delete(post)
     db.session.commit()
     return deleted_id

@@ -47,6 +47,7 @@ from models import (
     Like,
     ListAccount,
     ListHit,
+    MediaAttachment,
     Pin,
     Post,
     Tag,
@@ -58,6 +59,7 @@ from models import (
 )
 from models.base import MAX_ID
 
+from . import media
 from .errors import ValidationError
 from .visibility import Audience, post_is_visible
 
@@ -221,6 +223,7 @@ def _with_posts(
         pinned,
         pinned_in_community,
         Post.edited_at,
+        exists().where(MediaAttachment.post_id == Post.id),
     )
     if page is not None:
         columns = columns.select_from(page).join(Post, Post.id == (page.c.id if post_id is None else post_id))
@@ -328,7 +331,7 @@ def _thread_statement() -> Select:
 _POST_COLUMNS = 8
 _AUTHOR_END = _POST_COLUMNS + 11
 _WHERE_END = _AUTHOR_END + 10
-FEED_COLUMNS = _WHERE_END + 7
+FEED_COLUMNS = _WHERE_END + 8
 
 
 def page_ids(id_col: IdColumn, where: list[ColumnElement[bool]], shape: tuple[bool, bool, bool]) -> Select:
@@ -360,12 +363,15 @@ def rows_to_posts(rows: Any) -> list[FeedPost]:
     posts = []
     answers: dict[int, int] = {}  # question id -> accepted answer id
     writers: dict[int, int] = {}  # team post id -> the member who wrote it
+    with_media: list[int] = []  # the ids of the posts with images
     for row in rows:
         post, account = row[:_POST_COLUMNS], row[_POST_COLUMNS:_AUTHOR_END]
         tags, liked, mentioned, parent_id, parent_name = row[_AUTHOR_END : _AUTHOR_END + 5]
         visibility, community_id, handle, name, locked = row[_AUTHOR_END + 5 : _WHERE_END]
         is_question, answer_id, poster_id = row[_WHERE_END : _WHERE_END + 3]
-        bookmarked, pinned, featured, edited_at = row[_WHERE_END + 3 : FEED_COLUMNS]
+        bookmarked, pinned, featured, edited_at, has_media = row[_WHERE_END + 3 : FEED_COLUMNS]
+        if has_media:
+            with_media.append(post[0])
         tag_names = tuple(sorted(tags.split())) if tags else ()
         addressed = tuple(sorted(_mention(pair) for pair in mentioned.split())) if mentioned else ()
         community = CommunityRef(community_id, handle, name, bool(locked)) if community_id else None
@@ -379,6 +385,9 @@ def rows_to_posts(rows: Any) -> list[FeedPost]:
         # The accepted answer and the team post's writer come after (_with_answers).
         marks = (None, None, bool(bookmarked), bool(pinned), bool(featured), edited_at)
         posts.append(FeedPost(*post, Author(*account), tag_names, bool(liked), addressed, *where, *marks))  # type: ignore[call-arg]
+    if with_media:  # their images: one query for the page
+        images = media.media_of(with_media)
+        posts = [replace(p, media=images.get(p.id, ())) if p.id in images else p for p in posts]
     return _with_answers(posts, answers, writers) if answers or writers else posts
 
 

@@ -151,6 +151,7 @@ def init_app(app: Flask) -> None:
         dashboard,
         editing,
         feeds,
+        media,
         people,
         questions,
         search,

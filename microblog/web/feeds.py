@@ -165,12 +165,15 @@ def create_post():
     status = 422
     if form.validate_on_submit():
         try:
+            media_ids = request.form.getlist("media_ids")
             post = posts.compose(
                 current_user,
                 form.text.data,
                 post_as=form.post_as.data or None,
                 in_reply_to=form.in_reply_to.data,
                 question=bool(form.question.data),
+                media_ids=media_ids,
+                descriptions={i: request.form.get(f"description_{i}", "") for i in media_ids[:8]},
             )
         # Too long (422), the post replied to gone (404), no such team (404), not on the team (403).
         except ServiceError as error:

@@ -1,0 +1,241 @@
+"""Images: upload through the Mastodon API, what is stored, who may read the files, cleanup."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+from sqlalchemy import func, select, update
+
+from microblog.database import db
+from microblog.services import media, posts
+from models import MediaAttachment, Post, utcnow
+
+from .factories import login, make_community, make_post, make_token, make_user
+
+
+def picture(size=(1200, 900), fmt="JPEG", **save) -> bytes:
+    """Return an image file with some detail (a flat colour compresses to nothing)."""
+    image = Image.new("RGB", size, (40, 110, 190))
+    draw = ImageDraw.Draw(image)
+    for x in range(0, size[0], 40):
+        draw.line((x, 0, size[0] - x, size[1]), fill=(x % 255, 90, 150), width=5)
+    out = io.BytesIO()
+    image.save(out, fmt, **save)
+    return out.getvalue()
+
+
+def upload(client, auth, data: bytes, name="shot.jpg", **fields):
+    return client.post(
+        "/api/v2/media",
+        data={"file": (io.BytesIO(data), name), **fields},
+        headers=auth,
+        content_type="multipart/form-data",
+    )
+
+
+def stored_files(app) -> list[Path]:
+    folder = Path(app.config["DATA_DIR"]) / "media"
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def test_an_uploaded_photo_is_re_encoded_upright_without_its_location(client, app, alice):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90°": the phone was held upright
+    exif[0x8825] = {2: (59.0, 55.0, 0.0), 4: (10.0, 45.0, 0.0)}  # GPS: where it was taken
+    answer = upload(client, make_token(alice), picture((1200, 900), exif=exif), description="Whiteboard")
+    assert answer.status_code == 200, answer.data
+    entity = answer.get_json()
+    assert entity["type"] == "image" and entity["description"] == "Whiteboard" and entity["blurhash"]
+    assert entity["meta"]["original"]["width"] == 900 and entity["meta"]["original"]["height"] == 1200
+    assert entity["meta"]["small"]["width"] * entity["meta"]["small"]["height"] <= 640 * 360
+    original = client.get(entity["url"], headers=make_token(alice))
+    assert original.status_code == 200 and original.headers["Content-Type"] == "image/jpeg"
+    kept = Image.open(io.BytesIO(original.data))
+    assert kept.size == (900, 1200) and not kept.getexif() and "exif" not in kept.info
+    assert client.get(entity["preview_url"], headers=make_token(alice)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        (b"%PDF-1.4 not an image", "report.pdf"),
+        (picture()[:3000], "truncated.jpg"),
+        (b"", "empty.png"),
+        (picture(fmt="BMP"), "old.bmp"),
+    ],
+    ids=["not an image", "truncated", "empty", "another format"],
+)
+def test_what_is_not_an_image_is_refused_and_leaves_nothing(client, app, alice, data, name):
+    answer = upload(client, make_token(alice), data, name)
+    assert answer.status_code == 422, answer.data
+    assert "error" in answer.get_json()
+    assert db.session.scalar(select(func.count()).select_from(MediaAttachment)) == 0
+    assert stored_files(app) == []
+
+
+def test_a_decompression_bomb_is_refused_before_it_is_decoded(client, app, alice):
+    bomb = io.BytesIO()
+    Image.new("1", (12000, 12000)).save(bomb, "PNG")  # 144 megapixels in a few kilobytes
+    assert len(bomb.getvalue()) < 100_000
+    answer = upload(client, make_token(alice), bomb.getvalue(), "bomb.png")
+    assert answer.status_code == 422 and "megapixels" in answer.get_json()["error"]
+    assert stored_files(app) == []
+
+
+def test_a_post_attaches_images_and_its_readers_see_them(client, app, alice, bob):
+    auth = make_token(alice)
+    ids = [upload(client, auth, picture(), description=f"Slide {n}").get_json()["id"] for n in range(2)]
+    answer = client.post(
+        "/api/v1/statuses", data={"status": "Slides from today", "media_ids[]": ids}, headers=auth
+    )
+    assert answer.status_code == 200, answer.data
+    status = answer.get_json()
+    assert [m["id"] for m in status["media_attachments"]] == ids
+    assert [m["description"] for m in status["media_attachments"]] == ["Slide 0", "Slide 1"]
+    seen = client.get("/api/v1/timelines/public", headers=make_token(bob)).get_json()
+    assert [m["id"] for m in seen[0]["media_attachments"]] == ids
+    url = seen[0]["media_attachments"][0]["url"]
+    assert client.get(url, headers=make_token(bob)).status_code == 200
+    # An image once posted is the post's: not attached again, not re-described through the media API.
+    again = client.post("/api/v1/statuses", data={"status": "Again", "media_ids[]": ids[:1]}, headers=auth)
+    assert again.status_code == 422
+    assert client.put(f"/api/v1/media/{ids[0]}", data={"description": "x"}, headers=auth).status_code == 404
+
+
+def test_attachments_are_checked(client, alice, bob):
+    auth = make_token(alice)
+    ids = [upload(client, auth, picture((200, 150))).get_json()["id"] for n in range(5)]
+    five = client.post("/api/v1/statuses", json={"status": "Too many", "media_ids": ids}, headers=auth)
+    assert five.status_code == 422
+    bobs = client.post(
+        "/api/v1/statuses", json={"status": "Not mine", "media_ids": ids[:1]}, headers=make_token(bob)
+    )
+    assert bobs.status_code == 422
+    for bad in (["abc"], [ids[0], ids[0]], "x", {"a": 1}):
+        assert (
+            client.post(
+                "/api/v1/statuses", json={"status": "Bad", "media_ids": bad}, headers=auth
+            ).status_code
+            == 422
+        )
+    assert db.session.scalar(select(func.count()).select_from(Post)) == 0
+
+
+def test_description_and_focus_are_set_before_posting(client, alice, bob):
+    auth = make_token(alice)
+    media_id = upload(client, auth, picture((300, 200))).get_json()["id"]
+    changed = client.put(
+        f"/api/v1/media/{media_id}", data={"description": "A cat", "focus": "0.5,-0.25"}, headers=auth
+    )
+    assert changed.status_code == 200
+    assert changed.get_json()["description"] == "A cat"
+    assert changed.get_json()["meta"]["focus"] == {"x": 0.5, "y": -0.25}
+    assert client.get(f"/api/v1/media/{media_id}", headers=auth).get_json()["description"] == "A cat"
+    for bad in ({"focus": "2,0"}, {"focus": "nan,0"}, {"focus": "a"}, {"description": "x" * 1501}):
+        assert client.put(f"/api/v1/media/{media_id}", data=bad, headers=auth).status_code == 422
+    assert (
+        client.put(
+            f"/api/v1/media/{media_id}", data={"description": "Mine"}, headers=make_token(bob)
+        ).status_code
+        == 404
+    )
+    assert client.get(f"/api/v1/media/{media_id}", headers=make_token(bob)).status_code == 404
+
+
+def test_a_private_community_s_images_are_for_its_members_only(client, app, alice, bob):
+    make_community(alice, "ops", private=True, members=(bob,))
+    auth = make_token(alice)
+    entity = upload(client, auth, picture()).get_json()
+    # Unattached: the uploader's only.
+    assert client.get(entity["url"], headers=make_token(bob)).status_code == 404
+    assert client.get(entity["url"]).status_code == 404
+    client.post(
+        "/api/v1/statuses",
+        data={"status": "@ops the rack diagram", "media_ids[]": [entity["id"]]},
+        headers=auth,
+    )
+    carol = make_user("carol")
+    assert client.get(entity["url"], headers=make_token(bob)).status_code == 200
+    private = client.get(entity["url"], headers=make_token(bob))
+    assert "private" in private.headers["Cache-Control"]
+    for reader in ({}, make_token(carol), {"Authorization": "Bearer nonsense"}):
+        assert client.get(entity["url"], headers=reader).status_code == 404
+        assert client.get(entity["preview_url"], headers=reader).status_code == 404
+    login(client, "carol")  # a browser session, likewise
+    assert client.get(entity["url"]).status_code == 404
+    client.post("/logout")
+    login(client, "bob")
+    assert client.get(entity["url"]).status_code == 200
+
+
+def test_a_public_post_s_image_loads_without_credentials(client, alice):
+    # Mastodon clients load images as plain <img src>; the key in the URL is random.
+    auth = make_token(alice)
+    entity = upload(client, auth, picture()).get_json()
+    client.post(
+        "/api/v1/statuses", data={"status": "Office party", "media_ids[]": [entity["id"]]}, headers=auth
+    )
+    plain = client.get(entity["url"])
+    assert plain.status_code == 200 and "public" in plain.headers["Cache-Control"]
+    assert client.get(entity["url"].replace(entity["url"].split("/")[-2], "0" * 32)).status_code == 404
+
+
+@pytest.mark.settings(MEDIA_ACCEL_REDIRECT="/_media/")
+def test_behind_nginx_the_app_only_says_which_file(client, alice):
+    auth = make_token(alice)
+    entity = upload(client, auth, picture()).get_json()
+    answer = client.get(entity["url"], headers=auth)
+    assert answer.status_code == 200 and answer.data == b""
+    key = entity["url"].split("/")[-2]
+    assert answer.headers["X-Accel-Redirect"] == f"/_media/{key[:2]}/{key}.jpg"
+
+
+def test_deleting_a_post_removes_its_files(client, app, alice):
+    auth = make_token(alice)
+    entity = upload(client, auth, picture()).get_json()
+    status = client.post(
+        "/api/v1/statuses", data={"status": "Soon gone", "media_ids[]": [entity["id"]]}, headers=auth
+    )
+    assert len(stored_files(app)) == 2
+    client.delete(f"/api/v1/statuses/{status.get_json()['id']}", headers=auth)
+    assert stored_files(app) == []
+    assert client.get(entity["url"], headers=auth).status_code == 404
+
+
+def test_uploads_never_posted_are_removed_after_a_day(client, app, alice):
+    auth = make_token(alice)
+    old = upload(client, auth, picture()).get_json()["id"]
+    kept = upload(client, auth, picture()).get_json()["id"]
+    db.session.execute(
+        update(MediaAttachment)
+        .where(MediaAttachment.id == int(old))
+        .values(created_at=utcnow() - timedelta(days=2))
+    )
+    db.session.commit()
+    assert media.sweep() == 1
+    assert {m.id for m in db.session.scalars(select(MediaAttachment))} == {int(kept)}
+    assert len(stored_files(app)) == 2
+
+
+def test_the_web_composer_uploads_and_posts_with_alt_text(alice_client, alice, bob):
+    answer = alice_client.post(
+        "/media", data={"file": (io.BytesIO(picture()), "x.jpg")}, headers={"Accept": "application/json"}
+    )
+    assert answer.status_code == 200, answer.data
+    media_id = answer.get_json()["id"]
+    alice_client.post(
+        "/posts", data={"text": "Build is red", "media_ids": [media_id], f"description_{media_id}": "CI log"}
+    )
+    post = db.session.scalars(select(Post)).one()
+    assert [(m.id, m.description) for m in db.session.scalars(select(MediaAttachment))] == [
+        (int(media_id), "CI log")
+    ]
+    assert db.session.get(MediaAttachment, int(media_id)).post_id == post.id
+    refused = alice_client.post(
+        "/media", data={"file": (io.BytesIO(b"nope"), "x.jpg")}, headers={"Accept": "application/json"}
+    )
+    assert refused.status_code == 422 and "JPEG" in refused.get_json()["error"]
