@@ -11,10 +11,10 @@ from PIL import Image, ImageDraw
 from sqlalchemy import func, select, update
 
 from microblog.database import db
-from microblog.services import media, posts
+from microblog.services import media
 from models import MediaAttachment, Post, utcnow
 
-from .factories import login, make_community, make_post, make_token, make_user
+from .factories import login, make_community, make_token, make_user
 
 
 def picture(size=(1200, 900), fmt="JPEG", **save) -> bytes:
