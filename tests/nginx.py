@@ -53,9 +53,11 @@ def _per_process(text: str, backends: Sequence[int]) -> str:
     return "".join(out)
 
 
-def site_config(port: int, backends: Sequence[int]) -> str:
-    """Return the shipped site with this listen port, these processes' ports and this checkout."""
+def site_config(port: int, backends: Sequence[int], data_dir: Path | None = None) -> str:
+    """Return the shipped site with this listen port, these processes' ports, checkout and data directory."""
     text = SITE.read_text()
+    media = f"{data_dir}/media/" if data_dir is not None else "/nonexistent/media/"
+    text = _replace_once(text, "alias /var/lib/microblog/media/;", f"alias {media};")
     text = _replace_once(text, "listen 80;", f"listen 127.0.0.1:{port};")
     text = _replace_once(text, "listen [::]:80;", "")
     text = _replace_once(text, "alias /srv/microblog/microblog/static/;", f"alias {ROOT}/microblog/static/;")
@@ -79,11 +81,17 @@ def main_config(folder: Path, workers: int | str = 1) -> str:
 
 @contextmanager
 def running_nginx(
-    folder: Path, port: int, backends: Sequence[int], *, workers: int | str = 1, timeout: float = 15
+    folder: Path,
+    port: int,
+    backends: Sequence[int],
+    *,
+    workers: int | str = 1,
+    timeout: float = 15,
+    data_dir: Path | None = None,
 ) -> Iterator[str]:
     """Start nginx with the shipped site in front of `backends`; yield its URL; stop it afterwards."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "microblog.conf").write_text(site_config(port, backends))
+    (folder / "microblog.conf").write_text(site_config(port, backends, data_dir))
     (folder / "nginx.conf").write_text(main_config(folder, workers))
     command = [NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(folder / "error.log")]
     check = subprocess.run([*command, "-t"], capture_output=True, text=True)

@@ -1,14 +1,16 @@
-"""Mastodon.py against a real server: what people do with their posts (edits, bookmarks, pins)."""
+"""Mastodon.py against a real server: what people do with their posts (images, edits, bookmarks, pins)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+import requests
 from mastodon import MastodonAPIError
 
 from .server import client_site, running_server
 from .test_api_clients import mastodon_for
+from .test_media import picture
 
 pytestmark = pytest.mark.server
 
@@ -65,3 +67,26 @@ def test_mastodon_py_fixes_a_typo_and_reads_the_history(server):
         bob.status_update(post, "Not mine to change")
     with pytest.raises(MastodonAPIError):
         alice.status_update(post, "x" * 141)
+
+
+def test_mastodon_py_posts_a_screenshot_with_alt_text(server, tmp_path):
+    alice, bob = mastodon_for(server, "alice"), mastodon_for(server, "bob")
+    shot = tmp_path / "build.png"
+    shot.write_bytes(picture((1600, 1000), "PNG"))
+    uploaded = alice.media_post(str(shot), mime_type="image/png", description="CI run 812: red")
+    assert uploaded.type == "image" and uploaded.description == "CI run 812: red" and uploaded.blurhash
+    described = alice.media_update(uploaded, description="CI run 812: the build is red", focus=(0.0, 0.5))
+    assert described.description == "CI run 812: the build is red"
+    posted = alice.status_post("The build is red again", media_ids=[described])
+    assert [m.id for m in posted.media_attachments] == [uploaded.id]
+    seen = bob.status(posted)
+    image = seen.media_attachments[0]
+    assert image.description == "CI run 812: the build is red"
+    assert (image.meta.original.width, image.meta.original.height) == (1600, 1000)
+    answer = requests.get(image.url, timeout=10)  # a public post's image: as a client's <img> loads it
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "image/png"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not an image")
+    with pytest.raises(MastodonAPIError) as refused:
+        alice.media_post(str(notes), mime_type="image/png")
+    assert refused.value.args[1] == 422

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
 
 from microblog.services import accounts
 from microblog.text import MAX_POST_LENGTH, URL_LENGTH
+from models.media_attachment import MAX_ATTACHMENTS, MAX_DESCRIPTION
 from models.pin import MAX_PROFILE_PINS
 
 from . import route
@@ -31,13 +32,14 @@ def _configuration() -> dict[str, Any]:
         "accounts": {"max_featured_tags": 0, "max_pinned_statuses": MAX_PROFILE_PINS},
         "statuses": {
             "max_characters": MAX_POST_LENGTH,
-            "max_media_attachments": 0,
+            "max_media_attachments": MAX_ATTACHMENTS,
             "characters_reserved_per_url": URL_LENGTH,
         },
         "media_attachments": {
-            "supported_mime_types": [],
-            "image_size_limit": 0,
-            "image_matrix_limit": 0,
+            "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
+            "image_size_limit": current_app.config["MEDIA_MAX_BYTES"],
+            "image_matrix_limit": current_app.config["MEDIA_MAX_PIXELS"],
+            "description_limit": MAX_DESCRIPTION,
             "video_size_limit": 0,
             "video_frame_rate_limit": 0,
             "video_matrix_limit": 0,

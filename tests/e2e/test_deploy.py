@@ -35,6 +35,7 @@ from ..factories import PASSWORD
 from ..nginx import nginx_available, running_nginx
 from ..server import PRODUCTION, ROOT, free_port, stop, wait_until_answering
 from ..test_api_clients import Collector, _listening, mastodon_for
+from ..test_media import picture
 from ..test_realtime_processes import _redis_up
 from .conftest import log_in
 
@@ -157,7 +158,9 @@ def installation(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) ->
         processes = [
             stack.enter_context(started_unit(env, p, log)) for p, log in zip(ports, logs, strict=True)
         ]
-        url = stack.enter_context(running_nginx(folder / "nginx", free_port(), ports))
+        url = stack.enter_context(
+            running_nginx(folder / "nginx", free_port(), ports, data_dir=folder / "data")
+        )
         yield Installation(url, env, ports, logs, processes)
 
 
@@ -261,6 +264,40 @@ def test_a_mastodon_client_posts_and_streams_through_nginx(installation):
         assert home.wait_for(expected), home.events
     finally:
         handle.close()
+
+
+def test_images_come_from_nginx_to_who_may_see_them_only(installation):
+    alice, bob = mastodon_for(installation.url, "alice"), mastodon_for(installation.url, "bob")
+    shot = picture((800, 600), "PNG")
+    uploaded = requests.post(
+        f"{installation.url}/api/v2/media",
+        files={"file": ("shot.png", shot, "image/png")},
+        data={"description": "The rack"},
+        headers={"Authorization": f"Bearer {alice.access_token}"},
+        timeout=30,
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    image = uploaded.json()
+    own = {"Authorization": f"Bearer {alice.access_token}"}
+    sent = requests.get(image["url"], headers=own, timeout=10)
+    assert sent.status_code == 200 and sent.headers["Content-Type"] == "image/png"
+    assert sent.content.startswith(b"\x89PNG") and len(sent.content) > 1000  # the file, from nginx
+    assert sent.headers["X-Content-Type-Options"] == "nosniff"
+    # Unattached: its uploader's only; and nginx's internal location is not reachable from outside.
+    others = {"Authorization": f"Bearer {bob.access_token}"}
+    assert requests.get(image["url"], headers=others, timeout=10).status_code == 404
+    key = image["url"].split("/")[-2]
+    assert requests.get(f"{installation.url}/_media/{key[:2]}/{key}.png", timeout=10).status_code == 404
+    alice.status_post("Rack diagram", media_ids=[image["id"]])
+    assert requests.get(image["url"], headers=others, timeout=10).status_code == 200
+    # A body past the upload limit is refused by nginx before it reaches a process.
+    huge = requests.post(
+        f"{installation.url}/api/v2/media",
+        files={"file": ("huge.png", b"0" * (18 * 1024 * 1024), "image/png")},
+        headers=own,
+        timeout=30,
+    )
+    assert huge.status_code == 413
 
 
 def test_logs_are_json_lines_that_keep_secrets_out(installation):
