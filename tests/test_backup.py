@@ -23,13 +23,14 @@ import search
 from config import TestingConfig
 from microblog import create_app
 from microblog.database import db
-from microblog.services import accounts, posts, social
-from models import Base, Post, User
+from microblog.services import accounts, media, posts, social
+from models import Base, MediaAttachment, Post, User
 from search import PageRequest, parse_query
 
 from .conftest import PG_URL, missing_service
 from .factories import anyone
 from .server import flask_cli, free_port, server_env
+from .test_media import picture
 
 # Every test here runs the operator's scripts and flask as processes.
 pytestmark = pytest.mark.server
@@ -119,7 +120,18 @@ def add_activity() -> None:
     social.follow_user(people[5], people[6].username)
     colleague = next(u for u in social.following(people[0], people[0]) if not u.is_community)
     social.unfollow_user(people[0], colleague.username)
+    image = media.upload(people[2], picture((400, 300)), description="Kantina")
+    posts.post_status(people[2], "Ny kantine", media_ids=[image.id])
     search.drain()
+
+
+def image_files() -> dict[str, bytes]:
+    """Return the stored files of every image, by name."""
+    files = {}
+    for image in db.session.scalars(select(MediaAttachment)):
+        for name in media.file_names(image).values():
+            files[name] = (media.media_dir() / name).read_bytes()
+    return files
 
 
 def _rows(table: Table) -> list[tuple]:
@@ -137,6 +149,7 @@ def snapshot() -> dict[str, Any]:
         ).ids
     state["people kari"] = [u.username for u in search.search_people(parse_query("kari"))]
     state["tags apol"] = search.search_tags(parse_query("apol"), anyone())
+    state["image files"] = image_files()
     return state
 
 
@@ -159,7 +172,7 @@ def test_backup_wipe_restore_brings_everything_back(variant, tmp_path, request):
         add_activity()
         before = snapshot()
     assert all(before[f"search {query}"] for query in QUERIES), before
-    assert before["likes"] and before["tag_follows"] and before["follows"]
+    assert before["likes"] and before["tag_follows"] and before["follows"] and before["image files"]
     secret_key = (data_dir / "secret_key").read_bytes()
 
     # The operator: one variant sources the environment file, the other names it.

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import zipfile
 
 import pytest
 
 from microblog.database import db
-from microblog.services import accounts, communities, export, posts, social, team_desk
+from microblog.services import accounts, communities, export, media, posts, social, team_desk
 
 from .factories import make_community, make_post, make_team, make_user
+from .test_media import picture
 
 
 @pytest.fixture
@@ -88,8 +90,9 @@ def test_export_reads_posts_in_batches(app, kari, monkeypatch, count_queries):
     with count_queries() as counter:
         listed = [p["id"] for p in export.posts_of(author)]
     assert listed == [kari["first"], kari["reply"], *made]
-    # 5 posts, 2 a query: one query per batch, the last one short; and one (empty) for team posts.
-    assert counter.count == 4
+    # 5 posts, 2 a query: one query per batch, the last one short, and one for each batch's images;
+    # and one (empty) for team posts.
+    assert counter.count == 7
 
 
 def test_export_of_an_unknown_user_is_a_clear_error(app):
@@ -129,3 +132,21 @@ def test_export_holds_the_posts_written_as_a_team_that_the_person_may_still_see(
     communities.add_member(None, board, author)  # she may see it now: it is hers to have
     texts = [p["text"] for p in export.posts_of(author)]
     assert texts[-2:] == ["@board the projector is fixed", "Written as herself, after"]
+
+
+def test_export_to_a_zip_holds_the_person_s_images(app, kari, tmp_path):
+    owner = accounts.access_user("kari")
+    image = media.upload(owner, picture((640, 480)), description="Our stand at the fair")
+    posted = posts.post_status(owner, "At the fair", media_ids=[image.id])
+    target = tmp_path / "kari.zip"
+    written = app.test_cli_runner().invoke(args=["users", "export", "kari", "--output", str(target)])
+    assert written.exit_code == 0, written.output
+    with zipfile.ZipFile(target) as archive:
+        data = json.loads(archive.read("data.json"))
+        listed = next(p for p in data["posts"] if p["id"] == posted.id)["images"]
+        assert [(i["file"], i["description"]) for i in listed] == [
+            (f"images/{image.id}.jpg", "Our stand at the fair")
+        ]
+        stored = media.media_dir() / media.file_names(image)["original"]
+        assert archive.read(listed[0]["file"]) == stored.read_bytes()
+    assert all(p["images"] == [] for p in data["posts"] if p["id"] != posted.id)

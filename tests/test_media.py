@@ -216,9 +216,12 @@ def test_uploads_never_posted_are_removed_after_a_day(client, app, alice):
         .values(created_at=utcnow() - timedelta(days=2))
     )
     db.session.commit()
-    assert media.sweep() == 1
+    result = app.test_cli_runner().invoke(args=["media", "sweep"])
+    assert result.exit_code == 0 and "Removed 1 unattached images." in result.output
+    db.session.expire_all()
     assert {m.id for m in db.session.scalars(select(MediaAttachment))} == {int(kept)}
     assert len(stored_files(app)) == 2
+    assert media.sweep() == 0
 
 
 def test_the_web_composer_uploads_and_posts_with_alt_text(alice_client, alice, bob):

@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
     from .dashboard import dashboard_group
     from .demo import demo
     from .ldap_login import sync_directory
+    from .media import media_group
     from .posts import posts
     from .search import search_group
     from .serve import serve
@@ -16,5 +17,16 @@ def init_app(app: Flask) -> None:
     from .users import users
 
     users.add_command(sync_directory)
-    for group in (users, communities_group, dashboard_group, demo, posts, search_group, serve, teams_group):
+    groups = (
+        users,
+        communities_group,
+        dashboard_group,
+        demo,
+        media_group,
+        posts,
+        search_group,
+        serve,
+        teams_group,
+    )
+    for group in groups:
         app.cli.add_command(group)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 
 import click
 from flask import current_app
@@ -100,19 +101,25 @@ def token(username: str, label: str, scopes: tuple[str, ...], member: str | None
     "-o",
     default="-",
     type=click.Path(dir_okay=False, allow_dash=True),
-    help="File to write (default: stdout).",
+    help="File to write (default: stdout); FILE.zip: the JSON as data.json, with the images.",
 )
 @with_appcontext
 def export_data(username: str, output: str) -> None:
-    """Write USERNAME's profile, posts, follows and likes as JSON (for a data-protection request)."""
+    """Write USERNAME's profile, posts (and images), follows and likes, for a data-protection request."""
     try:
         user = accounts.access_user(username)
     except ServiceError as error:
         raise click.ClickException(error.message) from None
     document = export.export_user(user)
-    with click.open_file(output, "w", encoding="utf-8") as out:
-        json.dump(document, out, ensure_ascii=False, indent=2)
-        out.write("\n")
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if output.lower().endswith(".zip"):
+        with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("data.json", text)
+            for name, path in export.image_files(document):
+                archive.write(path, name, compress_type=zipfile.ZIP_STORED)  # compressed already
+    else:
+        with click.open_file(output, "w", encoding="utf-8") as out:
+            out.write(text)
     if output != "-":
         click.echo(f"Wrote @{user.username}'s data ({len(document['posts'])} posts) to {output}.", err=True)
     current_app.logger.info("exported the data of @%s", user.username)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, literal, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from microblog.database import batches, db
-from models import Follow, Like, Post, Tag, TagFollow, User, utcnow
+from microblog.entities import MediaView
+from models import Follow, Like, MediaAttachment, Post, Tag, TagFollow, User, utcnow
 
+from . import media
 from .visibility import post_is_visible
 
 BATCH = 1000
@@ -84,6 +87,7 @@ def posts_of(user: User) -> Iterator[dict[str, Any]]:
 
 def _posts(statement: Select) -> Iterator[dict[str, Any]]:
     for rows in batches(statement, Post.id, BATCH):
+        images = media.media_of(row.id for row in rows)  # one query a batch
         for row in rows:
             yield {
                 "id": row.id,
@@ -92,7 +96,28 @@ def _posts(statement: Select) -> Iterator[dict[str, Any]]:
                 "in_reply_to_id": row.in_reply_to_id,
                 "likes": row.like_count,
                 "posted_as": row.team,
+                "images": [_image(image) for image in images.get(row.id, ())],
             }
+
+
+def _image(image: MediaView) -> dict[str, Any]:
+    """Return an attached image as the export lists it: `file` is its name in the export's archive."""
+    return {
+        "id": image.id,
+        "file": f"images/{image.id}.{image.ext}",
+        "description": image.description,
+        "width": image.width,
+        "height": image.height,
+    }
+
+
+def image_files(document: dict[str, Any]) -> Iterator[tuple[str, Path]]:
+    """Yield each image an export lists: its name in the archive and its stored file."""
+    ids = [image["id"] for post in document["posts"] for image in post["images"]]
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        for row in db.session.scalars(select(MediaAttachment).where(MediaAttachment.id.in_(chunk))):
+            yield f"images/{row.id}.{row.ext}", media.media_dir() / media.file_names(row)["original"]
 
 
 def _usernames(other_id: InstrumentedAttribute[int], condition: ColumnElement[bool]) -> list[str]:
