@@ -144,7 +144,7 @@ def _blurhash(image: Image.Image) -> str:
     tiny = image.convert("RGB")
     tiny.thumbnail((24, 24), Image.Resampling.BILINEAR)
     width, height = tiny.size
-    values = list(tiny.get_flattened_data())
+    values: list[tuple[int, int, int]] = list(tiny.get_flattened_data())  # type: ignore[call-overload]
     rows = [[list(values[y * width + x]) for x in range(width)] for y in range(height)]
     return str(blurhash.encode(rows, components_x=4, components_y=3))
 
