@@ -23,7 +23,7 @@ import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import blurhash
 from PIL import Image, ImageOps
@@ -144,8 +144,8 @@ def _blurhash(image: Image.Image) -> str:
     tiny = image.convert("RGB")
     tiny.thumbnail((24, 24), Image.Resampling.BILINEAR)
     width, height = tiny.size
-    values: list[tuple[int, int, int]] = list(tiny.get_flattened_data())  # type: ignore[call-overload]
-    rows = [[list(values[y * width + x]) for x in range(width)] for y in range(height)]
+    values = tiny.get_flattened_data()  # an RGB image: a (r, g, b) tuple per pixel
+    rows = [[list(cast(tuple[int, ...], values[y * width + x])) for x in range(width)] for y in range(height)]
     return str(blurhash.encode(rows, components_x=4, components_y=3))
 
 
