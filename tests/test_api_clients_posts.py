@@ -90,3 +90,23 @@ def test_mastodon_py_posts_a_screenshot_with_alt_text(server, tmp_path):
     with pytest.raises(MastodonAPIError) as refused:
         alice.media_post(str(notes), mime_type="image/png")
     assert refused.value.args[1] == 422
+
+
+@pytest.mark.slow
+def test_a_50_megapixel_upload_is_kept_and_a_larger_one_refused_by_a_running_server(server):
+    alice = mastodon_for(server, "alice")
+    auth = {"Authorization": f"Bearer {alice.access_token}"}
+
+    def send(data: bytes, name: str) -> requests.Response:
+        return requests.post(
+            f"{server}/api/v2/media", files={"file": (name, data)}, headers=auth, timeout=120
+        )
+
+    for fmt in ("JPEG", "PNG"):
+        kept = send(picture((8000, 6250), fmt), f"huge.{fmt.lower()}")
+        assert kept.status_code == 200, kept.text
+        original = kept.json()["meta"]["original"]
+        assert original["width"] * original["height"] <= 3840 * 2160
+    refused = send(picture((8000, 7600), "PNG"), "larger.png")
+    assert refused.status_code == 422 and "50 megapixels" in refused.json()["error"]
+    assert alice.instance().configuration.media_attachments.image_matrix_limit == 50_000_000
