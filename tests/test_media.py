@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy import func, select, update
 
 from microblog.database import db
-from microblog.services import media
+from microblog.services import media, social
 from models import MediaAttachment, Post, utcnow
 
 from .factories import login, make_community, make_token, make_user
@@ -242,3 +242,28 @@ def test_the_web_composer_uploads_and_posts_with_alt_text(alice_client, alice, b
         "/media", data={"file": (io.BytesIO(b"nope"), "x.jpg")}, headers={"Accept": "application/json"}
     )
     assert refused.status_code == 422 and "JPEG" in refused.get_json()["error"]
+
+
+def test_a_member_who_leaves_no_longer_reads_the_community_s_images(client, alice, bob):
+    make_community(alice, "ops", private=True, members=(bob,))
+    auth = make_token(alice)
+    entity = upload(client, auth, picture()).get_json()
+    client.post("/api/v1/statuses", data={"status": "@ops rack", "media_ids[]": [entity["id"]]}, headers=auth)
+    assert client.get(entity["url"], headers=make_token(bob)).status_code == 200
+    social.unfollow_user(bob, "ops")
+    assert client.get(entity["url"], headers=make_token(bob)).status_code == 404
+
+
+def test_an_edit_keeps_the_images_and_refuses_to_change_them(client, alice):
+    auth = make_token(alice)
+    first, second = (upload(client, auth, picture((300, 200))).get_json()["id"] for _ in range(2))
+    status = client.post(
+        "/api/v1/statuses", data={"status": "Two slides", "media_ids[]": [first]}, headers=auth
+    ).get_json()
+    path = f"/api/v1/statuses/{status['id']}"
+    same = client.put(path, json={"status": "Two slides, fixed", "media_ids": [first]}, headers=auth)
+    assert same.status_code == 200 and [m["id"] for m in same.get_json()["media_attachments"]] == [first]
+    changed = client.put(path, json={"status": "Other slides", "media_ids": [second]}, headers=auth)
+    assert changed.status_code == 422
+    text_only = client.put(path, json={"status": "Text only edit"}, headers=auth).get_json()
+    assert [m["id"] for m in text_only["media_attachments"]] == [first]
