@@ -30,6 +30,10 @@ from PIL import Image, ImageOps
 
 ORIGINAL_PIXELS = 3840 * 2160
 SMALL_PIXELS = 640 * 360
+# The longest side an image may have: a 1 x 49,000,000 strip is "under 50 megapixels" but decodes
+# line by line into gigabytes, and scaled down it stays a strip past every pixel budget.
+MAX_SIDE = 16384
+MAX_ASPECT = 20  # a panorama, yes; a strip, no
 JPEG_QUALITY = 85
 
 # Pillow's format -> (content type, extension) of what is stored.
@@ -97,8 +101,10 @@ def _process(data: bytes, max_pixels: int) -> Processed:
         width, height = image.size
         if width < 1 or height < 1:
             raise ImageRefused("unreadable")
-        if width * height > max_pixels:
+        if width * height > max_pixels or max(width, height) > MAX_SIDE:
             raise ImageRefused("too_large")
+        if max(width, height) > MAX_ASPECT * min(width, height):
+            raise ImageRefused("too_narrow")
         source_format = image.format
         if source_format == "JPEG":  # decode at the smallest scale that still fills the target
             image.draft("RGB", _fit(width, height, ORIGINAL_PIXELS))
@@ -159,12 +165,24 @@ def bounded(work: Callable[[], T]) -> T:
 
     Under gevent (the deployed worker) in gevent's thread pool: Pillow releases
     the GIL while it decodes, resizes and encodes, so the event loop keeps serving.
+    An image refused there comes back as a result and is raised here: the pool
+    would log every refusal's traceback as a failure.
     """
     with _DECODING:
         try:
             from gevent import get_hub, monkey
         except ImportError:  # pragma: no cover (gevent is a requirement)
             return work()
-        if monkey.is_module_patched("threading"):
-            return get_hub().threadpool.apply(work)
-        return work()
+        if not monkey.is_module_patched("threading"):
+            return work()
+
+        def caught() -> tuple[T | None, ImageRefused | None]:
+            try:
+                return work(), None
+            except ImageRefused as refused:
+                return None, refused
+
+        result, refused = get_hub().threadpool.apply(caught)
+        if refused is not None:
+            raise refused
+        return cast(T, result)

@@ -143,9 +143,17 @@ def refuse_unreadable_input() -> None:
         # Werkzeug parses the form from this cached copy.
         _check_wsgi_text(request.get_data(cache=True).decode("latin-1"), _FORM, percent_encoded=True)
     elif request.mimetype == "multipart/form-data":
-        for name, value in request.form.items(multi=True):  # decoded already, invalid UTF-8 replaced
+        # Werkzeug decodes the parts already, replacing invalid UTF-8 with U+FFFD: that mark is refused
+        # (a person types it hardly ever), in the fields and in the files' names.
+        fields = [
+            *request.form.items(multi=True),
+            *((n, f.filename or "") for n, f in request.files.items(multi=True)),
+        ]
+        for name, value in fields:
             check_text(name, _FORM)
             check_text(value, _FORM)
+            if "\ufffd" in name or "\ufffd" in value:
+                raise UnreadableInput(_("%(where)s is not valid UTF-8.", where=_FORM))
     elif request.is_json and request.get_data(cache=True):
         try:
             current_app.json.loads(request.get_data(cache=True))

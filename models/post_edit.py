@@ -25,5 +25,7 @@ class PostEdit(Base):
     # microblog.text.render_html(text) with the mentions that resolved when this version was written.
     html: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who wrote this version: a team's post is edited by its members, and the team sees which one.
+    editor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     __table_args__ = (Index("ix_post_edits_post_id_id", post_id, id),)

@@ -201,3 +201,15 @@ def test_community_admins_pin_from_the_community_page(client, alice, bob):
     page = client.get("/@ops").get_data(as_text=True)
     assert "read this first" in page.split("data-pinned", 1)[1].split("data-posts", 1)[0]
     assert f"/posts/{post.id}/unpin?community=1" in page
+
+
+def test_a_pin_left_behind_in_a_community_does_not_take_a_place(client, alice, bob):
+    make_community(bob, "ops", private=True, members=(alice,))
+    auth = make_token(alice)
+    inside = make_post(alice, "@ops on call this week")
+    client.post(f"/api/v1/statuses/{inside.id}/pin", headers=auth)
+    social.unfollow_user(alice, "ops")
+    for n in range(5):
+        post = make_post(alice, f"Public note {n}")
+        assert client.post(f"/api/v1/statuses/{post.id}/pin", headers=auth).status_code == 200
+    assert len(_pinned_ids(client, auth, alice)) == 5

@@ -200,3 +200,18 @@ def test_edit_from_the_web_and_see_every_version(alice_client, alice, bob):
     assert history.index("Lunch at 12:30") < history.index("Lunch at 12 in")  # newest first
     assert alice_client.get(f"/posts/{other.id}/edit").status_code == 404
     assert alice_client.post(f"/posts/{other.id}/edit", data={"text": "mine now"}).status_code == 404
+
+
+def test_the_team_sees_which_member_wrote_each_version_of_its_post(client, alice, bob):
+    carol = make_user("carol")
+    desk = make_team("desk", members=(alice, carol))
+    post = make_post(desk, "Printer fixed", posted_by=alice)
+    editing.edit_post(carol, post.id, "Printer fixed on floor 3")
+    login(client, "alice")
+    page = client.get(f"/posts/{post.id}/history").get_data(as_text=True)
+    assert page.count("data-editor") == 2
+    assert page.index("by @carol") < page.index("by @alice")  # newest first
+    client.post("/logout")
+    login(client, "bob")  # not on the team: the versions, not who wrote them
+    page = client.get(f"/posts/{post.id}/history").get_data(as_text=True)
+    assert "Printer fixed on floor 3" in page and "data-editor" not in page

@@ -95,6 +95,7 @@ FORMS: list[tuple[str, tuple[str, ...], dict[str, str]]] = [
     ("/posts/1/unbookmark", ("next",), {}),
     ("/posts/1/pin", ("next",), {}),
     ("/posts/1/edit", ("text", "next"), {"text": "fixed"}),
+    ("/media", ("file", "description"), {}),
     ("/posts/1/unpin", ("next",), {}),
     ("/posts/2/delete", ("next",), {}),
     ("/@bob/follow", ("next",), {}),

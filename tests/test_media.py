@@ -267,3 +267,54 @@ def test_an_edit_keeps_the_images_and_refuses_to_change_them(client, alice):
     assert changed.status_code == 422
     text_only = client.put(path, json={"status": "Text only edit"}, headers=auth).get_json()
     assert [m["id"] for m in text_only["media_attachments"]] == [first]
+
+
+def test_invalid_utf_8_in_an_upload_s_fields_is_refused(client, app, alice):
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="description"\r\n\r\n'.encode()
+        + b"caf\xff\xfe\r\n"
+        + f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n".encode()
+        + picture((200, 100))
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    answer = client.post(
+        "/api/v2/media",
+        data=body,
+        headers=make_token(alice),
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert answer.status_code == 400 and "UTF-8" in answer.get_json()["error"]
+    assert stored_files(app) == []
+
+
+@pytest.mark.parametrize(
+    "size", [(1, 20000), (17000, 2), (6000, 200)], ids=["strip", "too long a side", "too narrow"]
+)
+def test_strips_and_sides_past_the_limits_are_refused_before_decoding(client, app, alice, size):
+    strip = io.BytesIO()
+    Image.new("L", size).save(strip, "PNG")
+    answer = upload(client, make_token(alice), strip.getvalue(), "strip.png")
+    assert answer.status_code == 422, answer.data
+    assert stored_files(app) == []
+
+
+def test_an_account_s_posts_with_images(client, alice, bob):
+    auth = make_token(alice)
+    with_image = []
+    for n in range(3):
+        image = upload(client, auth, picture((200, 150))).get_json()["id"]
+        with_image.append(
+            client.post(
+                "/api/v1/statuses", data={"status": f"Photo {n}", "media_ids[]": [image]}, headers=auth
+            ).get_json()["id"]
+        )
+        client.post("/api/v1/statuses", data={"status": f"Words {n}"}, headers=auth)
+    path = f"/api/v1/accounts/{alice.id}/statuses"
+    first = client.get(f"{path}?only_media=true&limit=2", headers=make_token(bob))
+    assert [s["id"] for s in first.get_json()] == with_image[:0:-1]
+    older = client.get(first.headers["Link"].split(";")[0].strip("<>"), headers=make_token(bob)).get_json()
+    assert [s["id"] for s in older] == with_image[:1]
+    assert client.get(f"{path}?only_media=maybe", headers=auth).status_code == 422
+    assert client.get(f"{path}?pinned=maybe", headers=auth).status_code == 422

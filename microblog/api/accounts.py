@@ -16,7 +16,7 @@ from microblog.services.timelines import Cursor
 from microblog.text import parse_id
 from models import User
 
-from . import id_list, paged, params, requires, route, text_param, viewer
+from . import bool_param, id_list, paged, params, requires, route, text_param, viewer
 from .timelines import statuses_page
 
 
@@ -104,13 +104,13 @@ def show_account(account_id: str):
 @route("/api/v1/accounts/<account_id>/statuses")
 @requires("read:statuses")
 def account_statuses(account_id: str):
-    """Return one person's posts, or a community's, newest first; `pinned=true`: those pinned (no media)."""
+    """Return one person's posts, or a community's, newest first; only those pinned, or with images."""
     author = accounts.access_user_id(account_id)
     cursor = Cursor.parse(request.args)
-    if request.args.get("pinned") in ("1", "true"):  # a few at most: one page, without links
+    if bool_param(request.args, "pinned"):  # a few at most: one page, without links
         return jsonify([entities.status(post) for post in pins.pinned_posts(viewer(), author)])
-    if request.args.get("only_media") in ("1", "true"):
-        return paged([], next_max=None, prev_min=None)
+    if bool_param(request.args, "only_media"):
+        return statuses_page(timelines.media_timeline(viewer(), author, cursor))
     if author.is_community:
         return statuses_page(timelines.community_timeline(viewer(), author, cursor))
     return statuses_page(timelines.user_timeline(viewer(), author, cursor))

@@ -78,11 +78,14 @@ def edit_post(actor: User, post_id: int | str, text: str, *, media_ids: Sequence
     )
     now = utcnow()
     if post.edited_at is None:  # the first edit keeps the original as the first version
-        db.session.add(PostEdit(post_id=post.id, text=post.text, html=post.html, created_at=post.created_at))
+        writer = post.posted_by_id or post.author_id
+        original = PostEdit(post_id=post.id, text=post.text, html=post.html, created_at=post.created_at)
+        original.editor_id = writer
+        db.session.add(original)
     post.text = text
     post.html = render_html(text, {u.username for u in mentioned})
     post.edited_at = now
-    db.session.add(PostEdit(post_id=post.id, text=text, html=post.html, created_at=now))
+    db.session.add(PostEdit(post_id=post.id, text=text, html=post.html, created_at=now, editor_id=actor.id))
     tag_names = extract_tags(text)
     if not posts.QUESTION_TAGS.isdisjoint(tag_names):
         post.is_question = True
@@ -147,6 +150,19 @@ def history(viewer: User | None, post_id: int | str) -> tuple[Post, list[PostEdi
     post = posts.access_post(viewer, post_id)
     versions = db.session.scalars(select(PostEdit).where(PostEdit.post_id == post.id).order_by(PostEdit.id))
     return post, list(versions)
+
+
+def editors(viewer: User | None, post: Post, versions: list[PostEdit]) -> dict[int, str]:
+    """Return who wrote each version of a team's post (version id -> username), for the team and admins.
+
+    Empty for anyone else, and for a person's own post: its author wrote every version.
+    """
+    author = db.session.get_one(User, post.author_id)
+    if not author.is_team or not teams.sees_real_authors(viewer, {author.id}):
+        return {}
+    ids = {v.editor_id for v in versions if v.editor_id is not None}
+    names = dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).tuples().all())
+    return {v.id: names[v.editor_id] for v in versions if v.editor_id in names}
 
 
 def source(actor: User, post_id: int | str) -> Post:

@@ -54,7 +54,19 @@ def _refusal(reason: str) -> ValidationError:
     if reason == "too_large":
         megapixels = current_app.config["MEDIA_MAX_PIXELS"] // 1_000_000
         return ValidationError(
-            _("The image is too large: at most %(megapixels)s megapixels.", megapixels=megapixels),
+            _(
+                "The image is too large: at most %(megapixels)s megapixels, %(side)s pixels on a side.",
+                megapixels=megapixels,
+                side=images.MAX_SIDE,
+            ),
+            field="file",
+        )
+    if reason == "too_narrow":
+        return ValidationError(
+            _(
+                "The image is too narrow: its longer side may be at most %(times)s times its shorter.",
+                times=images.MAX_ASPECT,
+            ),
             field="file",
         )
     return ValidationError(

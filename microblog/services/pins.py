@@ -48,12 +48,20 @@ def _where(actor: User, post: Post, in_community: bool) -> tuple[User, int]:
 def pin_post(actor: User, post_id: int | str, *, in_community: bool = False) -> Post:
     """Pin a post on the actor's profile, or (in_community) at the top of its community; again: no change.
 
-    The limit holds with two pins at once: the account's row is locked first (PostgreSQL).
+    The limit holds with two pins at once: the account's row is locked first (PostgreSQL);
+    it counts the pins the actor can see.
     """
     post = posts.access_post(actor, post_id)
     account, limit = _where(actor, post, in_community)
     db.session.execute(select(User.id).where(User.id == account.id).with_for_update())
-    pinned = set(db.session.scalars(select(Pin.post_id).where(Pin.account_id == account.id)))
+    # Pins the actor can no longer see (their post in a community they left) do not count.
+    pinned = set(
+        db.session.scalars(
+            select(Pin.post_id)
+            .join(Post, Post.id == Pin.post_id)
+            .where(Pin.account_id == account.id, post_is_visible(actor.id))
+        )
+    )
     if post.id not in pinned and len(pinned) >= limit:
         raise ValidationError(
             ngettext(

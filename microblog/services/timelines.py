@@ -292,6 +292,8 @@ def _on_exclusive_lists() -> Select:
     )
 
 
+_HAS_MEDIA = exists().where(MediaAttachment.post_id == Post.id)
+
 # Questions still waiting for an accepted answer (ix_posts_open_questions); boards count them too.
 OPEN_QUESTION = [Post.is_question == true(), Post.accepted_answer_id.is_(None)]
 
@@ -302,6 +304,9 @@ _FEED_IDS: dict[str, Callable[[bool, tuple[bool, bool, bool]], Select]] = {
     "tag": lambda pg, shape: _ids(post_tags.c.post_id, [post_tags.c.tag_id == _SUBJECT], shape),
     "mentions": lambda pg, shape: _ids(mentions.c.post_id, [mentions.c.user_id == _SUBJECT], shape),
     "community": lambda pg, shape: _ids(Post.id, [Post.community_id == _SUBJECT], shape),
+    # With images (Mastodon's only_media): an account's posts walked by id, each probed for an image.
+    "user_media": lambda pg, shape: _ids(Post.id, [Post.author_id == _SUBJECT, _HAS_MEDIA], shape),
+    "community_media": lambda pg, shape: _ids(Post.id, [Post.community_id == _SUBJECT, _HAS_MEDIA], shape),
     "questions": lambda pg, shape: _ids(Post.id, OPEN_QUESTION, shape),
     "tag_questions": lambda pg, shape: _ids(
         post_tags.c.post_id, [post_tags.c.tag_id == _SUBJECT, *OPEN_QUESTION], shape
@@ -454,6 +459,11 @@ def mentions_timeline(user: User, cursor: Cursor = Cursor()) -> Page:
 def community_timeline(viewer: User | None, community: User, cursor: Cursor = Cursor()) -> Page:
     """Return a page of the posts in a community (a private one's: for its members only)."""
     return _page("community", community.id, viewer, cursor)
+
+
+def media_timeline(viewer: User | None, account: User, cursor: Cursor = Cursor()) -> Page:
+    """Return a page of a person's posts with images, or of a community's."""
+    return _page("community_media" if account.is_community else "user_media", account.id, viewer, cursor)
 
 
 def unanswered_questions(

@@ -44,5 +44,9 @@ def post_history(post_id: str):
     if view is None:
         raise NotFound(_("That post does not exist or was deleted."))
     return render_template(
-        "posts/history.html", post=view, versions=list(reversed(versions)), title=_("Edit history")
+        "posts/history.html",
+        post=view,
+        versions=list(reversed(versions)),
+        editors=editing.editors(current_user, post, versions),
+        title=_("Edit history"),
     )

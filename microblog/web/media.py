@@ -39,8 +39,10 @@ def media_file(key: str, name: str):
     served = media.file_for(_reader(), key, variant)
     if not served.name.endswith(f".{ext}"):
         abort(404)
-    # Keys never name another image: a file never changes.  A private post's image stays out of shared caches.
-    cache = "public, max-age=31536000, immutable" if served.shared else "private, max-age=86400"
+    # Keys never name another image: a file never changes.  A private post's image stays out of shared
+    # caches, and a browser asks again each time (a 304 if it may still see it): one who left the
+    # community no longer sees it from the cache either.
+    cache = "public, max-age=31536000, immutable" if served.shared else "private, no-cache"
     accel = current_app.config["MEDIA_ACCEL_REDIRECT"]
     if accel:
         response = Response(status=200, content_type=served.content_type)

@@ -28,8 +28,12 @@ def upgrade():
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("html", sa.Text(), nullable=False),
         sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("editor_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["post_id"], ["posts.id"], name=op.f("fk_post_edits_post_id_posts"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["editor_id"], ["users.id"], name=op.f("fk_post_edits_editor_id_users"), ondelete="SET NULL"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_post_edits")),
     )
