@@ -16,11 +16,13 @@ from flask import Flask, request
 # Scripts and styles come from this site's static files only: an injected <script> or
 # on...= attribute does not run.  No page may be framed (clickjacking of Authorize and
 # Create token).  connect-src 'self' covers Socket.IO's websocket on the same host.
+# img-src blob: is the composer's preview of an image while it uploads (a URL only this page's
+# own script can make, of a file the person chose).
 _POLICY = {
     "default-src": "'self'",
     "script-src": "'self'",
     "style-src": "'self'",
-    "img-src": "'self' data:",
+    "img-src": "'self' data: blob:",
     "connect-src": "'self'",
     "object-src": "'none'",
     "base-uri": "'none'",

@@ -30,6 +30,7 @@ from models import (
     InboxItem,
     Like,
     Login,
+    MediaAttachment,
     OAuthApp,
     Post,
     TagFollow,
@@ -67,7 +68,12 @@ ODD_JSON = [DEEP, '{"a": "\\ud800"}', '"just a string"', "[1, 2]", "{", "1e99999
 
 # Every form the web UI posts: (path, fields, the other fields at valid values).
 FORMS: list[tuple[str, tuple[str, ...], dict[str, str]]] = [
-    ("/posts", ("text", "in_reply_to", "next", "post_as", "question"), {"text": "hello", "post_as": "desk"}),
+    (
+        "/posts",
+        ("text", "in_reply_to", "next", "post_as", "question", "media_ids"),
+        {"text": "hello", "post_as": "desk"},
+    ),
+    ("/media", ("file", "description"), {}),  # the composer's image uploads (a file is multipart)
     ("/posts/4/accept", ("next",), {}),
     ("/posts/3/unaccept", ("next",), {}),
     ("/teams/desk/inbox/1/assign", ("assignee", "next"), {"assignee": "bob"}),
@@ -150,6 +156,7 @@ STORED = (
     InboxItem,
     TeamMember,
     TimelineList,
+    MediaAttachment,
 )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy import func, select, update
 
 from microblog.database import db
-from microblog.services import media, social
+from microblog.services import media, posts, social
 from models import MediaAttachment, Post, utcnow
 
 from .factories import login, make_community, make_token, make_user
@@ -318,3 +320,111 @@ def test_an_account_s_posts_with_images(client, alice, bob):
     assert [s["id"] for s in older] == with_image[:1]
     assert client.get(f"{path}?only_media=maybe", headers=auth).status_code == 422
     assert client.get(f"{path}?pinned=maybe", headers=auth).status_code == 422
+
+
+class _Elements(HTMLParser):
+    """Collect a page's elements as (tag, attributes), in order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, {name: value or "" for name, value in attrs}))
+
+
+def elements(html: str, tag: str, **having: str) -> list[dict[str, str]]:
+    """Return the attributes of the page's `tag` elements whose attributes include `having` (_ for -)."""
+    reader = _Elements()
+    reader.feed(html)
+    wanted = {name.replace("_", "-"): value for name, value in having.items()}
+    return [a for t, a in reader.found if t == tag and all(a.get(k) == v for k, v in wanted.items())]
+
+
+def test_a_feed_shows_a_post_s_images_with_their_descriptions_and_sizes(client, alice, bob):
+    wide = media.upload(alice, picture((1600, 900)), description="Burn-down chart, sprint 14")
+    plain = media.upload(alice, picture((600, 800)))
+    posts.post_status(alice, "Sprint review", media_ids=[str(wide.id), str(plain.id)])
+    alone = media.upload(alice, picture((1600, 900)), description="The new office")
+    posts.post_status(alice, "Moved in", media_ids=[str(alone.id)])
+    login(client, "bob")
+    page = client.get("/public").get_data(as_text=True)
+
+    feed = re.sub(r"<template.*?</template>", "", page, flags=re.DOTALL)  # the live and composer patterns
+    assert [g["class"] for g in elements(feed, "div", data_media="")] == [
+        "media-grid media-1",
+        "media-grid media-2",
+    ]
+    links = elements(feed, "a", data_lightbox="")
+    assert [link["href"] for link in links] == [
+        f"/media/{m.key}/original.{m.ext}" for m in (alone, wide, plain)
+    ]
+    assert [(link["data-width"], link["data-height"]) for link in links] == [
+        ("1600", "900"),
+        ("1600", "900"),
+        ("600", "800"),
+    ]
+    # Without a description the link says so; with one, the image's alt is it.
+    assert "aria-label" not in links[1] and links[2]["aria-label"] == "Image without a description"
+    shown = [img for img in elements(feed, "img") if img.get("src", "").startswith("/media/")]
+    assert [img["alt"] for img in shown] == ["The new office", "Burn-down chart, sprint 14", ""]
+    assert all(img["loading"] == "lazy" for img in shown)
+    # Alone: whole, within 560x420 and never enlarged; in a grid: the preview's own size (cropped by CSS).
+    assert (shown[0]["width"], shown[0]["height"]) == ("560", "315")
+    assert (shown[1]["width"], shown[1]["height"]) == (str(wide.small_width), str(wide.small_height))
+    assert shown[0]["srcset"] == (
+        f"/media/{alone.key}/small.jpg {alone.small_width}w, /media/{alone.key}/original.jpg 1600w"
+    )
+    badges = elements(feed, "button", data_alt="")
+    assert len(badges) == 2  # the described ones
+    assert badges[1]["aria-describedby"] == f"alt-post-{wide.post_id}-{wide.id}"
+    assert elements(feed, "p", id=f"alt-post-{wide.post_id}-{wide.id}", role="tooltip")
+    # The lightbox the links open, once on the page.
+    assert len(elements(page, "dialog", data_lightbox_dialog="")) == 1
+
+
+def test_a_small_image_alone_is_drawn_at_its_own_size(client, alice):
+    small = media.upload(alice, picture((300, 200)))
+    posts.post_status(alice, "Tiny", media_ids=[str(small.id)])
+    login(client, "alice")
+    page = client.get("/public").get_data(as_text=True)
+    (img,) = [i for i in elements(page, "img") if i.get("src") == f"/media/{small.key}/small.jpg"]
+    assert (img["width"], img["height"]) == ("300", "200") and "srcset" not in img
+
+
+def test_the_live_template_carries_an_image_pattern(alice_client):
+    page = alice_client.get("/").get_data(as_text=True)
+    template = page.split("<template data-post-template>", 1)[1].split("</template>", 1)[0]
+    assert elements(template, "div", data_media="") and elements(template, "a", data_lightbox="")
+    assert elements(template, "button", data_alt="") and elements(template, "p", data_alt_text="")
+
+
+def test_the_composer_asks_for_images_but_the_edit_page_does_not(alice_client, alice):
+    page = alice_client.get("/").get_data(as_text=True)
+    assert elements(page, "input", type="file", accept="image/jpeg,image/png,image/gif,image/webp")
+    assert elements(page, "div", data_attachments="", data_upload_url="/media", data_max="4")
+    (button,) = elements(page, "button", data_attach_button="")
+    assert "hidden" in button  # until the script shows it: without JavaScript there is nothing to press
+    post = posts.post_status(alice, "Typo hree")
+    edit = alice_client.get(f"/posts/{post.id}/edit").get_data(as_text=True)
+    assert not elements(edit, "input", type="file") and not elements(edit, "div", data_attachments="")
+
+
+def test_a_refused_post_keeps_its_images_and_their_descriptions(alice_client, alice, bob):
+    mine = media.upload(alice, picture((400, 300)))
+    bobs = media.upload(bob, picture((400, 300)))
+    answer = alice_client.post(
+        "/posts",
+        data={
+            "text": "x" * 141,
+            "media_ids": [str(mine.id), str(bobs.id)],
+            f"description_{mine.id}": "Rack B, second shelf",
+        },
+    )
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    kept = [i["value"] for i in elements(page, "input", name="media_ids") if i.get("value")]
+    assert kept == [str(mine.id)]  # someone else's upload is not shown, nor posted again
+    assert f'name="description_{mine.id}"' in page and "Rack B, second shelf</textarea>" in page
+    assert db.session.scalar(select(func.count()).select_from(Post)) == 0
+    assert db.session.get(MediaAttachment, mine.id).post_id is None

@@ -23,11 +23,12 @@ from flask_login import current_user
 
 from microblog import charts, language
 from microblog.avatars import initials
-from microblog.entities import Author, FeedPost
+from microblog.entities import Author, FeedPost, MediaView
 from microblog.services import activity, notifications, saved_searches
 from microblog.services import communities as community_service
 from microblog.services import teams as team_service
 from microblog.text import is_web_url
+from models.media_attachment import MAX_ATTACHMENTS, MAX_DESCRIPTION
 
 from .forms import ButtonForm
 from .plot_text import long_date, plot_text, short_date
@@ -96,10 +97,25 @@ TEMPLATE_USERNAME = "__username__"
 
 
 def live_post_template() -> FeedPost:
-    """Return the placeholder post that the live <template> is rendered from."""
+    """Return the placeholder post that the live <template> is rendered from.
+
+    Its one image, described, is the pattern live.js copies for each image of a live post.
+    """
     author = Author(0, TEMPLATE_USERNAME, "", True)
+    image = MediaView(0, "0" * 32, "png", 1, 1, 1, 1, "-", 0.0, 0.0, "")
     return FeedPost(
-        TEMPLATE_POST_ID, "", "", datetime.now(UTC), TEMPLATE_REPLY_ID, None, 0, 0, author, (), False
+        TEMPLATE_POST_ID,
+        "",
+        "",
+        datetime.now(UTC),
+        TEMPLATE_REPLY_ID,
+        None,
+        0,
+        0,
+        author,
+        (),
+        False,
+        media=(image,),
     )
 
 
@@ -178,6 +194,10 @@ def init_app(app: Flask) -> None:
     app.add_template_global(live_communities, "live_communities")
     app.add_template_global(composer_teams, "composer_teams")
     app.add_template_global(real_author_teams, "real_author_teams")
+    app.add_template_global(media.image_box, "image_box")
+    app.add_template_global(media.composer_attachments, "composer_attachments")
+    # The composer's limits on images, as the server applies them (services.media).
+    app.jinja_env.globals.update(max_attachments=MAX_ATTACHMENTS, max_description=MAX_DESCRIPTION)
 
     @app.url_defaults
     def _static_version(endpoint: str, values: dict) -> None:

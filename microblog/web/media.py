@@ -1,20 +1,67 @@
-"""Images in the web: the files (for who may see them) and the composer's uploads."""
+"""Images in the web: the files (for who may see them), the composer's uploads, how feeds size them."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from flask import Response, abort, current_app, request, send_from_directory
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from microblog import entities
+from microblog.entities import MediaView
 from microblog.inputs import takes_uploads
 from microblog.services import media, tokens
-from microblog.services.errors import ServiceError, ValidationError
+from microblog.services.errors import NotFound, ServiceError, ValidationError
 from models import User
+from models.media_attachment import MAX_ATTACHMENTS
 
 from . import bp
 
 _VARIANTS = {"original", "small"}
+
+# A post's only image is shown whole, at most this large (CSS px: a feed's text column, and 3:4 of it);
+# live.js sizes the images of live posts by the same rule (imageBox).
+SINGLE_IMAGE_BOX = (560, 420)
+# Two to four share a 16:9 frame, two columns: each is about this wide (the srcset's `sizes`).
+GRID_CELL_WIDTH = 280
+
+
+@dataclass(frozen=True)
+class ImageBox:
+    """The size an image is drawn at in a feed (its width and height attributes) and its srcset's `sizes`."""
+
+    width: int
+    height: int
+    sizes: str
+
+
+def image_box(image: MediaView, count: int) -> ImageBox:
+    """Return how large a feed draws one of a post's `count` images: whole and never enlarged when alone."""
+    if count != 1:  # cropped to its cell by the grid (object-fit): the attributes give the ratio only
+        return ImageBox(image.small_width, image.small_height, f"{GRID_CELL_WIDTH}px")
+    most_wide, most_high = SINGLE_IMAGE_BOX
+    scale = min(1.0, most_wide / image.width, most_high / image.height)
+    width, height = max(1, int(image.width * scale)), max(1, int(image.height * scale))
+    return ImageBox(width, height, f"{width}px")
+
+
+def composer_attachments() -> list[tuple[MediaView, str]]:
+    """Return the images a composer sent back with an error still holds, with the descriptions written.
+
+    Only on the page that answers the composer's own POST, and only the writer's
+    uploads still unattached (an image posted meanwhile, or someone else's, is left out).
+    """
+    if request.endpoint != "web.create_post" or not current_user.is_authenticated:
+        return []
+    kept = []
+    for value in request.form.getlist("media_ids")[:MAX_ATTACHMENTS]:
+        try:
+            image = media.own_unattached(current_user, value)
+        except NotFound:
+            continue
+        kept.append((media.view(image), request.form.get(f"description_{value}", "")))
+    return kept
 
 
 def _reader() -> User | None:

@@ -5,25 +5,28 @@
 Starts the site as the browser tests do (its own temporary data directory, SQLite, a
 server process on a free loopback port), seeds the demo company (`flask demo seed`,
 small), spreads its posts over the last 90 days (so that boards have a shape), adds a
-thread, likes, a follow and a mention for the person with the longest
-demo name (made an administrator: the fullest header), logs in as them in Debian's
-Chromium and saves PNGs named PAGE-WIDTH-LANGUAGE-SCHEME.png, printing each path.
+thread, likes, a follow, a mention and posts with one, two and four images for the
+person with the longest demo name (made an administrator: the fullest header), logs in
+as them in Debian's Chromium and saves PNGs named PAGE-WIDTH-LANGUAGE-SCHEME.png
+(an image's lightbox and the composer holding images too), printing each path.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import shutil
 import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+from PIL import Image, ImageDraw
 from sqlalchemy import func, select, update
 
 from microblog.cli.demo import DEMO_PASSWORD
 from microblog.database import db
-from microblog.services import accounts, bookmarks, communities, pins, posts, social
+from microblog.services import accounts, bookmarks, communities, media, pins, posts, social
 from models import Post, Tag, User, post_tags, utcnow
 
 from ..server import create_user, flask_cli, free_port, running_server, server_env
@@ -105,6 +108,7 @@ def _liven(site: Site) -> dict:
         community = next(c.account for c in listing if not c.is_archived and not c.account.locked)
         communities.join(viewer, community)  # a member already: nothing changes
         posts.post_status(viewer, f"@{community.username} Status meeting notes are in the wiki")
+        _images(viewer, first, second)
         return {
             "viewer": viewer.username,
             "pages": {
@@ -122,6 +126,47 @@ def _liven(site: Site) -> dict:
                 "dashboard": "/admin/dashboard",
             },
         }
+
+
+def picture(size: tuple[int, int], hue: int, stripes: int = 6) -> bytes:
+    """Return a JPEG with some shapes (a stand-in for a photo or a screenshot)."""
+    image = Image.new("RGB", size, ((hue * 3) % 200 + 30, (hue * 7) % 160 + 60, (hue * 11) % 180 + 60))
+    draw = ImageDraw.Draw(image)
+    width, height = size
+    for n in range(stripes):
+        top = height * n // stripes
+        draw.rectangle((0, top, width, top + height // (stripes * 2)), fill=(240, 240 - n * 20, 200))
+    draw.ellipse(
+        (width // 3, height // 4, width * 2 // 3, height * 3 // 4), fill=(250, 250, 250), outline=(20, 20, 20)
+    )
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def _images(viewer: User, first: User, second: User) -> None:
+    """Posts with one, two and four images (described and not), newest on the company's feed."""
+    alone = media.upload(
+        first,
+        picture((1600, 900), 10),
+        description="The planning board after today's session: three columns of sticky notes, most in Done",
+    )
+    posts.post_status(first, "Planning board after today's session #apollo", media_ids=[str(alone.id)])
+    pair = [
+        media.upload(second, picture((1200, 900), 40), description="The old office: boxes everywhere"),
+        media.upload(second, picture((900, 1200), 70)),
+    ]
+    posts.post_status(second, "Before and after the move", media_ids=[str(m.id) for m in pair])
+    party = [
+        media.upload(viewer, picture(size, hue), description=text)
+        for size, hue, text in (
+            ((1200, 800), 90, "The summer party's long table under the trees"),
+            ((800, 1200), 120, ""),
+            ((1600, 900), 150, "Quiz winners holding the trophy"),
+            ((1000, 1000), 180, "The band"),
+        )
+    ]
+    posts.post_status(viewer, "Photos from the summer party", media_ids=[str(m.id) for m in party])
 
 
 def _busiest_tag() -> str:
@@ -161,9 +206,40 @@ def _shoot(site: Site, world: dict, out: Path, schemes: list[str]):
                         for name, path in world["pages"].items():
                             page.goto(f"{site.url}{path}")
                             yield _save(page, out / f"{name}-{suffix}")
+                        yield from _image_states(site, page, out, suffix)
                         context.close()
         finally:
             browser.close()
+
+
+def _image_states(site: Site, page, out: Path, suffix: str):
+    """Save what opens over a page: an image's lightbox, and the composer holding two images."""
+    page.goto(f"{site.url}/public")
+    page.locator("a[data-lightbox]").first.click()
+    page.locator("dialog[data-lightbox-dialog] [data-lightbox-image]").evaluate(
+        "img => img.complete || new Promise(done => { img.onload = img.onerror = done; })"
+    )
+    page.screenshot(path=str(out / f"lightbox-{suffix}"), animations="disabled")
+    yield _relative(out / f"lightbox-{suffix}")
+    page.goto(f"{site.url}/")
+    files = [
+        {"name": "whiteboard.jpg", "mimeType": "image/jpeg", "buffer": picture((1600, 900), 200)},
+        {"name": "rack.jpg", "mimeType": "image/jpeg", "buffer": picture((900, 1200), 230)},
+        {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not an image"},
+    ]
+    page.set_input_files("form.composer [data-attach-input]", files)
+    page.locator("[data-attachment] input[name=media_ids]:enabled").nth(1).wait_for(state="attached")
+    page.locator("[data-attachment] textarea").first.fill("Whiteboard with the rollout plan")
+    page.locator("#composer-text").fill("Rollout plan and the rack, as promised")
+    page.wait_for_timeout(300)  # the server's previews replace the local ones
+    page.locator("form.composer").screenshot(
+        path=str(out / f"composer-images-{suffix}"), animations="disabled"
+    )
+    yield _relative(out / f"composer-images-{suffix}")
+
+
+def _relative(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 def _save(page, path: Path) -> Path:
@@ -176,7 +252,7 @@ def _save(page, path: Path) -> Path:
         }))"""
     )
     page.screenshot(path=str(path), full_page=True, animations="disabled")
-    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    return _relative(path)
 
 
 if __name__ == "__main__":

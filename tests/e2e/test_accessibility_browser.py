@@ -16,9 +16,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from microblog.services import accounts, communities, posts, social, tokens
+from microblog.services import accounts, communities, media, pins, posts, social, tokens
 
 from ..server import flask_cli, free_port, running_server, server_env
+from ..test_media import picture
 from .conftest import Site, log_in
 
 pytestmark = pytest.mark.browser
@@ -81,6 +82,17 @@ def _populate(site: Site) -> dict:
         posts.like_post(bob, reply.id)  # a notification
         posts.post_status(alice, "@leaders Q3 planning starts Monday. Bring your numbers #q3")
         posts.post_status(bob, "@apollo Countdown checklist is in the wiki #apollo")
+        # Images: one described and one not, pinned (so on alice's profile twice), and one alone.
+        shots = [
+            media.upload(alice, picture((800, 600)), description="Launch pad at dawn"),
+            media.upload(alice, picture()),
+        ]
+        pinned = posts.post_status(
+            alice, "Photos from the site visit #apollo", media_ids=[str(m.id) for m in shots]
+        )
+        pins.pin_post(alice, pinned.id)
+        chart = media.upload(bob, picture((1600, 900)), description="Burn-down chart: on track")
+        posts.post_status(bob, "Sprint burn-down #apollo", media_ids=[str(chart.id)])
         tokens.create_personal_token(alice, "CI bot")
         app, _secret = tokens.register_app("Status board", tokens.OOB_REDIRECT, "read write")
         client_id, thread_id = app.client_id, reply.id
@@ -218,7 +230,27 @@ def test_every_page_passes_axe_without_serious_violations(world, new_page, local
                 for v in _axe(page)
                 if v["impact"] in BLOCKING
             ]
+            found += [(f"{where} ({locale[:2]}, {scheme})", v) for where, v in _image_states(page, site)]
     assert not found, "axe found serious or critical accessibility problems:\n" + _report(found)
+
+
+def _image_states(page, site: Site) -> list[tuple[str, dict]]:
+    """Return axe's serious findings with a description shown, a lightbox open, images in the composer."""
+    found = []
+    page.goto(f"{site.url}/public")
+    page.locator("[data-alt]").first.click()
+    found += [("/public image description shown", v) for v in _axe(page) if v["impact"] in BLOCKING]
+    page.locator("a[data-lightbox]").first.click()
+    page.locator("dialog[data-lightbox-dialog][open]").wait_for()
+    found += [("/public lightbox open", v) for v in _axe(page) if v["impact"] in BLOCKING]
+    page.goto(f"{site.url}/")
+    not_an_image = {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"minutes"}
+    shot = {"name": "shot.jpg", "mimeType": "image/jpeg", "buffer": picture((400, 300))}
+    page.set_input_files("form.composer [data-attach-input]", [shot, not_an_image])
+    page.locator("[data-attachment] input[name=media_ids]:enabled").wait_for(state="attached")
+    page.locator("[data-attachment-error]:not([hidden])").wait_for()
+    found += [("/ composer with images", v) for v in _axe(page) if v["impact"] in BLOCKING]
+    return found
 
 
 def test_axe_is_for_the_tests_only_and_the_site_never_serves_it(world):

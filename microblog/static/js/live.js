@@ -6,11 +6,13 @@
  * (microblog.text.render_html).  Posts are placed by id, so out-of-order
  * arrivals land where they belong.  After a (re)connect the page fetches the
  * server-rendered posts newer than its newest (?fragment=1&min_id=...), page by
- * page, so nothing is lost and nothing is shown twice.  Deletes remove posts,
- * `status.update` changes counts, notifications raise the badge, and a saved search's
- * match (`signals`) raises the Signals badge.  Who wrote a team
- * account's post comes in a `status.posted_by` event, which the server sends only to
- * the team's members and site administrators (a Status never says it).
+ * page, so nothing is lost and nothing is shown twice.  A post's images are built from
+ * the template's one image (render_media), one copy each.  Deletes remove posts,
+ * `status.update` changes counts and text (never the images: an edit keeps them),
+ * notifications raise the badge, and a saved search's match (`signals`) raises the
+ * Signals badge.  Who wrote a team account's post comes in a `status.posted_by` event,
+ * which the server sends only to the team's members and site administrators (a Status
+ * never says it).
  */
 (function () {
   "use strict";
@@ -103,6 +105,68 @@
     }
   }
 
+  // A path on this page's site from a payload's absolute URL (made through whichever host the post came).
+  function here(url) {
+    var found = new URL(url, window.location.origin);
+    return found.pathname + found.search;
+  }
+
+  // How large a feed draws one of a post's images: web/media.py image_box, the same rule.
+  var SINGLE_IMAGE_BOX = [560, 420];
+  var GRID_CELL_WIDTH = 280;
+  function imageBox(meta, count) {
+    if (count !== 1) return { width: meta.small.width, height: meta.small.height, sizes: GRID_CELL_WIDTH + "px" };
+    var scale = Math.min(1, SINGLE_IMAGE_BOX[0] / meta.original.width, SINGLE_IMAGE_BOX[1] / meta.original.height);
+    var width = Math.max(1, Math.floor(meta.original.width * scale));
+    return { width: width, height: Math.max(1, Math.floor(meta.original.height * scale)), sizes: width + "px" };
+  }
+
+  // The post's images, as partials/post.html render_media draws them: copies of the template's one image.
+  function fillMedia(el, status) {
+    var grid = el.querySelector("[data-media]");
+    var images = (status.media_attachments || []).filter(function (m) { return m.type === "image" && m.meta; });
+    if (!grid) return;
+    if (!images.length) { grid.remove(); return; }
+    var pattern = grid.querySelector(".media-item");
+    grid.replaceChildren();
+    grid.className = "media-grid media-" + images.length;
+    images.forEach(function (media) {
+      var item = pattern.cloneNode(true);
+      var link = item.querySelector("a[data-lightbox]");
+      var img = link.querySelector("img");
+      var original = here(media.url);
+      var small = here(media.preview_url);
+      var box = imageBox(media.meta, images.length);
+      link.href = original;
+      link.dataset.width = media.meta.original.width;
+      link.dataset.height = media.meta.original.height;
+      img.src = small;
+      if (media.meta.original.width > media.meta.small.width) {
+        img.srcset = small + " " + media.meta.small.width + "w, " + original + " " + media.meta.original.width + "w";
+        img.sizes = box.sizes;
+      } else {
+        img.removeAttribute("srcset");
+        img.removeAttribute("sizes");
+      }
+      img.width = box.width;
+      img.height = box.height;
+      img.alt = media.description || "";
+      var badge = item.querySelector("[data-alt]");
+      var text = item.querySelector("[data-alt-text]");
+      if (media.description) {
+        link.removeAttribute("aria-label");
+        text.id = "alt-post-" + status.id + "-" + media.id;
+        text.textContent = media.description;
+        badge.setAttribute("aria-describedby", text.id);
+      } else {
+        link.setAttribute("aria-label", _("Image without a description"));
+        badge.remove();
+        text.remove();
+      }
+      grid.appendChild(item);
+    });
+  }
+
   // Fill the server-rendered template with a Status; text via textContent, post HTML parsed inertly.
   function build(status) {
     var el = template.content.firstElementChild.cloneNode(true);
@@ -115,8 +179,7 @@
     });
     if (el.dataset.postId !== String(status.id)) { el.id = "post-" + status.id; el.dataset.postId = status.id; }
     // The payload's URLs name the host the post was made through: keep their path, on this page's site.
-    var avatar = new URL(account.avatar, window.location.origin);
-    el.querySelector("img.avatar").src = avatar.pathname + avatar.search;
+    el.querySelector("img.avatar").src = here(account.avatar);
     el.querySelector(".author strong").textContent = account.display_name || account.username;
     el.querySelector(".author .handle").textContent = "@" + account.username;
     var time = el.querySelector("time");
@@ -124,6 +187,7 @@
     time.title = window.microblogTimes ? window.microblogTimes.exact(status.created_at) : status.created_at;
     time.textContent = document.body.dataset.justNow || _("just now");
     fillText(el, status);
+    fillMedia(el, status);
     el.querySelector("[data-reply-count]").textContent = status.replies_count || "";
     el.querySelector("[data-like-count]").textContent = status.favourites_count || "";
     MicroblogLikes.label(el.querySelector("button.like"), status.favourites_count);

@@ -107,7 +107,8 @@
 
   document.addEventListener("keydown", function (event) {
     if (event.defaultPrevented || event.ctrlKey || event.altKey || event.metaKey || event.isComposing) return;
-    if (typing(event.target) || (help && help.open)) return;
+    // Not behind an open dialog (the help, an image's lightbox): its keys are its own.
+    if (typing(event.target) || document.querySelector("dialog[open]")) return;
     var done;
     switch (event.key) {
       case "j": done = move(1); break;

@@ -35,9 +35,11 @@ window.MicroblogLikes = {
       counter.title = check.reason === "control"
         ? _("The post contains control characters")
         : ngettext("%(num)s character left", "%(num)s characters left", remaining);
-      button.disabled = !check.valid;
+      // An image still uploading (attachments.js) holds the post back: its id is not in the form yet.
+      button.disabled = !check.valid || Number(form.dataset.uploading || 0) > 0;
     }
     textarea.addEventListener("input", update);
+    form.addEventListener("microblog:attachments", update);
     textarea.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && !button.disabled) {
         form.requestSubmit();
