@@ -62,7 +62,18 @@ def _bearer() -> str | None:
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     # Browsers' EventSource cannot set headers: Mastodon's streaming API takes the token here too.
-    return request.args.get("access_token") or None
+    if found := request.args.get("access_token"):
+        return found
+    # Nor can browsers' WebSocket: Mastodon's clients offer the token as the subprotocol.
+    if request.headers.get("Upgrade", "").strip().lower() == "websocket":
+        return next(iter(websocket_subprotocols()), None)
+    return None
+
+
+def websocket_subprotocols() -> list[str]:
+    """Return the subprotocols a WebSocket handshake offers (Sec-WebSocket-Protocol), in its order."""
+    offered = ",".join(request.headers.getlist("Sec-WebSocket-Protocol"))
+    return [part.strip() for part in offered.split(",") if part.strip()]
 
 
 _TOKEN = "microblog.api_token"  # per request: (token or None, its user, whether a value was refused)
