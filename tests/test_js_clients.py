@@ -2,7 +2,8 @@
 
 tests/clients/clients.cjs drives both (their versions are pinned in tests/clients/package.json; `make
 test` installs them with npm).  Each trades an authorization code for a token (both send JSON), reads and
-writes with it, and logs out by revoking it.
+writes with it, streams the user's home over Mastodon's WebSocket (the only way either streams) until a
+post by someone followed arrives, and logs out by revoking it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 import requests
 
 from .conftest import missing_service
-from .server import client_site, running_server
+from .server import client_site, flask_cli, running_server
 from .test_api_clients import OOB, consent_in_browser
 
 pytestmark = pytest.mark.server
@@ -26,14 +27,19 @@ CLIENTS = Path(__file__).parent / "clients"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One gunicorn + gevent process on SQLite, with carol."""
-    env = client_site(tmp_path_factory.mktemp("js-clients"), "carol")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """One gunicorn + gevent process on SQLite, with carol and dave (whom carol follows); its URL and env."""
+    env = client_site(tmp_path_factory.mktemp("js-clients"), "carol", "dave")
     with running_server(env, gunicorn=True) as url:
-        yield url
+        yield url, env
 
 
-def test_masto_js_and_megalodon_log_in_post_read_and_log_out(server):
+def _token(env: dict[str, str], username: str) -> str:
+    return flask_cli(env, "users", "token", username).split()[-1]
+
+
+def test_masto_js_and_megalodon_log_in_post_read_stream_and_log_out(site):
+    server, env = site
     node = shutil.which("node")
     if node is None or not (CLIENTS / "node_modules" / "megalodon").is_dir():
         missing_service("node, or the client libraries of tests/clients (make test installs them)")
@@ -56,8 +62,12 @@ def test_masto_js_and_megalodon_log_in_post_read_and_log_out(server):
         .url
     )
     codes = [consent_in_browser(server, "carol", link) for _ in range(2)]
+    dave = _token(env, "dave")
+    carol = {"Authorization": f"Bearer {_token(env, 'carol')}"}
+    dave_id = requests.get(f"{server}/api/v1/accounts/lookup?acct=dave", headers=carol).json()["id"]
+    assert requests.post(f"{server}/api/v1/accounts/{dave_id}/follow", headers=carol).status_code == 200
     run = subprocess.run(
-        [node, str(CLIENTS / "clients.cjs"), server, app["client_id"], app["client_secret"], *codes],
+        [node, str(CLIENTS / "clients.cjs"), server, app["client_id"], app["client_secret"], *codes, dave],
         capture_output=True,
         text=True,
         timeout=120,
@@ -72,5 +82,9 @@ def test_masto_js_and_megalodon_log_in_post_read_and_log_out(server):
     assert seen["megalodonReplyTo"] == [first, carol]  # in_reply_to_account_id names whom it answers
     assert reply in seen["megalodonHome"] and first in seen["megalodonHome"]
     assert seen["mastoPosted"] in seen["mastoTag"] and first in seen["mastoTag"]
+    # Each heard, on the user stream, the post dave made for it (masto.js: one of those it retried).
+    posted, streamed, author = seen["megalodonStreamed"]
+    assert streamed == posted and author == "dave"
+    assert seen["mastoStreamed"] == [True, "dave", ["user"]]
     # Logging out revoked each token: it no longer works.
     assert seen["megalodonAfterRevoke"] == 401 and seen["mastoAfterRevoke"] == 401
