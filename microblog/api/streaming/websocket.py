@@ -39,7 +39,15 @@ from microblog.services import tokens
 from microblog.services.errors import ServiceError
 from models import User
 
-from .. import Unauthorized, current_token, route, signed_in, websocket_subprotocols
+from .. import (
+    Unauthorized,
+    current_token,
+    record_visit,
+    records_its_visit,
+    route,
+    signed_in,
+    websocket_subprotocols,
+)
 from . import channels
 
 log = logging.getLogger(__name__)
@@ -53,6 +61,7 @@ CLOSE_CODES = {realtime.sse.BEHIND: 1013}  # fell behind: try again later; its s
 
 @route("/api/v1/streaming", websocket=True)  # Werkzeug routes a handshake only to a rule that says so
 @route("/api/v1/streaming")
+@records_its_visit
 def stream_websocket():
     """Open a WebSocket that carries any number of Mastodon's streams."""
     token = current_token()
@@ -174,6 +183,7 @@ class Socket:
         code = 1000
         try:
             _release_database()
+            record_visit()  # the person used microblog today: written now, holding no other connection
             if self.refused is not None:
                 self.send_error(self.refused)
             reader.start()
