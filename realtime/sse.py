@@ -33,7 +33,9 @@ class Listener:
 
     rooms: set[str]
     kind: str = SSE
-    events: queue.Queue = field(default_factory=lambda: queue.Queue(BACKLOG))
+    # Bounded by _offer (BACKLOG), not by the queue: a SimpleQueue is gevent's own under the gevent
+    # worker, whose waiter wakes at a fraction of the cost of a queue.Queue's (a post wakes them all).
+    events: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
 
     def next_event(self, timeout: float) -> tuple[str, Any] | None:
         """Return the next (event, data), or None when `timeout` seconds pass without one."""
@@ -96,16 +98,16 @@ class Hub:
 
 
 def _offer(listener: Listener, event: str, data: Any) -> None:
+    if listener.events.qsize() < BACKLOG:
+        listener.events.put((event, data))
+        return
+    # Too far behind: drain and close, so the client reconnects and catches up.
     try:
-        listener.events.put_nowait((event, data))
-    except queue.Full:
-        # Too far behind: drain and close, so the client reconnects and catches up.
-        try:
-            while True:
-                listener.events.get_nowait()
-        except queue.Empty:
-            pass
-        listener.events.put_nowait((CLOSE, BEHIND))
+        while True:
+            listener.events.get_nowait()
+    except queue.Empty:
+        pass
+    listener.events.put((CLOSE, BEHIND))
 
 
 hub = Hub()

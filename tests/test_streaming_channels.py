@@ -147,3 +147,14 @@ def test_the_websocket_endpoint_answers_short_of_a_handshake(client, alice):
     refused = client.get("/api/v1/streaming", headers=offered)
     assert refused.status_code == 400 and "error" in refused.get_json()
     assert realtime.websocket_listeners() == 0
+
+
+def test_a_listener_that_falls_behind_is_closed_so_its_client_catches_up(app):
+    listener = realtime.listen(["public"], realtime.sse.WEBSOCKET)
+    try:
+        for n in range(realtime.sse.BACKLOG + 1):  # one more than it may have waiting
+            realtime.sse.hub.deliver("update", {"n": n}, ["public"])
+        assert listener.next_event(0) == (realtime.sse.CLOSE, realtime.sse.BEHIND)
+        assert listener.next_event(0) is None
+    finally:
+        realtime.stop_listening(listener)

@@ -123,41 +123,54 @@ def open_channel(name: Any, params: Mapping[str, Any]) -> Channel:
     return Channel(name, key, label, tuple(carries), tuple(rooms), events)
 
 
-# The payload of the last events encoded, by the event's data: one post reaches every listener of
-# a process with the same data object, and is written out once for all of them.
-_ENCODED: dict[int, tuple[Any, str, str, str]] = {}
-_ENCODED_MAX = 64
+# The last events written out, by their data: one post reaches every listener of a process with
+# the same data object, and is written once for all of them (and once per stream name for sockets).
+@dataclass
+class _Written:
+    data: Any  # held, so that its id is not reused while it is cached
+    event: str
+    text: str  # the payload as Mastodon writes it
+    messages: dict[tuple[Any, ...], str]  # the WebSocket message, by stream label
 
 
-def _encoded(event: str, data: Any) -> tuple[str, str] | None:
-    """Return an event's payload as Mastodon writes it, and that text as a JSON string; None if none."""
+_WRITTEN: dict[int, _Written] = {}
+_WRITTEN_MAX = 64
+
+
+def _written(event: str, data: Any) -> _Written | None:
     if not isinstance(data, dict) or "payload" not in data:
         return None
-    cached = _ENCODED.get(id(data))
-    if cached is not None and cached[0] is data and cached[1] == event:
-        return cached[2], cached[3]
+    cached = _WRITTEN.get(id(data))
+    if cached is not None and cached.data is data and cached.event == event:
+        return cached
     payload = data["payload"]
     if event == "delete":
         text = str(payload.get("id") if isinstance(payload, dict) else payload)  # Mastodon: the bare id
     else:
         text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    quoted = json.dumps(text, ensure_ascii=False)
-    if len(_ENCODED) >= _ENCODED_MAX:
-        _ENCODED.clear()
-    _ENCODED[id(data)] = (data, event, text, quoted)  # holding `data` keeps its id from being reused
-    return text, quoted
+    if len(_WRITTEN) >= _WRITTEN_MAX:
+        _WRITTEN.clear()
+    written = _WRITTEN[id(data)] = _Written(data, event, text, {})
+    return written
 
 
 def payload_text(event: str, data: Any) -> str | None:
     """Return an event's payload as Mastodon's streaming API writes it: JSON text, or a deleted post's id."""
-    found = _encoded(event, data)
-    return None if found is None else found[0]
+    written = _written(event, data)
+    return None if written is None else written.text
 
 
 def websocket_message(channel: Channel, event: str, data: Any) -> str | None:
     """Return an event as Mastodon's WebSocket sends it: {"stream": [...], "event": ..., "payload": "..."}."""
-    found = _encoded(event, data)
-    if found is None:
+    written = _written(event, data)
+    if written is None:
         return None
-    stream = json.dumps(list(channel.label), separators=(",", ":"), ensure_ascii=False)
-    return f'{{"stream":{stream},"event":{json.dumps(event)},"payload":{found[1]}}}'
+    message = written.messages.get(channel.label)
+    if message is None:
+        message = json.dumps(
+            {"stream": list(channel.label), "event": event, "payload": written.text},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        written.messages[channel.label] = message
+    return message

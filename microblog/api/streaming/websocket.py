@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import threading
+import time
 from contextlib import suppress
 from typing import Any
 
@@ -258,11 +258,10 @@ class Socket:
         # A full queue waits for serve() to take from it: a client sending faster than it is
         # answered is slowed down, never buffered without bound.
         while not self.done:
-            try:
-                self.listener.events.put((CLIENT, message), timeout=1)
+            if self.listener.events.qsize() < realtime.sse.BACKLOG:
+                self.listener.events.put((CLIENT, message))
                 return
-            except queue.Full:
-                continue
+            time.sleep(0.05)
 
     def stop(self) -> None:
         """Stop hearing every room (idempotent)."""
