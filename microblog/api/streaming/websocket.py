@@ -15,8 +15,9 @@ header (then echoed back as the chosen subprotocol, as Mastodon does); without a
 the upgrade is refused (401).  The socket listens to its token's and its person's rooms, as
 the event streams do, so a revoked token, a deactivation or ended sessions close it.  Pings
 go out every MICROBLOG_STREAM_HEARTBEAT seconds, so proxies keep an idle socket open and a
-client that stopped answering is let go.  Under gunicorn's gevent worker a socket costs two
-greenlets (this request's and simple-websocket's reader), not a worker.
+client that stopped answering is let go.  Under gunicorn's gevent worker a socket costs three
+greenlets (this request's, simple-websocket's reader and the one queueing the client's
+messages), not a worker.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ import realtime
 from microblog.database import db
 from microblog.services import tokens
 from microblog.services.errors import ServiceError
-from models import User
 
 from .. import (
     Unauthorized,
@@ -67,13 +67,13 @@ def stream_websocket():
     token = current_token()
     # A token that may read any stream opens a socket; each subscription checks its own scope.
     reads_statuses = token is None or tokens.grants(token.scope_list, "read:statuses")
-    me = signed_in("read:statuses" if reads_statuses else "read:notifications")
+    signed_in("read:statuses" if reads_statuses else "read:notifications")
     if not _asks_for_websocket():
         response = jsonify(error=_("This is a WebSocket endpoint: connect with a WebSocket client."))
         response.status_code = 426
         response.headers.update({"Upgrade": "websocket", "Sec-WebSocket-Version": "13"})
         return response
-    socket = Socket.listening(me)
+    socket = Socket.listening()
     try:
         socket.ws = _handshake(socket)
     except BaseException:
@@ -137,9 +137,8 @@ class Upgraded(Response):
 class Socket:
     """One client's WebSocket: its subscriptions, and the listener that hears their rooms."""
 
-    def __init__(self, listener: realtime.sse.Listener, user: User) -> None:
+    def __init__(self, listener: realtime.sse.Listener) -> None:
         self.listener = listener
-        self.user = user
         self.heartbeat: float = current_app.config["STREAM_HEARTBEAT"]
         self.ws: simple_websocket.Server | None = None
         self.channels: dict[tuple[str, ...], channels.Channel] = {}
@@ -148,7 +147,7 @@ class Socket:
         self.done = False
 
     @classmethod
-    def listening(cls, user: User) -> Socket:
+    def listening(cls) -> Socket:
         """Start hearing the rooms that end a socket of the request's token; refuse one ended meanwhile."""
         token = current_token()
         assert token is not None, "sockets are opened by signed-in requests"
@@ -159,7 +158,7 @@ class Socket:
         if not tokens.token_is_live(token.id):
             realtime.stop_listening(listener)
             raise Unauthorized(_("The access token is invalid"))
-        return cls(listener, user)
+        return cls(listener)
 
     def subscribe(self, name: Any, params: Any) -> None:
         """Add a stream (a second subscription to the same stream changes nothing)."""
