@@ -131,7 +131,7 @@ def socketio_clients(port: int) -> int:
 def hold_websockets(site: Deployment, tokens: list[str], author: str, args) -> dict:
     """Open websockets through nginx, hold them, count them per process, time posts by `author` (a token)."""
     idle = [rss_mib(pid) for pid in site.pids]
-    command = [api.PY, "-m", "gevent.monkey", str(ROOT / "bench" / "websockets.py")]
+    command = websockets.worker_command()
     worker = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         worker.stdin.write(json.dumps({"port": site.port, "tokens": tokens}) + "\n")

@@ -192,15 +192,25 @@ def token_room(token_id: int) -> str:
     return f"token:{token_id}"
 
 
-def listen(rooms: Iterable[str]) -> sse.Listener:
-    """Start hearing these rooms' events in this process (for a server-sent-event stream)."""
+def listen(rooms: Iterable[str], kind: str = sse.SSE) -> sse.Listener:
+    """Start hearing these rooms' events in this process (for an event stream, or a WebSocket's `kind`)."""
     server = socketio.server
     with _initializing:
         if server is not None and not server.manager_initialized:
             # The queue's listener starts with the first Socket.IO connection; an event stream counts.
             server.manager_initialized = True
             server.manager.initialize()
-    return sse.hub.add(rooms)
+    return sse.hub.add(rooms, kind)
+
+
+def hear(listener: sse.Listener, rooms: Iterable[str]) -> None:
+    """Let a listener hear these rooms too (a WebSocket subscribed to a stream)."""
+    sse.hub.join(listener, rooms)
+
+
+def stop_hearing(listener: sse.Listener, rooms: Iterable[str]) -> None:
+    """Let a listener no longer hear these rooms (a WebSocket unsubscribed from a stream)."""
+    sse.hub.leave(listener, rooms)
 
 
 def connected_clients() -> int:
@@ -213,7 +223,12 @@ def connected_clients() -> int:
 
 def stream_listeners() -> int:
     """Return how many event streams listen in this process."""
-    return sse.hub.count()
+    return sse.hub.count(sse.SSE)
+
+
+def websocket_listeners() -> int:
+    """Return how many streaming-API WebSockets (not Socket.IO's) listen in this process."""
+    return sse.hub.count(sse.WEBSOCKET)
 
 
 def stop_listening(listener: sse.Listener) -> None:
@@ -370,7 +385,10 @@ __all__ = [
     "login_room",
     "sessions_room",
     "listen",
+    "hear",
+    "stop_hearing",
     "stop_listening",
+    "websocket_listeners",
     "token_room",
     "user_room",
     "hashtag_stream",

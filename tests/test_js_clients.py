@@ -2,8 +2,9 @@
 
 tests/clients/clients.cjs drives both (their versions are pinned in tests/clients/package.json; `make
 test` installs them with npm).  Each trades an authorization code for a token (both send JSON), reads and
-writes with it, and logs out by revoking it; masto.js also pages, counts and dismisses grouped
-notifications (Mastodon 4.3's /api/v2/notifications, which megalodon 10 does not call).
+writes with it, streams the user's home over Mastodon's WebSocket (the only way either streams) until a
+post by someone followed arrives, and logs out by revoking it; masto.js also pages, counts and dismisses
+grouped notifications (Mastodon 4.3's /api/v2/notifications, which megalodon 10 does not call).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 import requests
 
 from .conftest import missing_service
-from .server import client_site, running_server
+from .server import client_site, flask_cli, running_server
 from .test_api_clients import OOB, consent_in_browser, mastodon_for
 
 pytestmark = pytest.mark.server
@@ -27,14 +28,19 @@ CLIENTS = Path(__file__).parent / "clients"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One gunicorn + gevent process on SQLite, with carol, and dave and erin to notify her."""
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """One gunicorn + gevent process on SQLite, with carol, dave (whom she follows) and erin; URL and env."""
     env = client_site(tmp_path_factory.mktemp("js-clients"), "carol", "dave", "erin")
     with running_server(env, gunicorn=True) as url:
-        yield url
+        yield url, env
 
 
-def test_masto_js_and_megalodon_log_in_post_read_and_log_out(server):
+def _token(env: dict[str, str], username: str) -> str:
+    return flask_cli(env, "users", "token", username).split()[-1]
+
+
+def test_masto_js_and_megalodon_log_in_post_read_stream_and_log_out(site):
+    server, env = site
     node = shutil.which("node")
     if node is None or not (CLIENTS / "node_modules" / "megalodon").is_dir():
         missing_service("node, or the client libraries of tests/clients (make test installs them)")
@@ -64,8 +70,18 @@ def test_masto_js_and_megalodon_log_in_post_read_and_log_out(server):
     erin.status_favourite(liked.id)
     dave.account_follow(carol.me().id)
     dave_id, erin_id = str(dave.me().id), str(erin.me().id)
+    dave_token = _token(env, "dave")
+    assert carol.account_follow(dave.me().id).following  # his post reaches her home, and its stream
     run = subprocess.run(
-        [node, str(CLIENTS / "clients.cjs"), server, app["client_id"], app["client_secret"], *codes],
+        [
+            node,
+            str(CLIENTS / "clients.cjs"),
+            server,
+            app["client_id"],
+            app["client_secret"],
+            *codes,
+            dave_token,
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -95,5 +111,9 @@ def test_masto_js_and_megalodon_log_in_post_read_and_log_out(server):
     assert seen["mastoUnread"] == 1 and seen["mastoPartial"] == ["dave"]
     assert seen["mastoAfterDismiss"] == 404
     assert seen["megalodonNotifications"] == ["follow", "favourite", "favourite"]
+    # Each heard, on the user stream, the post dave made for it (masto.js: one of those it retried).
+    posted, streamed, author = seen["megalodonStreamed"]
+    assert streamed == posted and author == "dave"
+    assert seen["mastoStreamed"] == [True, "dave", ["user"]]
     # Logging out revoked each token: it no longer works.
     assert seen["megalodonAfterRevoke"] == 401 and seen["mastoAfterRevoke"] == 401

@@ -62,7 +62,18 @@ def _bearer() -> str | None:
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     # Browsers' EventSource cannot set headers: Mastodon's streaming API takes the token here too.
-    return request.args.get("access_token") or None
+    if found := request.args.get("access_token"):
+        return found
+    # Nor can browsers' WebSocket: Mastodon's clients offer the token as the subprotocol.
+    if request.headers.get("Upgrade", "").strip().lower() == "websocket":
+        return next(iter(websocket_subprotocols()), None)
+    return None
+
+
+def websocket_subprotocols() -> list[str]:
+    """Return the subprotocols a WebSocket handshake offers (Sec-WebSocket-Protocol), in its order."""
+    offered = ",".join(request.headers.getlist("Sec-WebSocket-Protocol"))
+    return [part.strip() for part in offered.split(",") if part.strip()]
 
 
 _TOKEN = "microblog.api_token"  # per request: (token or None, its user, whether a value was refused)
@@ -260,6 +271,13 @@ def _rate_key() -> str:
 
 @bp.before_request
 def _record_activity() -> None:
+    """Note that the person behind the request's token used microblog today, unless the endpoint will."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, "records_its_visit", False):
+        record_visit()
+
+
+def record_visit() -> None:
     """Note that the person behind the request's token used microblog today (services.activity).
 
     A team token counts for the member it was issued on behalf of; an invalid
@@ -275,6 +293,18 @@ def _record_activity() -> None:
     person_id = request.environ.get(_MEMBER) if user.is_team else user.id
     if person_id and not user.is_community:
         activity.record_visit(person_id)
+
+
+def records_its_visit(view: F) -> F:
+    """Mark an endpoint that calls record_visit() itself, once it holds no database connection.
+
+    The visit is written on a connection of its own while the request's session holds
+    another: a burst of such requests, each waiting for its second connection, can take
+    the whole pool.  An endpoint opened by many clients at once (the streaming socket,
+    which every client reopens after a restart) records it after letting its first go.
+    """
+    view.records_its_visit = True  # type: ignore[attr-defined]
+    return view
 
 
 def init_app(app: Flask) -> None:

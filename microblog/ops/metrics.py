@@ -63,6 +63,11 @@ class Metrics:
         Gauge(
             "microblog_sse_clients", "Server-sent-event streams open on this process.", registry=registry
         ).set_function(realtime.stream_listeners)
+        Gauge(
+            "microblog_streaming_websockets",
+            "Mastodon streaming-API WebSockets (/api/v1/streaming) open on this process.",
+            registry=registry,
+        ).set_function(realtime.websocket_listeners)
         self.backlog = Gauge(
             "microblog_search_outbox_posts", "Posts waiting for the search index.", registry=registry
         )

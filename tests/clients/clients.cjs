@@ -1,16 +1,40 @@
 // Two JavaScript Mastodon client libraries that many apps are built on, against a real microblog server.
 //
-//   node clients.cjs URL CLIENT_ID CLIENT_SECRET CODE CODE
+//   node clients.cjs URL CLIENT_ID CLIENT_SECRET CODE CODE FOLLOWED_TOKEN
 //
 // Run by tests/test_js_clients.py, which registers the app and consents in the browser's place, giving
 // an authorization code for each library.  Each library trades its code for a token, reads and writes
-// with it, and revokes it as its "log out" does; what each saw is printed as one JSON object.
+// with it, opens the user's stream (both stream over Mastodon's WebSocket only) and waits there for a
+// post by someone the user follows (made with FOLLOWED_TOKEN), then revokes its token as its "log out"
+// does; what each saw is printed as one JSON object.
 "use strict";
 
 const megalodon = require("megalodon");
-const { createOAuthAPIClient, createRestAPIClient } = require("masto");
+const { createOAuthAPIClient, createRestAPIClient, createStreamingAPIClient } = require("masto");
 
 const OOB = "urn:ietf:wg:oauth:2.0:oob";
+const WAIT_MS = 15000;
+
+function timeout(ms, what) {
+  return new Promise((_resolve, reject) => setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms));
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// Post as the followed person (a plain API call: the libraries under test are the readers).
+async function postAsFollowed(url, token, text) {
+  const response = await fetch(`${url}/api/v1/statuses`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ status: text }),
+  });
+  if (!response.ok) {
+    throw new Error(`posting as the followed person: ${response.status} ${await response.text()}`);
+  }
+  return (await response.json()).id;
+}
 
 async function status(call) {
   try {
@@ -21,7 +45,24 @@ async function status(call) {
   }
 }
 
-async function withMegalodon(url, clientId, clientSecret, code, seen) {
+// megalodon opens the stream in its URL (?stream=user): once connected, the stream is live.
+async function streamWithMegalodon(client, url, followedToken, seen) {
+  const stream = await client.userStreaming();
+  try {
+    await Promise.race([new Promise((resolve) => stream.once("connect", resolve)), timeout(WAIT_MS, "megalodon connect")]);
+    const arrived = new Promise((resolve) =>
+      stream.on("update", (status) => {
+        if (status.content.includes("Streamed to megalodon")) resolve([status.id, status.account.username]);
+      }),
+    );
+    const posted = await postAsFollowed(url, followedToken, "Streamed to megalodon");
+    seen.megalodonStreamed = [posted, ...(await Promise.race([arrived, timeout(WAIT_MS, "megalodon update")]))];
+  } finally {
+    stream.stop();
+  }
+}
+
+async function withMegalodon(url, clientId, clientSecret, code, followedToken, seen) {
   seen.detected = await megalodon.detector(url);
   const anonymous = megalodon.default(seen.detected, url);
   const token = await anonymous.fetchAccessToken(clientId, clientSecret, code, OOB);
@@ -35,11 +76,41 @@ async function withMegalodon(url, clientId, clientSecret, code, seen) {
   seen.megalodonPosted = [posted.id, reply.id];
   // megalodon 10 has no grouped notifications; its ungrouped ones carry group_key now and still read.
   seen.megalodonNotifications = (await client.getNotifications()).data.map((n) => n.type);
+  await streamWithMegalodon(client, url, followedToken, seen);
   await anonymous.revokeToken(clientId, clientSecret, token.access_token);
   seen.megalodonAfterRevoke = await status(() => client.verifyAccountCredentials());
 }
 
-async function withMasto(url, clientId, clientSecret, code, seen) {
+// masto.js subscribes with a message, which Mastodon never answers: post until the update comes.
+async function streamWithMasto(rest, accessToken, url, followedToken, seen) {
+  const instance = await rest.v2.instance.fetch();
+  const streaming = createStreamingAPIClient({ streamingApiUrl: instance.configuration.urls.streaming, accessToken });
+  const subscription = streaming.user.subscribe();
+  try {
+    const arrived = (async () => {
+      for await (const event of subscription) {
+        if (event.event === "update" && event.payload.content.includes("Streamed to masto")) {
+          return [event.payload.id, event.payload.account.username, event.stream];
+        }
+      }
+    })();
+    const posted = [];
+    let got;
+    for (let attempt = 0; attempt < 5 && got === undefined; attempt++) {
+      posted.push(await postAsFollowed(url, followedToken, `Streamed to masto ${attempt}`));
+      got = await Promise.race([arrived, sleep(3000)]);
+    }
+    if (got === undefined) {
+      throw new Error("masto.js: no update on the user stream");
+    }
+    seen.mastoStreamed = [posted.includes(got[0]), ...got.slice(1)];
+  } finally {
+    subscription.unsubscribe();
+    streaming.close();
+  }
+}
+
+async function withMasto(url, clientId, clientSecret, code, followedToken, seen) {
   const oauth = createOAuthAPIClient({ url });
   const token = await oauth.token.create({ grantType: "authorization_code", clientId, clientSecret, code, redirectUri: OOB });
   const rest = createRestAPIClient({ url, accessToken: token.accessToken });
@@ -48,6 +119,7 @@ async function withMasto(url, clientId, clientSecret, code, seen) {
   seen.mastoPosted = posted.id;
   seen.mastoTag = (await rest.v1.timelines.tag.$select("clients").list()).map((s) => s.id);
   await withMastoGroups(rest, seen);
+  await streamWithMasto(rest, token.accessToken, url, followedToken, seen);
   await oauth.revoke({ clientId, clientSecret, token: token.accessToken });
   seen.mastoAfterRevoke = await status(() => rest.v1.accounts.verifyCredentials());
 }
@@ -77,15 +149,16 @@ async function withMastoGroups(rest, seen) {
 }
 
 async function main() {
-  const [url, clientId, clientSecret, megalodonCode, mastoCode] = process.argv.slice(2);
+  const [url, clientId, clientSecret, megalodonCode, mastoCode, followedToken] = process.argv.slice(2);
   const seen = {};
   try {
-    await withMegalodon(url, clientId, clientSecret, megalodonCode, seen);
-    await withMasto(url, clientId, clientSecret, mastoCode, seen);
+    await withMegalodon(url, clientId, clientSecret, megalodonCode, followedToken, seen);
+    await withMasto(url, clientId, clientSecret, mastoCode, followedToken, seen);
   } catch (error) {
     seen.error = String(error) + (error.response ? ` ${error.response.status} ${JSON.stringify(error.response.data)}` : "");
   }
-  process.stdout.write(JSON.stringify(seen) + "\n");
+  // Then exit: a library's reconnect timer must not keep the process waiting.
+  process.stdout.write(JSON.stringify(seen) + "\n", () => process.exit(0));
 }
 
 main();

@@ -2,12 +2,12 @@
 
 Fed by realtime's publish path (one Redis publish per post, delivered by each
 process to its own listeners).  A held-open stream costs a greenlet under
-gunicorn's gevent worker, not a worker.
+gunicorn's gevent worker, not a worker.  What each stream listens to and
+carries is `channels`', shared with the WebSocket.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -16,29 +16,19 @@ from flask_babel import gettext as _
 
 import realtime
 from microblog import entities
-from microblog.services import lists, signals, timelines, tokens
-from microblog.services.social import check_tag_name
+from microblog.services import signals, timelines, tokens
 from microblog.text import parse_id
 
-from . import Unauthorized, current_token, route, signed_in
-
-# Events a Mastodon client understands; the stream forwards these and nothing else.
-STATUS_EVENTS = frozenset({"update", "delete", "status.update"})
-# The `user` stream also carries a team inbox's changes (to its members and the team's tokens) and
-# an asker's item state: microblog's own events, which stock clients skip as unknown.  Not
-# `status.posted_by` (who wrote a team's post): the web page's only, as the REST API never says it.
-ALL_EVENTS = STATUS_EVENTS | {"notification", "inbox.update", "inbox.state"}
+from .. import Unauthorized, current_account, current_token, route
+from . import channels
+from .channels import open_channel
 
 
 def _encoder(events: frozenset[str]) -> Callable[[str, Any], str | None]:
     def encode(event: str, data: Any) -> str | None:
-        if event not in events or not isinstance(data, dict):
+        body = channels.payload_text(event, data) if event in events else None
+        if body is None:
             return None
-        payload = data.get("payload")
-        if event == "delete":
-            body = str(payload.get("id") if isinstance(payload, dict) else payload)  # Mastodon: the bare id
-        else:
-            body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
         # A list's posts carry their id as the event's: a client that reconnects sends the last one back.
         event_id = data.get("id")
         head = f"id: {event_id}\n" if isinstance(event_id, str) and event_id.isdigit() else ""
@@ -97,44 +87,42 @@ def stream_health():
     return Response("OK", mimetype="text/plain")
 
 
+def _channel_stream(name: str) -> Response:
+    """Open the event stream of one of Mastodon's streams, named by the path, its tag or list in the query."""
+    channel = open_channel(name, request.args)
+    return _stream(channel.rooms, channel.events)
+
+
 @route("/api/v1/streaming/user")
 def stream_user():
     """Stream the home timeline of the token's user, and their notifications if the token may read them."""
-    me = signed_in("read:statuses")
-    token = current_token()
-    may_read_notifications = token is not None and tokens.grants(token.scope_list, "read:notifications")
-    return _stream([realtime.user_room(me.id)], ALL_EVENTS if may_read_notifications else STATUS_EVENTS)
+    return _channel_stream("user")
 
 
 @route("/api/v1/streaming/user/notification")
 def stream_notifications():
     """Stream the notifications of the token's user."""
-    me = signed_in("read:notifications")
-    return _stream([realtime.user_room(me.id)], frozenset({"notification"}))
+    return _channel_stream("user:notification")
 
 
 @route("/api/v1/streaming/public")
 @route("/api/v1/streaming/public/local")
 def stream_public():
     """Stream every new post in the company."""
-    me = signed_in("read:statuses")
-    return _stream(realtime.stream_rooms(realtime.PUBLIC, me.id), STATUS_EVENTS)
+    return _channel_stream("public")
 
 
 @route("/api/v1/streaming/public/remote")
 def stream_public_remote():
     """Stream posts from other servers: there are none, so only heartbeats."""
-    signed_in("read:statuses")
-    return _stream([], STATUS_EVENTS)
+    return _channel_stream("public:remote")
 
 
 @route("/api/v1/streaming/hashtag")
 @route("/api/v1/streaming/hashtag/local")
 def stream_hashtag():
     """Stream the new posts carrying one #tag (`?tag=apollo`)."""
-    me = signed_in("read:statuses")
-    tag = check_tag_name(request.args.get("tag", ""))
-    return _stream(realtime.stream_rooms(realtime.hashtag_stream(tag), me.id), STATUS_EVENTS)
+    return _channel_stream("hashtag")
 
 
 # How many missed posts a reconnecting list stream replays; a client away longer reads the timeline.
@@ -148,12 +136,13 @@ def stream_list():
     A client that reconnects with Last-Event-ID (the id of the last post it got) first receives
     the saved search's matches since then, oldest first.
     """
-    me = signed_in("read:statuses")
-    list_id = lists.access_list(me, request.args.get("list", "")).id
+    channel = open_channel("list", request.args)
+    list_id = int(channel.key[1])
     after = parse_id(request.headers.get("Last-Event-ID", "").strip())
+    me = current_account()
 
     def missed() -> list[tuple[str, Any]]:
-        if after is None:
+        if after is None or me is None:
             return []
         ids = signals.hits_since(list_id, after, MAX_REPLAY)
         views = timelines.post_views(ids, me)  # only what its owner may still see
@@ -164,4 +153,4 @@ def stream_list():
             if i in views
         ]
 
-    return _stream([realtime.list_room(list_id)], STATUS_EVENTS, missed)
+    return _stream(channel.rooms, channel.events, missed)
