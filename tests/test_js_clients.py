@@ -1,8 +1,8 @@
 """masto.js and megalodon, the JavaScript libraries many Mastodon apps are built on, against a real server.
 
 tests/clients/clients.cjs drives both (their versions are pinned in tests/clients/package.json; `make
-test` installs them with npm).  Each trades an authorization code for a token (both send JSON), reads and
-writes with it, streams the user's home over Mastodon's WebSocket (the only way either streams) until a
+test` installs them with npm).  Each trades an authorization code for a token (both send JSON; masto.js
+also logs in with a password), reads, pages home and searches, writes, streams the user's home over Mastodon's WebSocket (the only way either streams) until a
 post by someone followed arrives, and logs out by revoking it; masto.js also pages, counts and dismisses
 grouped notifications (Mastodon 4.3's /api/v2/notifications, which megalodon 10 does not call).
 """
@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from .conftest import missing_service
+from .factories import PASSWORD
 from .server import client_site, flask_cli, running_server
 from .test_api_clients import OOB, consent_in_browser, mastodon_for
 
@@ -81,6 +82,8 @@ def test_masto_js_and_megalodon_log_in_post_read_stream_and_log_out(site):
             app["client_secret"],
             *codes,
             dave_token,
+            "carol@example.com",
+            PASSWORD,
         ],
         capture_output=True,
         text=True,
@@ -96,6 +99,17 @@ def test_masto_js_and_megalodon_log_in_post_read_stream_and_log_out(site):
     assert seen["megalodonReplyTo"] == [first, carol]  # in_reply_to_account_id names whom it answers
     assert reply in seen["megalodonHome"] and first in seen["megalodonHome"]
     assert seen["mastoPosted"] in seen["mastoTag"] and first in seen["mastoTag"]
+    # Logging in by password; a wrong one refused; the token revoked.
+    assert seen["mastoPasswordUser"] == "carol" and seen["mastoWrongPassword"] in (400, 401)
+    assert seen["mastoPasswordAfterRevoke"] == 401
+    # Paging home: pages of two, newest first, each older than the last, together the whole timeline.
+    for pages in (seen["megalodonHomePages"], seen["mastoHomePages"]):
+        ids = [int(i) for page in pages for i in page]
+        assert len(pages) >= 2 and all(len(page) <= 2 for page in pages)
+        assert ids == sorted(set(ids), reverse=True)
+    assert first in [i for page in seen["megalodonHomePages"] for i in page]
+    # Search finds what each posted.
+    assert first in seen["megalodonSearch"] and seen["mastoPosted"] in seen["mastoSearch"]
     # masto.js reads grouped notifications: the two likes as one group, the follow as another.
     follow_key = next(g[4] for g in seen["mastoGroups"] if g[0] == "follow")
     liked_key = next(g[4] for g in seen["mastoGroups"] if g[0] == "favourite")

@@ -74,6 +74,19 @@ async function withMegalodon(url, clientId, clientSecret, code, followedToken, s
   seen.megalodonReplyTo = [reply.in_reply_to_id, reply.in_reply_to_account_id];
   seen.megalodonHome = (await client.getHomeTimeline()).data.map((s) => s.id);
   seen.megalodonPosted = [posted.id, reply.id];
+  // Paging home two at a time, by max_id, as megalodon's callers do; and searching (the index lags a moment).
+  seen.megalodonHomePages = [];
+  let older = undefined;
+  for (let n = 0; n < 6; n++) {
+    const page = (await client.getHomeTimeline({ limit: 2, max_id: older })).data;
+    if (page.length === 0) break;
+    seen.megalodonHomePages.push(page.map((s) => s.id));
+    older = page[page.length - 1].id;
+  }
+  seen.megalodonSearch = await eventually(
+    async () => (await client.search("megalodon", { type: "statuses" })).data.statuses.map((s) => s.id),
+    (ids) => ids.includes(posted.id),
+  );
   // megalodon 10 has no grouped notifications; its ungrouped ones carry group_key now and still read.
   seen.megalodonNotifications = (await client.getNotifications()).data.map((n) => n.type);
   await streamWithMegalodon(client, url, followedToken, seen);
@@ -118,6 +131,16 @@ async function withMasto(url, clientId, clientSecret, code, followedToken, seen)
   const posted = await rest.v1.statuses.create({ status: "Hello from masto #clients" });
   seen.mastoPosted = posted.id;
   seen.mastoTag = (await rest.v1.timelines.tag.$select("clients").list()).map((s) => s.id);
+  // Paging home through the Link header, two at a time; searching.
+  seen.mastoHomePages = [];
+  for await (const page of rest.v1.timelines.home.list({ limit: 2 })) {
+    seen.mastoHomePages.push(page.map((s) => s.id));
+    if (seen.mastoHomePages.length > 5) break;
+  }
+  seen.mastoSearch = await eventually(
+    async () => (await rest.v2.search.list({ q: "masto", type: "statuses" })).statuses.map((s) => s.id),
+    (ids) => ids.includes(posted.id),
+  );
   await withMastoGroups(rest, seen);
   await streamWithMasto(rest, token.accessToken, url, followedToken, seen);
   await oauth.revoke({ clientId, clientSecret, token: token.accessToken });
@@ -148,14 +171,39 @@ async function withMastoGroups(rest, seen) {
   seen.mastoAfterDismiss = await status(() => group.fetch());
 }
 
+// Logging in with a password (the grant bots use), as masto.js sends it: JSON.
+async function withMastoPassword(url, clientId, clientSecret, email, password, seen) {
+  const oauth = createOAuthAPIClient({ url });
+  const token = await oauth.token.create({ grantType: "password", clientId, clientSecret, username: email, password, scope: "read write" });
+  const rest = createRestAPIClient({ url, accessToken: token.accessToken });
+  seen.mastoPasswordUser = (await rest.v1.accounts.verifyCredentials()).username;
+  seen.mastoWrongPassword = await status(() =>
+    oauth.token.create({ grantType: "password", clientId, clientSecret, username: email, password: "wrong", scope: "read" }),
+  );
+  await oauth.revoke({ clientId, clientSecret, token: token.accessToken });
+  seen.mastoPasswordAfterRevoke = await status(() => rest.v1.accounts.verifyCredentials());
+}
+
+// Ask again until the answer is as expected (or ten times): the search index follows a post within a second.
+async function eventually(ask, ok) {
+  let answer;
+  for (let n = 0; n < 10; n++) {
+    answer = await ask();
+    if (ok(answer)) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return answer;
+}
+
 async function main() {
-  const [url, clientId, clientSecret, megalodonCode, mastoCode, followedToken] = process.argv.slice(2);
+  const [url, clientId, clientSecret, megalodonCode, mastoCode, followedToken, email, password] = process.argv.slice(2);
   const seen = {};
   try {
+    await withMastoPassword(url, clientId, clientSecret, email, password, seen);
     await withMegalodon(url, clientId, clientSecret, megalodonCode, followedToken, seen);
     await withMasto(url, clientId, clientSecret, mastoCode, followedToken, seen);
   } catch (error) {
-    seen.error = String(error) + (error.response ? ` ${error.response.status} ${JSON.stringify(error.response.data)}` : "");
+    seen.error = String(error) + (error.response ? ` ${error.response.status} ${JSON.stringify(error.response.data)}` : "") + ` ${error.stack}`;
   }
   // Then exit: a library's reconnect timer must not keep the process waiting.
   process.stdout.write(JSON.stringify(seen) + "\n", () => process.exit(0));
