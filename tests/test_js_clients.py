@@ -2,9 +2,10 @@
 
 tests/clients/clients.cjs drives both (their versions are pinned in tests/clients/package.json; `make
 test` installs them with npm).  Each trades an authorization code for a token (both send JSON; masto.js
-also logs in with a password), reads, pages home and searches, writes, streams the user's home over Mastodon's WebSocket (the only way either streams) until a
-post by someone followed arrives, and logs out by revoking it; masto.js also pages, counts and dismisses
-grouped notifications (Mastodon 4.3's /api/v2/notifications, which megalodon 10 does not call).
+also logs in with a password), reads, pages home and searches, writes, streams the user's home over
+Mastodon's WebSocket (the only way either streams) until a post by someone followed arrives, and logs
+out by revoking it; masto.js also pages, counts and dismisses grouped notifications (Mastodon 4.3's
+/api/v2/notifications, which megalodon 10 does not call).
 """
 
 from __future__ import annotations
