@@ -244,6 +244,7 @@ OLD_REVISION = "8cddd01967d2"  # before the account counters (ce35dae63bef) and 
 NEW_COLUMNS = {"posts_count", "followers_count", "following_count", "directory_dn", "kind", "locked"}
 NEW_COLUMNS |= {"community_id", "visibility", "locale", "timezone"}  # communities, language (d4a1f7c3b925)
 NEW_COLUMNS |= {"posted_by_id", "is_question", "accepted_answer_id", "answer_accepted_at", "on_behalf_of_id"}
+NEW_COLUMNS |= {"edited_at"}  # edited posts (d7f1b3e5a9c2)
 
 
 def test_db_upgrade_of_a_restored_older_backup_keeps_the_data(scratch_database, tmp_path):
