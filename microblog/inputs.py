@@ -150,6 +150,7 @@ def refuse_unreadable_input() -> None:
             *((n, f.filename or "") for n, f in request.files.items(multi=True)),
         ]
         for name, value in fields:
+            name, value = name or "", value or ""  # a part without a name, a file without a filename
             check_text(name, _FORM)
             check_text(value, _FORM)
             if "\ufffd" in name or "\ufffd" in value:

@@ -428,3 +428,20 @@ def test_a_refused_post_keeps_its_images_and_their_descriptions(alice_client, al
     assert f'name="description_{mine.id}"' in page and "Rack B, second shelf</textarea>" in page
     assert db.session.scalar(select(func.count()).select_from(Post)) == 0
     assert db.session.get(MediaAttachment, mine.id).post_id is None
+
+
+def test_a_multipart_part_without_a_name_is_no_server_error(client, alice):
+    boundary = "b0undary"
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data\r\n\r\nnameless\r\n".encode()
+        + f'--{boundary}\r\nContent-Disposition: form-data; name="focus"\r\n\r\n[]\r\n'.encode()
+        + f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="file"\r\n\r\n\r\n'.encode()
+        + f"--{boundary}--\r\n".encode()
+    )
+    answer = client.post(
+        "/api/v2/media",
+        data=body,
+        headers=make_token(alice),
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert 400 <= answer.status_code < 500, answer.data
