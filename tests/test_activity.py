@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -130,3 +131,43 @@ def test_the_memory_holds_one_day_and_ignores_a_clock_stepping_back():
     assert seen.claim(1, today) and not seen.claim(1, today) and seen.claim(2, today)
     assert not seen.claim(3, yesterday)
     assert seen.claim(1, date(2031, 3, 4)) and seen._people == {1}
+
+
+@pytest.mark.settings(
+    SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 1, "max_overflow": 0, "pool_timeout": 2}
+)
+@pytest.mark.parametrize("path", ["/api/v1/timelines/home", "/api/v1/accounts/verify_credentials"])
+def test_the_visit_is_written_after_the_request_gave_its_connection_back(app, alice, bob, clock, path):
+    # One connection in the pool: a visit written while the request still held it would wait for a
+    # second one, time out and be lost (with a pool of 15, 15 such requests at once took it whole).
+    headers = [make_token(alice), make_token(bob)]
+    people = [alice.id, bob.id]
+    db.session.remove()  # the test's own session lets the one connection go
+    answers: list[int] = []
+
+    def request_as(who: dict[str, str]) -> None:
+        # A thread of its own: the request pushes its own app context, as on a server.
+        answers.append(app.test_client().get(path, headers=who).status_code)
+
+    for who in headers:
+        worker = threading.Thread(target=request_as, args=(who,))
+        worker.start()
+        worker.join()
+    assert answers == [200, 200]
+    assert [days_of(person) for person in people] == [[date(2031, 3, 3)]] * 2
+
+
+@pytest.mark.settings(
+    SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 1, "max_overflow": 0, "pool_timeout": 2}
+)
+def test_a_page_records_its_reader_after_the_page_is_answered(app, alice, clock):
+    client = app.test_client()
+    login(client, "alice")
+    alice_id = alice.id
+    db.session.remove()
+    answers: list[int] = []
+    worker = threading.Thread(target=lambda: answers.append(client.get("/").status_code))
+    worker.start()
+    worker.join()
+    assert answers == [200]
+    assert days_of(alice_id) == [date(2031, 3, 3)]

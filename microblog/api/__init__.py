@@ -271,14 +271,22 @@ def _rate_key() -> str:
 
 @bp.before_request
 def _record_activity() -> None:
-    """Note that the person behind the request's token used microblog today, unless the endpoint will."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    if not getattr(view, "records_its_visit", False):
-        record_visit()
+    """Note that the person behind the request's token used microblog today, once the request is over."""
+    if (person_id := _visitor()) is not None:
+        activity.record_after_request(person_id)
 
 
 def record_visit() -> None:
-    """Note that the person behind the request's token used microblog today (services.activity).
+    """Record now that the request's person used microblog today: for a request that runs for hours.
+
+    Call it holding no database connection (the visit is written on one of its own).
+    """
+    if (person_id := _visitor()) is not None:
+        activity.record_visit(person_id)
+
+
+def _visitor() -> int | None:
+    """Return the person behind the request's token (services.activity), or None.
 
     A team token counts for the member it was issued on behalf of; an invalid
     token counts for no one (the endpoint refuses it as before).  The token
@@ -287,24 +295,10 @@ def record_visit() -> None:
     try:
         token, user, refused = _resolve_token()
     except ServiceError:  # too many bad tokens: the endpoint says so
-        return
-    if token is None or user is None or refused:
-        return
-    person_id = request.environ.get(_MEMBER) if user.is_team else user.id
-    if person_id and not user.is_community:
-        activity.record_visit(person_id)
-
-
-def records_its_visit(view: F) -> F:
-    """Mark an endpoint that calls record_visit() itself, once it holds no database connection.
-
-    The visit is written on a connection of its own while the request's session holds
-    another: a burst of such requests, each waiting for its second connection, can take
-    the whole pool.  An endpoint opened by many clients at once (the streaming socket,
-    which every client reopens after a restart) records it after letting its first go.
-    """
-    view.records_its_visit = True  # type: ignore[attr-defined]
-    return view
+        return None
+    if token is None or user is None or refused or user.is_community:
+        return None
+    return request.environ.get(_MEMBER) if user.is_team else user.id
 
 
 def init_app(app: Flask) -> None:

@@ -7,18 +7,23 @@ never one per page view.  The INSERT runs on a connection and transaction of
 its own (INSERT ... ON CONFLICT: the day's row may be there already, from
 a post or another process), never inside the request's: a failing write is
 logged and forgotten, and it can neither commit nor roll back what the
-request is doing.  Only the person and the day are kept: no page, no time
-of day.
+request is doing.  A request only names its person (`record_after_request`);
+the write happens once the request has given its database connection back,
+so a burst of first-of-the-day requests never holds one connection each
+while waiting for a second (which could take the whole pool).  Only the
+person and the day are kept: no page, no time of day.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from microblog.database import db
@@ -30,6 +35,7 @@ from .rollups import set_flags
 log = logging.getLogger(__name__)
 
 _EXTENSION = "microblog.activity"
+_VISITOR = "microblog.activity.visitor"  # in a request's WSGI environ: the person to record after it
 
 
 class Recorded:
@@ -57,10 +63,36 @@ class Recorded:
             self._people.add(user_id)
             return True
 
+    def has(self, user_id: int, day: date) -> bool:
+        """Return whether this process has written the person's day already (claims nothing)."""
+        return day == self._day and user_id in self._people
+
+
+class RecordsVisits:
+    """WSGI middleware: write the visit a request named, after the request let its database connection go.
+
+    Flask's request has ended when the wrapped app returns (its app context popped, its
+    session removed), and a streamed body (server-sent events) has not started: the day
+    is written at the start of a visit, on a connection of its own.
+    """
+
+    def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        body = self.wsgi_app(environ, start_response)
+        user_id = environ.pop(_VISITOR, None)
+        if user_id is not None:
+            with self.app.app_context():
+                record_visit(user_id)
+        return body
+
 
 def init_app(app: Flask) -> None:
-    """Give the app (this process) its memory of the days already recorded."""
+    """Give the app (this process) its memory of the days recorded; write visits after requests."""
     app.extensions[_EXTENSION] = Recorded()
+    app.wsgi_app = RecordsVisits(app, app.wsgi_app)  # type: ignore[method-assign]
 
 
 def site_day(moment: datetime | None = None) -> date:
@@ -68,14 +100,20 @@ def site_day(moment: datetime | None = None) -> date:
     return (moment or utcnow()).astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
+def record_after_request(user_id: int) -> None:
+    """Note that the request's person used microblog today: written once the request is over, if new."""
+    if not current_app.extensions[_EXTENSION].has(user_id, site_day()):
+        request.environ[_VISITOR] = user_id
+
+
 def record_visit(user_id: int, *, now: datetime | None = None) -> bool:
     """Record that the person used microblog today, once a day per process; return whether it wrote.
 
     The first request of a person on a local day writes one row on its own
-    connection; every later request of that day in this process writes
-    nothing.  A write that fails is logged and not retried that day (a
-    database in trouble gets no extra load from page views); the request goes
-    on either way.
+    connection (call it holding none: `record_after_request` does); every
+    later request of that day in this process writes nothing.  A write that
+    fails is logged and not retried that day (a database in trouble gets no
+    extra load from page views); the request goes on either way.
     """
     day = site_day(now)
     if not current_app.extensions[_EXTENSION].claim(user_id, day):

@@ -152,10 +152,10 @@ def static_version(folder: str, filename: str) -> str | None:
 
 @bp.before_request
 def _record_activity() -> None:
-    """Note that the signed-in person used microblog today (one write a day, services.activity)."""
+    """Note that the signed-in person used microblog today (one write a day, after the request)."""
     # current_user is the log-in the page loads anyway: no query of its own.
     if current_user.is_authenticated and not current_user.is_community and not current_user.is_team:
-        activity.record_visit(current_user.id)
+        activity.record_after_request(current_user.id)
 
 
 def init_app(app: Flask) -> None:

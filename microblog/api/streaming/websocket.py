@@ -43,7 +43,6 @@ from .. import (
     Unauthorized,
     current_token,
     record_visit,
-    records_its_visit,
     route,
     signed_in,
     websocket_subprotocols,
@@ -61,7 +60,6 @@ CLOSE_CODES = {realtime.sse.BEHIND: 1013}  # fell behind: try again later; its s
 
 @route("/api/v1/streaming", websocket=True)  # Werkzeug routes a handshake only to a rule that says so
 @route("/api/v1/streaming")
-@records_its_visit
 def stream_websocket():
     """Open a WebSocket that carries any number of Mastodon's streams."""
     token = current_token()
