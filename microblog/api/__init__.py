@@ -57,10 +57,8 @@ def route(rule: str, **options: Any) -> Callable[[F], F]:
 
 
 def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _space, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
+    if found := tokens.bearer_value(request.headers.get("Authorization", "")):
+        return found
     # Browsers' EventSource cannot set headers: Mastodon's streaming API takes the token here too.
     if found := request.args.get("access_token"):
         return found

@@ -283,20 +283,17 @@ def file_for(viewer: User | None, key: str, variant: str) -> ServedFile:
         raise NotFound(_("No such image."))
     viewer_id = viewer.id if viewer is not None else 0
     row = db.session.execute(
-        select(MediaAttachment, Post.visibility)
+        select(MediaAttachment, Post.visibility, post_is_visible(viewer_id))
         .outerjoin(Post, Post.id == MediaAttachment.post_id)
         .where(MediaAttachment.key == key)
     ).one_or_none()
     if row is None:
         raise NotFound(_("No such image."))
-    media, visibility = row
+    media, visibility, visible = row
     if media.post_id is None:
         allowed = viewer is not None and media.owner_id == viewer.id
     else:
-        allowed = (
-            db.session.scalar(select(Post.id).where(Post.id == media.post_id, post_is_visible(viewer_id)))
-            is not None
-        )
+        allowed = bool(visible) and visibility is not None  # the post may be gone since the image was read
     if not allowed:
         raise NotFound(_("No such image."))
     return ServedFile(file_names(media)[variant], media.content_type, shared=visibility == "public")

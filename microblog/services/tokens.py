@@ -317,6 +317,12 @@ def revoke_token_value(app: OAuthApp, value: str) -> None:
     db.session.commit()
 
 
+def bearer_value(authorization: str) -> str | None:
+    """Return the token an Authorization header carries (`Bearer <token>`), or None."""
+    scheme, _space, value = authorization.partition(" ")
+    return (value.strip() or None) if scheme.lower() == "bearer" else None
+
+
 def authenticate_token(value: str | None) -> AccessToken | None:
     """Return the token with this value, its active user loaded; None if unknown or revoked."""
     if not value or len(value) > 200 or not value.isascii():  # every token is ASCII (token_urlsafe)

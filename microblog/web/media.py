@@ -68,9 +68,7 @@ def _reader() -> User | None:
     """Return who asks for a file: the signed-in person, or an API client's bearer token's user."""
     if current_user.is_authenticated:
         return current_user
-    header = request.headers.get("Authorization", "")
-    scheme, _space, value = header.partition(" ")
-    token = tokens.authenticate_token(value.strip()) if scheme.lower() == "bearer" else None
+    token = tokens.authenticate_token(tokens.bearer_value(request.headers.get("Authorization", "")))
     return token.user if token is not None else None
 
 
