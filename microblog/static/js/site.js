@@ -95,13 +95,9 @@ window.MicroblogLikes = {
     });
   });
 
-  // Like and unlike in place (the form still works without JavaScript, reloading the page).
-  // Delegated, so posts that arrive live work too.
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!form.matches("form[data-like]")) return;
-    var button = form.querySelector("button.like");
-    event.preventDefault();
+  // A button's form posted in place, its answer applied by `apply`; the form still works without
+  // JavaScript (reloading the page), and a refused or failed post falls back to it, so the page says why.
+  function postInPlace(form, button, apply) {
     if (button.disabled) return;
     button.disabled = true;
     fetch(form.action, {
@@ -114,42 +110,37 @@ window.MicroblogLikes = {
       return response.json();
     }).then(function (answer) {
       form.action = answer.action;
-      button.setAttribute("aria-pressed", answer.liked ? "true" : "false");
-      button.classList.toggle("liked", answer.liked);
-      button.querySelector("[data-like-icon]").textContent = answer.liked ? "\u2665" : "\u2661";
-      button.querySelector("[data-like-count]").textContent = answer.likes ? String(answer.likes) : "";
-      window.MicroblogLikes.label(button, answer.likes);
+      apply(answer);
       button.disabled = false;
     }).catch(function () {
-      form.submit(); // logged out, rate-limited, offline: let the page say so
+      form.submit(); // logged out, rate-limited, the pin limit, offline: let the page say so
     });
-  });
+  }
 
-  // Bookmark and pin in place: the server answers the button's new state, action and label.
+  // Like and unlike, bookmark and pin in place. Delegated, so posts that arrive live work too.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form.matches("form[data-toggle]")) return;
-    var button = form.querySelector("button.toggle");
-    event.preventDefault();
-    if (button.disabled) return;
-    button.disabled = true;
-    fetch(form.action, {
-      method: "POST",
-      body: new FormData(form),
-      credentials: "same-origin",
-      headers: { Accept: "application/json" },
-    }).then(function (response) {
-      if (!response.ok) throw new Error(String(response.status));
-      return response.json();
-    }).then(function (answer) {
-      form.action = answer.action;
-      button.setAttribute("aria-pressed", answer.on ? "true" : "false");
-      button.title = answer.label;
-      button.setAttribute("aria-label", answer.label);
-      button.disabled = false;
-    }).catch(function () {
-      form.submit(); // the pin limit, logged out, offline: the page says why
-    });
+    var button;
+    if (form.matches("form[data-like]")) {
+      button = form.querySelector("button.like");
+      event.preventDefault();
+      postInPlace(form, button, function (answer) {
+        button.setAttribute("aria-pressed", answer.liked ? "true" : "false");
+        button.classList.toggle("liked", answer.liked);
+        button.querySelector("[data-like-icon]").textContent = answer.liked ? "\u2665" : "\u2661";
+        button.querySelector("[data-like-count]").textContent = answer.likes ? String(answer.likes) : "";
+        window.MicroblogLikes.label(button, answer.likes);
+      });
+    } else if (form.matches("form[data-toggle]")) {
+      // Bookmark and pin: the server answers the button's new state, action and label.
+      button = form.querySelector("button.toggle");
+      event.preventDefault();
+      postInPlace(form, button, function (answer) {
+        button.setAttribute("aria-pressed", answer.on ? "true" : "false");
+        button.title = answer.label;
+        button.setAttribute("aria-label", answer.label);
+      });
+    }
   });
 
   // The account menu (a <details>, so it opens without JavaScript) closes on Escape or a click elsewhere.
