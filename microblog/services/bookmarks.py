@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import BigInteger, Integer, Select, bindparam, delete, select
+from sqlalchemy import Integer, Select, bindparam, delete
 
 from microblog.database import db, read_rows, upsert_into
 from microblog.entities import FeedPost
 from models import Bookmark, Post, User
 
 from . import posts
-from .timelines import FEED_COLUMNS, Cursor, page_posts, rows_to_posts
-from .visibility import post_is_visible
+from .timelines import FEED_COLUMNS, Cursor, page_ids, page_posts, rows_to_posts
 
-_VIEWER = bindparam("viewer", type_=Integer)
-_MAX_ID = bindparam("max_id", type_=BigInteger)
-_LOWER_ID = bindparam("lower_id", type_=BigInteger)
-_LIMIT = bindparam("limit", type_=Integer, literal_execute=True)
+_OWNER = bindparam("subject", type_=Integer)
 
 
 def bookmark_post(owner: User, post_id: int | str) -> Post:
@@ -45,17 +41,7 @@ def _statement(shape: tuple[bool, bool, bool]) -> Select:
     today comes first, however old.  Posts the viewer may no longer see (a
     private community they left) are left out by the one visibility predicate.
     """
-    has_max, has_since, has_min = shape
-    ids = (
-        select(Bookmark.id.label("id"), Bookmark.post_id.label("post_id"))
-        .join(Post, Post.id == Bookmark.post_id)
-        .where(Bookmark.user_id == _VIEWER, post_is_visible(_VIEWER))
-    )
-    if has_max:
-        ids = ids.where(Bookmark.id < _MAX_ID)
-    if has_since or has_min:
-        ids = ids.where(Bookmark.id > _LOWER_ID)
-    ids = ids.order_by(Bookmark.id.asc() if has_min else Bookmark.id.desc()).limit(_LIMIT)
+    ids = page_ids(Bookmark.id, [Bookmark.user_id == _OWNER], shape, post_id=Bookmark.post_id)
     page = ids.subquery("page")
     return (
         page_posts(page, post_id=page.c.post_id)
@@ -71,7 +57,7 @@ def bookmarks(owner: User, cursor: Cursor | None = None) -> tuple[list[FeedPost]
     The older cursor is None on the last page; the newer one is None on an empty page.
     """
     cursor = cursor or Cursor()
-    rows = read_rows(_statement(cursor.shape), {"viewer": owner.id, **cursor.params()})
+    rows = read_rows(_statement(cursor.shape), {"viewer": owner.id, "subject": owner.id, **cursor.params()})
     found = rows_to_posts(rows)
     marks = [row[FEED_COLUMNS] for row in rows]
     older = marks[-1] if len(rows) >= cursor.limit else None

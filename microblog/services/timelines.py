@@ -139,8 +139,17 @@ _LOWER_ID = bindparam("lower_id", type_=BigInteger)
 _LIMIT = bindparam("limit", type_=Integer, literal_execute=True)
 
 
-def _ids(id_col: IdColumn, where: list[ColumnElement[bool]], shape: tuple[bool, bool, bool]) -> Select:
-    """Select one page of the ids of posts the viewer may see, from an index: bounded, ordered, limited."""
+def _ids(
+    id_col: IdColumn,
+    where: list[ColumnElement[bool]],
+    shape: tuple[bool, bool, bool],
+    post_id: IdColumn | None = None,
+) -> Select:
+    """Select one page of the ids of posts the viewer may see, from an index: bounded, ordered, limited.
+
+    The page is ordered and bounded by `id_col`; `post_id`, when it is another column, is
+    where the post's id is (selected as `post_id`: a bookmark's id pages, its post is shown).
+    """
     has_max, has_since, has_min = shape
     bounds = [*where, post_is_visible(_VIEWER)]
     if has_max:
@@ -149,8 +158,11 @@ def _ids(id_col: IdColumn, where: list[ColumnElement[bool]], shape: tuple[bool, 
         bounds.append(id_col > _LOWER_ID)
     order = id_col.asc() if has_min else id_col.desc()  # min_id: the page just above it
     ids = select(id_col.label("id"))
-    if id_col is not Post.id:  # ids from a link table: the visibility is the post's
-        ids = ids.join(Post, Post.id == id_col)
+    if post_id is not None:
+        ids = ids.add_columns(post_id.label("post_id"))
+    post_col = id_col if post_id is None else post_id
+    if post_col is not Post.id:  # ids from a link table: the visibility is the post's
+        ids = ids.join(Post, Post.id == post_col)
     return ids.where(*bounds).order_by(order).limit(_LIMIT)
 
 
@@ -339,13 +351,20 @@ _WHERE_END = _AUTHOR_END + 10
 FEED_COLUMNS = _WHERE_END + 8
 
 
-def page_ids(id_col: IdColumn, where: list[ColumnElement[bool]], shape: tuple[bool, bool, bool]) -> Select:
+def page_ids(
+    id_col: IdColumn,
+    where: list[ColumnElement[bool]],
+    shape: tuple[bool, bool, bool],
+    *,
+    post_id: IdColumn | None = None,
+) -> Select:
     """Select a page of the ids of posts the viewer (bound as `viewer`) may see, for a feed built elsewhere.
 
     `where` may use the bound `subject`; the page is bounded by the cursor's
     `max_id` and `lower_id` and limited to `limit` (Cursor.params()), as every feed's.
+    With `post_id`, the page is of `id_col` (a bookmark's id) and the posts are in `post_id`.
     """
-    return _ids(id_col, where, shape)
+    return _ids(id_col, where, shape, post_id)
 
 
 def feed_statement(ids: Select) -> Select:
