@@ -72,11 +72,12 @@ def create_app(config: Config | None = None) -> Flask:
     import search
 
     from . import api, auth, cli, errors, headers, language, logs, ops, web
-    from .services import activity, sessions, signals, tokens
+    from .services import activity, grants, sessions, signals, tokens
 
     logs.configure_logging(app)
     language.init_app(app)
     activity.init_app(app)
+    remembered = grants.init_app(app)
 
     realtime.init_app(
         app,
@@ -84,6 +85,7 @@ def create_app(config: Config | None = None) -> Flask:
         token_is_live=tokens.token_is_live,
         login_is_live=sessions.login_is_live,
         list_owner=signals.list_owner,
+        on_ended=remembered.forget,
     )
     search.init_app(app, on_match=signals.deliver)
     auth.init_app(app)

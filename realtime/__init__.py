@@ -26,7 +26,7 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_ro
 from microblog.text import normalize_tag, parse_id
 
 from . import sse
-from .queue import END_SESSIONS, LocalManager, RedisQueue
+from .queue import END_SESSIONS, Ended, LocalManager, RedisQueue
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +182,27 @@ def _end_room(room: str) -> None:
         log.exception("could not end the sessions in %s", room)
 
 
+def hears_every_end() -> bool:
+    """Return whether this process hears now of every session, log-in and token ended in any process.
+
+    What remembers credentials in memory may trust them only then; it forgets them
+    as `on_ended` tells it (a room's name, or None for everything).
+    """
+    server = socketio.server
+    if server is None:
+        return False
+    _start_listener()  # subscribes in the background: until then, nothing is trusted
+    return bool(server.manager.hears_every_end())
+
+
+def ended_room(room: str) -> tuple[str, int] | None:
+    """Return what an ended room names: ("token", id), ("sessions", user id) or ("login", id); else None."""
+    kind, _colon, number = room.partition(":")
+    if kind in ("token", "sessions", "login") and number.isdigit():
+        return kind, int(number)
+    return None
+
+
 def end_token(token_id: int) -> None:
     """Close the streams opened with one access token (it was revoked)."""
     _end_room(token_room(token_id))
@@ -194,13 +215,21 @@ def token_room(token_id: int) -> str:
 
 def listen(rooms: Iterable[str], kind: str = sse.SSE) -> sse.Listener:
     """Start hearing these rooms' events in this process (for an event stream, or a WebSocket's `kind`)."""
+    _start_listener()
+    return sse.hub.add(rooms, kind)
+
+
+def _start_listener() -> None:
+    """Start this process's listener on the queue, if it has not started."""
     server = socketio.server
+    if server is None or server.manager_initialized:
+        return
     with _initializing:
-        if server is not None and not server.manager_initialized:
-            # The queue's listener starts with the first Socket.IO connection; an event stream counts.
+        if not server.manager_initialized:
+            # The queue's listener starts with the first Socket.IO connection; an event stream counts,
+            # and so does trusting credentials in memory (hears_every_end).
             server.manager_initialized = True
             server.manager.initialize()
-    return sse.hub.add(rooms, kind)
 
 
 def hear(listener: sse.Listener, rooms: Iterable[str]) -> None:
@@ -355,6 +384,7 @@ def init_app(
     token_is_live: Callable[[int], bool] | None = None,
     login_is_live: Callable[[int], bool] | None = None,
     list_owner: Callable[[int], int | None] | None = None,
+    on_ended: Ended | None = None,
 ) -> None:
     """Attach Socket.IO; with MICROBLOG_REDIS_URL, all processes share one Redis queue.
 
@@ -362,19 +392,29 @@ def init_app(
     or None.  token_is_live and login_is_live say whether a token or a browser log-in
     (by id) still stands: checked again once a connection is in its rooms.  Without
     them, no connection of that kind is taken.  list_owner returns whose list an id is
-    (None: no such list): only its owner subscribes to its stream.
+    (None: no such list): only its owner subscribes to its stream.  on_ended is called in
+    this process with each room whose sessions end in any process (see hears_every_end).
     """
     app.extensions[LIST_OWNER] = list_owner
     app.extensions[TOKEN_USER] = token_user
     app.extensions[TOKEN_IS_LIVE] = token_is_live
     app.extensions[LOGIN_IS_LIVE] = login_is_live
     url = app.config.get("REDIS_URL")
-    manager = RedisQueue(url, channel=app.config["REDIS_CHANNEL"]) if url else LocalManager()
+    # Without Redis, the processes of one installation share its data directory (the command line's ends).
+    ends = app.config["DATA_DIR"] / "sessions-ended"
+    manager = (
+        RedisQueue(url, on_ended, channel=app.config["REDIS_CHANNEL"])
+        if url
+        else LocalManager(ends, on_ended)
+    )
     socketio.init_app(app, async_mode=_async_mode(), client_manager=manager)
 
 
 __all__ = [
     "END_SESSIONS",
+    "Ended",
+    "ended_room",
+    "hears_every_end",
     "PUBLIC",
     "Stream",
     "connected_clients",

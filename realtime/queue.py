@@ -2,13 +2,25 @@
 
 Both managers understand one server-side message, END_SESSIONS, emitted to a
 room like any event: each process disconnects its own clients in that room
-instead of sending anything.  With Redis, that is one publish whatever the
-number of processes.
+instead of sending anything, and tells what keeps credentials in memory
+(`on_ended`) to forget them.  With Redis, that is one publish whatever the
+number of processes, and the sender waits until every process has heard it:
+a token revoked in one process is refused by all of them once the revoking
+request answers.  Without Redis (one process, `make run`), other processes
+of the installation (the command line) touch a file in the data directory,
+which the serving process looks at before it trusts what it remembers.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import socketio
 
@@ -17,6 +29,22 @@ from .sse import CLOSE, hub
 log = logging.getLogger(__name__)
 
 END_SESSIONS = "microblog:end-sessions"
+# How long a process that ended sessions waits for every other process to confirm it heard of it.
+CONFIRM_WITHIN = 2.0
+
+# Called in every process with each room whose sessions ended (None: perhaps any, forget everything).
+Ended = Callable[[str | None], None]
+
+
+def _ended(on_ended: Ended | None, rooms: object) -> None:
+    """Tell what remembers credentials in this process (`on_ended`) which rooms' sessions ended."""
+    if on_ended is None:
+        return
+    for room in [rooms] if rooms is None or isinstance(rooms, str) else list(rooms or ()):  # type: ignore[call-overload]
+        try:
+            on_ended(room)
+        except Exception:
+            log.exception("forgetting what ended in %s failed", room)
 
 
 def _disconnect_room(manager: socketio.Manager, namespace: str, room: object) -> None:
@@ -33,14 +61,51 @@ def _to_event_streams(event: str, data: object, rooms: object) -> None:
 
 
 class LocalManager(socketio.Manager):
-    """One process: rooms in memory."""
+    """One process: rooms in memory; other processes end sessions through a file (`ends`)."""
+
+    def __init__(self, ends: Path | None = None, on_ended: Ended | None = None) -> None:
+        super().__init__()
+        self.ends = ends
+        self.on_ended = on_ended
+        self._ends_seen: int | None = None
+        self._ends_lock = threading.Lock()
 
     def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
         _to_event_streams(event, data, to or room)
         if event == END_SESSIONS:
+            _ended(self.on_ended, to or room)
+            self._mark_ends()
             _disconnect_room(self, namespace or "/", to or room)
             return
         super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to, **kwargs)
+
+    def hears_every_end(self) -> bool:
+        """Forget everything remembered if another process ended sessions since the last look; True."""
+        if self.ends is None:
+            return True
+        try:
+            mark = self.ends.stat().st_mtime_ns
+        except FileNotFoundError:
+            mark = 0
+        except OSError:
+            return False
+        with self._ends_lock:
+            if mark != self._ends_seen:
+                if self._ends_seen is not None:
+                    _ended(self.on_ended, None)
+                self._ends_seen = mark
+        return True
+
+    def _mark_ends(self) -> None:
+        """Tell the installation's other processes (the site, when this is the command line) to look again."""
+        if self.ends is None:
+            return
+        try:
+            self.ends.touch()
+            # A process that saw the mark before it changed would not notice one within its clock's step.
+            os.utime(self.ends, ns=(time.time_ns(), time.time_ns()))
+        except OSError:
+            log.exception("could not mark %s: other processes may trust ended credentials", self.ends)
 
 
 class RedisQueue(socketio.RedisManager):
@@ -52,25 +117,93 @@ class RedisQueue(socketio.RedisManager):
     REST feeds (?since_id), which is how they recover from any gap.
     """
 
-    def __init__(self, url: str, **kwargs) -> None:
+    def __init__(self, url: str, on_ended: Ended | None = None, **kwargs) -> None:
         super().__init__(url, **kwargs)
+        self.on_ended = on_ended
         self._subscribed_before = False
+        # Whether this process's listener is subscribed: only then does it hear every END_SESSIONS.
+        self.hearing = False
 
     def _redis_connect(self) -> None:
         super()._redis_connect()
         # Only the listener subscribes, and only once Redis answers: a resubscription is the
         # moment this process is back on the queue (publishes reconnect too, but never subscribe).
-        subscribe = self.pubsub.subscribe
+        subscribe, listen = self.pubsub.subscribe, self.pubsub.listen
 
         def subscribe_then_resync(*channels, **kwargs):
             result = subscribe(*channels, **kwargs)
-            if self._subscribed_before and self.server is not None:
-                log.warning("back on the Redis queue: asking this process's clients to resync")
-                self.server.start_background_task(self._resync_clients)
+            if self._subscribed_before:
+                _ended(self.on_ended, None)  # what was ended while this process did not listen went unheard
+                if self.server is not None:
+                    log.warning("back on the Redis queue: asking this process's clients to resync")
+                    self.server.start_background_task(self._resync_clients)
             self._subscribed_before = True
+            self.hearing = True
             return result
 
+        def listen_while_hearing(*args, **kwargs):
+            try:
+                yield from listen(*args, **kwargs)
+            finally:
+                self.hearing = False  # the connection broke: ended sessions may go unheard until it is back
+
         self.pubsub.subscribe = subscribe_then_resync
+        self.pubsub.listen = listen_while_hearing
+
+    def hears_every_end(self) -> bool:
+        """Return whether this process hears every END_SESSIONS now (its listener subscribed)."""
+        return self.hearing
+
+    def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        if event != END_SESSIONS or kwargs.get("ignore_queue"):
+            return super().emit(
+                event,
+                data,
+                namespace=namespace,
+                room=room,
+                skip_sid=skip_sid,
+                callback=callback,
+                to=to,
+                **kwargs,
+            )
+        # Ended sessions are confirmed: each other process counts itself under `confirm` once it has
+        # forgotten them, and this one waits for as many as Redis delivered the message to.
+        confirm = f"{self.channel}:ended:{uuid.uuid4().hex}"
+        message = {
+            "method": "emit",
+            "event": END_SESSIONS,
+            "data": [{"confirm": confirm}],
+            "binary": False,
+            "namespace": namespace or "/",
+            "room": to or room,
+            "skip_sid": None,
+            "callback": None,
+            "host_id": self.host_id,
+        }
+        self._handle_emit(message)  # this process, at once
+        delivered = self._publish(message) or 0
+        self._await_confirmations(confirm, delivered - (1 if self.hearing else 0))
+
+    def _await_confirmations(self, key: str, expected: int) -> None:
+        deadline = time.monotonic() + CONFIRM_WITHIN
+        try:
+            while expected > 0 and int(self.redis.get(key) or 0) < expected:
+                if time.monotonic() > deadline:
+                    log.warning("ended sessions: not every process confirmed within %.0f s", CONFIRM_WITHIN)
+                    break
+                time.sleep(0.002)
+            self.redis.delete(key)
+        except Exception:
+            log.exception("could not wait for the processes to confirm ended sessions")
+
+    def _confirm(self, data: Any) -> None:
+        key = data.get("confirm") if isinstance(data, dict) else None
+        if isinstance(key, str) and key.startswith(f"{self.channel}:ended:"):
+            try:
+                with self.redis.pipeline() as pipe:
+                    pipe.incr(key).expire(key, 60).execute()
+            except Exception:
+                log.exception("could not confirm ended sessions")
 
     def _resync_clients(self) -> None:
         for namespace in list(self.get_namespaces()):
@@ -82,6 +215,9 @@ class RedisQueue(socketio.RedisManager):
         if not message.get("binary") and isinstance(data, list) and len(data) == 1:
             _to_event_streams(message.get("event", ""), data[0], message.get("room"))
         if message.get("event") == END_SESSIONS:
+            _ended(self.on_ended, message.get("room"))
             _disconnect_room(self, message.get("namespace") or "/", message.get("room"))
+            if message.get("host_id") != self.host_id and isinstance(data, list) and data:
+                self._confirm(data[0])
             return
         super()._handle_emit(message)

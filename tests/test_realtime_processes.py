@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -12,12 +14,13 @@ from pathlib import Path
 
 import pytest
 import redis
+import requests
 import socketio
 
 from .conftest import missing_service
 from .factories import PASSWORD
 from .live import LiveClient
-from .server import PRODUCTION, create_user, flask_cli, free_port, running_server, server_env
+from .server import PRODUCTION, ROOT, create_user, flask_cli, free_port, running_server, server_env
 
 # Every test here starts server processes (and one a Redis).
 pytestmark = pytest.mark.server
@@ -33,14 +36,18 @@ def _redis_up(url: str) -> bool:
 
 
 @contextmanager
-def servers(database_url: str, tmp_path: Path, redis_url: str, count: int = 2) -> Iterator[list[str]]:
-    """Start `count` server processes on one database and one Redis; yield their URLs."""
+def servers(
+    database_url: str, tmp_path: Path, redis_url: str, count: int = 2, envs_out: list | None = None
+) -> Iterator[list[str]]:
+    """Start `count` server processes on one database and one Redis; yield their URLs (envs into envs_out)."""
     shared = {
         "MICROBLOG_REDIS_URL": redis_url,
         "MICROBLOG_REDIS_CHANNEL": f"microblog-test-{uuid.uuid4().hex}",
         **PRODUCTION,
     }
     envs = [server_env(database_url, tmp_path / f"p{i}", free_port(), **shared) for i in range(count)]
+    if envs_out is not None:
+        envs_out.extend(envs)
     flask_cli(envs[0], "db", "upgrade")
     for name in ("alice", "bob", "dave"):
         create_user(envs[0], name)
@@ -270,5 +277,49 @@ def test_teams_remove_at_the_command_line_reaches_open_inbox_pages_through_redis
             given_back = items()[2]
             assert (given_back["id"], given_back["state"], given_back["assignee"]) == (item, "open", None)
             assert given_back["status"]["url"].startswith(f"{url}/posts/")
+        finally:
+            alice.close()
+
+
+REVOKE_AT_THE_COMMAND_LINE = (
+    "import sys\n"
+    "from microblog import create_app\n"
+    "from microblog.services import accounts, tokens\n"
+    "with create_app().app_context():\n"
+    "    tokens.revoke_token(accounts.access_user('alice'), int(sys.argv[1]))\n"
+)
+
+
+def test_a_token_revoked_in_one_process_is_refused_by_every_process_at_once(
+    database_url, tmp_path, machine_redis
+):
+    # Each process remembers the tokens it has seen (services.grants): the revoking request, or
+    # command, answers only once every process has heard of it, so no request after it gets through.
+    envs: list[dict[str, str]] = []
+    with servers(database_url, tmp_path, machine_redis, envs_out=envs) as (first, second):
+        alice = LiveClient(first, "alice")
+        try:
+            for attempt in range(6):
+                value = flask_cli(envs[0], "users", "token", "alice").strip()
+                auth = {"Authorization": f"Bearer {value}"}
+                for url in (first, second):
+                    assert requests.get(f"{url}/api/v1/accounts/verify_credentials", headers=auth).ok
+                page = alice.http.get(f"{first}/settings/tokens").text
+                token_id = max(int(found) for found in re.findall(r"/settings/tokens/(\d+)/revoke", page))
+                if attempt % 2:  # through a request to the first process
+                    assert alice.form(f"/settings/tokens/{token_id}/revoke").status_code == 302
+                else:  # through a command-line process
+                    done = subprocess.run(
+                        [sys.executable, "-c", REVOKE_AT_THE_COMMAND_LINE, str(token_id)],
+                        cwd=ROOT,
+                        env=envs[0],
+                        capture_output=True,
+                        text=True,
+                        timeout=60,
+                    )
+                    assert done.returncode == 0, done.stderr
+                for url in (second, first):
+                    answer = requests.get(f"{url}/api/v1/accounts/verify_credentials", headers=auth)
+                    assert answer.status_code == 401, (attempt, url)
         finally:
             alice.close()

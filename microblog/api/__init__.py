@@ -16,11 +16,13 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request, url
 from flask_babel import gettext as _
 from limits import parse as parse_limit
 
+from microblog.database import db
 from microblog.extensions import csrf, limiter
-from microblog.services import activity, tokens
+from microblog.services import activity, grants, tokens
 from microblog.services.accounts import access_user_id
 from microblog.services.errors import ServiceError, ValidationError
-from models import AccessToken, User
+from microblog.services.grants import Grant
+from models import User
 
 bp = Blueprint("api", __name__)
 
@@ -74,25 +76,23 @@ def websocket_subprotocols() -> list[str]:
     return [part.strip() for part in offered.split(",") if part.strip()]
 
 
-_TOKEN = "microblog.api_token"  # per request: (token or None, its user, whether a value was refused)
-_MEMBER = "microblog.api_member"  # per request: a team token's member id (None: not a team token)
+_TOKEN = "microblog.api_token"  # per request: (grant or None, whether a value was refused)
+_USER = "microblog.api_user"  # per request: the grant's user, loaded when an endpoint asks
 
 
-def _resolve_token() -> tuple[AccessToken | None, User | None, bool]:
-    """Look the request's bearer token up once; return (token, user, refused)."""
+def _resolve_token() -> tuple[Grant | None, bool]:
+    """Look the request's bearer token up once; return (what it grants, refused)."""
     found = request.environ.get(_TOKEN)
     if found is None:
         value = _bearer()
-        token = look_up_token(value) if value else None
-        # The user is kept apart from the token: a commit expires token.user, which never lazy-loads.
-        found = (token, token.user if token else None, bool(value) and token is None)
+        grant = look_up_token(value) if value else None
+        found = (grant, bool(value) and grant is None)
         request.environ[_TOKEN] = found
-        request.environ[_MEMBER] = token.on_behalf_of_id if token is not None else None
     return found
 
 
-def look_up_token(value: str) -> AccessToken | None:
-    """Return the valid token with this value, or None; an address that sent too many invalid ones waits.
+def look_up_token(value: str) -> Grant | None:
+    """Return what the valid token with this value grants, or None; an address sending invalid ones waits.
 
     Invalid tokens count per address (MICROBLOG_API_RATE_LIMIT).  Past the limit every token
     from that address is refused unseen, valid or not, so the answer tells a guesser nothing.
@@ -101,34 +101,43 @@ def look_up_token(value: str) -> AccessToken | None:
     address = request.remote_addr or ""
     if limiter.enabled and not limiter.limiter.test(limit, "bad-token", address):
         raise TooManyBadTokens(_("Too many invalid access tokens from this address. Wait, then try again."))
-    token = tokens.authenticate_token(value)
-    if token is None and limiter.enabled:
+    grant = grants.grant_for(value)
+    if grant is None and limiter.enabled:
         limiter.limiter.hit(limit, "bad-token", address)
-    return token
+    return grant
 
 
-def current_token() -> AccessToken | None:
-    """Return the request's access token, or None without one; an invalid one is refused."""
-    token, _user, refused = _resolve_token()
+def current_token() -> Grant | None:
+    """Return what the request's access token grants, or None without one; an invalid one is refused."""
+    grant, refused = _resolve_token()
     if refused:
         raise Unauthorized(_("The access token is invalid"))
-    return token
+    return grant
 
 
 def current_account() -> User | None:
     """Return the user the token acts for, or None for an anonymous request."""
-    current_token()
-    return _resolve_token()[1]
+    grant = current_token()
+    if grant is None:
+        return None
+    user = request.environ.get(_USER)
+    if user is None:
+        # The user is kept apart from the session's objects: a commit expires it, and it never lazy-loads.
+        user = db.session.get(User, grant.user_id)
+        if user is None or not user.is_active:  # deactivated a moment ago: the grant is being forgotten
+            raise Unauthorized(_("The access token is invalid"))
+        request.environ[_USER] = user
+    return user
 
 
 def signed_in(scope: str) -> User:
     """Return the token's user, requiring a token that holds `scope`."""
-    token = current_token()
-    if token is None:
+    grant = current_token()
+    if grant is None:
         raise Unauthorized(_("This API requires an access token: Authorization: Bearer <token>"))
-    if not tokens.grants(token.scope_list, scope):
+    if not tokens.grants(grant.scopes, scope):
         raise OutsideScopes(_("This action is outside the authorized scopes"))
-    user = _resolve_token()[1]
+    user = current_account()
     assert user is not None, "a valid token has a user"
     return user
 
@@ -166,7 +175,8 @@ def actor() -> User:
     found = request.environ.get(_ACTOR)
     if found is None:
         user = viewer()
-        member_id = request.environ.get(_MEMBER) if user.is_team else None
+        grant = current_token()
+        member_id = grant.on_behalf_of_id if grant is not None and user.is_team else None
         found = access_user_id(member_id) if member_id else user
         request.environ[_ACTOR] = found
     return found
@@ -263,8 +273,8 @@ def _rate_key() -> str:
     a made-up token must not open a fresh allowance (nor can guessing tokens go on unlimited).
     A token is named by its digest, not its id: SQLite may give a new token a revoked one's id.
     """
-    token = _resolve_token()[0]
-    return f"token:{token.token_hash}" if token is not None else "ip:" + (request.remote_addr or "")
+    grant = _resolve_token()[0]
+    return f"token:{grant.token_hash}" if grant is not None else "ip:" + (request.remote_addr or "")
 
 
 @bp.before_request
@@ -291,12 +301,12 @@ def _visitor() -> int | None:
     is the one the rate limit already looked up: no query of its own.
     """
     try:
-        token, user, refused = _resolve_token()
+        grant, refused = _resolve_token()
     except ServiceError:  # too many bad tokens: the endpoint says so
         return None
-    if token is None or user is None or refused or user.is_community:
+    if grant is None or refused or grant.is_community:
         return None
-    return request.environ.get(_MEMBER) if user.is_team else user.id
+    return grant.on_behalf_of_id if grant.is_team else grant.user_id
 
 
 def init_app(app: Flask) -> None:
@@ -334,12 +344,13 @@ def socket_user(value: str) -> tuple[User, int] | None:
     Invalid tokens count against the address as on the API.
     """
     try:
-        token = look_up_token(value)
+        grant = look_up_token(value)
     except TooManyBadTokens:
         return None
-    if token is None or not all(tokens.grants(token.scope_list, s) for s in SOCKET_SCOPES):
+    if grant is None or not all(tokens.grants(grant.scopes, s) for s in SOCKET_SCOPES):
         return None
-    return token.user, token.id
+    user = db.session.get(User, grant.user_id)
+    return (user, grant.id) if user is not None and user.is_active else None
 
 
 SOCKET_SCOPES = ("read:statuses", "read:notifications")

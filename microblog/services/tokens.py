@@ -323,10 +323,16 @@ def bearer_value(authorization: str) -> str | None:
     return (value.strip() or None) if scheme.lower() == "bearer" else None
 
 
+def well_formed(value: str | None) -> bool:
+    """Return whether a value could be a token at all: every token is short ASCII (token_urlsafe)."""
+    return bool(value) and len(value or "") <= 200 and (value or "").isascii()
+
+
 def authenticate_token(value: str | None) -> AccessToken | None:
     """Return the token with this value, its active user loaded; None if unknown or revoked."""
-    if not value or len(value) > 200 or not value.isascii():  # every token is ASCII (token_urlsafe)
+    if not well_formed(value):
         return None
+    assert value is not None
     token = _token_with_user(digest(value))
     if token is None or not _usable(token):
         return None
