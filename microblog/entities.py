@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from flask import url_for
-
 from microblog.avatars import initials
+from microblog.links import link
 from microblog.text import render_html
 from models import TimelineList, User
 from models.post import PUBLIC
@@ -223,8 +222,8 @@ def account(author: Author, *, official_since: datetime | None = None) -> dict[s
     """Return a Mastodon Account; an official community (official_since set) or team has a verified field."""
     if author.is_team:
         official_since = author.created_at or EPOCH
-    avatar = url_for("web.avatar", username=author.username, v=initials(author.name), _external=True)
-    url = url_for("web.profile", username=author.username, _external=True)
+    avatar = link("web.avatar", username=author.username, v=initials(author.name))
+    url = link("web.profile", username=author.username)
     return {
         "id": str(author.id),
         "username": author.username,
@@ -281,7 +280,7 @@ def tag(name: str, *, following: bool | None = None) -> dict[str, Any]:
     """Return a Mastodon Tag; `following` only where the viewer is known."""
     entity: dict[str, Any] = {
         "name": name,
-        "url": url_for("web.tag", name=name, _external=True),
+        "url": link("web.tag", name=name),
         "history": [],
     }
     if following is not None:
@@ -291,7 +290,7 @@ def tag(name: str, *, following: bool | None = None) -> dict[str, Any]:
 
 def mention(user_id: int, username: str) -> dict[str, Any]:
     """Return a Mastodon Mention."""
-    url = url_for("web.profile", username=username, _external=True)
+    url = link("web.profile", username=username)
     return {"id": str(user_id), "username": username, "acct": username, "url": url}
 
 
@@ -300,13 +299,13 @@ def _absolute_links(html: str) -> str:
 
     Only the renderer writes `href="/`; user text reaches the HTML escaped, so it cannot.
     """
-    root = url_for("web.home", _external=True).rstrip("/")
+    root = link("web.home").rstrip("/")
     return html.replace('href="/', f'href="{root}/')
 
 
 def status(post: FeedPost) -> dict[str, Any]:
     """Return a Mastodon Status; `content` is the output of the one renderer (microblog.text)."""
-    url = url_for("web.post", post_id=post.id, _external=True)
+    url = link("web.post", post_id=post.id)
     return {
         "id": str(post.id),
         "created_at": time(post.created_at),
@@ -350,7 +349,7 @@ def media_attachment(media: MediaView) -> dict[str, Any]:
         return {"width": width, "height": height, "size": f"{width}x{height}", "aspect": width / height}
 
     def url(variant: str) -> str:
-        return url_for("web.media_file", key=media.key, name=f"{variant}.{media.ext}", _external=True)
+        return link("web.media_file", key=media.key, name=f"{variant}.{media.ext}")
 
     return {
         "id": str(media.id),
