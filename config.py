@@ -58,7 +58,8 @@ class Config:
         self.METRICS_ALLOW = tuple(
             a.strip() for a in (env.get("MICROBLOG_METRICS_ALLOW") or "127.0.0.1,::1").split(",") if a.strip()
         )
-        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        # Counted in the process, added to Redis's count in batches (microblog.ratelimits).
+        self.RATELIMIT_STORAGE_URI = "microblog+" + (self.REDIS_URL or "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.SESSION_COOKIE_HTTPONLY = True

@@ -9,6 +9,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
 
+from . import ratelimits  # noqa: F401  (registers the microblog+ storage schemes with limits)
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

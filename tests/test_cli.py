@@ -216,7 +216,7 @@ def test_config_reads_the_environment():
     assert isinstance(config, ProductionConfig)
     assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://db/microblog"
     assert config.ALLOWED_EMAIL_DOMAINS == ("example.com", "corp.example.org")
-    assert config.PORT == 8080 and config.RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/0"
+    assert config.PORT == 8080 and config.RATELIMIT_STORAGE_URI == "microblog+redis://127.0.0.1:6379/0"
     with pytest.raises(RuntimeError, match="MICROBLOG_ENV"):
         config_from_env({"MICROBLOG_ENV": "staging"})
 
