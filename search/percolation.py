@@ -32,6 +32,13 @@ POLL_SECONDS = 1.0
 Percolate = Callable[[Sequence[int]], None]
 
 
+def waiting() -> bool:
+    """Return whether any new post waits to be matched: a read, as an idle look must not write."""
+    found = db.session.scalar(select(exists(select(PercolationOutbox.id))))
+    db.session.rollback()
+    return bool(found)
+
+
 def drain_batch(percolate: Percolate, batch_size: int = 500) -> list[int]:
     """Match one batch of queued new posts; return each of its rows' post id (none: nothing was queued).
 
@@ -39,9 +46,6 @@ def drain_batch(percolate: Percolate, batch_size: int = 500) -> list[int]:
     that another process is taking), so no two processes match the same row;
     matching runs in the same transaction, so if it fails the rows come back.
     """
-    if not db.session.scalar(select(exists(select(PercolationOutbox.id)))):
-        db.session.rollback()
-        return []  # every serving process looks each second: an idle look must not write
     batch = (
         select(PercolationOutbox.id)
         .order_by(PercolationOutbox.id)
@@ -98,7 +102,8 @@ class Percolation:
             self._wakeup.clear()  # before draining: a post committed meanwhile wakes the next round
             with self.app.app_context():
                 try:
-                    drain(self.percolate)
+                    if waiting():  # every serving process looks each second
+                        drain(self.percolate)
                 except Exception:
                     log.exception("matching new posts against the saved searches failed; they are retried")
                     db.session.rollback()

@@ -1,7 +1,7 @@
 """Saved searches match new posts exactly as the search page finds them, on both backends.
 
 Every operator of the search syntax is saved, a corpus is posted, and each
-saved search's hits (recorded by the percolator as the indexer drains) must be
+saved search's hits (recorded by the percolator as new posts are drained) must be
 the ids the search page returns for its owner.  Also: visibility, the single
 recording of a post drained twice, streams and notifications of new hits, and
 the bounded cost of 1,000 saved searches.
