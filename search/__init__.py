@@ -202,10 +202,12 @@ def _percolate(post_ids: Sequence[int]) -> None:
     if state.on_match is None:
         return
     state.percolator.refresh()
+    if not state.percolator.size:
+        return  # no saved search at all: the posts need not even be read
     matches = state.percolator.match(load_documents(post_ids))
     if not matches:
         return
-    # What matched is delivered in a savepoint: should delivery fail, the posts are indexed all the
+    # What matched is delivered in a savepoint: should delivery fail, the rows are taken all the
     # same (their matches are lost, and logged), rather than retried, and failing, for ever.
     try:
         with db.session.begin_nested(), _site_links(state):
