@@ -34,8 +34,14 @@ class Config:
         self.REDIS_CHANNEL = env.get("MICROBLOG_REDIS_CHANNEL") or "microblog-socketio"
         self.SEARCH_BACKEND = env.get("MICROBLOG_SEARCH_BACKEND") or "whoosh"
         self.SEARCH_LANGUAGE = env.get("MICROBLOG_SEARCH_LANGUAGE") or "both"
-        # Serving processes index in the background; tests drain the outbox themselves.
-        self.SEARCH_INDEXER = True
+        # What a process does for search besides answering searches.  The index has one writer per
+        # installation, the search worker (`flask --app wsgi search worker`); serving processes only
+        # read it, and match new posts against the saved searches in the background (their clients
+        # hear the matches).  Tests do both themselves (search.drain()).
+        self.SEARCH_PERCOLATOR = True
+        # `flask serve` (make run) starts the search worker as its child; off where one runs beside it
+        # already (a second `flask serve` on the same data, or a worker started by other means).
+        self.SERVE_SEARCH_WORKER = _flag(env.get("MICROBLOG_SERVE_SEARCH_WORKER") or "on")
         self.SECRET_KEY = env.get("MICROBLOG_SECRET_KEY") or None
         self.ALLOWED_EMAIL_DOMAINS = tuple(
             d.strip().lower().lstrip("@")
@@ -134,7 +140,7 @@ class TestingConfig(Config):
         self.SECRET_KEY = self.SECRET_KEY or "testing-secret-key"
         self.SERVER_NAME = "localhost"  # services build absolute URLs outside requests too
         self.WTF_CSRF_ENABLED = False
-        self.SEARCH_INDEXER = False
+        self.SEARCH_PERCOLATOR = False
         self.RATELIMIT_ENABLED = True
 
 

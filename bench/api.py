@@ -63,7 +63,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # The end-to-end tests' server helpers: one way to pick a port, wait for a server and stop it.
-from tests.server import free_port, stop, wait_until_answering  # noqa: E402
+from tests.server import free_port, running_search_worker, stop, wait_until_answering  # noqa: E402
 
 PY = sys.executable
 GUNICORN = [PY, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py")]
@@ -121,7 +121,7 @@ def demo_app(url: str, data_dir: Path, backend: str):
         "MICROBLOG_SECRET_KEY": secrets.token_hex(32),
     }
     config = Config(env)
-    config.SEARCH_INDEXER = False
+    config.SEARCH_PERCOLATOR = False
     return create_app(config)
 
 
@@ -278,7 +278,12 @@ def server_env(site: Site, args: argparse.Namespace, redis_ok: bool) -> dict[str
 
 
 def start_servers(stack: ExitStack, app_spec: str, env: dict, count: int, logs: Path, ready: str) -> list:
-    """Start `count` gunicorn processes serving app_spec; return (process, port, log) once `ready` answers."""
+    """Start `count` gunicorn processes serving app_spec; return (process, port, log) once `ready` answers.
+
+    microblog's (wsgi:app) get the installation's search worker beside them, as deployed.
+    """
+    if app_spec == "wsgi:app":
+        stack.enter_context(running_search_worker(env))
     servers = []
     for i in range(count):
         port = free_port()

@@ -139,7 +139,7 @@ def load() -> str:
 def run(label: str, url: str, args: argparse.Namespace) -> None:
     print(f"\n== {label}: {url.split('@')[-1]}  (load average {load()}, {os.cpu_count()} cores)")
     config = Config({"MICROBLOG_DATABASE_URL": url, "MICROBLOG_DATA_DIR": str(args.out)})
-    config.SEARCH_INDEXER = False  # no background indexer: nothing here searches
+    config.SEARCH_PERCOLATOR = False  # no matching of saved searches in the background: not measured here
     app = create_app(config)
     ensure_data(app, args.users, args.posts, "--communities", str(args.communities), "--no-index")
     samples: dict[str, list[float]] = {}

@@ -122,7 +122,7 @@ def _label(sql: str) -> str:
 def run(label: str, url: str, args: argparse.Namespace) -> None:
     print(f"\n== {label}: {url.split('@')[-1]}")
     config = Config({"MICROBLOG_DATABASE_URL": url, "MICROBLOG_DATA_DIR": str(args.out)})
-    config.SEARCH_INDEXER = False  # no background indexer: nothing here searches
+    config.SEARCH_PERCOLATOR = False  # no matching of saved searches in the background: not measured here
     config.RATELIMIT_ENABLED = False
     app = create_app(config)
     ensure_data(app, args.users, args.posts, "--no-index")

@@ -187,7 +187,7 @@ def calls(
 def run(label: str, url: str, args: argparse.Namespace) -> None:
     print(f"\n== {label}: {url.split('@')[-1]}")
     config = Config({"MICROBLOG_DATABASE_URL": url, "MICROBLOG_DATA_DIR": str(args.out)})
-    config.SEARCH_INDEXER = False  # no background indexer: nothing here searches
+    config.SEARCH_PERCOLATOR = False  # no matching of saved searches in the background: not measured here
     app = create_app(config)
     options = ["--communities", str(args.communities), "--no-index"]
     options += ["--inbox-items", str(args.inbox_items), "--questions", str(args.questions)]

@@ -93,7 +93,7 @@ def make_app(url: str, backend: str, out: Path):
     config = Config(
         {"MICROBLOG_DATABASE_URL": url, "MICROBLOG_DATA_DIR": str(out), "MICROBLOG_SEARCH_BACKEND": backend}
     )
-    config.SEARCH_INDEXER = False  # no background indexer: the benchmark drains the outbox itself
+    config.SEARCH_PERCOLATOR = False  # nothing in the background: the benchmark drains itself
     return create_app(config)
 
 

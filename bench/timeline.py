@@ -133,7 +133,7 @@ def walk_to_page_5(user: User) -> Cursor:
 def run(label: str, url: str, args: argparse.Namespace, switch: RuleSwitch) -> dict:
     print(f"\n== {label}: {url.split('@')[-1]}")
     config = Config({"MICROBLOG_DATABASE_URL": url, "MICROBLOG_DATA_DIR": str(args.out)})
-    config.SEARCH_INDEXER = False  # no background indexer: feeds do not search
+    config.SEARCH_PERCOLATOR = False  # no matching of saved searches in the background: not measured here
     app = create_app(config)
     ensure_data(app, args.users, args.posts, "--communities", str(args.communities), "--no-index")
     # with the rule ("on") and without it ("off"), each figure timed call by call on the same people

@@ -17,6 +17,7 @@ from .media_attachment import MediaAttachment
 from .mention import mentions
 from .notification import Notification
 from .oauth_app import OAuthApp
+from .percolation_outbox import PercolationOutbox
 from .pin import Pin
 from .post import Post
 from .post_edit import PostEdit
@@ -50,6 +51,7 @@ __all__ = [
     "MediaAttachment",
     "Notification",
     "OAuthApp",
+    "PercolationOutbox",
     "Pin",
     "Post",
     "PostEdit",

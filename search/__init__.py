@@ -5,28 +5,37 @@
     search_people(query) / search_tags(query)     beside the posts
     complete_people(prefix, listable)             what the composer offers after @
     rebuild(progress)                             everything again, from the database
+    run_worker(stop)                              the search worker: the index's one writer
+    drain()                                       what the worker and the serving processes do, now
+    status()                                      what is wrong: the index, or no worker draining
 
 MICROBLOG_SEARCH_BACKEND picks the post index: `whoosh` (a directory under
 MICROBLOG_DATA_DIR, default) or `postgres` (tsvector + GIN, for several hosts).
-Writes reach it through the outbox (search.indexer), after the commit: a post
-never waits for, or fails with, its indexing.  Results are only ids; a deleted
-post is gone at once because posts are loaded from the database afterwards.
+Writes reach it through the outbox, after the commit, and are made by one
+process, the search worker (search.indexer, `flask --app wsgi search worker`):
+a post never waits for, or fails with, its indexing, and serving processes
+only read the index.  New posts are matched against the saved searches by the
+serving processes (search.percolation), whose clients hear the matches.
+Results are only ids; a deleted post is gone at once because posts are loaded
+from the database afterwards.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from microblog.database import db, on_commit
-from models import SearchOutbox
+from models import PercolationOutbox, SearchOutbox, utcnow
 
-from . import indexer
+from . import indexer, percolation
 from .analysis import analyzed_terms, check_language
 from .backend import Backend, Hits, IndexBusy, IndexUnavailable, PageRequest, Progress, Reader
 from .documents import PostDocument, load_documents
@@ -52,6 +61,7 @@ __all__ = [
     "parse_query",
     "rebuild",
     "remove_post",
+    "run_worker",
     "saved_searches_changed",
     "search_people",
     "search_posts",
@@ -69,18 +79,22 @@ REBUILDING = _l("The search index is being rebuilt, so some posts may be missing
 
 
 # What the app does with the saved searches a new post matched (services.signals.deliver):
-# called in the indexer's transaction, before it commits.
+# called in the percolation drain's transaction, before it commits.
 OnMatch = Callable[[list[tuple[SavedSearch, PostDocument]]], None]
 
 
 log = logging.getLogger(__name__)
 
+# An outbox row older than this means no search worker drains it: status() says so (s).
+WORKER_MISSING_AFTER = 30.0
+
 
 @dataclass
 class _Search:
     backend: Backend
-    indexer: indexer.Indexer
-    background: bool
+    indexer: indexer.Indexer  # what `flask search worker` runs; idle in every other process
+    background: bool  # a serving process: it matches new posts in the background (SEARCH_PERCOLATOR)
+    percolation: percolation.Percolation
     percolator: Percolator
     on_match: OnMatch | None
     # The site's address as the last new post's writer opened it: the links of what matches send.
@@ -99,16 +113,22 @@ def make_backend(app: Flask) -> Backend:
 
 
 def init_app(app: Flask, *, on_match: OnMatch | None = None) -> None:
-    """Attach the configured backend; serving processes start the background indexer on first use.
+    """Attach the configured backend; serving processes start matching new posts on first use.
 
-    `on_match` receives the saved searches each newly indexed post matched (search.percolator).
+    `on_match` receives the saved searches each new post matched (search.percolator).
     """
     backend = make_backend(app)
-    work = indexer.Indexer(app, backend, percolate=_percolate)
-    state = _Search(backend, work, app.config["SEARCH_INDEXER"], Percolator(backend.analysis()), on_match)
+    state = _Search(
+        backend,
+        indexer.Indexer(app, backend),
+        app.config["SEARCH_PERCOLATOR"],
+        percolation.Percolation(app, _percolate),
+        Percolator(backend.analysis()),
+        on_match,
+    )
     app.extensions["search"] = state
     if state.background:
-        app.before_request(state.indexer.start)
+        app.before_request(state.percolation.start)
 
 
 def _state() -> _Search:
@@ -123,14 +143,17 @@ def backend() -> Backend:
 def index_post(post_id: int, *, new_post: bool = False) -> None:
     """Queue a new or changed post for the index, in the caller's transaction.
 
-    A `new_post` is also matched against the saved searches once it is indexed (search.percolator).
+    A `new_post` is also queued to be matched against the saved searches, once (search.percolation).
     """
-    db.session.add(SearchOutbox(post_id=post_id, new_post=new_post))
+    db.session.add(SearchOutbox(post_id=post_id))
+    if not new_post:
+        return
+    db.session.add(PercolationOutbox(post_id=post_id))
     state = _state()
-    if new_post and has_request_context():
+    if has_request_context():
         state.site_url = request.url_root
     if state.background:
-        on_commit(state.indexer.wake)
+        on_commit(state.percolation.wake)
 
 
 def remove_post(post_id: int) -> None:
@@ -147,9 +170,7 @@ def search_posts(query: SearchQuery, page: PageRequest | None = None, *, reader:
         return Hits([], notes=tuple(notes))
     try:
         hits = state.backend.search(query, page, reader)
-    except IndexUnavailable:
-        if state.background:
-            state.indexer.check()
+    except IndexUnavailable:  # the search worker looks at the index every few seconds and rebuilds it
         return Hits([], notes=(*notes, str(UNAVAILABLE)))
     if state.backend.rebuilding:
         notes.append(str(REBUILDING))
@@ -165,20 +186,28 @@ def saved_searches_changed() -> None:
 
 
 def drain() -> int:
-    """Apply every queued change to the index now (percolating new posts); return how many were applied."""
-    return indexer.drain(_state().backend, percolate=_percolate)
+    """Apply every queued change to the index and match every queued new post, now; return how many posts.
+
+    What the search worker and the serving processes do in the background, in one call (for tests
+    and commands that have no worker running).
+    """
+    indexed = indexer.drain(_state().backend)
+    matched = percolation.drain(_percolate)
+    return len(indexed | matched)
 
 
 def _percolate(post_ids: Sequence[int]) -> None:
-    """Match newly indexed posts against the saved searches, and hand the matches on."""
+    """Match new posts against the saved searches, and hand the matches on."""
     state = _state()
     if state.on_match is None:
         return
     state.percolator.refresh()
+    if not state.percolator.size:
+        return  # no saved search at all: the posts need not even be read
     matches = state.percolator.match(load_documents(post_ids))
     if not matches:
         return
-    # What matched is delivered in a savepoint: should delivery fail, the posts are indexed all the
+    # What matched is delivered in a savepoint: should delivery fail, the rows are taken all the
     # same (their matches are lost, and logged), rather than retried, and failing, for ever.
     try:
         with db.session.begin_nested(), _site_links(state):
@@ -189,7 +218,7 @@ def _percolate(post_ids: Sequence[int]) -> None:
 
 @contextmanager
 def _site_links(state: _Search) -> Iterator[None]:
-    """Let delivery build the site's absolute links outside a request (the indexer runs in the background).
+    """Let delivery build the site's absolute links outside a request (matching runs in the background).
 
     From MICROBLOG_SITE_URL, else the address the newest post's writer used; Flask's
     SERVER_NAME (the tests') or a request under way need nothing.
@@ -208,18 +237,36 @@ def _site_links(state: _Search) -> Iterator[None]:
         yield
 
 
+def run_worker(stop: threading.Event) -> None:
+    """Be the installation's search worker until `stop` is set (search.indexer): the index's one writer."""
+    _state().indexer.run(stop)
+
+
 def rebuild(progress: Progress | None = None, *, procs: int = 1) -> int:
-    """Index every post again from the database, then apply the changes to older posts queued meanwhile."""
+    """Index every post again from the database, then apply the changes queued meanwhile.
+
+    New posts stay queued for matching (search.percolation): the serving processes match them and
+    reach the clients connected to them, which a rebuild, in a process of its own, could not.
+    """
     count = _state().backend.rebuild(progress, procs=procs)
     try:
-        # New posts' rows are left to the serving processes' indexers, which match them against the
-        # saved searches and reach the clients connected to them (a rebuild runs in its own process).
-        indexer.drain(_state().backend, changes_only=True)
+        indexer.drain(_state().backend)
     except IndexBusy:
-        pass  # a serving process is draining; it will finish
+        pass  # the search worker is draining; it will finish
     return count
 
 
 def status() -> str | None:
-    """Return what is wrong with search, or None when it serves."""
-    return _state().backend.status()
+    """Return what is wrong with search, or None when it serves: the index, or an outbox nobody drains."""
+    state = _state()
+    problem = state.backend.status()
+    if problem is not None or state.backend.rebuilding:
+        return problem  # a rebuild holds the writer: the outbox waits for it, not for a worker
+    oldest = db.session.scalar(select(func.min(SearchOutbox.queued_at)))
+    waited = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+    if waited < WORKER_MISSING_AFTER:
+        return None
+    return (
+        f"posts have waited {waited:.0f} s for the search index: is the search worker running?"
+        " (`flask --app wsgi search worker`; deployed: microblog-search.service)"
+    )

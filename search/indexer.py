@@ -1,12 +1,19 @@
-"""Keeping the index up to date: drain the outbox after each commit, and on a timer.
+"""Keeping the index up to date: the search worker, the installation's one index writer.
 
-Posting writes an outbox row in its own transaction and wakes this process's
-indexer after the commit; the indexer takes the index's writer, re-reads the
-posts the outbox names, applies them and deletes those rows.  A process that
-cannot get the writer (another is writing, or rebuilding) leaves the rows, and
-every process looks at the outbox again each `interval` seconds, so a post
-written anywhere is indexed by whichever process gets there first, and a post
-whose process died right after its commit is indexed all the same.
+Posting writes an outbox row in its own transaction.  One process per
+installation, `flask --app wsgi search worker`, looks at the outbox every
+POLL_SECONDS (one cheap EXISTS); when rows are there it takes the index's
+writer, re-reads the posts they name, applies them and deletes those rows.
+The interval is also the batch: on a busy site, what was posted in the last
+quarter of a second goes into one index commit, and a post is searchable
+well within a second.  Serving processes never write the index, so no request
+waits on a Whoosh commit or merge.
+
+The worker also looks at the index itself, at start and every CHECK_SECONDS,
+and rebuilds it in a child process when the backend says it must be.  A post
+whose process died right after its commit is indexed all the same: its row is
+there.  A second worker would be harmless (Whoosh's lock makes writers take
+turns, and a row drained twice does no harm), only wasted.
 """
 
 from __future__ import annotations
@@ -16,7 +23,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from flask import Flask
@@ -31,86 +37,99 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# How often the worker looks at the outbox (s): about how far search lags a post.  One index
+# commit per post costs ~16 ms of CPU, one per 20 posts ~2 ms each: a busy site's posts of
+# one interval share a commit.
+POLL_SECONDS = 0.25
+# How often the worker looks whether the index must be rebuilt (s): a damaged index is
+# noticed within this time (searches say so meanwhile).
+CHECK_SECONDS = 10.0
 
-# Called with the ids of newly written posts once they are indexed, in the drain's transaction.
-Percolate = Callable[[Sequence[int]], None]
 
-
-def drain_batch(
-    backend: Backend, batch_size: int = 500, percolate: Percolate | None = None, *, changes_only: bool = False
-) -> int:
-    """Apply one batch of the outbox to the index, and percolate its new posts; return how many rows it held.
-
-    Percolation runs after the index has the posts and before the outbox rows
-    go, in the same transaction: if it fails, the rows stay and the posts are
-    indexed and matched again later (what it writes must tolerate that).
-    `changes_only` leaves new posts' rows for a process that percolates them.
-    """
-    waiting = select(SearchOutbox.id, SearchOutbox.post_id, SearchOutbox.new_post)
-    if changes_only:
-        waiting = waiting.where(SearchOutbox.new_post.is_(False))
+def drain_batch(backend: Backend, batch_size: int = 500) -> list[int]:
+    """Apply one batch of the outbox to the index; return each of its rows' post id (none: it was empty)."""
+    waiting = select(SearchOutbox.id, SearchOutbox.post_id)
     if not db.session.scalar(select(exists(waiting))):
         db.session.rollback()
-        return 0  # every process looks each second: an idle one must not take the writer (or commit)
+        return []  # the worker looks several times a second: an idle look must not take the writer
     with backend.writing() as apply:
         rows = db.session.execute(waiting.order_by(SearchOutbox.id).limit(batch_size)).all()
         if rows:
-            apply(sorted({post_id for _, post_id, _ in rows}))
+            apply(sorted({post_id for _, post_id in rows}))
     if rows:
-        new_posts = sorted({post_id for _, post_id, new_post in rows if new_post})
-        if new_posts and percolate is not None:
-            percolate(new_posts)
-        db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([row_id for row_id, _, _ in rows])))
+        db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([row_id for row_id, _ in rows])))
     db.session.commit()
-    return len(rows)
+    return [post_id for _, post_id in rows]
 
 
-def drain(
-    backend: Backend, batch_size: int = 500, percolate: Percolate | None = None, *, changes_only: bool = False
-) -> int:
-    """Apply the outbox (or only its changes to older posts); return how many rows.  Raises IndexBusy."""
-    total = 0
-    while count := drain_batch(backend, batch_size, percolate, changes_only=changes_only):
-        total += count
-    return total
-
-
-# How long a woken indexer waits for more posts before it drains: about how far search lags a post.
-BATCH_WINDOW = 1.0
+def drain(backend: Backend, batch_size: int = 500) -> set[int]:
+    """Apply the whole outbox to the index; return the ids of the posts it named.  Raises IndexBusy."""
+    drained: set[int] = set()
+    while True:
+        taken = drain_batch(backend, batch_size)
+        drained.update(taken)
+        if len(taken) < batch_size:  # the last batch: rows queued since are the next drain's
+            return drained
 
 
 class Indexer:
-    """This process's background indexer: one thread (or greenlet under gevent)."""
+    """What the search worker does: drain the outbox often, look at the index now and then."""
 
     def __init__(
-        self, app: Flask, backend: Backend, *, interval: float = 1.0, percolate: Percolate | None = None
+        self,
+        app: Flask,
+        backend: Backend,
+        *,
+        poll: float = POLL_SECONDS,
+        check_every: float = CHECK_SECONDS,
+        batch_size: int = 500,
     ) -> None:
         self.app = app
         self.backend = backend
-        self.percolate = percolate
-        self.interval = interval
-        self._wakeup = threading.Event()
-        self._check_due = threading.Event()
-        self._check_due.set()  # the first round looks at the index
-        self._start_lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self.poll = poll
+        self.check_every = check_every
+        self.batch_size = batch_size
         self.rebuilder: subprocess.Popen[bytes] | None = None
+        self._failed_at: float | None = None  # when a failure was last logged with its traceback
 
-    def wake(self) -> None:
-        """Drain soon (called after a commit that wrote outbox rows)."""
-        self._wakeup.set()
+    def _log_failure(self) -> None:
+        """Log a failed round: with its traceback at first and each minute, not several times a second."""
+        now = time.monotonic()
+        if self._failed_at is None or now - self._failed_at > 60:
+            self._failed_at = now
+            log.exception("indexing the search outbox failed; it is kept and retried")
+        else:
+            log.debug("indexing the search outbox failed again", exc_info=True)
 
-    def check(self) -> None:
-        """Look at the index again soon (a search could not read it), and rebuild it if it must be."""
-        self._check_due.set()
-        self._wakeup.set()
-
-    def start(self) -> None:
-        """Start the background loop once; the first round checks the index."""
-        with self._start_lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="search-indexer", daemon=True)
-                self._thread.start()
+    def run(self, stop: threading.Event) -> None:
+        """Keep the index up to date until `stop` is set; finish the batch under way, then return."""
+        log.info("search worker: keeping the index up to date (outbox looked at every %s s)", self.poll)
+        next_check = 0.0  # the first round looks at the index
+        while not stop.is_set():
+            with self.app.app_context():
+                try:
+                    if time.monotonic() >= next_check:
+                        next_check = time.monotonic() + self.check_every
+                        self.check_index()
+                    if not self.rebuild_running():  # the rebuild holds the writer until it is done
+                        while not stop.is_set():
+                            taken = drain_batch(self.backend, self.batch_size)
+                            if taken:
+                                log.debug("indexed %d posts", len(set(taken)))
+                            if len(taken) < self.batch_size:
+                                break
+                except (IndexBusy, IndexUnavailable) as busy:
+                    log.debug("search outbox left for later: %s", busy)
+                except Exception:
+                    self._log_failure()
+                    db.session.rollback()
+                else:
+                    self._failed_at = None
+                finally:
+                    db.session.remove()
+            stop.wait(self.poll)
+        self.stop_rebuild()
+        log.info("search worker: stopped")
 
     def check_index(self) -> None:
         """Rebuild the index in the background if the backend says it must be.
@@ -118,6 +137,8 @@ class Indexer:
         Only the backend can tell: a damaged Whoosh index needs rebuilding, while a
         failed PostgreSQL query (the database was away) does not.
         """
+        if self.rebuild_running():
+            return
         if self.backend.prepare():
             if self.backend.missing():  # a new install: an empty index is nothing to warn about
                 log.info("no search index yet: building it in the background")
@@ -125,30 +146,13 @@ class Indexer:
                 log.warning("the search index is damaged: rebuilding it in the background")
             self.start_rebuild()
 
-    def _run(self) -> None:
-        while True:
-            with self.app.app_context():
-                try:
-                    if self._check_due.is_set():
-                        self._check_due.clear()
-                        self.check_index()
-                    drain(self.backend, percolate=self.percolate)
-                except (IndexBusy, IndexUnavailable) as busy:
-                    log.debug("search outbox left for later: %s", busy)
-                except Exception:
-                    log.exception("indexing the search outbox failed; it is kept and retried")
-                    db.session.rollback()
-                finally:
-                    db.session.remove()
-            if self._wakeup.wait(self.interval):
-                # Gather what else is being posted: one index commit per post costs ~16 ms of
-                # CPU, one per 20 posts ~2 ms each, and a busy server posts many per window.
-                time.sleep(BATCH_WINDOW)
-            self._wakeup.clear()
+    def rebuild_running(self) -> bool:
+        """Return whether the rebuild this worker started is still running."""
+        return self.rebuilder is not None and self.rebuilder.poll() is None
 
     def start_rebuild(self) -> None:
-        """Rebuild the index in a child process (`flask search reindex`), so this one keeps serving."""
-        if self.rebuilder is not None and self.rebuilder.poll() is None:
+        """Rebuild the index in a child process (`flask search reindex`); drains wait until it is done."""
+        if self.rebuild_running():
             return
         command = [
             sys.executable,
@@ -163,3 +167,10 @@ class Indexer:
             "1",
         ]
         self.rebuilder = subprocess.Popen(command, cwd=ROOT)
+
+    def stop_rebuild(self) -> None:
+        """Stop a rebuild under way (the next worker's first look starts it again)."""
+        rebuilder = self.rebuilder
+        if rebuilder is not None and rebuilder.poll() is None:
+            rebuilder.terminate()
+            rebuilder.wait()

@@ -1,4 +1,4 @@
-"""Matching each new post against every saved search, once, as it is indexed (percolation).
+"""Matching each new post against every saved search, once, after it is written (percolation).
 
 A saved search is compiled once into what a post must have: its words (each
 word's terms, each with its alternatives, anywhere in the text), its phrases
@@ -95,17 +95,21 @@ class PostgresAnalysis:
         self.language = language
 
     def post_terms(self, docs: Sequence[PostDocument]) -> dict[int, PostTerms]:
-        """Return each post's lexemes with their positions, from its stored tsvector (written just before)."""
+        """Return each post's lexemes with their positions: its document as the index stores it.
+
+        Made here, as the index makes it (search.postgres_backend), rather than read from
+        post_search: a new post is matched whether or not the search worker has indexed it yet.
+        """
         found: dict[int, PostTerms] = {doc.id: {} for doc in docs}
         rows = db.session.execute(
             text(
-                "SELECT s.post_id, t.lexeme, t.positions FROM post_search s, unnest(s.document) t"
-                " WHERE s.post_id = ANY(:ids)"
+                "SELECT x.i, t.lexeme, t.positions FROM unnest(CAST(:texts AS text[])) WITH ORDINALITY"
+                " AS x(body, i), unnest(to_tsvector(CAST(:language AS regconfig), x.body)) t"
             ),
-            {"ids": list(found)},
+            {"language": self.language, "texts": [fold(doc.text, self.language) for doc in docs]},
         )
-        for post_id, lexeme, positions in rows:
-            found[post_id][lexeme] = frozenset(p - 1 for p in positions or ())
+        for i, lexeme, positions in rows:
+            found[docs[i - 1].id][lexeme] = frozenset(p - 1 for p in positions or ())
         return found
 
     def sequences(self, texts: Sequence[str], *, phrase: bool) -> list[Terms | None]:

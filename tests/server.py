@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from .factories import PASSWORD
@@ -114,16 +114,49 @@ def stop(process: subprocess.Popen, timeout: float = 10) -> None:
 
 
 @contextmanager
-def running_server(env: dict[str, str], timeout: float = 30, *, gunicorn: bool = False) -> Iterator[str]:
-    """Start `flask --app wsgi serve` (or gunicorn + gevent) with env; yield its URL; stop it afterwards."""
+def running_search_worker(env: dict[str, str], timeout: float = 30) -> Iterator[subprocess.Popen]:
+    """Start `flask --app wsgi search worker` with env, as microblog-search.service does; stop it afterwards.
+
+    Yields once it works (it logs so); its output goes to search-worker.log in the data directory.
+    """
+    log = Path(env["MICROBLOG_DATA_DIR"]) / "search-worker.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [*FLASK, "search", "worker"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while "search worker: keeping the index up to date" not in log.read_text():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the search worker did not start:\n{log.read_text()}")
+                time.sleep(0.05)
+            yield process
+        finally:
+            stop(process)
+
+
+@contextmanager
+def running_server(
+    env: dict[str, str], timeout: float = 30, *, gunicorn: bool = False, search_worker: bool = True
+) -> Iterator[str]:
+    """Start `flask --app wsgi serve` (or gunicorn + gevent) with env; yield its URL; stop it afterwards.
+
+    Either way the installation gets its search worker, as `make run` and the deployed site do: serve
+    starts its own, gunicorn gets one beside it.  `search_worker=False` for a second server process
+    of an installation whose worker runs already.
+    """
     log = Path(env["MICROBLOG_DATA_DIR"]) / "server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{env['MICROBLOG_PORT']}"
-    with log.open("w") as out:
+    with ExitStack() as stack:
+        if gunicorn and search_worker:
+            stack.enter_context(running_search_worker(env))
+        elif not search_worker:
+            env = {**env, "MICROBLOG_SERVE_SEARCH_WORKER": "off"}
+        out = stack.enter_context(log.open("w"))
         command = GUNICORN if gunicorn else [*FLASK, "serve"]
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            wait_until_answering(f"{url}/login", process, log, timeout)
-            yield url
-        finally:
-            stop(process)
+        stack.callback(stop, process)
+        wait_until_answering(f"{url}/login", process, log, timeout)
+        yield url

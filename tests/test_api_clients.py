@@ -324,7 +324,7 @@ def test_mastodon_py_follows_a_search_as_a_list_and_hears_its_matches_live(serve
         bob.status_post("Draft: periscope plans")  # excluded
         bob.status_post("Lunch is ready")
         later = bob.status_post("One more periscope")
-        # Matched as the indexer takes the posts in (about a second after each).
+        # Matched by the server as each post is written.
         assert matches.wait_for(
             [("update", "Periscopes are up"), ("update", "One more periscope")], timeout=20
         ), matches.events

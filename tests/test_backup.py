@@ -99,7 +99,7 @@ def operator(*command: str, env: dict[str, str]) -> subprocess.CompletedProcess[
 
 @contextmanager
 def app_for(env: dict[str, str]) -> Iterator[None]:
-    """Push an app context on the installation that env configures (no background indexer)."""
+    """Push an app context on the installation that env configures (nothing runs in the background)."""
     app = create_app(TestingConfig(env))
     with app.app_context():
         yield

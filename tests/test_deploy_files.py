@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import re
 import shutil
 import subprocess
@@ -48,6 +49,36 @@ def test_the_units_are_valid_for_systemd():
     absent = re.compile(r"Command /srv/microblog/\S+ is not executable: No such file or directory$")
     problems = [line for line in (result.stdout + result.stderr).splitlines() if not absent.search(line)]
     assert problems == []
+
+
+def _unit(name: str) -> configparser.ConfigParser:
+    unit = configparser.ConfigParser(interpolation=None, strict=False)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]
+    unit.read(DEPLOY / "systemd" / name)
+    return unit
+
+
+def test_the_search_worker_unit_runs_one_worker_beside_the_web_processes(tmp_path: Path):
+    worker, web = _unit("microblog-search.service"), _unit("microblog@.service")
+    assert worker["Unit"]["PartOf"] == web["Unit"]["PartOf"] == "microblog.target"
+    assert worker["Install"]["WantedBy"] == web["Install"]["WantedBy"] == "microblog.target"
+    service = worker["Service"]
+    assert service["ExecStart"] == "/srv/microblog/.venv/bin/flask --app wsgi search worker"
+    # The same user, checkout, settings and writable data directory as the web processes.
+    for key in ("User", "Group", "WorkingDirectory", "EnvironmentFile", "ReadWritePaths", "ProtectSystem"):
+        assert service[key] == web["Service"][key], key
+    assert (
+        service["Restart"] == "always"
+        and "%i" not in (DEPLOY / "systemd" / "microblog-search.service").read_text()
+    )
+    cli = create_app(TestingConfig({"MICROBLOG_DATA_DIR": str(tmp_path)})).test_cli_runner()
+    assert cli.invoke(args=["search", "worker", "--help"]).exit_code == 0
+    # IT is told to enable it with the web processes, and to restart it on upgrades.
+    assert "cp deploy/systemd/microblog@.service deploy/systemd/microblog-search.service" in OPERATIONS
+    assert (
+        "systemctl enable --now microblog@5001 microblog@5002 microblog-search microblog.target" in OPERATIONS
+    )
+    assert "systemctl restart microblog-search" in OPERATIONS
 
 
 def test_manage_says_which_settings_file_it_cannot_read(tmp_path: Path):

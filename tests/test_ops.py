@@ -134,7 +134,7 @@ def test_metrics_count_requests_by_endpoint_and_posts_created(app, client, alice
 
 def test_metrics_count_connected_clients_and_the_search_backlog(app, client, alice):
     waiting = make_post(alice, "Waiting for the index")
-    posted_at = utcnow() - timedelta(seconds=90)  # as if the indexer had been away a minute and a half
+    posted_at = utcnow() - timedelta(seconds=90)  # as if the search worker had been away a minute and a half
     db.session.execute(update(Post).where(Post.id == waiting.id).values(created_at=posted_at))
     db.session.commit()
     found = _metrics(client)

@@ -52,8 +52,12 @@ def servers(
     for name in ("alice", "bob", "dave"):
         create_user(envs[0], name)
     with ExitStack() as stack:
-        # Production mode: each process is gunicorn with one gevent worker (deploy/gunicorn.conf.py).
-        yield [stack.enter_context(running_server(env, gunicorn=True)) for env in envs]
+        # Production mode: each process is gunicorn with one gevent worker (deploy/gunicorn.conf.py),
+        # and the installation has one search worker.
+        yield [
+            stack.enter_context(running_server(env, gunicorn=True, search_worker=i == 0))
+            for i, env in enumerate(envs)
+        ]
 
 
 def _follow(client: LiveClient, username: str) -> None:

@@ -114,7 +114,8 @@ def _two_servers_search_each_others_posts(database_url: str, tmp_path: Path, bac
     envs = [server_env(database_url, tmp_path / "data", free_port(), **shared) for _ in range(2)]
     flask_cli(envs[0], "db", "upgrade")
     create_user(envs[0], "alice")
-    with running_server(envs[0]) as one, running_server(envs[1]) as two:
+    # Two `flask serve` of one installation: the first one's search worker indexes for both.
+    with running_server(envs[0]) as one, running_server(envs[1], search_worker=False) as two:
         http_one, csrf = _logged_in(one, "alice")
         response = http_one.post(
             f"{one}/posts", data={"text": "Kickoff of #apollo in Ålesund", "csrf_token": csrf}

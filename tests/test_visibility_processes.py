@@ -48,7 +48,10 @@ def two_processes(database_url: str, tmp_path: Path, redis_url: str) -> Iterator
         server_env(database_url, tmp_path / f"p{i}", free_port(), **shared, **PRODUCTION) for i in range(2)
     ]
     with ExitStack() as stack:
-        yield [stack.enter_context(running_server(env, gunicorn=True)) for env in envs]
+        yield [  # one search worker for the installation
+            stack.enter_context(running_server(env, gunicorn=True, search_worker=i == 0))
+            for i, env in enumerate(envs)
+        ]
 
 
 def _live(url: str, username: str) -> LiveClient:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
+import threading
 import time
+from types import FrameType
 
 import click
 from flask.cli import with_appcontext
 
 import search
 from search.documents import post_count
+
+log = logging.getLogger(__name__)
 
 
 def reindex_with_progress(*, quiet: bool = False, procs: int = 1) -> int:
@@ -43,3 +49,39 @@ def reindex(quiet: bool, procs: int) -> None:
     except search.IndexBusy as busy:
         raise click.ClickException(f"{busy}; try again when it has finished.") from None
     click.echo(f"Indexed {count} posts in {time.monotonic() - started:.1f} s.")
+
+
+@search_group.command("worker")
+@click.option(
+    "--with-parent",
+    is_flag=True,
+    hidden=True,
+    help="Stop when the process that started this one is gone (`flask serve` starts it so).",
+)
+@with_appcontext
+def worker(with_parent: bool) -> None:
+    """Keep the search index up to date until stopped: the installation's one index writer.
+
+    Run exactly one per installation (deployed: microblog-search.service; `flask serve` starts
+    its own).  SIGTERM or Ctrl-C stops it once the batch under way is written.
+    """
+    stop = threading.Event()
+
+    def stop_on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("search worker: %s received, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGINT, stop_on_signal)
+    if with_parent:
+        threading.Thread(target=_stop_without_parent, args=(stop,), name="parent-watch", daemon=True).start()
+    search.run_worker(stop)
+
+
+def _stop_without_parent(stop: threading.Event) -> None:
+    """Set `stop` once the parent process is gone (this process was handed to another)."""
+    parent = os.getppid()
+    while not stop.wait(0.5):
+        if os.getppid() != parent:
+            log.warning("search worker: the process that started it is gone, stopping")
+            stop.set()

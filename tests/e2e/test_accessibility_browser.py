@@ -184,7 +184,7 @@ def _report(found: list[tuple[str, dict]]) -> str:
 
 
 def _wait_for_search(page, site: Site) -> None:
-    """Wait until the server's indexer has caught up with the posts made for the test."""
+    """Wait until the search worker has indexed the posts made for the test."""
     for _attempt in range(100):
         page.goto(f"{site.url}/search?q=apollo")
         if page.locator("article.post").count():

@@ -1,7 +1,8 @@
 """The intranet installation end to end, started from the files in deploy/.
 
 Debian's nginx with deploy/nginx/microblog.conf on a loopback port, in front of
-two processes started as deploy/systemd/microblog@.service starts them, with
+two processes started as deploy/systemd/microblog@.service starts them, and the
+search worker as deploy/systemd/microblog-search.service starts it, with
 the settings of deploy/microblog.env.example (read by the shell, as docs/operations.md
 tells operators to), on PostgreSQL (search backend `postgres`) and Redis.
 Only what a loopback test must change is changed: ports, paths, the database,
@@ -42,6 +43,7 @@ from .conftest import log_in
 pytestmark = [pytest.mark.browser, pytest.mark.server]  # nginx and two server processes, and Chromium
 
 UNIT = ROOT / "deploy" / "systemd" / "microblog@.service"
+SEARCH_UNIT = ROOT / "deploy" / "systemd" / "microblog-search.service"
 ENV_FILE = ROOT / "deploy" / "microblog.env.example"
 CHECKOUT = "/srv/microblog"  # where the unit and the site expect the checkout
 REDIS = "redis://127.0.0.1:6379/3"  # rate-limit counters of this module only
@@ -56,12 +58,16 @@ def environment_file(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in out.split("\0") if line.startswith("MICROBLOG_"))
 
 
-def unit_service(port: int) -> tuple[list[str], Path, dict[str, str], str]:
-    """Return the command, working directory and environment that microblog@PORT runs with."""
+def _service(path: Path) -> configparser.SectionProxy:
     unit = configparser.ConfigParser(interpolation=None, strict=False)
     unit.optionxform = str  # type: ignore[assignment,method-assign]
-    unit.read(UNIT)
-    service = unit["Service"]
+    unit.read(path)
+    return unit["Service"]
+
+
+def unit_service(port: int) -> tuple[list[str], Path, dict[str, str], str]:
+    """Return the command, working directory and environment that microblog@PORT runs with."""
+    service = _service(UNIT)
     assert service["EnvironmentFile"] == "/etc/microblog/microblog.env"
     command = shlex.split(service["ExecStart"].replace(CHECKOUT, str(ROOT)))
     workdir = Path(service["WorkingDirectory"].replace(CHECKOUT, str(ROOT)))
@@ -126,6 +132,27 @@ def started_unit(env: dict[str, str], port: int, log: Path) -> Iterator[subproce
             stop(process, timeout=15)
 
 
+@contextmanager
+def started_search_worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    """Start the search worker as systemd would start microblog-search; stop it afterwards."""
+    service = _service(SEARCH_UNIT)
+    assert service["EnvironmentFile"] == "/etc/microblog/microblog.env" and service["Type"] == "simple"
+    command = shlex.split(service["ExecStart"].replace(CHECKOUT, str(ROOT)))
+    workdir = Path(service["WorkingDirectory"].replace(CHECKOUT, str(ROOT)))
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command, cwd=workdir, env=env, stdout=out, stderr=out, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while "search worker: keeping the index up to date" not in log.read_text():
+                assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.05)
+            yield process
+        finally:
+            stop(process, timeout=15)
+
+
 @pytest.fixture(scope="module")
 def installation(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installation]:
     """The installation docs/operations.md describes, with two processes, on a fresh database."""
@@ -155,6 +182,7 @@ def installation(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) ->
     ports = [free_port(), free_port()]
     logs = [folder / f"microblog@{port}.log" for port in ports]
     with ExitStack() as stack:
+        stack.enter_context(started_search_worker(env, folder / "microblog-search.log"))
         processes = [
             stack.enter_context(started_unit(env, p, log)) for p, log in zip(ports, logs, strict=True)
         ]
@@ -201,6 +229,23 @@ def test_each_process_metrics_through_nginx_and_nothing_else(installation):
     assert requests.get(f"{installation.url}/metrics", timeout=5).status_code == 404
     postgres = requests.get(f"{installation.url}/metrics/5432", timeout=5)  # no other local port
     assert postgres.status_code == 404 and "microblog" not in postgres.text
+
+
+def test_a_post_through_either_process_is_found_through_nginx_within_a_second(installation):
+    # Tokens from the command line, not password log-ins (the module's log-in allowance is for the others).
+    token = flask_cli(installation.env, "users", "token", "carol").split()[-1]
+    through_nginx = Mastodon(access_token=token, api_base_url=installation.url)
+    waited = []
+    for i in range(4):
+        direct = Mastodon(access_token=token, api_base_url=installation.direct(i % 2))
+        started = time.monotonic()
+        direct.status_post(f"Capacity review {i}: wallaby{i}")
+        while not through_nginx.search_v2(f"wallaby{i}", result_type="statuses").statuses:
+            assert time.monotonic() - started < 10, f"wallaby{i} was never found"
+            time.sleep(0.02)
+        waited.append(time.monotonic() - started)
+    assert sorted(waited)[len(waited) // 2] < 1.0, waited  # the search worker writes the index for both
+    assert requests.get(f"{installation.url}/healthz", timeout=5).json()["checks"]["search"] == "ok"
 
 
 def test_the_app_sees_the_address_nginx_was_reached_at(installation):

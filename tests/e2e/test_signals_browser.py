@@ -31,7 +31,7 @@ def test_a_lead_follows_a_search_and_sees_matches_arrive_live(site, new_page):
     _post(kari, "Periscopes are up in Bergen")
     _post(kari, "Draft: periscope plans")  # excluded by the search
     _post(kari, "Lunch is ready")
-    # Matched as the indexer takes the posts in (about a second after each), then streamed.
+    # Matched by the server as each post is written, then streamed.
     expect(lead.locator("article.post .post-text")).to_have_text(
         ["Periscopes are up in Bergen"], timeout=15_000
     )
