@@ -23,10 +23,13 @@ from dataclasses import dataclass
 
 import redis
 from limits.storage import Storage
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
 SYNC_EVERY = 1.0  # seconds: the longest a process answers without hearing the installation's count
+TIMEOUT = 0.25  # seconds a round trip to Redis may take before the process counts on its own
 BATCH_SHARE = 50  # a key is counted in Redis every 1/50 of its limit
 _SWEEP_EVERY = 1000  # hits between sweeps of ended windows out of memory
 
@@ -36,6 +39,7 @@ class _Window:
     ends: float  # when the window ends (time.time())
     heard: int = 0  # the installation's count when last heard from Redis (without Redis: the count)
     pending: int = 0  # this process's hits not yet added in Redis
+    sending: int = 0  # hits on their way to Redis
     heard_at: float = 0.0  # time.monotonic() of the last round trip
 
 
@@ -57,33 +61,60 @@ class CountingStorage(Storage):
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: float | str | bool):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         url = (uri or "microblog+memory://").removeprefix("microblog+")
-        self.redis = None if url.startswith("memory:") else redis.Redis.from_url(url)
+        # A Redis that stops answering costs a request at most this long, once a second per key.
+        self.redis = (
+            None
+            if url.startswith("memory:")
+            else redis.Redis.from_url(
+                url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT, retry=Retry(NoBackoff(), 0)
+            )
+        )
         self._windows: dict[str, _Window] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held for counting only, never over a round trip
         self._hits = 0
         self._failing = False
+        self._quiet_until = 0.0  # after a failed round trip, no other for a second: each process counts alone
 
     @property
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
         """Return the errors a round trip may raise (Storage's interface)."""
         return redis.RedisError
 
+    def _window(self, key: str, now: float, lasts: float) -> _Window:
+        """Return a key's current window, a new one when it has none or its window ended (hold the lock)."""
+        window = self._windows.get(key)
+        if window is None or window.ends <= now:
+            window = self._windows[key] = _Window(ends=now + lasts)
+        return window
+
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:
         """Count `amount` hits on a key whose window lasts `expiry` seconds; return the window's count."""
         now = time.time()
+        batch = _batch(key)
         with self._lock:
             self._hits += 1
             if self._hits % _SWEEP_EVERY == 0:
                 self._windows = {k: w for k, w in self._windows.items() if w.ends > now}
-            window = self._windows.get(key)
-            if window is None or window.ends <= now:
-                window = self._windows[key] = _Window(ends=now + expiry)
+            window = self._window(key, now, expiry)
             window.pending += amount
             if self.redis is None:
                 window.heard, window.pending = window.heard + window.pending, 0
-            elif window.pending >= _batch(key) or time.monotonic() - window.heard_at >= SYNC_EVERY:
-                self._hear(key, window, expiry)
-            return window.heard + window.pending
+                return window.heard
+            # A limit counted at every hit (a batch of one: log-ins) takes Redis's answer at every hit,
+            # each hit its own; a batched one sends what gathered, one round trip at a time.
+            due = time.monotonic() >= self._quiet_until and (
+                batch == 1
+                or (
+                    not window.sending
+                    and (window.pending >= batch or time.monotonic() - window.heard_at >= SYNC_EVERY)
+                )
+            )
+            if not due:
+                return window.heard + window.sending + window.pending
+            send = amount if batch == 1 else window.pending
+            window.pending -= send
+            window.sending += send
+        return self._hear(key, window, send, expiry)
 
     def get(self, key: str) -> int:
         """Return a window's count: the installation's as heard within a second, plus this process's."""
@@ -95,18 +126,19 @@ class CountingStorage(Storage):
                 del self._windows[key]
             if self.redis is None:
                 return window.heard if window is not None else 0
-            if window is None:
-                window = self._windows[key] = _Window(ends=now + SYNC_EVERY)
-            if time.monotonic() - window.heard_at >= SYNC_EVERY:
-                self._hear(key, window, None)
-            return window.heard + window.pending
+            window = self._window(key, now, SYNC_EVERY)
+            quiet = time.monotonic() < max(self._quiet_until, window.heard_at + SYNC_EVERY)
+            if window.sending or quiet:
+                return window.heard + window.sending + window.pending
+            window.heard_at = time.monotonic()  # one look a second, whoever else asks meanwhile
+        return self._hear(key, window, 0, None)
 
-    def _hear(self, key: str, window: _Window, expiry: float | None) -> None:
-        """Add this process's hits to Redis's count and hear the total and the window's end there."""
+    def _hear(self, key: str, window: _Window, send: int, expiry: float | None) -> int:
+        """Add `send` hits to Redis's count, hear the total and the window's end there; return the count."""
         assert self.redis is not None
         try:
             with self.redis.pipeline(transaction=False) as pipe:
-                pipe.incrby(key, window.pending)
+                pipe.incrby(key, send)
                 if expiry is not None:
                     pipe.expire(key, max(1, int(expiry)), nx=True)
                 pipe.pttl(key)
@@ -115,15 +147,24 @@ class CountingStorage(Storage):
             if not self._failing:
                 log.warning("rate limits: Redis does not answer; each process counts on its own meanwhile")
             self._failing = True
-            window.heard_at = time.monotonic()  # try again in a second, not at every hit
-            return
+            with self._lock:  # counted here, sent again with the next batch
+                self._quiet_until = time.monotonic() + SYNC_EVERY
+                window.sending -= send
+                window.pending += send
+                window.heard_at = time.monotonic()  # try again in a second, not at every hit
+                return window.heard + window.sending + window.pending
         self._failing = False
         total, ttl = answers[0], answers[-1]
-        if ttl is not None and ttl > 0:
-            window.ends = time.time() + ttl / 1000
-        elif expiry is None and total == 0:
+        if expiry is None and total == 0 and ttl is not None and ttl < 0:
             self.redis.delete(key)  # only read: leave no key without an end behind
-        window.heard, window.pending, window.heard_at = total, 0, time.monotonic()
+        with self._lock:
+            window.sending -= send
+            if ttl is not None and ttl > 0:
+                window.ends = time.time() + ttl / 1000
+            window.heard, window.heard_at = total, time.monotonic()
+            if send and _batch(key) == 1:
+                return total  # Redis's own count, this hit's included: exact across processes
+            return total + window.sending + window.pending
 
     def get_expiry(self, key: str) -> float:
         """Return when a key's window ends (now, for a key with no window)."""

@@ -175,7 +175,7 @@ def end_login(login_id: int) -> None:
     _end_room(login_room(login_id))
 
 
-def _end_room(room: str) -> None:
+def _end_room(room: str | list[str]) -> None:
     try:
         socketio.emit(END_SESSIONS, None, to=room)
     except Exception:
@@ -206,6 +206,13 @@ def ended_room(room: str) -> tuple[str, int] | None:
 def end_token(token_id: int) -> None:
     """Close the streams opened with one access token (it was revoked)."""
     _end_room(token_room(token_id))
+
+
+def end_tokens(token_ids: Iterable[int]) -> None:
+    """Close the streams opened with these access tokens, in one announcement (revoked together)."""
+    rooms = [token_room(token_id) for token_id in token_ids]
+    if rooms:
+        _end_room(rooms)
 
 
 def token_room(token_id: int) -> str:
@@ -422,6 +429,7 @@ __all__ = [
     "end_login",
     "end_sessions",
     "end_token",
+    "end_tokens",
     "login_room",
     "sessions_room",
     "listen",

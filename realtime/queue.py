@@ -67,7 +67,7 @@ class LocalManager(socketio.Manager):
         super().__init__()
         self.ends = ends
         self.on_ended = on_ended
-        self._ends_seen: int | None = None
+        self._ends_seen: tuple[int, int] | None = None
         self._ends_lock = threading.Lock()
 
     def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
@@ -84,9 +84,10 @@ class LocalManager(socketio.Manager):
         if self.ends is None:
             return True
         try:
-            mark = self.ends.stat().st_mtime_ns
+            found = self.ends.stat()
+            mark = (found.st_ino, found.st_mtime_ns)  # each mark is a new file: a new inode
         except FileNotFoundError:
-            mark = 0
+            mark = (0, 0)
         except OSError:
             return False
         with self._ends_lock:
@@ -101,9 +102,11 @@ class LocalManager(socketio.Manager):
         if self.ends is None:
             return
         try:
-            self.ends.touch()
-            # A process that saw the mark before it changed would not notice one within its clock's step.
-            os.utime(self.ends, ns=(time.time_ns(), time.time_ns()))
+            # A new file each time (a new inode), put in place at once: a mark within the clock's
+            # step, or one whose time is set back, still differs from the one seen before.
+            fresh = self.ends.with_name(f".{self.ends.name}.{uuid.uuid4().hex}")
+            fresh.write_text(f"{time.time_ns()}\n")
+            os.replace(fresh, self.ends)
         except OSError:
             log.exception("could not mark %s: other processes may trust ended credentials", self.ends)
 

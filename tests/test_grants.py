@@ -112,3 +112,21 @@ def test_a_token_deleted_behind_the_process_s_back_is_still_refused_once_announc
     assert client.get(ME, headers=auth).status_code == 200  # nobody said so: still remembered
     realtime.end_sessions(alice.id)
     assert client.get(ME, headers=auth).status_code == 401
+
+
+def test_a_token_read_while_it_is_revoked_is_not_remembered(client, alice, monkeypatch):
+    # The request read the token just before another request revoked it and the end was announced:
+    # it may answer (it started first), but what it read must not be remembered after the end.
+    auth = make_token(alice)
+    token_id = db.session.scalar(db.select(AccessToken.id).where(AccessToken.user_id == alice.id))
+    read = tokens.authenticate_token
+
+    def read_then_revoked(value):
+        token = read(value)
+        tokens.revoke_token(alice, token_id)  # commits and announces, while this read is under way
+        monkeypatch.setattr(tokens, "authenticate_token", read)
+        return token
+
+    monkeypatch.setattr(tokens, "authenticate_token", read_then_revoked)
+    assert client.get(ME, headers=auth).status_code == 200
+    assert client.get(ME, headers=auth).status_code == 401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 
@@ -82,3 +83,19 @@ def test_a_process_hears_what_the_others_counted_within_a_second(machine_redis):
 def test_counting_goes_on_while_redis_is_away():
     limiter = process("microblog+redis://127.0.0.1:9/0")  # nothing listens there
     assert admitted(limiter, "10 per minute", "alice", 12) == 10
+
+
+def test_a_redis_that_stops_answering_delays_a_request_briefly_once_a_second():
+    # A listener that accepts and never answers: the round trip times out, the process counts alone.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        limiter = process(f"microblog+redis://127.0.0.1:{silent.getsockname()[1]}/0")
+        started = time.monotonic()
+        assert admitted(limiter, "300 per 5 minutes", "alice", 50) == 50
+        assert admitted(limiter, "10 per minute", "bob", 12) == 10
+        # One round trip waits its time-out (0.25 s); then the process counts alone for a second.
+        assert time.monotonic() - started < 0.9
+    finally:
+        silent.close()

@@ -8,7 +8,10 @@ the directory) or takes a member off a team announces it through
 realtime.end_token / end_sessions, and every process forgets what it names
 before the revoking request answers (realtime.queue confirms it).  A process
 that cannot be sure to hear that (its Redis connection is down, its listener
-not yet subscribed) trusts nothing it remembers and asks the database.
+not yet subscribed) trusts nothing it remembers and asks the database.  Should
+an announcement be lost all the same (Redis failing at that moment, a process
+whose connection hangs unnoticed, a data directory the command line cannot
+write), a remembered grant still goes back to the database within `KEEP` seconds.
 
 The last use of a token is still written, once an hour (tokens.authenticate_token):
 a remembered grant goes back to the database at least every `KEEP` seconds.
@@ -27,9 +30,9 @@ from models import AccessToken
 
 from . import tokens
 
-# Seconds a grant is remembered: the longest a last-use time waits, and the bound on trust if an
-# announcement were ever lost.
-KEEP = 60.0
+# Seconds a grant is remembered: the bound on trust should an announcement be lost.  A busy client
+# costs one token query per process in that time.
+KEEP = 10.0
 # Grants one process remembers; past this many it starts again (a flood of tokens costs no memory).
 MOST = 50_000
 
@@ -76,6 +79,9 @@ class Grants:
     def __init__(self) -> None:
         self._by_hash: dict[str, tuple[Grant, float]] = {}
         self._lock = threading.Lock()
+        # Counts what was forgotten: a grant read from the database before an end was announced
+        # (and forgotten) must not be kept after it.
+        self.ends = 0
 
     def get(self, token_hash: str) -> Grant | None:
         """Return the remembered grant of a token, if it is fresh and this process would hear its end."""
@@ -86,11 +92,13 @@ class Grants:
             return None
         return found[0]
 
-    def keep(self, grant: Grant) -> None:
-        """Remember a grant just read from the database (only while every end would be heard)."""
+    def keep(self, grant: Grant, ends_before: int) -> None:
+        """Remember a grant read from the database, unless anything ended since `ends_before` (self.ends)."""
         if not realtime.hears_every_end():
             return
         with self._lock:
+            if self.ends != ends_before:
+                return  # perhaps this very token: the read may predate its end
             if len(self._by_hash) >= MOST:
                 self._by_hash.clear()
             self._by_hash[grant.token_hash] = (grant, time.monotonic() + KEEP)
@@ -99,6 +107,7 @@ class Grants:
         """Forget the grants an ended room names: a token, a person's (theirs and team tokens for them)."""
         named = realtime.ended_room(room) if room is not None else None
         with self._lock:
+            self.ends += 1
             if room is None:
                 self._by_hash.clear()
                 return
@@ -134,9 +143,10 @@ def grant_for(value: str | None) -> Grant | None:
     token_hash = tokens.digest(value)
     if (grant := remembered.get(token_hash)) is not None:
         return grant
+    ends_before = remembered.ends
     token = tokens.authenticate_token(value)
     if token is None:
         return None
     grant = Grant.of(token)
-    remembered.keep(grant)
+    remembered.keep(grant, ends_before)
     return grant

@@ -104,7 +104,6 @@ def end_sessions(user: User) -> None:
 
     def end() -> None:
         realtime.end_sessions(user_id)
-        for token_id in team_tokens:
-            realtime.end_token(token_id)
+        realtime.end_tokens(team_tokens)
 
     on_commit(end)

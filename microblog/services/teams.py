@@ -325,8 +325,4 @@ def revoke_team_tokens(team: User, person: User) -> None:
         )
     )
 
-    def end() -> None:
-        for token_id in revoked:
-            realtime.end_token(token_id)
-
-    on_commit(end)
+    on_commit(lambda: realtime.end_tokens(revoked))

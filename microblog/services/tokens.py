@@ -297,12 +297,7 @@ def revoke_all_tokens(user: User) -> None:
             .returning(AccessToken.id)
         )
     )
-    on_commit(lambda: _end_tokens(revoked))
-
-
-def _end_tokens(token_ids: list[int]) -> None:
-    for token_id in token_ids:
-        realtime.end_token(token_id)
+    on_commit(lambda: realtime.end_tokens(revoked))
 
 
 def revoke_token_value(app: OAuthApp, value: str) -> None:
