@@ -46,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import api, websockets  # noqa: E402
+from bench import api, servers, websockets  # noqa: E402
 from bench.fanout import rss_mib  # noqa: E402
 from bench.stats import fmt, pct  # noqa: E402
 from tests.nginx import NGINX, nginx_available, running_nginx  # noqa: E402
@@ -73,11 +73,11 @@ def behind_nginx(app_spec: str, env: dict, count: int, folder: Path, ready: str)
     """Run `count` gunicorn processes serving app_spec behind nginx with the shipped site."""
     folder.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        servers = api.start_servers(stack, app_spec, env, count, folder, ready)
-        ports, port, nginx_dir = [p for _, p, _ in servers], api.free_port(), folder / "nginx"
+        started = servers.start_servers(stack, app_spec, env, count, folder, ready)
+        ports, port, nginx_dir = [p for _, p, _ in started], servers.free_port(), folder / "nginx"
         stack.enter_context(running_nginx(nginx_dir, port, ports, workers=NGINX_WORKERS))
         yield Deployment(
-            port, ports, [proc.pid for proc, _, _ in servers], int((nginx_dir / "nginx.pid").read_text())
+            port, ports, [proc.pid for proc, _, _ in started], int((nginx_dir / "nginx.pid").read_text())
         )
         check_logs(folder, nginx_dir)
 
@@ -153,7 +153,7 @@ def hold_websockets(site: Deployment, tokens: list[str], author: str, args) -> d
         result.update(json.loads(worker.stdout.readline()))
         worker.wait(timeout=60)
     finally:
-        api.stop(worker)
+        servers.stop(worker)
     result["posts"], arrivals = len(sent), result["arrivals"]
     result["ms"] = [(t - sent[m]) * 1000 for m in sent for t in arrivals.get(m, [])]
     result["last ms"] = [(max(arrivals.get(m, [0])) - sent[m]) * 1000 for m in sent]

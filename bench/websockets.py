@@ -5,8 +5,10 @@
     python -m gevent.monkey bench/websockets.py --worker   the clients (main() and bench/deploy.py start it)
 
 The client process reads {"port": ..., "tokens": [...], "protocol": "socketio" or
-"mastodon"} on stdin and opens one raw websocket per token, each from its own 127.1.x.y
-address, subscribed to the public stream: Engine.IO 4 with the token in the Socket.IO
+"mastodon"} on stdin (optionally "ports": [...], connection i to the i-th modulo, and
+"subscribe": false, Socket.IO connections left on their `user` stream) and opens one raw
+websocket per token, each from its own 127.1.x.y address, subscribed to the public
+stream: Engine.IO 4 with the token in the Socket.IO
 CONNECT packet, or Mastodon's `/api/v1/streaming?stream=public` with the token as the
 subprotocol (as masto.js sends it).  It prints how many it opened, answers pings, and on
 `DONE` prints when each update carrying a MARK arrived.
@@ -55,13 +57,31 @@ def new_mark() -> str:
 
 
 def bare_realtime():
-    """Return a bare python-socketio app on Redis: anyone connects, a POST emits one update to all."""
+    """Return a bare python-socketio app: anyone connects, a POST emits one update.
+
+    Under gevent (gunicorn's worker) on Redis, else (`python -m bench.servers`) on threads in
+    memory, as microblog picks.  A connection's token names its room ("user:TOKEN"); a POST with
+    `audience` N emits once to rooms user:0 .. user:N-1 (as microblog emits to each follower's
+    room), else to the `public` room of the connections that subscribed.
+    """
     import socketio
+    from gevent import monkey
 
     env = os.environ
-    manager = socketio.RedisManager(env["MICROBLOG_REDIS_URL"], channel=env["MICROBLOG_REDIS_CHANNEL"])
-    sio = socketio.Server(async_mode="gevent", client_manager=manager)
+    if monkey.is_module_patched("socket"):
+        mode, manager = (
+            "gevent",
+            socketio.RedisManager(env["MICROBLOG_REDIS_URL"], channel=env["MICROBLOG_REDIS_CHANNEL"]),
+        )
+    else:
+        mode, manager = "threading", None
+    sio = socketio.Server(async_mode=mode, client_manager=manager)
     status = json.loads(Path(env["BENCH_BARE_STATUS"]).read_bytes())
+
+    @sio.on("connect")
+    def connect(sid, environ, auth=None):
+        if isinstance(auth, dict) and "token" in auth:
+            sio.enter_room(sid, f"user:{auth['token']}")
 
     @sio.on("subscribe")
     def subscribe(sid, data):
@@ -74,7 +94,9 @@ def bare_realtime():
         else:
             form = urllib.parse.parse_qs(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
             payload = dict(status, content=f"<p>{form[b'status'][0].decode()}</p>")
-            sio.emit("update", {"stream": ["public"], "payload": payload}, to="public")
+            audience = int(form.get(b"audience", [b"-1"])[0])
+            rooms = [f"user:{i}" for i in range(audience)] if audience >= 0 else "public"
+            sio.emit("update", {"stream": ["public"], "payload": payload}, to=rooms)
             body = json.dumps(payload)
         start_response("200 OK", [("Content-Type", "application/json")])
         return [body.encode()]
@@ -85,8 +107,11 @@ def bare_realtime():
 # -- the clients: this file under `python -m gevent.monkey` ---------------------------------------
 
 
-def open_websocket(port: int, i: int, token: str, protocol: str = "socketio"):
-    """Connect (from address 127.1.x.y), authenticate with the token, subscribe to the public stream."""
+def open_websocket(port: int, i: int, token: str, protocol: str = "socketio", subscribe: bool = True):
+    """Connect (from address 127.1.x.y), authenticate with the token, subscribe to the public stream.
+
+    Without `subscribe`, a Socket.IO connection stays on its `user` stream (its home timeline).
+    """
     import socket
 
     import websocket
@@ -105,6 +130,8 @@ def open_websocket(port: int, i: int, token: str, protocol: str = "socketio"):
     ws.send("40" + json.dumps({"token": token}))
     if not ws.recv().startswith("40"):
         raise ConnectionRefusedError("Socket.IO CONNECT refused")
+    if not subscribe:
+        return ws
     ws.send('421["subscribe",{"stream":"public"}]')
     while not (reply := ws.recv()).startswith("431"):  # its ack
         if reply == "2":
@@ -141,13 +168,14 @@ def ws_worker() -> None:
 
     spec = json.loads(sys.stdin.readline())
     protocol = spec.get("protocol", "socketio")
+    ports = spec.get("ports") or [spec["port"]]  # connection i goes to ports[i % len(ports)]
     gate = BoundedSemaphore(50)  # handshakes at a time: no stampede on the accept queues
     held, failed, dropped, arrivals = [], Counter(), Counter(), {}
 
     def hold(i: int, token: str) -> None:
         try:
             with gate:
-                ws = open_websocket(spec["port"], i, token, protocol)
+                ws = open_websocket(ports[i % len(ports)], i, token, protocol, spec.get("subscribe", True))
         except Exception as error:
             failed[type(error).__name__] += 1
             return
@@ -221,8 +249,9 @@ def metric(port: int, name: str) -> float:
 
 def measure(protocol: str, env: dict[str, str], author: str, tokens: list[str], args, logs: Path) -> dict:
     """Start a fresh server, hold the protocol's connections, time marked posts to them."""
-    from bench.api import Client, start_servers, stop
+    from bench.api import Client
     from bench.fanout import rss_mib
+    from bench.servers import start_servers, stop
 
     (logs / protocol).mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
