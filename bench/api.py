@@ -83,7 +83,7 @@ from bench.stats import fmt, pct  # noqa: E402
 
 PY = sys.executable
 RATE_LIMIT = "1000000 per minute"
-RATE_NOTE = "sampled 100 times a second, --nonblocking"
+RATE_NOTE = "sampled 100 times a second"
 MICROBLOG_APP = "wsgi:app"
 HOME = "/api/v1/timelines/home?limit=20"
 STATUSES = "/api/v1/statuses"
