@@ -568,8 +568,11 @@ def check_logs(logs: list[Path]) -> None:
         text = log.read_text(errors="replace")
         failures = text.count("Traceback") + text.count("[ERROR]")
         if failures:
-            first = text[max(0, text.find("Traceback")) :][:1500]
-            print(f"  ! {log.name}: {failures} errors/tracebacks in the server log; the first:\n{first}")
+            first = text[max(0, text.find("Traceback")) :].splitlines()
+            # Its head and the exception it ends with (the first line that is not indented).
+            end = next((i for i, line in enumerate(first[1:], 1) if not line.startswith(" ")), len(first) - 1)
+            shown = "\n".join(first[:4] + ["  ..."] + first[max(4, end - 4) : end + 1])
+            print(f"  ! {log.name}: {failures} errors/tracebacks in the server log; the first:\n{shown}")
 
 
 # -- report -----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ For each server kind of bench/servers.py, microblog first, then its bare baselin
  - a gevent child process (bench/websockets.py) opens --connected Socket.IO websockets,
    one per follower, each with its own personal access token, left on its `user`
    stream (their home timelines), spread over the kind's processes as bench/api.py
-   spreads its clients; each process's RSS is read idle and with them held
+   spreads its clients; each process's own memory (RssAnon) is read idle and with them held
  - each author in turn posts --curve-posts marked texts (no tags, no mentions: the
    followers are the audience), one at a time, --curve-gap s apart, after two untimed
    ones, through the first process; POST latency is timed by the poster, delivery from
@@ -39,7 +39,6 @@ from pathlib import Path
 
 from bench import websockets
 from bench.api import STATUSES, Client, Site, check_logs, search_worker
-from bench.fanout import rss_mib
 from bench.servers import ROOT, Kind, start_servers, stop
 from bench.stats import fmt, pct
 
@@ -93,6 +92,23 @@ def make_followers(site: Site, args) -> dict:
     return {"levels": levels, "authors": tokens[: len(LEVELS)], "connected": tokens[len(LEVELS) :]}
 
 
+def anon_mib(pid: int) -> float:
+    """Return a process's anonymous resident memory (RssAnon: its own state, not mapped files) in MiB.
+
+    gunicorn's workers are counted with their master.  RSS would also count the pages of the
+    SQLite file and the Whoosh segments that the process has mapped and read.
+    """
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    total = 0
+    for p in [pid, *map(int, children)]:
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except FileNotFoundError:
+            continue
+        total += sum(int(line.split()[1]) for line in status.splitlines() if line.startswith("RssAnon:"))
+    return total / 1024
+
+
 def open_followers(ports: list[int], tokens: list[str]) -> tuple[subprocess.Popen, dict]:
     """Start the gevent client process with one websocket per token on its `user` stream."""
     worker = subprocess.Popen(
@@ -134,12 +150,12 @@ def one_curve(kind: Kind, app_spec: str, env: dict, people: dict, args, logs: Pa
         if not bare:
             search_worker(stack, env, kind, logs)
         ports, pids = [port for _, port, _ in servers], [proc.pid for proc, _, _ in servers]
-        idle = [rss_mib(pid) for pid in pids]
+        idle = [anon_mib(pid) for pid in pids]
         tokens = [str(i) for i in range(len(people["connected"]))] if bare else people["connected"]
         worker, result = open_followers(ports, tokens)
         stack.callback(stop, worker)
         time.sleep(args.hold)
-        result["rss"] = list(zip(idle, [rss_mib(pid) for pid in pids], strict=True))
+        result["rss"] = list(zip(idle, [anon_mib(pid) for pid in pids], strict=True))
         result["per process"] = [websockets.metric(port, "microblog_socketio_clients") for port in ports]
         sent, result["post ms"] = {}, {}
         for level, n, token in zip(LEVELS, people["levels"], people["authors"], strict=True):
@@ -185,7 +201,7 @@ def report(kind: Kind, ours: dict, bare: dict, levels: list[int], args) -> None:
         print(
             f"  {who:9} websockets opened {run['opened']:,} in {run['seconds']:.1f} s, failed"
             f" {sum(run['failed'].values())}, dropped {sum(run['dropped'].values())}; per process"
-            f" {' + '.join(f'{v:.0f}' for v in run['per process'])}; RSS MiB idle -> held {rss}"
+            f" {' + '.join(f'{v:.0f}' for v in run['per process'])}; RssAnon MiB idle -> held {rss}"
             f" ({per_conn:.0f} KiB per connection)"
         )
     print(
