@@ -607,6 +607,8 @@ def report(ours: dict, bare: dict, sizes: dict, kind: Kind, args: argparse.Names
         for who, phase in (("microblog", ours[key]), ("bare", bare[key])):
             cpu = phase.cpu
             line = f"client {cpu['client']:.2f}, servers {cpu['servers']:.2f}, machine {cpu['machine']:.2f}"
+            # Server CPU per answer: what a busy machine (other work taking cores) changes least.
+            line += f"; servers' CPU ms per 2xx answer {cpu['servers'] * 1000 / max(phase.rate, 1e-9):.2f}"
             errors = ", ".join(f"{k}: {n}" for k, n in sorted(phase.errors.items())) or "none"
             print(f"    {key:7} {who:9} CPU cores busy: {line}; errors: {errors}")
             if phase.sample_error:

@@ -230,8 +230,8 @@ def side_by_side(binary: Path, results: dict, args) -> None:
         ours = api.measure(clients, clients[:1], [proc.pid], args)
         print(f"  RSS {idle:.0f} MiB after seeding, {rss_mib(proc.pid):.0f} MiB after the phases")
         log = (Path(tmp) / "server.log").read_text(errors="replace")
-        if errors := len(re.findall(r"level=(?:ERROR|error)", log)):
-            print(f"  ! GoToSocial's log: {errors} lines at level error")
+        if errors := [line for line in log.splitlines() if re.search(r"level=(?:ERROR|error)", line)]:
+            print(f"  ! GoToSocial's log: {len(errors)} lines at level error; the first: {errors[0][:400]}")
     report(ours, results, args)
 
 
@@ -254,7 +254,8 @@ def report(gts: dict, results: dict, args) -> None:
         cpu, errors = gts[key].cpu, dict(gts[key].errors)
         print(
             f"    {key:7} GoToSocial CPU cores busy: client {cpu['client']:.2f}, server {cpu['servers']:.2f},"
-            f" machine {cpu['machine']:.2f}; errors: {errors or 'none'}"
+            f" machine {cpu['machine']:.2f}; server's CPU ms per 2xx answer"
+            f" {cpu['servers'] * 1000 / max(gts[key].rate, 1e-9):.2f}; errors: {errors or 'none'}"
         )
         if gts[key].sample_error:
             print(f"            first error body: {gts[key].sample_error!r}")
