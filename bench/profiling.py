@@ -14,8 +14,13 @@ each kind on its own.  Printed, and written to bench/out/profile-<kind>.txt: the
 
 py-spy (bench/api.py --py-spy DIR, through py_spy() here): `py-spy record --format raw`
 over each server process (gunicorn's worker included) during a loaded phase;
---summarize reads those collapsed stacks and prints the same two tables, a sample
-being 1/--rate s of one process's time, per request of the phase.
+--summarize reads those collapsed stacks and prints the same tables, a sample being
+1/100 s of one thread's time, per request of the phase.  py-spy samples a thread that
+runs or waits for a core, and cannot always tell a thread that waits on a lock or a
+socket from one that runs: on a busy machine, or with make run's threads, its ms add
+up to more than the CPU the process used (bench/api.py prints that); the shares hold.
+A third table keeps microblog's own functions only, where the frameworks' layers
+would otherwise fill the cumulative top.
 """
 
 from __future__ import annotations
@@ -69,6 +74,8 @@ def py_spy(pids: list[int], seconds: float, prefix: Path) -> Iterator[None]:
 
 # Up to site-packages/, the repository, or the standard library's folder: the rest names the module.
 SHORTER = re.compile(rf"^.*(site-packages/|{re.escape(str(ROOT))}/|lib/python3\.\d+/)")
+# Where microblog's own code lives: a third table shows only its functions, below the frameworks' layers.
+PROJECT = ("microblog/", "models/", "realtime/", "search/", "config.py", "wsgi.py")
 # The test client's frames around every request: not the server's time.
 HARNESS = ("(bench/profiling.py)", "(werkzeug/test.py)", "(flask/testing.py)")
 FRAME = re.compile(r"^(?P<name>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
@@ -101,10 +108,16 @@ def summarize_raw(files: list[Path], requests: int, top: int = 15) -> str:
                 cumulative[key] += n
     ms = 1000 / RATE / max(1, requests)
     lines = [f"  {total:,} samples ({total * ms:.2f} ms of CPU per request over {requests:,} requests)"]
-    for title, counts in (("cumulative", cumulative), ("own", own)):
+    ours = Counter({name: n for name, n in cumulative.items() if is_project(name)})
+    for title, counts in (("cumulative", cumulative), ("own", own), ("cumulative, microblog's code", ours)):
         lines.append(f"  top {top} by {title} time, ms per request:")
         lines += [f"    {n * ms:8.3f}  {name}" for name, n in counts.most_common(top)]
     return "\n".join(lines)
+
+
+def is_project(key: str) -> bool:
+    """Say whether a frame key names a function of microblog's own packages."""
+    return key.rpartition(" (")[2].startswith(PROJECT)
 
 
 # -- cProfile, in-process -------------------------------------------------------------------------
@@ -120,9 +133,11 @@ def summarize_stats(profile: cProfile.Profile, requests: int, top: int) -> str:
             rows.append((cumulative, own, calls, key))
     total = sum(r[1] for r in rows) * 1000 / requests
     lines = [f"  {total:.2f} ms per request in all (own times added), {requests:,} requests"]
-    for title, index in (("cumulative", 0), ("own", 1)):
+    for title, index, only_ours in (("cumulative", 0, False), ("own", 1, False), ("cumulative", 0, True)):
+        title += ", microblog's code" if only_ours else ""
         lines.append(f"  top {top} by {title} time, ms per request (calls per request):")
-        for row in sorted(rows, key=lambda r: r[index], reverse=True)[:top]:
+        chosen = [r for r in rows if is_project(r[3])] if only_ours else rows
+        for row in sorted(chosen, key=lambda r: r[index], reverse=True)[:top]:
             lines.append(f"    {row[index] * 1000 / requests:8.3f}  ({row[2] / requests:6.1f})  {row[3]}")
     return "\n".join(lines)
 

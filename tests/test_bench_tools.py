@@ -24,8 +24,9 @@ def test_py_spy_summary_counts_each_function_once_per_stack(tmp_path: Path) -> N
     cumulative = summary[2:5]
     assert cumulative[0].split() == [f"{50 * per_sample:.3f}", "handle", "(gunicorn/workers/base_async.py)"]
     assert cumulative[1].split() == [f"{40 * per_sample:.3f}", "post_status", "(microblog/services/posts.py)"]
-    own = summary[6:]
+    own = summary[6:9]
     assert [line.split()[1] for line in own] == ["execute", "commit", "handle"]
+    assert [line.split()[1] for line in summary[10:]] == ["post_status"]  # microblog's own code only
 
 
 def test_frames_are_named_by_module_without_line() -> None:
