@@ -656,6 +656,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--curve-posts", type=int, default=30, help="--curve: posts timed per author")
     parser.add_argument("--curve-gap", type=float, default=0.5, help="--curve: seconds between posts")
     parser.add_argument("--hold", type=float, default=3, help="--curve: seconds connected before posting")
+    parser.add_argument("--curve-clients", type=int, default=1, help="--curve: client processes")
     parser.add_argument("--peer", action="append", default=[], metavar="gotosocial=PATH")
     parser.add_argument("--gts-people", type=int, default=40, help="--peer: GoToSocial accounts")
     parser.add_argument("--gts-follows", type=int, default=20, help="--peer: people each one follows")

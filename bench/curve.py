@@ -11,7 +11,7 @@ first --connected of them follow every author with that many followers or more.
 Their counters are set to match.
 
 For each server kind of bench/servers.py, microblog first, then its bare baseline:
- - a gevent child process (bench/websockets.py) opens --connected Socket.IO websockets,
+ - --curve-clients gevent child processes (bench/websockets.py) open --connected Socket.IO websockets,
    one per follower, each with its own personal access token, left on its `user`
    stream (their home timelines), spread over the kind's processes as bench/api.py
    spreads its clients; each process's own memory (RssAnon) is read idle and with them held
@@ -20,8 +20,12 @@ For each server kind of bench/servers.py, microblog first, then its bare baselin
    ones, through the first process; POST latency is timed by the poster, delivery from
    before the POST to each connected follower's `update` (over every (follower, post))
  - bare: bench.websockets:bare_realtime() under the same kind (python-socketio, no
-   database), the same connections in one room each, a POST emitting one update to
-   as many rooms as the author has followers, one per follower, as microblog does
+   database), the same connections in one room each, a POST emitting one update (the
+   bytes of one of microblog's curve statuses) to as many rooms as the author has
+   followers, one per follower, as microblog does
+The clients' own CPU per update received is printed: on two cores they share the
+machine with the servers, and with 1,000 connections in one Python process their
+reading is part of every delivery time, the bare baseline's too.
 Targets (the issue): POST p50 at 5,000 followers within 1.5x of 1 follower; delivery
 p99 < 250 ms to every connected follower.
 """
@@ -34,11 +38,12 @@ import random
 import subprocess
 import time
 import urllib.parse
+from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 
 from bench import websockets
-from bench.api import STATUSES, Client, Site, check_logs, search_worker
+from bench.api import STATUSES, Client, Site, check_logs, cpu_seconds, search_worker
 from bench.servers import ROOT, Kind, start_servers, stop
 from bench.stats import fmt, pct
 
@@ -109,19 +114,51 @@ def anon_mib(pid: int) -> float:
     return total / 1024
 
 
-def open_followers(ports: list[int], tokens: list[str]) -> tuple[subprocess.Popen, dict]:
-    """Start the gevent client process with one websocket per token on its `user` stream."""
-    worker = subprocess.Popen(
-        websockets.worker_command(), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    assert worker.stdin is not None and worker.stdout is not None
-    worker.stdin.write(json.dumps({"ports": ports, "tokens": tokens, "subscribe": False}) + "\n")
-    worker.stdin.flush()
-    return worker, json.loads(worker.stdout.readline())
+def open_followers(
+    ports: list[int], tokens: list[str], processes: int
+) -> tuple[list[subprocess.Popen], dict]:
+    """Start gevent client processes with one websocket per token (dealt out), on its `user` stream."""
+    workers, result = [], {"opened": 0, "failed": Counter(), "seconds": 0.0}
+    for share in range(processes):
+        worker = subprocess.Popen(
+            websockets.worker_command(), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert worker.stdin is not None
+        spec = {"ports": ports, "tokens": tokens[share::processes], "subscribe": False}
+        worker.stdin.write(json.dumps(spec) + "\n")
+        worker.stdin.flush()
+        workers.append(worker)
+    for worker in workers:
+        assert worker.stdout is not None
+        opened = json.loads(worker.stdout.readline())
+        result["opened"] += opened["opened"]
+        result["failed"].update(opened["failed"])
+        result["seconds"] = max(result["seconds"], opened["seconds"])
+    return workers, result
 
 
-def post_marked(port: int, token: str, count: int, gap: float, audience: int | None) -> tuple[dict, list]:
-    """Post `count` marked texts (after two untimed); return {mark: sent at} and POST latencies (ms)."""
+def close_followers(workers: list[subprocess.Popen], result: dict) -> None:
+    """Tell the client processes to report; add their arrivals and dropped connections to result."""
+    result["dropped"], result["arrivals"], result["received"] = Counter(), {}, Counter()
+    for worker in workers:
+        assert worker.stdin is not None and worker.stdout is not None
+        worker.stdin.write("DONE\n")
+        worker.stdin.flush()
+        done = json.loads(worker.stdout.readline())
+        result["dropped"].update(done["dropped"])
+        result["received"].update(done["received"])
+        for mark, times in done["arrivals"].items():
+            result["arrivals"].setdefault(mark, []).extend(times)
+        worker.wait(timeout=60)
+
+
+def post_marked(
+    port: int, token: str, count: int, gap: float, audience: int | None, keep: Path | None = None
+) -> tuple[dict, list]:
+    """Post `count` marked texts (after two untimed); return {mark: sent at} and POST latencies (ms).
+
+    `keep`: where to write the first answer's body (a real Status, for the bare baseline to send).
+    """
     poster, sent, ms = Client(port, token, []), {}, []
     for i in range(count + 2):
         mark = websockets.new_mark()
@@ -134,6 +171,8 @@ def post_marked(port: int, token: str, count: int, gap: float, audience: int | N
         took = (time.perf_counter() - clock) * 1000
         if status != 200:
             raise SystemExit(f"POST {STATUSES}: {status} {body[:300]!r}")
+        if keep is not None and i == 0:
+            keep.write_bytes(body)
         if i >= 2:
             sent[mark], ms = started, [*ms, took]
         time.sleep(gap)
@@ -152,22 +191,22 @@ def one_curve(kind: Kind, app_spec: str, env: dict, people: dict, args, logs: Pa
         ports, pids = [port for _, port, _ in servers], [proc.pid for proc, _, _ in servers]
         idle = [anon_mib(pid) for pid in pids]
         tokens = [str(i) for i in range(len(people["connected"]))] if bare else people["connected"]
-        worker, result = open_followers(ports, tokens)
-        stack.callback(stop, worker)
+        workers, result = open_followers(ports, tokens, args.curve_clients)
+        for worker in workers:
+            stack.callback(stop, worker)
         time.sleep(args.hold)
         result["rss"] = list(zip(idle, [anon_mib(pid) for pid in pids], strict=True))
         result["per process"] = [websockets.metric(port, "microblog_socketio_clients") for port in ports]
         sent, result["post ms"] = {}, {}
+        client_before = cpu_seconds([w.pid for w in workers])
         for level, n, token in zip(LEVELS, people["levels"], people["authors"], strict=True):
+            keep = None if bare or level != LEVELS[-1] else logs.parent / "curve-STATUS.json"
             marks, result["post ms"][level] = post_marked(
-                ports[0], token, args.curve_posts, args.curve_gap, n if bare else None
+                ports[0], token, args.curve_posts, args.curve_gap, n if bare else None, keep
             )
             sent[level] = marks
-        assert worker.stdin is not None and worker.stdout is not None
-        worker.stdin.write("DONE\n")
-        worker.stdin.flush()
-        result.update(json.loads(worker.stdout.readline()))
-        worker.wait(timeout=60)
+        result["client cpu"] = cpu_seconds([w.pid for w in workers]) - client_before
+        close_followers(workers, result)
         check_logs([log for _, _, log in servers])
     arrivals, alive = result["arrivals"], result["opened"] - sum(result["dropped"].values())
     result["delivery ms"], result["last ms"], result["missing"] = {}, {}, {}
@@ -181,15 +220,18 @@ def one_curve(kind: Kind, app_spec: str, env: dict, people: dict, args, logs: Pa
 def run_curves(site: Site, kinds: list[Kind], env: dict, args, tmp: Path) -> None:
     """Measure the curve under each server kind, microblog next to the bare baseline; print it."""
     people = make_followers(site, args)
-    status = tmp / "bare-STATUS.json"
-    if not status.exists():  # bench/api.py's loaded phases leave one; a stand-in otherwise
-        status.write_text(json.dumps({"id": "1", "content": "", "account": {"id": "1", "username": "bare"}}))
+    status = tmp / "curve-STATUS.json"  # a status of the curve's, written by microblog's run
     for kind in kinds:
         print(f"\n-- curve, {kind.label} (load average {' '.join(f'{v:.2f}' for v in os.getloadavg())})")
         ours = one_curve(kind, "wsgi:app", env, people, args, tmp / f"curve-{kind.key}")
         bare_env = {**env, "BENCH_BARE_STATUS": str(status)}
         bare = one_curve(kind, BARE, bare_env, people, args, tmp / f"curve-bare-{kind.key}")
         report(kind, ours, bare, people["levels"], args)
+
+
+def delivered(run: dict) -> int:
+    """Return how many updates the followers received in all."""
+    return sum(len(times) for times in run["arrivals"].values())
 
 
 def report(kind: Kind, ours: dict, bare: dict, levels: list[int], args) -> None:
@@ -202,8 +244,11 @@ def report(kind: Kind, ours: dict, bare: dict, levels: list[int], args) -> None:
             f"  {who:9} websockets opened {run['opened']:,} in {run['seconds']:.1f} s, failed"
             f" {sum(run['failed'].values())}, dropped {sum(run['dropped'].values())}; per process"
             f" {' + '.join(f'{v:.0f}' for v in run['per process'])}; RssAnon MiB idle -> held {rss}"
-            f" ({per_conn:.0f} KiB per connection)"
+            f" ({per_conn:.0f} KiB per connection); the clients' CPU"
+            f" {run['client cpu'] * 1000 / max(1, delivered(run)):.2f} ms per update received"
         )
+        kinds = ", ".join(f"{k!r} {n:,}" for k, n in run["received"].most_common(6) if k != "bytes")
+        print(f"            messages received: {kinds}; {run['received']['bytes'] / 1e6:.1f} MB in all")
     print(
         f"  {args.curve_posts} posts per author, {args.curve_gap:g} s apart, one at a time\n"
         "  followers connected   POST p50 /     p99   bare p50 /     p99"
