@@ -5,11 +5,14 @@
     python -m gevent.monkey bench/websockets.py --worker   the clients (main() and bench/deploy.py start it)
 
 The client process reads {"port": ..., "tokens": [...], "protocol": "socketio" or
-"mastodon"} on stdin and opens one raw websocket per token, each from its own 127.1.x.y
-address, subscribed to the public stream: Engine.IO 4 with the token in the Socket.IO
+"mastodon"} on stdin (optionally "ports": [...], connection i to the i-th modulo, and
+"subscribe": false, Socket.IO connections left on their `user` stream) and opens one raw
+websocket per token, each from its own 127.1.x.y address, subscribed to the public
+stream: Engine.IO 4 with the token in the Socket.IO
 CONNECT packet, or Mastodon's `/api/v1/streaming?stream=public` with the token as the
 subprotocol (as masto.js sends it).  It prints how many it opened, answers pings, and on
-`DONE` prints when each update carrying a MARK arrived.
+`DONE` prints when each update carrying a MARK arrived, and how many messages of each
+kind (their first 12 characters) it received.
 
 main() measures both protocols in one run, each against a fresh gunicorn process
 (deploy/gunicorn.conf.py: one gevent worker) on the same SQLite site: --clients
@@ -55,13 +58,31 @@ def new_mark() -> str:
 
 
 def bare_realtime():
-    """Return a bare python-socketio app on Redis: anyone connects, a POST emits one update to all."""
+    """Return a bare python-socketio app: anyone connects, a POST emits one update.
+
+    Under gevent (gunicorn's worker) on Redis, else (`python -m bench.servers`) on threads in
+    memory, as microblog picks.  A connection's token names its room ("user:TOKEN"); a POST with
+    `audience` N emits once to rooms user:0 .. user:N-1 (as microblog emits to each follower's
+    room), else to the `public` room of the connections that subscribed.
+    """
     import socketio
+    from gevent import monkey
 
     env = os.environ
-    manager = socketio.RedisManager(env["MICROBLOG_REDIS_URL"], channel=env["MICROBLOG_REDIS_CHANNEL"])
-    sio = socketio.Server(async_mode="gevent", client_manager=manager)
+    if monkey.is_module_patched("socket"):
+        mode, manager = (
+            "gevent",
+            socketio.RedisManager(env["MICROBLOG_REDIS_URL"], channel=env["MICROBLOG_REDIS_CHANNEL"]),
+        )
+    else:
+        mode, manager = "threading", None
+    sio = socketio.Server(async_mode=mode, client_manager=manager)
     status = json.loads(Path(env["BENCH_BARE_STATUS"]).read_bytes())
+
+    @sio.on("connect")
+    def connect(sid, environ, auth=None):
+        if isinstance(auth, dict) and "token" in auth:
+            sio.enter_room(sid, f"user:{auth['token']}")
 
     @sio.on("subscribe")
     def subscribe(sid, data):
@@ -74,7 +95,9 @@ def bare_realtime():
         else:
             form = urllib.parse.parse_qs(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
             payload = dict(status, content=f"<p>{form[b'status'][0].decode()}</p>")
-            sio.emit("update", {"stream": ["public"], "payload": payload}, to="public")
+            audience = int(form.get(b"audience", [b"-1"])[0])
+            rooms = [f"user:{i}" for i in range(audience)] if audience >= 0 else "public"
+            sio.emit("update", {"stream": ["public"], "payload": payload}, to=rooms)
             body = json.dumps(payload)
         start_response("200 OK", [("Content-Type", "application/json")])
         return [body.encode()]
@@ -85,26 +108,34 @@ def bare_realtime():
 # -- the clients: this file under `python -m gevent.monkey` ---------------------------------------
 
 
-def open_websocket(port: int, i: int, token: str, protocol: str = "socketio"):
-    """Connect (from address 127.1.x.y), authenticate with the token, subscribe to the public stream."""
+def open_websocket(port: int, i: int, token: str, protocol: str = "socketio", subscribe: bool = True):
+    """Connect (from address 127.1.x.y), authenticate with the token, subscribe to the public stream.
+
+    Without `subscribe`, a Socket.IO connection stays on its `user` stream (its home timeline).
+    """
     import socket
 
     import websocket
 
     source = (f"127.1.{i // 250}.{i % 250 + 1}", 0)
+    # websocket-client checks each text frame's UTF-8 in pure Python (~0.2 ms per 1.4 KB status):
+    # the client's own CPU would be a large part of every delivery time measured.
+    fast = {"skip_utf8_validation": True}
     sock = socket.create_connection(("127.0.0.1", port), timeout=60, source_address=source)
     if protocol == "mastodon":  # subscribed by its URL; pings are websocket pings, answered by recv()
         url = f"ws://127.0.0.1:{port}{MASTODON}"
         return websocket.create_connection(
-            url, socket=sock, timeout=60, suppress_origin=True, subprotocols=[token]
+            url, socket=sock, timeout=60, suppress_origin=True, subprotocols=[token], **fast
         )
     url = f"ws://127.0.0.1:{port}{SOCKET_IO}"
-    ws = websocket.create_connection(url, socket=sock, timeout=60, suppress_origin=True)
+    ws = websocket.create_connection(url, socket=sock, timeout=60, suppress_origin=True, **fast)
     if not ws.recv().startswith("0"):
         raise ConnectionError("no Engine.IO open packet")
     ws.send("40" + json.dumps({"token": token}))
     if not ws.recv().startswith("40"):
         raise ConnectionRefusedError("Socket.IO CONNECT refused")
+    if not subscribe:
+        return ws
     ws.send('421["subscribe",{"stream":"public"}]')
     while not (reply := ws.recv()).startswith("431"):  # its ack
         if reply == "2":
@@ -112,8 +143,17 @@ def open_websocket(port: int, i: int, token: str, protocol: str = "socketio"):
     return ws
 
 
-def listen(ws, dropped: Counter, arrivals: dict[str, list[float]], protocol: str = "socketio") -> None:
-    """Answer pings and note when each marked update arrives, until the connection ends."""
+def listen(
+    ws,
+    dropped: Counter,
+    arrivals: dict[str, list[float]],
+    protocol: str = "socketio",
+    received: Counter | None = None,
+) -> None:
+    """Answer pings and note when each marked update arrives, until the connection ends.
+
+    `received` counts every message by its first 12 characters (what kind it is) and their bytes.
+    """
     update = '{"stream":["public"],"event":"update"' if protocol == "mastodon" else '42["update"'
     seen: set[str] = set()  # home and public streams may both carry a post
     while True:
@@ -125,6 +165,9 @@ def listen(ws, dropped: Counter, arrivals: dict[str, list[float]], protocol: str
         if not message:
             dropped["closed"] += 1
             return
+        if received is not None:
+            received[message[:12]] += 1
+            received["bytes"] += len(message)
         if message == "2":
             ws.send("3")  # Engine.IO pong
         elif message.startswith(update) and (mark := MARK.search(message)):
@@ -141,18 +184,19 @@ def ws_worker() -> None:
 
     spec = json.loads(sys.stdin.readline())
     protocol = spec.get("protocol", "socketio")
+    ports = spec.get("ports") or [spec["port"]]  # connection i goes to ports[i % len(ports)]
     gate = BoundedSemaphore(50)  # handshakes at a time: no stampede on the accept queues
-    held, failed, dropped, arrivals = [], Counter(), Counter(), {}
+    held, failed, dropped, arrivals, received = [], Counter(), Counter(), {}, Counter()
 
     def hold(i: int, token: str) -> None:
         try:
             with gate:
-                ws = open_websocket(spec["port"], i, token, protocol)
+                ws = open_websocket(ports[i % len(ports)], i, token, protocol, spec.get("subscribe", True))
         except Exception as error:
             failed[type(error).__name__] += 1
             return
         held.append(ws)
-        listen(ws, dropped, arrivals, protocol)
+        listen(ws, dropped, arrivals, protocol, received)
 
     started = time.perf_counter()
     for i, token in enumerate(spec["tokens"]):
@@ -163,7 +207,7 @@ def ws_worker() -> None:
     print(json.dumps(opened), flush=True)
     select.select([sys.stdin], [], [])  # wait cooperatively: the connections keep answering pings
     sys.stdin.readline()
-    print(json.dumps({"dropped": dict(dropped), "arrivals": arrivals}), flush=True)
+    print(json.dumps({"dropped": dict(dropped), "arrivals": arrivals, "received": received}), flush=True)
     # Exiting closes every connection, as users leaving would.
 
 
@@ -221,8 +265,9 @@ def metric(port: int, name: str) -> float:
 
 def measure(protocol: str, env: dict[str, str], author: str, tokens: list[str], args, logs: Path) -> dict:
     """Start a fresh server, hold the protocol's connections, time marked posts to them."""
-    from bench.api import Client, start_servers, stop
+    from bench.api import Client
     from bench.fanout import rss_mib
+    from bench.servers import start_servers, stop
 
     (logs / protocol).mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
