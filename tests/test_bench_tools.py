@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.profiling import RATE, frame_key, summarize_raw
+from bench.profiling import RATE, ROOT, frame_key, summarize_raw
 from bench.servers import MICROBLOG, kinds
 
 
 def test_py_spy_summary_counts_each_function_once_per_stack(tmp_path: Path) -> None:
     raw = tmp_path / "post-1.txt"
     root = 'process 7:"gunicorn";handle (/x/site-packages/gunicorn/workers/base_async.py:10)'
-    post = "post_status (/work/wt-bench/microblog/services/posts.py:90)"
+    post = f"post_status ({ROOT}/microblog/services/posts.py:90)"  # a frame of this checkout's code
     # A recursive frame (the same function twice in one stack) counts once in cumulative time.
     raw.write_text(
         f"{root};{post};execute (/usr/lib/python3.11/sqlite3/x.py:1) 30\n"
