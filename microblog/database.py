@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 db = SQLAlchemy(metadata=Base.metadata)
 
 
+# How long a SQLite write waits for another's (ms) before it fails with "database is locked".
+BUSY_TIMEOUT_MS = 5000
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """Enforce foreign keys (cascades) and let readers run beside one writer."""
@@ -33,7 +37,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
     # SQLite's lower() knows ASCII only; people search needs Ø = ø (PostgreSQL's lower() does).
     dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
