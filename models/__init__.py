@@ -24,6 +24,7 @@ from .post_edit import PostEdit
 from .post_search import PostSearch
 from .rollups import FirstReply, PostDay, TagDay, TalkDay
 from .search_outbox import SearchOutbox
+from .search_worker import SearchWorker
 from .tag import Tag, post_tags
 from .tag_follow import TagFollow
 from .team import TeamMember
@@ -58,6 +59,7 @@ __all__ = [
     "PostDay",
     "PostSearch",
     "SearchOutbox",
+    "SearchWorker",
     "Tag",
     "TagDay",
     "TagFollow",

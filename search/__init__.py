@@ -30,10 +30,10 @@ from dataclasses import dataclass, replace
 
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from microblog.database import db, on_commit
-from models import PercolationOutbox, SearchOutbox, utcnow
+from models import PercolationOutbox, SearchOutbox, SearchWorker, utcnow
 
 from . import indexer, percolation
 from .analysis import analyzed_terms, check_language
@@ -85,7 +85,8 @@ OnMatch = Callable[[list[tuple[SavedSearch, PostDocument]]], None]
 
 log = logging.getLogger(__name__)
 
-# An outbox row older than this means no search worker drains it: status() says so (s).
+# An outbox row older than this, and no heartbeat of the search worker as recent: status() says
+# that none runs (s).  The worker writes one every indexer.CHECK_SECONDS.
 WORKER_MISSING_AFTER = 30.0
 
 
@@ -258,15 +259,21 @@ def rebuild(progress: Progress | None = None, *, procs: int = 1) -> int:
 
 def status() -> str | None:
     """Return what is wrong with search, or None when it serves: the index, or an outbox nobody drains."""
-    state = _state()
-    problem = state.backend.status()
-    if problem is not None or state.backend.rebuilding:
-        return problem  # a rebuild holds the writer: the outbox waits for it, not for a worker
-    oldest = db.session.scalar(select(func.min(SearchOutbox.queued_at)))
+    problem = _state().backend.status()
+    if problem is not None:
+        return problem
+    oldest = db.session.scalar(select(SearchOutbox.queued_at).order_by(SearchOutbox.id).limit(1))
     waited = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
     if waited < WORKER_MISSING_AFTER:
         return None
-    return (
-        f"posts have waited {waited:.0f} s for the search index: is the search worker running?"
-        " (`flask --app wsgi search worker`; deployed: microblog-search.service)"
-    )
+    worker = db.session.execute(select(SearchWorker.seen_at, SearchWorker.problem)).first()
+    seen = (utcnow() - worker.seen_at).total_seconds() if worker is not None else None
+    if worker is None or seen is None or seen > WORKER_MISSING_AFTER:
+        last = "" if seen is None else f" (last seen {seen:.0f} s ago)"
+        return (
+            f"posts have waited {waited:.0f} s for the search index and no search worker runs{last}:"
+            " start one (`flask --app wsgi search worker`; deployed: microblog-search.service)"
+        )
+    if worker.problem:
+        return f"posts have waited {waited:.0f} s for the index; the search worker fails: {worker.problem}"
+    return None  # it runs, and waits for whoever holds the index's writer (a rebuild, a backup)

@@ -10,7 +10,9 @@ well within a second.  Serving processes never write the index, so no request
 waits on a Whoosh commit or merge.
 
 The worker also looks at the index itself, at start and every CHECK_SECONDS,
-and rebuilds it in a child process when the backend says it must be.  A post
+and rebuilds it in a child process when the backend says it must be; each time
+it also writes its heartbeat (search_worker), by which search.status tells a
+missing worker from one held up by a rebuild or a backup, or one that fails.  A post
 whose process died right after its commit is indexed all the same: its row is
 there.  A second worker would be harmless (Whoosh's lock makes writers take
 turns, and a row drained twice does no harm), only wasted.
@@ -28,8 +30,8 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import delete, exists, select
 
-from microblog.database import db
-from models import SearchOutbox
+from microblog.database import db, upsert_into
+from models import SearchOutbox, SearchWorker, utcnow
 
 from .backend import Backend, IndexBusy, IndexUnavailable
 
@@ -104,32 +106,55 @@ class Indexer:
     def run(self, stop: threading.Event) -> None:
         """Keep the index up to date until `stop` is set; finish the batch under way, then return."""
         log.info("search worker: keeping the index up to date (outbox looked at every %s s)", self.poll)
-        next_check = 0.0  # the first round looks at the index
+        next_check = 0.0  # the first round looks at the index, and says that the worker runs
+        problem: str | None = None
         while not stop.is_set():
             with self.app.app_context():
-                try:
-                    if time.monotonic() >= next_check:
-                        next_check = time.monotonic() + self.check_every
-                        self.check_index()
-                    if not self.rebuild_running():  # the rebuild holds the writer until it is done
-                        while not stop.is_set():
-                            taken = drain_batch(self.backend, self.batch_size)
-                            if taken:
-                                log.debug("indexed %d posts", len(set(taken)))
-                            if len(taken) < self.batch_size:
-                                break
-                except (IndexBusy, IndexUnavailable) as busy:
-                    log.debug("search outbox left for later: %s", busy)
-                except Exception:
-                    self._log_failure()
-                    db.session.rollback()
-                else:
-                    self._failed_at = None
-                finally:
-                    db.session.remove()
+                checking = time.monotonic() >= next_check
+                if checking:
+                    next_check = time.monotonic() + self.check_every
+                failed = self._round(stop, checking, until=next_check)
+                if checking or failed != problem:
+                    self._beat(failed)
+                problem = failed
+                db.session.remove()
             stop.wait(self.poll)
         self.stop_rebuild()
         log.info("search worker: stopped")
+
+    def _round(self, stop: threading.Event, checking: bool, *, until: float) -> str | None:
+        """Look at the index if `checking`, then drain the outbox until `until`; return what failed."""
+        try:
+            if checking:
+                self.check_index()
+            if not self.rebuild_running():  # the rebuild holds the writer until it is done
+                while not stop.is_set() and time.monotonic() < until:
+                    taken = drain_batch(self.backend, self.batch_size)
+                    if taken:
+                        log.debug("indexed %d posts", len(set(taken)))
+                    if len(taken) < self.batch_size:
+                        break
+        except (IndexBusy, IndexUnavailable) as busy:
+            log.debug("search outbox left for later: %s", busy)  # a rebuild or a backup holds the writer
+            return None
+        except Exception as error:
+            self._log_failure()
+            db.session.rollback()
+            lines = str(error).strip().splitlines()
+            return f"{type(error).__name__}: {lines[0] if lines else 'no detail'}"[:500]
+        self._failed_at = None
+        return None
+
+    def _beat(self, problem: str | None) -> None:
+        """Record that this worker runs, and why its last round failed if it did (search.status reads it)."""
+        try:
+            beat = upsert_into(SearchWorker).values(id=1, seen_at=utcnow(), problem=problem)
+            fresh = {"seen_at": beat.excluded.seen_at, "problem": beat.excluded.problem}
+            db.session.execute(beat.on_conflict_do_update(index_elements=["id"], set_=fresh))
+            db.session.commit()
+        except Exception:
+            log.debug("search worker: its heartbeat could not be written", exc_info=True)
+            db.session.rollback()
 
     def check_index(self) -> None:
         """Rebuild the index in the background if the backend says it must be.

@@ -1,4 +1,4 @@
-"""Search indexing moves to one worker: new posts' matching gets an outbox of its own
+"""Search indexing moves to one worker: new posts' matching gets an outbox of its own, the worker a heartbeat
 
 Revision ID: b2f6d9a4c8e1
 Revises: e5a8c3f1d7b4
@@ -35,6 +35,13 @@ def upgrade():
     op.execute(
         "INSERT INTO percolation_outbox (post_id) SELECT post_id FROM search_outbox WHERE new_post ORDER BY id"
     )
+    op.create_table(
+        "search_worker",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("seen_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("problem", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_search_worker")),
+    )
     # Batch mode recreates the table on SQLite: keep its AUTOINCREMENT (ids are never reused).
     with op.batch_alter_table("search_outbox", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.drop_column("new_post")
@@ -55,4 +62,5 @@ def downgrade():
     op.execute(
         "INSERT INTO search_outbox (post_id, new_post) SELECT post_id, true FROM percolation_outbox ORDER BY id"
     )
+    op.drop_table("search_worker")
     op.drop_table("percolation_outbox")
