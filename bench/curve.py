@@ -43,7 +43,8 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench import websockets
-from bench.api import STATUSES, Client, Site, check_logs, cpu_seconds, search_worker
+from bench.api import Site, check_logs, search_worker
+from bench.load import STATUSES, Client, cpu_seconds
 from bench.servers import ROOT, Kind, start_servers, stop
 from bench.stats import fmt, pct
 

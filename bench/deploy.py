@@ -47,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import api, servers, websockets  # noqa: E402
+from bench import api, load, servers, websockets  # noqa: E402
 from bench.fanout import rss_mib  # noqa: E402
 from bench.stats import fmt, pct  # noqa: E402
 from tests.nginx import NGINX, nginx_available, running_nginx  # noqa: E402
@@ -96,18 +96,18 @@ def check_logs(folder: Path, nginx_dir: Path) -> None:
         print(f"  ! nginx error.log: {len(lines)} lines at level error or worse; the first: {lines[0]}")
 
 
-class SiteClient(api.Client):
+class SiteClient(load.Client):
     """A benchmark client that also fetches the site's stylesheet, which nginx serves itself."""
 
     def static(self) -> tuple[int, bytes]:
         return self.call("GET", STATIC)
 
 
-def phase(clients: list[SiteClient], action: str, seconds: float, site: Deployment) -> api.Phase:
+def phase(clients: list[SiteClient], action: str, seconds: float, site: Deployment) -> load.Phase:
     """Run one bench.api phase through nginx; add nginx's CPU (master and workers) to its figures."""
-    before = api.cpu_seconds([site.nginx_pid])
-    result = api.run_phase(clients, action, seconds, site.pids)
-    result.cpu["nginx"] = (api.cpu_seconds([site.nginx_pid]) - before) / result.seconds
+    before = load.cpu_seconds([site.nginx_pid])
+    result = load.run_phase(clients, action, seconds, site.pids)
+    result.cpu["nginx"] = (load.cpu_seconds([site.nginx_pid]) - before) / result.seconds
     return result
 
 
@@ -146,7 +146,9 @@ def hold_websockets(site: Deployment, tokens: list[str], author: str, args) -> d
         for i in range(args.deliveries + 1):  # the first one warms up, untimed
             mark = websockets.new_mark()
             started = time.time()
-            status, _ = poster.call("POST", api.STATUSES, urllib.parse.urlencode({"status": f"Check {mark}"}))
+            status, _ = poster.call(
+                "POST", load.STATUSES, urllib.parse.urlencode({"status": f"Check {mark}"})
+            )
             if status == 200 and i:
                 sent[mark] = started
             time.sleep(2)
@@ -182,7 +184,7 @@ def microblog_runs(count: int, site: api.Site, env: dict, people: dict, args, tm
 def bare_runs(count: int, env: dict, people: dict, args, tmp: Path) -> dict:
     """Measure bench.api's bare app, then the bare Socket.IO app, with `count` processes."""
     env = {**env, **{f"BENCH_BARE_{k}": str(tmp / f"bare-{k}.json") for k in ("HOME", "STATUS")}}
-    with behind_nginx("bench.api:bare_app", env, count, tmp / f"bare-{count}", api.HOME) as deployment:
+    with behind_nginx("bench.api:bare_app", env, count, tmp / f"bare-{count}", load.HOME) as deployment:
         clients = [SiteClient(deployment.port, token, people["texts"][i]) for i, token in people["http"]]
         out = http_phases(clients, deployment, args)
     realtime = tmp / f"bare-realtime-{count}"

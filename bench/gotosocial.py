@@ -46,7 +46,7 @@ from pathlib import Path
 
 import requests
 
-from bench import api
+from bench import api, load
 from bench.fanout import rss_mib
 from bench.servers import free_port, stop, wait_until_answering
 from bench.stats import fmt
@@ -226,8 +226,8 @@ def side_by_side(binary: Path, results: dict, args) -> None:
         proc = gts.start(stack)
         tokens, texts = populate(gts, names, args)
         idle = rss_mib(proc.pid)
-        clients = [api.Client(gts.port, tokens[i], texts[i]) for i in range(args.clients)]
-        ours = api.measure(clients, clients[:1], [proc.pid], args)
+        clients = [load.Client(gts.port, tokens[i], texts[i]) for i in range(args.clients)]
+        ours = load.measure(clients, clients[:1], [proc.pid], args)
         print(f"  RSS {idle:.0f} MiB after seeding, {rss_mib(proc.pid):.0f} MiB after the phases")
         log = (Path(tmp) / "server.log").read_text(errors="replace")
         if errors := [line for line in log.splitlines() if re.search(r"level=(?:ERROR|error)", line)]:
@@ -239,7 +239,7 @@ def report(gts: dict, results: dict, args) -> None:
     """Print GoToSocial's phases beside microblog's and the bare app's, kind by kind."""
     print(f"  (req/s, p50 / p99 ms)   {'GoToSocial':>34}" + "".join(f"   {label:>34}" for label in results))
 
-    def cell(phase: api.Phase) -> str:
+    def cell(phase: load.Phase) -> str:
         return f"{phase.rate:9.1f} {fmt(phase.ms)}" if phase.ms else f"{'no 2xx answers':>27}"
 
     for key, label in api.PHASES:

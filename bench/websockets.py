@@ -265,8 +265,8 @@ def metric(port: int, name: str) -> float:
 
 def measure(protocol: str, env: dict[str, str], author: str, tokens: list[str], args, logs: Path) -> dict:
     """Start a fresh server, hold the protocol's connections, time marked posts to them."""
-    from bench.api import Client
     from bench.fanout import rss_mib
+    from bench.load import Client
     from bench.servers import start_servers, stop
 
     (logs / protocol).mkdir(parents=True, exist_ok=True)
