@@ -20,11 +20,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import redis
 from limits.storage import Storage
-from redis.backoff import NoBackoff
-from redis.retry import Retry
+
+if TYPE_CHECKING:
+    import redis
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,21 @@ def _batch(key: str) -> int:
     return max(1, amount // BATCH_SHARE)
 
 
+def _client(url: str) -> redis.Redis:
+    """Return a Redis client for the counts: a Redis that stops answering costs a request 0.25 s, no retries.
+
+    Imported here, not with the module: gunicorn's configuration loads microblog's log formatter
+    before gevent patches ssl, which redis imports.
+    """
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis.from_url(
+        url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT, retry=Retry(NoBackoff(), 0)
+    )
+
+
 class CountingStorage(Storage):
     """Fixed-window counts in the process, added to Redis's in batches (or alone, without Redis)."""
 
@@ -61,14 +77,7 @@ class CountingStorage(Storage):
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: float | str | bool):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         url = (uri or "microblog+memory://").removeprefix("microblog+")
-        # A Redis that stops answering costs a request at most this long, once a second per key.
-        self.redis = (
-            None
-            if url.startswith("memory:")
-            else redis.Redis.from_url(
-                url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT, retry=Retry(NoBackoff(), 0)
-            )
-        )
+        self.redis = None if url.startswith("memory:") else _client(url)
         self._windows: dict[str, _Window] = {}
         self._lock = threading.Lock()  # held for counting only, never over a round trip
         self._hits = 0
@@ -78,6 +87,8 @@ class CountingStorage(Storage):
     @property
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
         """Return the errors a round trip may raise (Storage's interface)."""
+        import redis
+
         return redis.RedisError
 
     def _window(self, key: str, now: float, lasts: float) -> _Window:
@@ -135,6 +146,8 @@ class CountingStorage(Storage):
 
     def _hear(self, key: str, window: _Window, send: int, expiry: float | None) -> int:
         """Add `send` hits to Redis's count, hear the total and the window's end there; return the count."""
+        import redis
+
         assert self.redis is not None
         try:
             with self.redis.pipeline(transaction=False) as pipe:
