@@ -72,7 +72,7 @@ def create_app(config: Config | None = None) -> Flask:
     import search
 
     from . import api, auth, cli, errors, headers, language, logs, ops, web
-    from .services import activity, grants, sessions, signals, tokens
+    from .services import activity, follows, grants, sessions, signals, tokens
 
     logs.configure_logging(app)
     language.init_app(app)
@@ -86,6 +86,7 @@ def create_app(config: Config | None = None) -> Flask:
         login_is_live=sessions.login_is_live,
         list_owner=signals.list_owner,
         on_ended=remembered.forget,
+        home_sources=follows.home_sources,
     )
     search.init_app(app, on_match=signals.deliver)
     auth.init_app(app)

@@ -113,6 +113,20 @@ def _drop_callbacks(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_ON_COMMIT, None)
 
 
+def drain_all(take_batch: Callable[[], Sequence[int]], batch_size: int) -> set[int]:
+    """Take an outbox's batches until one comes back short; return the post ids they named.
+
+    `take_batch` takes (and commits) at most `batch_size` rows. Rows queued
+    after the short batch are the next drain's: a busy queue never keeps it going.
+    """
+    drained: set[int] = set()
+    while True:
+        taken = take_batch()
+        drained.update(taken)
+        if len(taken) < batch_size:
+            return drained
+
+
 def batches(
     statement: Select,
     id_column: ColumnElement[int] | InstrumentedAttribute[int],

@@ -19,14 +19,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room, rooms
+from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
 
 from microblog.text import normalize_tag, parse_id
 
 from . import sse
-from .queue import END_SESSIONS, Ended, LocalManager, RedisQueue
+from .queue import END_SESSIONS, HOME, RELATIONS, Ended, LocalManager, RedisQueue
+from .relations import HomeFacts, Load, Relations, user_ids_of, user_room
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +50,22 @@ class Stream:
     tag: str | None = None
     users: tuple[int, ...] | None = None
     list_id: int | None = None
+    home: HomeFacts | None = None  # a post's `home` stream: each process picks whose `user` stream hears it
 
     @property
     def label(self) -> list[str]:
         """Return the stream as events name it: ["user"], ["public"], ["hashtag", "apollo"], ["list", "7"]."""
         if self.name == "list":
             return ["list", str(self.list_id)]
+        if self.name == "home":
+            return ["user"]
         return ["hashtag", self.tag or ""] if self.name == "hashtag" else [self.name]
 
     @property
     def rooms(self) -> list[str]:
         """Return the Socket.IO rooms that make up the stream."""
+        if self.name == "home":
+            return [HOME]
         if self.name == "user":
             return [user_room(uid) for uid in self.users or ()]
         if self.name == "list":  # one owner's: who may hear it is checked when they subscribe
@@ -80,6 +86,14 @@ def subscriber_room(base: str, user_id: int) -> str:
 def user_stream(user_ids: Iterable[int]) -> Stream:
     """Return the `user` stream of these users (their home timelines and notifications)."""
     return Stream("user", users=tuple(sorted(set(user_ids))))
+
+
+def home_stream(facts: HomeFacts) -> Stream:
+    """Return the `user` streams of all whose home timeline holds a post: one publish, whatever their number.
+
+    Each process delivers it to those of its clients whose home it belongs in (see relations).
+    """
+    return Stream("home", home=facts)
 
 
 def _audience(members: Iterable[int] | None) -> tuple[int, ...] | None:
@@ -129,11 +143,6 @@ def stream_rooms(stream: Stream, user_id: int) -> list[str]:
     return [base, subscriber_room(base, user_id)]
 
 
-def user_room(user_id: int) -> str:
-    """Return the room of every connection of one user."""
-    return f"user:{user_id}"
-
-
 def publish(stream: Stream, event: str, payload: Any, *, event_id: str | None = None) -> None:
     """Deliver an event to every client in the stream, in every process. Never raises.
 
@@ -145,6 +154,8 @@ def publish(stream: Stream, event: str, payload: Any, *, event_id: str | None = 
     data: dict[str, Any] = {"stream": stream.label, "payload": payload}
     if event_id is not None:
         data["id"] = event_id
+    if stream.home is not None:
+        data["home"] = stream.home.to_message()  # read by each process's client manager, never sent on
     try:
         # One emit (one Redis publish) for all rooms; a client in several gets it once.
         socketio.emit(event, data, to=rooms)
@@ -180,6 +191,14 @@ def _end_room(room: str | list[str]) -> None:
         socketio.emit(END_SESSIONS, None, to=room)
     except Exception:
         log.exception("could not end the sessions in %s", room)
+
+
+def relations_changed(user_id: int) -> None:
+    """Tell every process that a person's follows changed (after the commit): whose home a post is in."""
+    try:
+        socketio.emit(RELATIONS, None, to=user_room(user_id))
+    except Exception:
+        log.exception("could not announce that the follows of user %s changed", user_id)
 
 
 def hears_every_end() -> bool:
@@ -223,7 +242,10 @@ def token_room(token_id: int) -> str:
 def listen(rooms: Iterable[str], kind: str = sse.SSE) -> sse.Listener:
     """Start hearing these rooms' events in this process (for an event stream, or a WebSocket's `kind`)."""
     _start_listener()
-    return sse.hub.add(rooms, kind)
+    heard = set(rooms)
+    listener = sse.hub.add(heard, kind)
+    _enter(user_ids_of(heard))
+    return listener
 
 
 def _start_listener() -> None:
@@ -241,12 +263,16 @@ def _start_listener() -> None:
 
 def hear(listener: sse.Listener, rooms: Iterable[str]) -> None:
     """Let a listener hear these rooms too (a WebSocket subscribed to a stream)."""
-    sse.hub.join(listener, rooms)
+    added = set(rooms) - listener.rooms
+    sse.hub.join(listener, added)
+    _enter(user_ids_of(added))
 
 
 def stop_hearing(listener: sse.Listener, rooms: Iterable[str]) -> None:
     """Let a listener no longer hear these rooms (a WebSocket unsubscribed from a stream)."""
-    sse.hub.leave(listener, rooms)
+    gone = set(rooms) & listener.rooms
+    sse.hub.leave(listener, gone)
+    _leave(user_ids_of(gone))
 
 
 def connected_clients() -> int:
@@ -269,7 +295,33 @@ def websocket_listeners() -> int:
 
 def stop_listening(listener: sse.Listener) -> None:
     """Stop a listener started by listen()."""
+    gone = set(listener.rooms)
     sse.hub.remove(listener)
+    _leave(user_ids_of(gone))
+
+
+def _relations() -> Relations | None:
+    server = socketio.server
+    return getattr(server.manager, "relations", None) if server is not None else None
+
+
+def _enter(user_ids: Iterable[int]) -> None:
+    """Let this process learn whom these people follow: a client of theirs listens here now."""
+    relations = _relations()
+    for user_id in user_ids if relations is not None else ():
+        relations.enter(user_id)  # type: ignore[union-attr]
+
+
+def _leave(user_ids: Iterable[int]) -> None:
+    relations = _relations()
+    for user_id in user_ids if relations is not None else ():
+        relations.leave(user_id)  # type: ignore[union-attr]
+
+
+def home_people() -> int:
+    """Return how many people this process knows the follows of (they have clients here)."""
+    relations = _relations()
+    return relations.people() if relations is not None else 0
 
 
 # app.extensions keys of init_app's look-ups.
@@ -293,6 +345,15 @@ def _connect(auth: Any = None, *_extra: Any) -> None:
     # reached no one here (the rooms are left again when the connection is refused).
     if not still_live():
         raise ConnectionRefusedError("authentication required")
+    _connected[request.sid] = user.id  # type: ignore[attr-defined]
+    _enter([user.id])
+
+
+@socketio.on("disconnect")
+def _disconnect(*_reason: Any) -> None:
+    user_id = _connected.pop(request.sid, None)  # type: ignore[attr-defined]
+    if user_id is not None:
+        _leave([user_id])
 
 
 def _who_connects(auth: Any) -> tuple[Any, str, Callable[[], bool]]:
@@ -338,12 +399,13 @@ def _own_list(list_id: Any, user_id: int | None) -> Stream | None:
     return list_stream(found)
 
 
+# Whose each Socket.IO connection of this process is (by sid), once its connect was accepted.
+_connected: dict[str, int] = {}
+
+
 def _connection_user_id() -> int | None:
-    """Return whose connection this is, from the user room it joined on connect."""
-    for room in rooms():
-        if isinstance(room, str) and room.startswith("user:"):
-            return int(room.removeprefix("user:"))
-    return None
+    """Return whose connection this is (None: its connect was not accepted yet)."""
+    return _connected.get(request.sid)  # type: ignore[attr-defined]
 
 
 def _change_subscription(data: Any, change: Callable[[str], None]) -> dict:
@@ -384,6 +446,16 @@ def _async_mode() -> str:
     return "threading"
 
 
+def _in_app_context(app: Flask, load: Load) -> Load:
+    """Return the look-up run in an application context of its own: the queue's listener has none."""
+
+    def read(user_id: int) -> tuple[Any, Any]:
+        with app.app_context():
+            return load(user_id)
+
+    return read
+
+
 def init_app(
     app: Flask,
     *,
@@ -392,6 +464,7 @@ def init_app(
     login_is_live: Callable[[int], bool] | None = None,
     list_owner: Callable[[int], int | None] | None = None,
     on_ended: Ended | None = None,
+    home_sources: Load | None = None,
 ) -> None:
     """Attach Socket.IO; with MICROBLOG_REDIS_URL, all processes share one Redis queue.
 
@@ -401,6 +474,8 @@ def init_app(
     them, no connection of that kind is taken.  list_owner returns whose list an id is
     (None: no such list): only its owner subscribes to its stream.  on_ended is called in
     this process with each room whose sessions end in any process (see hears_every_end).
+    home_sources returns whom and which tags a person follows: what this process reads of
+    the people with clients here, to pick who hears a post's home event (see relations).
     """
     app.extensions[LIST_OWNER] = list_owner
     app.extensions[TOKEN_USER] = token_user
@@ -409,10 +484,11 @@ def init_app(
     url = app.config.get("REDIS_URL")
     # Without Redis, the processes of one installation share its data directory (the command line's ends).
     ends = app.config["DATA_DIR"] / "sessions-ended"
+    relations = Relations(_in_app_context(app, home_sources) if home_sources else None)
     manager = (
-        RedisQueue(url, on_ended, channel=app.config["REDIS_CHANNEL"])
+        RedisQueue(url, on_ended, relations, channel=app.config["REDIS_CHANNEL"])
         if url
-        else LocalManager(ends, on_ended)
+        else LocalManager(ends, on_ended, relations)
     )
     socketio.init_app(app, async_mode=_async_mode(), client_manager=manager)
 
@@ -440,6 +516,10 @@ __all__ = [
     "token_room",
     "user_room",
     "hashtag_stream",
+    "HomeFacts",
+    "home_people",
+    "home_stream",
+    "relations_changed",
     "list_room",
     "list_stream",
     "public_stream",

@@ -1,7 +1,9 @@
-"""Socket.IO client managers: ending sessions in every process, and resync after a Redis outage.
+"""Socket.IO client managers: home events, ending sessions in every process, resync after a Redis outage.
 
-Both managers understand one server-side message, END_SESSIONS, emitted to a
-room like any event: each process disconnects its own clients in that room
+Both managers turn a post's home event (sent once, to HOME) into the user
+rooms of their own clients whose home timeline holds it (see relations), and
+read a person's follows again on RELATIONS.  They also understand
+END_SESSIONS, emitted to a room like any event: each process disconnects its own clients in that room
 instead of sending anything, and tells what keeps credentials in memory
 (`on_ended`) to forget them.  With Redis, that is one publish whatever the
 number of processes, and the sender waits until every process has heard it:
@@ -24,11 +26,16 @@ from typing import Any
 
 import socketio
 
+from .relations import HomeFacts, Relations, user_ids_of
 from .sse import CLOSE, hub
 
 log = logging.getLogger(__name__)
 
 END_SESSIONS = "microblog:end-sessions"
+# A post's home event is sent to this room once; each process delivers it to the user rooms it picks.
+HOME = "microblog:home"
+# Sent to a person's user room after their follows changed: each process knowing them reads them again.
+RELATIONS = "microblog:relations"
 # How long a process that ended sessions waits for every other process to confirm it heard of it.
 CONFIRM_WITHIN = 2.0
 
@@ -60,17 +67,50 @@ def _to_event_streams(event: str, data: object, rooms: object) -> None:
         hub.deliver(event, data, rooms)
 
 
+def _refresh(relations: Relations | None, rooms: object) -> None:
+    """Read again the follows of the people in these user rooms (RELATIONS), where they have clients."""
+    if relations is None:
+        return
+    for user_id in user_ids_of([rooms] if isinstance(rooms, str) else list(rooms or ())):  # type: ignore[call-overload]
+        relations.refresh(user_id)
+
+
+def _is_home(rooms: object) -> bool:
+    """Return whether an event is sent to HOME (alone, or as the one room of a list)."""
+    return rooms == HOME or rooms == [HOME] or rooms == (HOME,)
+
+
+def _home(relations: Relations | None, data: object) -> tuple[object, list[str]]:
+    """Return a home event as this process's clients get it (without its facts), and their user rooms."""
+    if relations is None or not isinstance(data, dict):
+        return data, []
+    facts = HomeFacts.from_message(data.get("home"))
+    rooms = relations.rooms_for(facts) if facts is not None else []
+    return {key: value for key, value in data.items() if key != "home"}, rooms
+
+
 class LocalManager(socketio.Manager):
     """One process: rooms in memory; other processes end sessions through a file (`ends`)."""
 
-    def __init__(self, ends: Path | None = None, on_ended: Ended | None = None) -> None:
+    def __init__(
+        self, ends: Path | None = None, on_ended: Ended | None = None, relations: Relations | None = None
+    ) -> None:
         super().__init__()
         self.ends = ends
         self.on_ended = on_ended
+        self.relations = relations
         self._ends_seen: tuple[int, int] | None = None
         self._ends_lock = threading.Lock()
 
     def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        if event == RELATIONS:
+            _refresh(self.relations, to or room)
+            return
+        if _is_home(to or room):
+            data, rooms = _home(self.relations, data)
+            if not rooms:
+                return
+            to, room = rooms, None
         _to_event_streams(event, data, to or room)
         if event == END_SESSIONS:
             _ended(self.on_ended, to or room)
@@ -120,9 +160,12 @@ class RedisQueue(socketio.RedisManager):
     REST feeds (?since_id), which is how they recover from any gap.
     """
 
-    def __init__(self, url: str, on_ended: Ended | None = None, **kwargs) -> None:
+    def __init__(
+        self, url: str, on_ended: Ended | None = None, relations: Relations | None = None, **kwargs
+    ) -> None:
         super().__init__(url, **kwargs)
         self.on_ended = on_ended
+        self.relations = relations
         self._subscribed_before = False
         # Whether this process's listener is subscribed: only then does it hear every END_SESSIONS.
         self.hearing = False
@@ -215,6 +258,17 @@ class RedisQueue(socketio.RedisManager):
     def _handle_emit(self, message: dict) -> None:
         # Every process, the publisher included, receives each message here once.
         data = message.get("data")
+        if message.get("event") == RELATIONS:
+            _refresh(self.relations, message.get("room"))
+            return
+        if _is_home(message.get("room")):
+            if message.get("binary") or not isinstance(data, list) or len(data) != 1:
+                return
+            heard, rooms = _home(self.relations, data[0])
+            if not rooms:
+                return
+            message = {**message, "data": [heard], "room": rooms}
+            data = message["data"]
         if not message.get("binary") and isinstance(data, list) and len(data) == 1:
             _to_event_streams(message.get("event", ""), data[0], message.get("room"))
         if message.get("event") == END_SESSIONS:

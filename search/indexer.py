@@ -30,7 +30,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import delete, exists, select
 
-from microblog.database import db, upsert_into
+from microblog.database import db, drain_all, upsert_into
 from models import SearchOutbox, SearchWorker, utcnow
 
 from .backend import Backend, IndexBusy, IndexUnavailable
@@ -66,12 +66,7 @@ def drain_batch(backend: Backend, batch_size: int = 500) -> list[int]:
 
 def drain(backend: Backend, batch_size: int = 500) -> set[int]:
     """Apply the whole outbox to the index; return the ids of the posts it named.  Raises IndexBusy."""
-    drained: set[int] = set()
-    while True:
-        taken = drain_batch(backend, batch_size)
-        drained.update(taken)
-        if len(taken) < batch_size:  # the last batch: rows queued since are the next drain's
-            return drained
+    return drain_all(lambda: drain_batch(backend, batch_size), batch_size)
 
 
 class Indexer:

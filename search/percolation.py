@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from flask import Flask
 from sqlalchemy import delete, exists, select
 
-from microblog.database import db
+from microblog.database import db, drain_all
 from models import PercolationOutbox
 
 log = logging.getLogger(__name__)
@@ -67,12 +67,7 @@ def drain_batch(percolate: Percolate, batch_size: int = 500) -> list[int]:
 
 def drain(percolate: Percolate, batch_size: int = 500) -> set[int]:
     """Match every queued new post; return their ids."""
-    drained: set[int] = set()
-    while True:
-        taken = drain_batch(percolate, batch_size)
-        drained.update(taken)
-        if len(taken) < batch_size:  # the last batch: rows queued since are the next drain's
-            return drained
+    return drain_all(lambda: drain_batch(percolate, batch_size), batch_size)
 
 
 class Percolation:

@@ -51,6 +51,38 @@ def _scrypt_once_per_password() -> Iterator[None]:
     patch.undo()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _url_builders_compiled_once() -> Iterator[None]:
+    """Compile each URL rule's builder once per session, not once per test's app.
+
+    Werkzeug compiles two Python functions per URL rule when a rule is added,
+    and every test creates an app with some 275 rules: that was more than half
+    of an in-process test's time.  A builder takes its rule as an argument, so
+    rules of the same text, defaults and converters share one; each app still
+    builds its own rules, map and matcher.
+    """
+    from werkzeug.routing import Rule
+
+    compile_builder = Rule._compile_builder
+    compiled: dict[tuple, object] = {}
+
+    def compile_once(self: Rule, append_unknown: bool = True):
+        defaults = self.defaults or {}
+        converters = tuple(
+            (name, type(converter), repr(sorted((k, v) for k, v in vars(converter).items() if k != "map")))
+            for name, converter in sorted(self._converters.items())
+        )
+        key = (self.rule, tuple(self._trace), repr(sorted(defaults.items())), converters, append_unknown)
+        if key not in compiled:
+            compiled[key] = compile_builder(self, append_unknown)
+        return compiled[key]
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(Rule, "_compile_builder", compile_once)
+    yield
+    patch.undo()
+
+
 def missing_service(reason: str) -> None:
     """Skip a test whose service is missing, or fail it where services are required (CI)."""
     if REQUIRE_SERVICES:

@@ -89,6 +89,34 @@ def test_a_post_through_one_process_reaches_clients_of_both(database_url, tmp_pa
             alice.close(), dave.close()
 
 
+def test_follows_changed_through_one_process_steer_home_events_in_the_other(
+    database_url, tmp_path, machine_redis
+):
+    """Each process decides which of its clients hear a post from what it knows of them: kept current."""
+    with servers(database_url, tmp_path, machine_redis) as (first, second):
+        dave = LiveClient(second, "dave").connect()  # known to the second process before he follows anyone
+        dave_at_first = LiveClient(first, "dave")
+        bob = LiveClient(first, "bob")
+        try:
+            _follow(dave_at_first, "bob")
+            assert dave_at_first.form("/tags/apollo/follow").status_code == 302
+            bob.post("Dave follows me now")
+            assert dave.wait_for(lambda: dave.updates() == ["Dave follows me now"])
+            LiveClient(first, "alice").post("Launch window moved #apollo")
+            assert dave.wait_for(lambda: dave.updates()[-1:] == ["Launch window moved #apollo"])
+            assert dave_at_first.form("/@bob/unfollow").status_code == 302
+            assert dave_at_first.form("/tags/apollo/unfollow").status_code == 302
+            bob.post("Dave no longer follows me")
+            LiveClient(first, "alice").post("Launch window moved again #apollo")
+            # A mention reaches him whatever he follows: once it has arrived, so would have the two before it.
+            bob.post("Last check @dave")
+            assert dave.wait_for(lambda: dave.updates()[-1:] == ["Last check @dave"])
+            heard = ["Dave follows me now", "Launch window moved #apollo", "Last check @dave"]
+            assert dave.updates() == heard
+        finally:
+            dave.close()
+
+
 def _list_updates(client: LiveClient) -> list[str]:
     with client.lock:
         return [d["payload"]["text"] for n, d in client.events if n == "update" and d["stream"][0] == "list"]

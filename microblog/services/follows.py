@@ -7,8 +7,9 @@ from typing import cast
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from microblog.database import db
-from models import Base, Follow, ListAccount, TimelineList, User
+import realtime
+from microblog.database import db, on_commit
+from models import Base, Follow, ListAccount, Tag, TagFollow, TimelineList, User
 
 
 def insert_once(row: Base) -> bool:
@@ -26,6 +27,7 @@ def add_follow(follower: User, followee: User) -> bool:
     if not insert_once(Follow(follower_id=follower.id, followee_id=followee.id)):
         return False
     count_follow(follower.id, followee.id, +1, following=_counted(followee))
+    follows_changed(follower.id)
     return True
 
 
@@ -44,7 +46,30 @@ def remove_follow(follower: User, followee: User) -> bool:
     db.session.execute(
         delete(ListAccount).where(ListAccount.account_id == followee.id, ListAccount.list_id.in_(owned))
     )
+    follows_changed(follower.id)
     return True
+
+
+def follows_changed(user_id: int) -> None:
+    """Tell every process, after the commit, that whom (or which tags) a person follows changed.
+
+    The processes with live clients of theirs read home_sources again: which
+    posts' home events reach them.
+    """
+    on_commit(lambda: realtime.relations_changed(user_id))
+
+
+def home_sources(user_id: int) -> tuple[list[int], list[str]]:
+    """Return the accounts a person follows (people and communities) and the names of the tags they follow.
+
+    With the author, mentions and saved searches shown in home, these decide
+    which posts their home timeline holds (timelines.home_timeline).
+    """
+    followees = db.session.scalars(select(Follow.followee_id).where(Follow.follower_id == user_id)).all()
+    tags = db.session.scalars(
+        select(Tag.name).join(TagFollow, TagFollow.tag_id == Tag.id).where(TagFollow.user_id == user_id)
+    ).all()
+    return list(followees), list(tags)
 
 
 def _counted(followee: User) -> bool:

@@ -357,7 +357,8 @@ def _announce(
     if event == "update":
         teams.announce_writer(view, seen_by)  # to the team and administrators, before the post itself
     streams = [
-        realtime.user_stream(timelines.home_audience(post_id, seen_by)),
+        # A new post has matched no saved search yet: the percolator matches it after the commit.
+        realtime.home_stream(_home_facts(view, seen_by, matched=event != "update")),
         realtime.public_stream(members),
         *(realtime.hashtag_stream(tag, members) for tag in dict.fromkeys([*view.tags, *former_tags])),
         *signals.account_list_streams(view.author.id, seen_by),
@@ -368,6 +369,24 @@ def _announce(
             realtime.publish(stream, event, payload)
 
     on_commit(send)
+
+
+def _home_facts(view: entities.FeedPost, seen_by: Audience, *, matched: bool) -> realtime.HomeFacts:
+    """Return what decides whose home timeline holds a post (the sources of timelines.home_audience).
+
+    `matched`: whether saved searches may have matched it already (not a new
+    post), whose owners show their hits in home.  Each process picks the
+    recipients among its own clients: the cost of a post
+    does not grow with its author's followers.
+    """
+    return realtime.HomeFacts(
+        author=view.author.id,
+        community=view.community.id if view.community else None,
+        tags=view.tags,
+        mentions=tuple(user_id for user_id, _username in view.mentions),
+        owners=tuple(signals.home_owners(view.id)) if matched else (),
+        members=seen_by.members,
+    )
 
 
 def announce_update(post_id: int, *, former_tags: Iterable[str] = ()) -> None:

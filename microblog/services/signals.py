@@ -124,6 +124,17 @@ def account_list_streams(author_id: int, seen_by: Audience) -> list[realtime.Str
     return [realtime.list_stream(list_id) for list_id, owner_id in rows if seen_by.admits(owner_id)]
 
 
+def home_owners(post_id: int) -> list[int]:
+    """Return the owners of the saved searches a post matched that show their hits in home."""
+    return list(
+        db.session.scalars(
+            select(TimelineList.user_id)
+            .join(ListHit, ListHit.list_id == TimelineList.id)
+            .where(ListHit.post_id == post_id, TimelineList.in_home)
+        )
+    )
+
+
 def hits_since(list_id: int, after_post_id: int, limit: int = 200) -> list[int]:
     """Return the ids of a list's hits after a post id, oldest first (what a reconnecting stream missed)."""
     return list(

@@ -17,7 +17,7 @@ from models.user import COMMUNITY, PERSON
 from . import communities, notifications
 from .accounts import access_user
 from .errors import NotFound, ValidationError
-from .follows import add_follow, insert_once, remove_follow
+from .follows import add_follow, follows_changed, insert_once, remove_follow
 from .posts import tags_by_name
 from .timelines import Cursor
 from .visibility import account_is_listable, members_are_listable, post_is_visible
@@ -105,7 +105,8 @@ def access_tag(name: str, viewer: User | None = None) -> Tag:
 def follow_tag(actor: User, name: str) -> Tag:
     """Follow a #tag (creating it if new); its posts enter the actor's home timeline."""
     (tag,) = tags_by_name([check_tag_name(name)])
-    insert_once(TagFollow(user_id=actor.id, tag_id=tag.id))
+    if insert_once(TagFollow(user_id=actor.id, tag_id=tag.id)):
+        follows_changed(actor.id)
     db.session.commit()
     return tag
 
@@ -114,6 +115,7 @@ def unfollow_tag(actor: User, name: str) -> Tag:
     """Stop following a #tag."""
     tag = access_tag(name, actor)
     db.session.execute(delete(TagFollow).where(TagFollow.user_id == actor.id, TagFollow.tag_id == tag.id))
+    follows_changed(actor.id)
     db.session.commit()
     return tag
 
