@@ -89,24 +89,71 @@ def _home(relations: Relations | None, data: object) -> tuple[object, list[str]]
     return {key: value for key, value in data.items() if key != "home"}, rooms
 
 
+class FileMark:
+    """A file that processes of one installation replace to tell each other to look again.
+
+    Each mark is a new file (a new inode) put in place at once: a mark within the
+    clock's step, or one whose time is set back, still differs from the one seen
+    before.  A process does not see its own marks as news.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen: tuple[int, int] | None = None
+        self._lock = threading.Lock()
+
+    def touch(self) -> bool:
+        """Mark the file anew; return whether it could."""
+        try:
+            fresh = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}")
+            fresh.write_text(f"{time.time_ns()}\n")
+            found = fresh.stat()  # renaming keeps its inode and time: what the others will see
+            with self._lock:
+                os.replace(fresh, self.path)
+                self._seen = (found.st_ino, found.st_mtime_ns)
+        except OSError:
+            log.exception("could not mark %s: other processes will not hear of it", self.path)
+            return False
+        return True
+
+    def changed(self) -> bool | None:
+        """Return whether another process marked the file since the last look (None: it cannot be read)."""
+        try:
+            found = self.path.stat()
+            mark = (found.st_ino, found.st_mtime_ns)
+        except FileNotFoundError:
+            mark = (0, 0)
+        except OSError:
+            return None
+        with self._lock:
+            seen, self._seen = self._seen, mark
+        return seen is not None and mark != seen
+
+
 class LocalManager(socketio.Manager):
-    """One process: rooms in memory; other processes end sessions through a file (`ends`)."""
+    """One process: rooms in memory; other processes (the command line) reach it through files.
+
+    `ends` is marked when sessions end; beside it, `relations-changed` when follows change.
+    """
 
     def __init__(
         self, ends: Path | None = None, on_ended: Ended | None = None, relations: Relations | None = None
     ) -> None:
         super().__init__()
-        self.ends = ends
+        self.ends = FileMark(ends) if ends is not None else None
+        self.follows = FileMark(ends.with_name("relations-changed")) if ends is not None else None
         self.on_ended = on_ended
         self.relations = relations
-        self._ends_seen: tuple[int, int] | None = None
-        self._ends_lock = threading.Lock()
 
     def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
         if event == RELATIONS:
             _refresh(self.relations, to or room)
+            if self.follows is not None:
+                self.follows.touch()
             return
         if _is_home(to or room):
+            if self.follows is not None and self.follows.changed() and self.relations is not None:
+                self.relations.refresh_all()  # follows changed at the command line: whose, it did not say
             data, rooms = _home(self.relations, data)
             if not rooms:
                 return
@@ -114,7 +161,8 @@ class LocalManager(socketio.Manager):
         _to_event_streams(event, data, to or room)
         if event == END_SESSIONS:
             _ended(self.on_ended, to or room)
-            self._mark_ends()
+            if self.ends is not None:
+                self.ends.touch()
             _disconnect_room(self, namespace or "/", to or room)
             return
         super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to, **kwargs)
@@ -123,32 +171,12 @@ class LocalManager(socketio.Manager):
         """Forget everything remembered if another process ended sessions since the last look; True."""
         if self.ends is None:
             return True
-        try:
-            found = self.ends.stat()
-            mark = (found.st_ino, found.st_mtime_ns)  # each mark is a new file: a new inode
-        except FileNotFoundError:
-            mark = (0, 0)
-        except OSError:
+        changed = self.ends.changed()
+        if changed is None:
             return False
-        with self._ends_lock:
-            if mark != self._ends_seen:
-                if self._ends_seen is not None:
-                    _ended(self.on_ended, None)
-                self._ends_seen = mark
+        if changed:
+            _ended(self.on_ended, None)
         return True
-
-    def _mark_ends(self) -> None:
-        """Tell the installation's other processes (the site, when this is the command line) to look again."""
-        if self.ends is None:
-            return
-        try:
-            # A new file each time (a new inode), put in place at once: a mark within the clock's
-            # step, or one whose time is set back, still differs from the one seen before.
-            fresh = self.ends.with_name(f".{self.ends.name}.{uuid.uuid4().hex}")
-            fresh.write_text(f"{time.time_ns()}\n")
-            os.replace(fresh, self.ends)
-        except OSError:
-            log.exception("could not mark %s: other processes may trust ended credentials", self.ends)
 
 
 class RedisQueue(socketio.RedisManager):

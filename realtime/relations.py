@@ -141,6 +141,13 @@ class Relations:
             self._read_kept[user_id] = read
             self._index(user_id, follows, tag_names)
 
+    def refresh_all(self) -> None:
+        """Read again the follows of everyone with clients here (whose changed is not known)."""
+        with self._lock:
+            people = list(self._clients)
+        for user_id in people:
+            self.refresh(user_id)
+
     def _index(self, user_id: int, follows: frozenset[int], tags: frozenset[str]) -> None:
         """Replace what is known of one person (under the lock)."""
         _move(self._by_followee, user_id, self._follows.get(user_id, frozenset()), follows)

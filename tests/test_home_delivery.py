@@ -9,6 +9,10 @@ own sources, privacy included), after each change that could move it.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 import realtime
@@ -17,6 +21,7 @@ from microblog.database import db
 from microblog.services import communities, editing, lists, posts, social, timelines, visibility
 from models import User
 
+from .conftest import ROOT
 from .factories import login, make_community, make_post, make_user
 
 PEOPLE = ("alice", "bob", "carol", "dave", "erin", "frank", "gina", "nora")
@@ -162,6 +167,31 @@ def test_a_member_removed_while_connected_hears_no_private_post(app, world, clie
     heard = _heard(clients)
     assert ("update", str(post.id)) not in heard.get("dave", set())
     assert ("update", str(post.id)) in heard.get("alice", set())
+
+
+def test_a_member_added_at_the_command_line_hears_the_next_private_post_without_redis(app, world, clients):
+    # `make run` has no Redis: the command line marks a file the site looks at before it picks.
+    people, _ops, _guild = world
+    before = make_post(people["alice"], "@ops before frank joins")
+    assert ("update", str(before.id)) not in _heard(clients).get("frank", set())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MICROBLOG_")}
+    env.update(
+        MICROBLOG_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        MICROBLOG_DATA_DIR=str(app.config["DATA_DIR"]),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "communities", "add", "ops", "frank"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    db.session.rollback()  # the test's session: end its snapshot, as a new request would
+    after = make_post(people["alice"], "@ops after frank joined")
+    assert after.visibility == "private"
+    assert ("update", str(after.id)) in _heard(clients).get("frank", set())
 
 
 def _logged_in(app, name: str):
