@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -41,6 +42,55 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
     # SQLite's lower() knows ASCII only; people search needs Ø = ø (PostgreSQL's lower() does).
     dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
+
+
+# Statements before which SQLite's Python driver opens a transaction (and SAVEPOINT, which opens one too).
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
+# How long the first try at the write lock sleeps between tries, at first and at most (s).
+_FIRST_WAIT, _LONGEST_WAIT = 0.0002, 0.01
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _sqlite_write_lock(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+    """Take SQLite's write lock before a transaction's first write, sleeping as the process sleeps.
+
+    SQLite waits for its lock in its busy handler: a C sleep that, under gevent,
+    holds the whole process, every other request and the lock's holder among
+    them when it is of the same process.  So the write transaction starts here
+    instead (BEGIN IMMEDIATE, as the driver's own BEGIN would have at this write),
+    trying without SQLite's wait and sleeping between tries with time.sleep,
+    which gevent makes a yield.  It gives up after BUSY_TIMEOUT_MS, as SQLite
+    would, and the write then fails with "database is locked".
+    """
+    dbapi_connection = getattr(cursor, "connection", None)
+    if not isinstance(dbapi_connection, sqlite3.Connection) or dbapi_connection.in_transaction:
+        return
+    if dbapi_connection.isolation_level is None:
+        return  # the driver's autocommit: whoever set it begins and ends transactions themselves
+    if not statement.lstrip()[:9].upper().startswith(_WRITES):
+        return
+    begin_write_transaction(dbapi_connection)
+
+
+def begin_write_transaction(dbapi_connection: sqlite3.Connection) -> None:
+    """Begin a write transaction on a SQLite connection, waiting for the lock cooperatively."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    wait = _FIRST_WAIT
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                if time.monotonic() > deadline:
+                    return  # the write itself fails now, with SQLite's usual error
+            time.sleep(wait)
+            wait = min(wait * 2, _LONGEST_WAIT)
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def _casefold(value: object) -> str | None:

@@ -447,7 +447,11 @@ def _async_mode() -> str:
 
 
 def _in_app_context(app: Flask, load: Load) -> Load:
-    """Return the look-up run in an application context of its own: the queue's listener has none."""
+    """Return the look-up run in an application context of its own: the queue's listener has none.
+
+    It runs after commits too (a follow announced in this process), where the
+    request's session may no longer read.
+    """
 
     def read(user_id: int) -> tuple[Any, Any]:
         with app.app_context():
@@ -484,7 +488,9 @@ def init_app(
     url = app.config.get("REDIS_URL")
     # Without Redis, the processes of one installation share its data directory (the command line's ends).
     ends = app.config["DATA_DIR"] / "sessions-ended"
-    relations = Relations(_in_app_context(app, home_sources) if home_sources else None)
+    # A client's first look-up runs in its connect (or stream) handler's context, with its session:
+    # one of its own would hold a second connection per connecting client, a pool's worth at once.
+    relations = Relations(_in_app_context(app, home_sources) if home_sources else None, home_sources)
     manager = (
         RedisQueue(url, on_ended, relations, channel=app.config["REDIS_CHANNEL"])
         if url

@@ -91,8 +91,10 @@ class HomeFacts:
 class Relations:
     """The follows of the people with clients in this process, indexed by whom and what they follow."""
 
-    def __init__(self, load: Load | None = None) -> None:
+    def __init__(self, load: Load | None = None, load_here: Load | None = None) -> None:
+        """`load` reads a person's follows anywhere; `load_here`, in a handler's application context."""
         self._load = load
+        self._load_here = load_here or load
         self._lock = threading.Lock()
         self._clients: dict[int, int] = {}  # person: how many of their clients are here
         self._follows: dict[int, frozenset[int]] = {}
@@ -109,7 +111,7 @@ class Relations:
             self._clients[user_id] = self._clients.get(user_id, 0) + 1
             first = self._clients[user_id] == 1
         if first:
-            self.refresh(user_id)
+            self.refresh(user_id, here=True)
 
     def leave(self, user_id: int) -> None:
         """Count a client gone; forget the person with their last client here."""
@@ -123,14 +125,18 @@ class Relations:
             self._read_kept.pop(user_id, None)
             self._index(user_id, frozenset(), frozenset())
 
-    def refresh(self, user_id: int) -> None:
-        """Read a person's follows again (they changed), if they have clients here."""
+    def refresh(self, user_id: int, *, here: bool = False) -> None:
+        """Read a person's follows again (they changed), if they have clients here.
+
+        `here`: in a handler's application context, whose session reads (else in one of its own).
+        """
+        load = self._load_here if here else self._load
         with self._lock:
-            if user_id not in self._clients or self._load is None:
+            if user_id not in self._clients or load is None:
                 return
             read = self._reads_started[user_id] = self._reads_started.get(user_id, 0) + 1
         try:
-            followees, tags = self._load(user_id)
+            followees, tags = load(user_id)
             follows, tag_names = frozenset(followees), frozenset(tags)
         except Exception:
             log.exception("could not read the follows of user %s: live home events may miss them", user_id)

@@ -1,5 +1,7 @@
-"""microblog.database: the one keyset batch iterator, reading rows without the ORM, and stored times."""
+"""microblog.database: keyset batches, rows without the ORM, stored times, and SQLite's write lock."""
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import select, text, update
@@ -7,6 +9,7 @@ from sqlalchemy import select, text, update
 from microblog.database import batches, db, read_rows
 from models import Post, mentions
 
+from .conftest import ROOT
 from .factories import make_post
 
 
@@ -64,3 +67,61 @@ def test_times_come_back_aware_whatever_their_stored_form(alice):
             )
             read = read_rows(stmt, {})[0][0]
             assert read.utcoffset() is not None and read == written and read.astimezone(UTC).hour == 8
+
+
+_WAITING_WRITER = """
+from gevent import monkey
+
+monkey.patch_all()
+
+import sqlite3
+import sys
+
+import gevent
+from sqlalchemy import create_engine, text
+
+import microblog.database  # noqa: F401  (its engine events)
+
+path = sys.argv[1]
+engine = create_engine(f"sqlite:///{path}")
+with engine.begin() as connection:
+    connection.execute(text("CREATE TABLE t (x INTEGER)"))
+holder = sqlite3.connect(path, isolation_level=None)
+holder.execute("BEGIN IMMEDIATE")  # the write lock, held by this process
+ticks = []
+
+
+def hold_then_release():
+    for _ in range(40):
+        ticks.append(1)
+        gevent.sleep(0.005)
+    holder.execute("INSERT INTO t VALUES (1)")
+    holder.execute("COMMIT")
+
+
+def write():
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO t VALUES (2)"))
+    print(len(ticks), flush=True)
+
+
+gevent.joinall([gevent.spawn(hold_then_release), gevent.spawn(write)], raise_error=True)
+with engine.connect() as connection:
+    print(sorted(connection.execute(text("SELECT x FROM t")).scalars()))
+"""
+
+
+def test_a_write_waiting_for_sqlite_s_lock_lets_the_rest_of_its_gevent_process_run(tmp_path):
+    # Under gevent, SQLite's own wait would sleep the whole process, and so the greenlet that holds
+    # the lock: the write would fail with "database is locked" after 5 s, the holder never resumed.
+    done = subprocess.run(
+        [sys.executable, "-c", _WAITING_WRITER, str(tmp_path / "locked.db")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    waited_for, rows = done.stdout.splitlines()
+    assert int(waited_for) == 40  # the write went through once the holder, of its own process, let go
+    assert rows == "[1, 2]"

@@ -92,7 +92,11 @@ def _posts_of_every_kind(world, clients) -> None:
     made = []
     for text in texts:
         post = make_post(alice, text)
-        _check(world, clients, "update", post.id, _holders(world, post.id))
+        holders = _holders(world, post.id)
+        # The query agrees with the home timelines themselves: the new post tops exactly these.
+        tops = {name: [p.id for p in timelines.home_timeline(user).posts[:1]] for name, user in people.items()}
+        assert holders == {name for name, top in tops.items() if top == [post.id]}
+        _check(world, clients, "update", post.id, holders)
         made.append(post)
     for post in made:
         holders = _holders(world, post.id)
@@ -116,6 +120,8 @@ def test_home_events_reach_exactly_whose_home_holds_the_post_after_every_change(
         lambda: social.follow_tag(people["carol"], "apollo"),
         lambda: communities.join(people["frank"], guild),
         lambda: communities.add_member(None, ops, people["gina"]),
+        lambda: _exclusive_list(people["bob"], people["alice"]),  # bob reads alice in a list, not in home
+        lambda: lists.update_list(people["bob"], lists.lists_of(people["bob"])[0].id, exclusive=False),
         lambda: social.unfollow_user(people["bob"], "alice"),
         lambda: social.unfollow_tag(people["carol"], "apollo"),
         lambda: communities.leave(people["dave"], ops),  # a member leaves: ops' posts no longer reach her
@@ -192,6 +198,11 @@ def test_a_member_added_at_the_command_line_hears_the_next_private_post_without_
     after = make_post(people["alice"], "@ops after frank joined")
     assert after.visibility == "private"
     assert ("update", str(after.id)) in _heard(clients).get("frank", set())
+
+
+def _exclusive_list(owner: User, account: User) -> None:
+    made = lists.create_list(owner, "Read apart", exclusive=True)
+    lists.add_accounts(owner, made.id, [account.id])
 
 
 def _logged_in(app, name: str):

@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request
-from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from microblog.database import BUSY_TIMEOUT_MS, db
+from microblog.database import db
 from models import utcnow
 from models.daily_activity import READ
 
@@ -102,28 +100,6 @@ def site_day(moment: datetime | None = None) -> date:
     return (moment or utcnow()).astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
-# How long a visit's write waits for SQLite's write lock (ms); others wait BUSY_TIMEOUT_MS.
-VISIT_WAIT_MS = 200
-
-
-@contextmanager
-def _waiting_briefly(connection: Connection) -> Iterator[None]:
-    """On SQLite, let the visit's write wait for the database's lock briefly, not the usual 5 s.
-
-    SQLite waits for its lock asleep, holding the whole process: under gevent, every other
-    request of the process, the lock's holder among them, waits with it.  A visit is worth
-    less than that: one not written is logged, and not tried again that day, as any failed write.
-    """
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    connection.exec_driver_sql(f"PRAGMA busy_timeout={VISIT_WAIT_MS}")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-
-
 def record_after_request(user_id: int) -> None:
     """Note that the request's person used microblog today: written once the request is over, if new."""
     if not current_app.extensions[_EXTENSION].has(user_id, site_day()):
@@ -144,8 +120,7 @@ def record_visit(user_id: int, *, now: datetime | None = None) -> bool:
         return False
     try:
         with db.engine.begin() as connection:  # its own transaction, committed here
-            with _waiting_briefly(connection):
-                set_flags(connection, [{"user_id": user_id, "day": day, "community_id": 0, "did": READ}])
+            set_flags(connection, [{"user_id": user_id, "day": day, "community_id": 0, "did": READ}])
     except SQLAlchemyError:
         log.warning("could not record today's activity of user %s", user_id, exc_info=True)
         return False

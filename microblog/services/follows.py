@@ -60,12 +60,21 @@ def follows_changed(user_id: int) -> None:
 
 
 def home_sources(user_id: int) -> tuple[list[int], list[str]]:
-    """Return the accounts a person follows (people and communities) and the names of the tags they follow.
+    """Return the accounts whose posts a person's home shows, and the names of the tags they follow.
 
+    Those are the people and communities they follow, but for the accounts on
+    their exclusive lists.
     With the author, mentions and saved searches shown in home, these decide
     which posts their home timeline holds (timelines.home_timeline).
     """
-    followees = db.session.scalars(select(Follow.followee_id).where(Follow.follower_id == user_id)).all()
+    exclusive = (  # accounts read in one of the person's exclusive lists, not in home (Mastodon)
+        select(ListAccount.account_id)
+        .join(TimelineList, TimelineList.id == ListAccount.list_id)
+        .where(TimelineList.user_id == user_id, TimelineList.exclusive)
+    )
+    followees = db.session.scalars(
+        select(Follow.followee_id).where(Follow.follower_id == user_id, Follow.followee_id.not_in(exclusive))
+    ).all()
     tags = db.session.scalars(
         select(Tag.name).join(TagFollow, TagFollow.tag_id == Tag.id).where(TagFollow.user_id == user_id)
     ).all()

@@ -25,7 +25,7 @@ from models.timeline_list import ACCOUNTS, REPLIES_POLICIES, SEARCH
 from search.query import MAX_QUERY_LENGTH
 
 from .errors import NotFound, ValidationError
-from .follows import insert_once
+from .follows import follows_changed, insert_once
 from .timelines import Cursor
 from .validation import check_plain
 from .visibility import account_is_listable
@@ -262,8 +262,9 @@ def update_list(
         _retitle(owner, lst, title)
     if replies_policy is not None:
         lst.replies_policy = replies_policy
-    if exclusive is not None:
+    if exclusive is not None and exclusive != lst.exclusive:
         lst.exclusive = exclusive
+        follows_changed(owner.id)  # its accounts leave home, or come back
     if in_home is not None:
         lst.in_home = in_home
     if notify is not None:
@@ -304,6 +305,8 @@ def delete_list(owner: User, list_id: int | str) -> None:
     lst = access_list(owner, list_id)
     if lst.kind == SEARCH:
         on_commit(search.saved_searches_changed)
+    if lst.exclusive:
+        follows_changed(owner.id)  # its accounts come back to home
     db.session.delete(lst)  # list_accounts and list_hits go with it (ON DELETE CASCADE)
     db.session.commit()
 
@@ -360,6 +363,8 @@ def add_accounts(owner: User, list_id: int | str, account_ids: Iterable[int | st
             )
     for account in accounts:
         insert_once(ListAccount(list_id=lst.id, account_id=account.id))
+    if lst.exclusive:
+        follows_changed(owner.id)  # they leave home
     db.session.commit()
     return lst
 
@@ -371,5 +376,7 @@ def remove_accounts(owner: User, list_id: int | str, account_ids: Iterable[int |
     db.session.execute(
         delete(ListAccount).where(ListAccount.list_id == lst.id, ListAccount.account_id.in_(ids))
     )
+    if lst.exclusive:
+        follows_changed(owner.id)  # they come back to home
     db.session.commit()
     return lst

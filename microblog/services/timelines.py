@@ -535,16 +535,24 @@ def home_audience(post_id: int, audience: Audience) -> list[int]:
     """Return the ids of the users whose home timeline holds this post (among those who may see it).
 
     The author, the author's followers, followers of the post's tags, members
-    of its community, the people it mentions or replies to, and those whose
+    of its community (but for those who read the author or the community in an
+    exclusive list), the people it mentions or replies to, and those whose
     saved searches it matched, shown in home: the same sources as home_timeline.
     """
     author = select(Post.author_id).where(Post.id == post_id).scalar_subquery()
     community = select(Post.community_id).where(Post.id == post_id).scalar_subquery()
     tags = select(post_tags.c.tag_id).where(post_tags.c.post_id == post_id)
+    # An account on one of the follower's exclusive lists is read in that list, not in home.
+    in_home = ~exists().where(
+        ListAccount.account_id == Follow.followee_id,
+        ListAccount.list_id == TimelineList.id,
+        TimelineList.user_id == Follow.follower_id,
+        TimelineList.exclusive,
+    )
     everyone = union(
         select(author),
-        select(Follow.follower_id).where(Follow.followee_id == author),
-        select(Follow.follower_id).where(Follow.followee_id == community),
+        select(Follow.follower_id).where(Follow.followee_id == author, in_home),
+        select(Follow.follower_id).where(Follow.followee_id == community, in_home),
         select(TagFollow.user_id).where(TagFollow.tag_id.in_(tags)),
         select(mentions.c.user_id).where(mentions.c.post_id == post_id),
         select(TimelineList.user_id)
