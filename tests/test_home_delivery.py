@@ -94,7 +94,7 @@ def _posts_of_every_kind(world, clients) -> None:
         post = make_post(alice, text)
         holders = _holders(world, post.id)
         # The query agrees with the home timelines themselves: the new post tops exactly these.
-        tops = {name: [p.id for p in timelines.home_timeline(user).posts[:1]] for name, user in people.items()}
+        tops = {name: [p.id for p in timelines.home_timeline(u).posts[:1]] for name, u in people.items()}
         assert holders == {name for name, top in tops.items() if top == [post.id]}
         _check(world, clients, "update", post.id, holders)
         made.append(post)
