@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import ColumnElement, Row, Select, event, func
+from sqlalchemy import ColumnElement, Row, Select, event, func, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction
@@ -119,6 +119,12 @@ def read_rows(statement: Select, params: dict[str, Any]) -> Sequence[Row[Any]]:
     if session.autoflush:
         session.flush()
     return session.connection().execute(statement, params).all()
+
+
+def id_of(row: Any) -> int:
+    """Return a model object's id without reading it again (after a commit, its attributes are expired)."""
+    identity = inspect(row).identity
+    return int(identity[0]) if identity else int(row.id)
 
 
 def is_postgresql(engine: Engine) -> bool:

@@ -8,6 +8,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from microblog import entities
+from microblog.database import id_of
 from microblog.services import bookmarks, editing, pins, posts, questions, timelines
 from microblog.services.errors import NotFound, ValidationError
 from models import User
@@ -21,6 +22,7 @@ _VISIBILITIES = {"": None, "public": PUBLIC, "unlisted": PUBLIC, "private": PRIV
 
 
 def _status(post_id: int, user: User) -> dict[str, Any]:
+    """Return a post as the reader sees it. After a write, pass id_of(post): the commit expired it."""
     view = timelines.post_view(post_id, user)
     if view is None:
         raise NotFound(_("That post does not exist or was deleted."))
@@ -91,7 +93,7 @@ def create_status():
         question=bool_param(data, "question"),
         media_ids=_media_ids(data),
     )
-    return jsonify(_status(post.id, viewer()))
+    return jsonify(_status(id_of(post), viewer()))
 
 
 @route("/api/v1/statuses/<post_id>")
@@ -116,7 +118,7 @@ def edit_status(post_id: str):
     if text is None:
         raise ValidationError(_("status is required: the text of the post."))
     post = editing.edit_post(viewer(), post_id, text, media_ids=_media_ids(data))
-    return jsonify(_status(post.id, viewer()))
+    return jsonify(_status(id_of(post), viewer()))
 
 
 @route("/api/v1/statuses/<post_id>/history")
@@ -178,7 +180,7 @@ def status_context(post_id: str):
 def favourite(post_id: str):
     """Like a status."""
     post = posts.like_post(viewer(), post_id)
-    return jsonify(_status(post.id, viewer()))
+    return jsonify(_status(id_of(post), viewer()))
 
 
 @route("/api/v1/statuses/<post_id>/unfavourite", methods=["POST"])
@@ -186,7 +188,7 @@ def favourite(post_id: str):
 def unfavourite(post_id: str):
     """Take back a like."""
     post = posts.unlike_post(viewer(), post_id)
-    return jsonify(_status(post.id, viewer()))
+    return jsonify(_status(id_of(post), viewer()))
 
 
 @route("/api/v1/statuses/<post_id>/bookmark", methods=["POST"])
@@ -194,7 +196,7 @@ def unfavourite(post_id: str):
 def bookmark(post_id: str):
     """Bookmark a status (seen by no one else)."""
     post = bookmarks.bookmark_post(viewer(), post_id)
-    return jsonify(_status(post.id, viewer()))
+    return jsonify(_status(id_of(post), viewer()))
 
 
 @route("/api/v1/statuses/<post_id>/unbookmark", methods=["POST"])
@@ -202,7 +204,7 @@ def bookmark(post_id: str):
 def unbookmark(post_id: str):
     """Take a status out of one's bookmarks."""
     post = bookmarks.unbookmark_post(viewer(), post_id)
-    return jsonify(_status(post.id, viewer()))
+    return jsonify(_status(id_of(post), viewer()))
 
 
 @route("/api/v1/bookmarks")
@@ -222,7 +224,7 @@ def list_bookmarks():
 def pin(post_id: str):
     """Pin one's own status on one's profile (at most 5); `community=true`: in its community, by its admin."""
     post = pins.pin_post(viewer(), post_id, in_community=bool_param(params(), "community"))
-    return jsonify(_status(post.id, viewer()))
+    return jsonify(_status(id_of(post), viewer()))
 
 
 @route("/api/v1/statuses/<post_id>/unpin", methods=["POST"])
@@ -230,7 +232,7 @@ def pin(post_id: str):
 def unpin(post_id: str):
     """Unpin a status from one's profile; `community=true`: from the top of its community (its admins)."""
     post = pins.unpin_post(viewer(), post_id, in_community=bool_param(params(), "community"))
-    return jsonify(_status(post.id, viewer()))
+    return jsonify(_status(id_of(post), viewer()))
 
 
 @route("/api/v1/statuses/<post_id>/accept", methods=["POST"])
@@ -241,7 +243,7 @@ def accept(post_id: str):
     With a team token the team accepts (its own questions only), not the member it was issued for.
     """
     question = questions.accept_answer(viewer(), posts.check_post_id(post_id))
-    return jsonify(_status(question.id, viewer()))
+    return jsonify(_status(id_of(question), viewer()))
 
 
 @route("/api/v1/statuses/<post_id>/unaccept", methods=["POST"])
@@ -249,4 +251,4 @@ def accept(post_id: str):
 def unaccept(post_id: str):
     """Take back the accepted answer of this question; return the question (a team token: the team's)."""
     question = questions.unaccept_answer(viewer(), posts.check_post_id(post_id))
-    return jsonify(_status(question.id, viewer()))
+    return jsonify(_status(id_of(question), viewer()))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from functools import cache
 from typing import cast
 
 from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, delete, insert, select, update
+from sqlalchemy import CursorResult, Integer, Update, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
@@ -298,7 +299,18 @@ def _count_post(post: Post, change: int) -> None:
     if post.visibility != PUBLIC:
         return
     ids = [post.author_id] + ([post.community_id] if post.community_id else [])
-    db.session.execute(update(User).where(User.id.in_(ids)).values(posts_count=User.posts_count + change))
+    # On the session's connection, past the ORM: accounts a request holds are read afresh after the commit.
+    db.session.connection().execute(_counting_posts(), {"ids": ids, "change": change})
+
+
+@cache
+def _counting_posts() -> Update:
+    """Return the statement that adds `change` to the posts_count of the accounts `ids` (built once)."""
+    return (
+        update(User)
+        .where(User.id.in_(bindparam("ids", expanding=True)))
+        .values(posts_count=User.posts_count + bindparam("change", type_=Integer))
+    )
 
 
 def _signal_created(app: object, post_id: int):

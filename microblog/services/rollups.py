@@ -22,6 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -175,26 +176,41 @@ def _cell_key(key: tuple[Any, ...], *more: str) -> dict[str, Any]:
 
 def _add(connection: Any, model: Any, counts: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
     """Add rows' counts to the rows of the same key (inserting those missing), in one statement."""
-    if not rows:
-        return
+    if rows:
+        _run(connection, _adding(model, counts, db.engine.dialect.name), rows)
+
+
+@cache
+def _adding(model: Any, counts: tuple[str, ...], dialect: str) -> Any:
+    """Return the upsert that adds counts to a rollup's rows: built once per table and database."""
     stmt = upsert_into(model)
     keys = [c.name for c in model.__table__.primary_key.columns]
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=keys, set_={c: getattr(model, c) + getattr(stmt.excluded, c) for c in counts}
     )
-    connection.execute(stmt, rows)
 
 
 def set_flags(connection: Any, rows: list[dict[str, Any]]) -> None:
     """Set flags of daily_activity rows (inserting those missing); a row that has them is not written."""
-    if not rows:
-        return
+    if rows:
+        _run(connection, _flagging(db.engine.dialect.name), rows)
+
+
+@cache
+def _flagging(dialect: str) -> Any:
     stmt = upsert_into(DailyActivity)
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=["user_id", "day", "community_id"],
         set_={"did": DailyActivity.did.op("|")(stmt.excluded.did)},
         where=DailyActivity.did.op("&")(stmt.excluded.did) != stmt.excluded.did,
     )
+
+
+def _run(connection: Any, stmt: Any, rows: list[dict[str, Any]]) -> None:
+    """Run an upsert of plain rows: on the session's connection, not through the ORM's bulk insert."""
+    if isinstance(connection, Session) or connection is db.session:
+        connection.flush()
+        connection = connection.connection()
     connection.execute(stmt, rows)
 
 

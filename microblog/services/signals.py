@@ -23,13 +23,13 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Row, Table, select
+from sqlalchemy import Insert, Integer, Row, Select, Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 import realtime
 from microblog import entities
-from microblog.database import db, is_postgresql, on_commit
+from microblog.database import db, is_postgresql, on_commit, read_rows
 from microblog.entities import FeedPost
 from models import ListAccount, ListHit, TimelineList, User
 from search import PostDocument, SavedSearch
@@ -114,13 +114,18 @@ def _announce(view: FeedPost, payload: dict[str, Any], saved: Row[Any]) -> None:
     on_commit(send)
 
 
-def account_list_streams(author_id: int, seen_by: Audience) -> list[realtime.Stream]:
-    """Return the `list` streams of accounts lists with this author on them, whose owners may see the post."""
-    rows = db.session.execute(
+@cache
+def _lists_with_account() -> Select:
+    return (
         select(TimelineList.id, TimelineList.user_id)
         .join(ListAccount, ListAccount.list_id == TimelineList.id)
-        .where(ListAccount.account_id == author_id)
-    ).all()
+        .where(ListAccount.account_id == bindparam("account", type_=Integer))
+    )
+
+
+def account_list_streams(author_id: int, seen_by: Audience) -> list[realtime.Stream]:
+    """Return the `list` streams of accounts lists with this author on them, whose owners may see the post."""
+    rows = read_rows(_lists_with_account(), {"account": author_id})
     return [realtime.list_stream(list_id) for list_id, owner_id in rows if seen_by.admits(owner_id)]
 
 

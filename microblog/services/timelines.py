@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from microblog.database import db, is_postgresql, read_rows
+from microblog.database import db, id_of, is_postgresql, read_rows
 from microblog.entities import AcceptedAnswer, Author, CommunityRef, FeedPost
 from microblog.text import parse_id
 from models import (
@@ -507,7 +507,7 @@ def _posts_statement(checked: bool) -> Select:
 
 def post_views(post_ids: Iterable[int], viewer: User | None = None) -> dict[int, FeedPost]:
     """Return those of these posts the viewer may see, as feeds show them, by id, in one query."""
-    return _views(post_ids, viewer.id if viewer else 0, checked=True)
+    return _views(post_ids, id_of(viewer) if viewer else 0, checked=True)  # a viewer expired by a commit
 
 
 def post_view(post_id: int, viewer: User | None = None) -> FeedPost | None:

@@ -15,12 +15,13 @@ search scope against each other.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Select, bindparam, or_, select
 
 import search
-from microblog.database import db
+from microblog.database import db, read_rows
 from models import Follow, Post, User
 from models.post import PRIVATE, PUBLIC
 from models.user import COMMUNITY
@@ -109,14 +110,17 @@ class Audience:
 NOBODY = Audience(frozenset())
 
 
+@cache
+def _visibility_of() -> Select:
+    return select(Post.visibility, Post.community_id).where(Post.id == bindparam("post", type_=BigInteger))
+
+
 def audience(post_id: int) -> Audience:
     """Return who may see a post now (nobody, if it does not exist)."""
-    row = db.session.execute(
-        select(Post.visibility, Post.community_id).where(Post.id == post_id)
-    ).one_or_none()
-    if row is None:
+    rows = read_rows(_visibility_of(), {"post": post_id})
+    if not rows:
         return NOBODY
-    visibility, community_id = row
+    visibility, community_id = rows[0]
     if visibility == PUBLIC:
         return Audience(None)
     if community_id is None:
