@@ -50,6 +50,11 @@ _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
 _FIRST_WAIT, _LONGEST_WAIT = 0.0002, 0.01
 
 
+# An execution option: how long (ms) a connection's first write waits for SQLite's lock (BUSY_TIMEOUT_MS).
+WRITE_WAIT_MS = "microblog_sqlite_write_wait_ms"
+_FAILING_FAST = "microblog.sqlite_failing_fast"
+
+
 @event.listens_for(Engine, "before_cursor_execute")
 def _sqlite_write_lock(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
     """Take SQLite's write lock before a transaction's first write, sleeping as the process sleeps.
@@ -59,8 +64,9 @@ def _sqlite_write_lock(conn: Any, cursor: Any, statement: str, *_args: Any) -> N
     them when it is of the same process.  So the write transaction starts here
     instead (BEGIN IMMEDIATE, as the driver's own BEGIN would have at this write),
     trying without SQLite's wait and sleeping between tries with time.sleep,
-    which gevent makes a yield.  It gives up after BUSY_TIMEOUT_MS, as SQLite
-    would, and the write then fails with "database is locked".
+    which gevent makes a yield.  Once the wait is over (BUSY_TIMEOUT_MS, or the
+    connection's WRITE_WAIT_MS), the write runs without waiting and fails with
+    SQLite's "database is locked", as it would have.
     """
     dbapi_connection = getattr(cursor, "connection", None)
     if not isinstance(dbapi_connection, sqlite3.Connection) or dbapi_connection.in_transaction:
@@ -69,28 +75,49 @@ def _sqlite_write_lock(conn: Any, cursor: Any, statement: str, *_args: Any) -> N
         return  # the driver's autocommit: whoever set it begins and ends transactions themselves
     if not statement.lstrip()[:9].upper().startswith(_WRITES):
         return
-    begin_write_transaction(dbapi_connection)
+    wait_ms = conn.get_execution_options().get(WRITE_WAIT_MS, BUSY_TIMEOUT_MS)
+    if not begin_write_transaction(dbapi_connection, wait_ms):
+        conn.info[_FAILING_FAST] = True  # SQLite's own wait stays off for this write
 
 
-def begin_write_transaction(dbapi_connection: sqlite3.Connection) -> None:
-    """Begin a write transaction on a SQLite connection, waiting for the lock cooperatively."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+@event.listens_for(Engine, "after_cursor_execute")
+def _sqlite_wait_again(conn: Any, cursor: Any, *_args: Any) -> None:
+    if conn.info.pop(_FAILING_FAST, False):
+        cursor.connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+@event.listens_for(Engine, "handle_error")
+def _sqlite_wait_again_after_error(context: Any) -> None:
+    conn = context.connection
+    if conn is not None and conn.info.pop(_FAILING_FAST, False):
+        driver = conn.connection.driver_connection
+        if isinstance(driver, sqlite3.Connection):
+            driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def begin_write_transaction(dbapi_connection: sqlite3.Connection, wait_ms: float = BUSY_TIMEOUT_MS) -> bool:
+    """Begin a write transaction on a SQLite connection, waiting for the lock cooperatively.
+
+    Return False if the lock did not come within wait_ms: the connection is left
+    without SQLite's own wait, for its caller to fail at once.
+    """
+    deadline = time.monotonic() + wait_ms / 1000
     wait = _FIRST_WAIT
     dbapi_connection.execute("PRAGMA busy_timeout=0")
-    try:
-        while True:
-            try:
-                dbapi_connection.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) and "busy" not in str(error):
-                    raise
-                if time.monotonic() > deadline:
-                    return  # the write itself fails now, with SQLite's usual error
-            time.sleep(wait)
-            wait = min(wait * 2, _LONGEST_WAIT)
-    finally:
-        dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    while True:
+        try:
+            dbapi_connection.execute("BEGIN IMMEDIATE")
+            break
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                raise
+            if time.monotonic() > deadline:
+                return False
+        time.sleep(wait)
+        wait = min(wait * 2, _LONGEST_WAIT)
+    dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    return True
 
 
 def _casefold(value: object) -> str | None:

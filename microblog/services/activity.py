@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from microblog.database import db
+from microblog.database import WRITE_WAIT_MS, db
 from models import utcnow
 from models.daily_activity import READ
 
@@ -100,6 +100,11 @@ def site_day(moment: datetime | None = None) -> date:
     return (moment or utcnow()).astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
+# How long a visit's write waits for SQLite's write lock (ms): a visit not written is logged, and
+# not tried again that day, as any failed write; others wait BUSY_TIMEOUT_MS.
+VISIT_WAIT_MS = 200
+
+
 def record_after_request(user_id: int) -> None:
     """Note that the request's person used microblog today: written once the request is over, if new."""
     if not current_app.extensions[_EXTENSION].has(user_id, site_day()):
@@ -120,6 +125,7 @@ def record_visit(user_id: int, *, now: datetime | None = None) -> bool:
         return False
     try:
         with db.engine.begin() as connection:  # its own transaction, committed here
+            connection.execution_options(**{WRITE_WAIT_MS: VISIT_WAIT_MS})
             set_flags(connection, [{"user_id": user_id, "day": day, "community_id": 0, "did": READ}])
     except SQLAlchemyError:
         log.warning("could not record today's activity of user %s", user_id, exc_info=True)
