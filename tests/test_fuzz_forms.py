@@ -41,6 +41,10 @@ from models import (
 
 from .factories import login, make_community, make_post, make_team, make_token
 
+# An exhaustive sweep (some 250 forms and fields, each with every hostile value): `make test` and CI
+# run it; `make test-fast`, the quick loop, leaves it out.
+pytestmark = pytest.mark.slow
+
 # Percent-encoded, as they travel in a form body or a query string.
 HOSTILE = [
     "%ED%A0%80",  # a lone high surrogate, UTF-8 encoded (invalid UTF-8)
