@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Row, Select, event, func, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction
+from sqlalchemy.pool import Pool
 
 from models import Base
 
@@ -65,8 +66,8 @@ def _sqlite_write_lock(conn: Any, cursor: Any, statement: str, *_args: Any) -> N
     instead (BEGIN IMMEDIATE, as the driver's own BEGIN would have at this write),
     trying without SQLite's wait and sleeping between tries with time.sleep,
     which gevent makes a yield.  Once the wait is over (BUSY_TIMEOUT_MS, or the
-    connection's WRITE_WAIT_MS), the write runs without waiting and fails with
-    SQLite's "database is locked", as it would have.
+    connection's WRITE_WAIT_MS), the write fails at once with SQLite's
+    "database is locked", as it would have after SQLite's own wait.
     """
     dbapi_connection = getattr(cursor, "connection", None)
     if not isinstance(dbapi_connection, sqlite3.Connection) or dbapi_connection.in_transaction:
@@ -77,29 +78,36 @@ def _sqlite_write_lock(conn: Any, cursor: Any, statement: str, *_args: Any) -> N
         return
     wait_ms = conn.get_execution_options().get(WRITE_WAIT_MS, BUSY_TIMEOUT_MS)
     if not begin_write_transaction(dbapi_connection, wait_ms):
-        conn.info[_FAILING_FAST] = True  # SQLite's own wait stays off for this write
+        # No lock in time: the transaction begins (a SAVEPOINT nests in it, its RELEASE commits
+        # nothing) and its write fails at once, SQLite's own wait staying off until it ends.
+        dbapi_connection.execute("BEGIN")
+        conn.info[_FAILING_FAST] = True
 
 
-@event.listens_for(Engine, "after_cursor_execute")
-def _sqlite_wait_again(conn: Any, cursor: Any, *_args: Any) -> None:
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _sqlite_wait_again(conn: Any) -> None:
     if conn.info.pop(_FAILING_FAST, False):
-        cursor.connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        _wait_again(conn.connection.driver_connection)
 
 
-@event.listens_for(Engine, "handle_error")
-def _sqlite_wait_again_after_error(context: Any) -> None:
-    conn = context.connection
-    if conn is not None and conn.info.pop(_FAILING_FAST, False):
-        driver = conn.connection.driver_connection
-        if isinstance(driver, sqlite3.Connection):
-            driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+@event.listens_for(Pool, "reset")
+def _sqlite_wait_again_on_return(dbapi_connection: Any, record: Any, reset_state: Any) -> None:
+    if record.info.pop(_FAILING_FAST, False):
+        _wait_again(dbapi_connection)
+
+
+def _wait_again(dbapi_connection: Any) -> None:
+    """Give a SQLite connection back SQLite's own wait for locks (BUSY_TIMEOUT_MS)."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def begin_write_transaction(dbapi_connection: sqlite3.Connection, wait_ms: float = BUSY_TIMEOUT_MS) -> bool:
     """Begin a write transaction on a SQLite connection, waiting for the lock cooperatively.
 
     Return False if the lock did not come within wait_ms: the connection is left
-    without SQLite's own wait, for its caller to fail at once.
+    without SQLite's own wait (busy_timeout 0), for its write to fail at once.
     """
     deadline = time.monotonic() + wait_ms / 1000
     wait = _FIRST_WAIT

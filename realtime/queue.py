@@ -94,23 +94,37 @@ class FileMark:
 
     Each mark is a new file (a new inode) put in place at once: a mark within the
     clock's step, or one whose time is set back, still differs from the one seen
-    before.  A process does not see its own marks as news.
+    before.  Unless `own_marks_are_news`, a process's own marks are not news to it.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, own_marks_are_news: bool = False) -> None:
         self.path = path
+        self.own_marks_are_news = own_marks_are_news
         self._seen: tuple[int, int] | None = None
         self._lock = threading.Lock()
 
+    def _mark(self) -> tuple[int, int]:
+        try:
+            found = self.path.stat()
+        except FileNotFoundError:
+            return (0, 0)
+        return (found.st_ino, found.st_mtime_ns)
+
     def touch(self) -> bool:
-        """Mark the file anew; return whether it could."""
+        """Mark the file anew; return whether it could.
+
+        Unless own marks are news, this process takes its mark for seen, if no
+        other process had marked the file since its last look (one that did stays news).
+        """
         try:
             fresh = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}")
             fresh.write_text(f"{time.time_ns()}\n")
             found = fresh.stat()  # renaming keeps its inode and time: what the others will see
             with self._lock:
+                before = self._mark()
                 os.replace(fresh, self.path)
-                self._seen = (found.st_ino, found.st_mtime_ns)
+                if not self.own_marks_are_news and before == self._seen:
+                    self._seen = (found.st_ino, found.st_mtime_ns)
         except OSError:
             log.exception("could not mark %s: other processes will not hear of it", self.path)
             return False
@@ -119,10 +133,7 @@ class FileMark:
     def changed(self) -> bool | None:
         """Return whether another process marked the file since the last look (None: it cannot be read)."""
         try:
-            found = self.path.stat()
-            mark = (found.st_ino, found.st_mtime_ns)
-        except FileNotFoundError:
-            mark = (0, 0)
+            mark = self._mark()
         except OSError:
             return None
         with self._lock:
@@ -140,8 +151,12 @@ class LocalManager(socketio.Manager):
         self, ends: Path | None = None, on_ended: Ended | None = None, relations: Relations | None = None
     ) -> None:
         super().__init__()
-        self.ends = FileMark(ends) if ends is not None else None
+        # Ended sessions: this process's own marks make it forget everything too (a mark of another
+        # process's that its own replaced is never lost). Follows: only the others' marks are news.
+        self.ends = FileMark(ends, own_marks_are_news=True) if ends is not None else None
         self.follows = FileMark(ends.with_name("relations-changed")) if ends is not None else None
+        if self.follows is not None:
+            self.follows.changed()  # what was marked before this process started is known to it
         self.on_ended = on_ended
         self.relations = relations
 

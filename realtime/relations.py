@@ -71,8 +71,8 @@ class HomeFacts:
     @classmethod
     def from_message(cls, data: Any) -> HomeFacts | None:
         """Return the facts an event carries, or None if it carries none that make sense (reaching no one)."""
-        if not isinstance(data, dict):
-            return None
+        if not isinstance(data, dict) or "members" not in data:
+            return None  # who may see it unsaid: it reaches no one (never "everyone")
         try:
             members = data.get("members")
             community = data.get("community")
@@ -121,7 +121,7 @@ class Relations:
                 self._clients[user_id] = left
                 return
             self._clients.pop(user_id, None)
-            self._reads_started.pop(user_id, None)
+            # The count of reads started goes on: a read still running from before is older than the next.
             self._read_kept.pop(user_id, None)
             self._index(user_id, frozenset(), frozenset())
 

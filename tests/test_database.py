@@ -1,5 +1,6 @@
 """microblog.database: keyset batches, rows without the ORM, stored times, and SQLite's write lock."""
 
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
@@ -125,3 +126,34 @@ def test_a_write_waiting_for_sqlite_s_lock_lets_the_rest_of_its_gevent_process_r
     waited_for, rows = done.stdout.splitlines()
     assert int(waited_for) == 40  # the write went through once the holder, of its own process, let go
     assert rows == "[1, 2]"
+
+
+def test_a_write_that_gets_no_lock_in_time_fails_whole_and_the_connection_waits_again_after(tmp_path):
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    from microblog.database import BUSY_TIMEOUT_MS, WRITE_WAIT_MS
+
+    path = tmp_path / "locked.db"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (x INTEGER)"))
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with engine.connect() as connection:
+            connection.execution_options(**{WRITE_WAIT_MS: 50})
+            try:
+                with connection.begin():
+                    with connection.begin_nested():  # a SAVEPOINT first: its RELEASE must commit nothing
+                        connection.execute(text("INSERT INTO t VALUES (1)"))
+            except OperationalError as error:
+                assert "locked" in str(error)
+            else:
+                raise AssertionError("the write went through while another connection held the lock")
+            assert connection.execute(text("PRAGMA busy_timeout")).scalar() == BUSY_TIMEOUT_MS
+    finally:
+        holder.execute("ROLLBACK")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 0
+    engine.dispose()

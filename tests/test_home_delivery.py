@@ -209,3 +209,10 @@ def _logged_in(app, name: str):
     http = app.test_client()
     login(http, name)
     return http
+
+
+def test_facts_that_do_not_say_who_may_see_the_post_reach_no_one():
+    assert realtime.HomeFacts.from_message({"author": 1, "tags": ["apollo"]}) is None
+    assert realtime.HomeFacts.from_message({"author": 1, "members": None}) == realtime.HomeFacts(author=1)
+    private = realtime.HomeFacts.from_message({"author": 1, "community": 9, "members": [1, 2]})
+    assert private is not None and private.members == frozenset({1, 2})
