@@ -9,10 +9,6 @@ own sources, privacy included), after each change that could move it.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 import realtime
@@ -21,8 +17,8 @@ from microblog.database import db
 from microblog.services import communities, editing, lists, posts, social, timelines, visibility
 from models import User
 
-from .conftest import ROOT
 from .factories import login, make_community, make_post, make_user
+from .server import flask_cli, server_env
 
 PEOPLE = ("alice", "bob", "carol", "dave", "erin", "frank", "gina", "nora")
 
@@ -180,20 +176,9 @@ def test_a_member_added_at_the_command_line_hears_the_next_private_post_without_
     people, _ops, _guild = world
     before = make_post(people["alice"], "@ops before frank joins")
     assert ("update", str(before.id)) not in _heard(clients).get("frank", set())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MICROBLOG_")}
-    env.update(
-        MICROBLOG_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        MICROBLOG_DATA_DIR=str(app.config["DATA_DIR"]),
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "communities", "add", "ops", "frank"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    # The command line, as IT runs it against this site's database and data directory.
+    env = server_env(app.config["SQLALCHEMY_DATABASE_URI"], app.config["DATA_DIR"], 0)
+    flask_cli(env, "communities", "add", "ops", "frank")
     db.session.rollback()  # the test's session: end its snapshot, as a new request would
     after = make_post(people["alice"], "@ops after frank joined")
     assert after.visibility == "private"
