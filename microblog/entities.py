@@ -9,9 +9,12 @@ the services: it imports models and microblog.text, never services or the API.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
+
+from flask import current_app, has_request_context, request
 
 from microblog.avatars import initials
 from microblog.links import link
@@ -304,7 +307,72 @@ def _absolute_links(html: str) -> str:
 
 
 def status(post: FeedPost) -> dict[str, Any]:
-    """Return a Mastodon Status; `content` is the output of the one renderer (microblog.text)."""
+    """Return a Mastodon Status; `content` is the output of the one renderer (microblog.text).
+
+    A page of twenty statuses built from scratch costs more than its query
+    (a hundred links, times, the content's links made absolute), and most of
+    a home timeline was built for someone else a moment ago.  So the parts
+    that are the same for every reader are kept per site address, keyed by
+    every value they are built from: a changed count, text, image or author
+    is a new key, so what is served is never older than what the query read.
+    The reader's own marks (favourited, bookmarked) are put on a copy.  The
+    entities returned share their nested parts: callers never change them.
+    """
+    rendered = _rendered()
+    site = request.host_url if has_request_context() else ""
+    key = (
+        site,
+        post.id,
+        post.text,
+        post.html,
+        post.created_at,
+        post.in_reply_to_id,
+        post.conversation_id,
+        post.like_count,
+        post.reply_count,
+        post.tags,
+        post.mentions,
+        post.visibility,
+        post.community,
+        post.reply_to,
+        post.is_question,
+        post.accepted_answer,
+        post.pinned,
+        post.edited_at,
+        post.media,
+    )
+    body = rendered.get(key)
+    if body is None:
+        body = rendered.keep(key, _status_body(post))
+    entity = body.copy()
+    entity["account"] = _account_of(post.author, site, rendered)
+    entity["favourited"] = post.liked
+    entity["bookmarked"] = post.bookmarked
+    return entity
+
+
+def _account_of(author: Author, site: str, rendered: _Rendered) -> dict[str, Any]:
+    """Return account(author), kept like a status's parts: keyed by every value it is built from."""
+    key = (
+        site,
+        author.id,
+        author.username,
+        author.display_name,
+        author.is_active,
+        author.bio,
+        author.created_at,
+        author.posts_count,
+        author.followers_count,
+        author.following_count,
+        author.kind,
+        author.locked,
+    )
+    found = rendered.get(key)
+    return found if found is not None else rendered.keep(key, account(author))
+
+
+def _status_body(post: FeedPost) -> dict[str, Any]:
+    """Build a Status but for the reader's marks (favourited, bookmarked), which status() adds."""
     url = link("web.post", post_id=post.id)
     return {
         "id": str(post.id),
@@ -320,13 +388,13 @@ def status(post: FeedPost) -> dict[str, Any]:
         "url": url,
         "content": f"<p>{_absolute_links(post.html)}</p>",
         "text": post.text,
-        "account": account(post.author),
+        "account": None,
         "replies_count": post.reply_count,
         "reblogs_count": 0,
         "favourites_count": post.like_count,
-        "favourited": post.liked,
+        "favourited": False,
         "reblogged": False,
-        "bookmarked": post.bookmarked,
+        "bookmarked": False,
         "muted": False,
         "pinned": post.pinned,
         "tags": [tag(name) for name in post.tags],
@@ -340,6 +408,40 @@ def status(post: FeedPost) -> dict[str, Any]:
         "edited_at": time(post.edited_at) if post.edited_at else None,
         "question": question(post),
     }
+
+
+class _Rendered:
+    """Entities built lately, by the values they were built from; the oldest go first past `limit`."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._kept: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
+        return self._kept.get(key)
+
+    def keep(self, key: tuple[Any, ...], entity: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            while len(self._kept) >= self.limit:
+                del self._kept[next(iter(self._kept))]
+            self._kept[key] = entity
+        return entity
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+RENDERED_LIMIT = 20_000  # statuses and accounts a process keeps: a few hundred bytes to a few KiB each
+_RENDERED = "microblog.entities"
+
+
+def _rendered() -> _Rendered:
+    """Return this site's kept entities (per application: links depend on its configuration)."""
+    found = current_app.extensions.get(_RENDERED)
+    if found is None:
+        found = current_app.extensions.setdefault(_RENDERED, _Rendered(RENDERED_LIMIT))
+    return found
 
 
 def media_attachment(media: MediaView) -> dict[str, Any]:
