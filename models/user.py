@@ -57,6 +57,10 @@ class User(UserMixin, Base):
     posts_count: Mapped[int] = mapped_column(Integer, default=0)
     followers_count: Mapped[int] = mapped_column(Integer, default=0)
     following_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Raised with every change that moves posts written before it into or out of this person's
+    # home timeline (follows, exclusive lists, saved searches in home and their hits, edits of
+    # tags and mentions): a process's kept home (services.kept_homes) is good while it holds.
+    home_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # The browser log-in this request runs under (set by services.sessions, never stored here):
     # its secret is what the session and remember-me cookies carry, its id names its streams.

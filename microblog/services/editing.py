@@ -10,9 +10,9 @@ from sqlalchemy import delete, insert, select
 import search
 from microblog.database import db
 from microblog.text import extract_mentions, extract_tags, render_html
-from models import InboxItem, Notification, Post, PostEdit, Tag, User, mentions, post_tags, utcnow
+from models import InboxItem, Notification, Post, PostEdit, Tag, TagFollow, User, mentions, post_tags, utcnow
 
-from . import communities, inbox, media, notifications, posts, rollups, teams, timelines
+from . import communities, inbox, kept_homes, media, notifications, posts, rollups, teams, timelines
 from .errors import NotFound, PermissionDenied, ValidationError
 from .validation import check_post_text
 from .visibility import audience
@@ -90,7 +90,15 @@ def edit_post(actor: User, post_id: int | str, text: str, *, media_ids: Sequence
     if not posts.QUESTION_TAGS.isdisjoint(tag_names):
         post.is_question = True
     _replace_tags(post, tag_names)
-    newly = _readdress(post, mentioned)
+    newly, readdressed = _readdress(post, mentioned)
+    # Who now finds it in home, or no longer does: those it addresses or stopped addressing,
+    # the followers of the tags it gained or lost.
+    retagged = set(former_tags) ^ set(tag_names)
+    kept_homes.moved(readdressed)
+    if retagged:
+        kept_homes.moved(
+            select(TagFollow.user_id).join(Tag, Tag.id == TagFollow.tag_id).where(Tag.name.in_(retagged))
+        )
     db.session.flush()
     rollups.recount(before, rollups.as_written(post))
     view = timelines.announced_view(post.id)
@@ -110,11 +118,12 @@ def _replace_tags(post: Post, tag_names: list[str]) -> None:
         db.session.execute(insert(post_tags), [{"post_id": post.id, "tag_id": t.id} for t in tags])
 
 
-def _readdress(post: Post, mentioned: list[User]) -> set[int]:
+def _readdress(post: Post, mentioned: list[User]) -> tuple[set[int], set[int]]:
     """Make the people the post addresses those its new text names (and its parent's author, for a reply).
 
-    Return those to notify: addressed now and never notified of this post
-    before.  A team newly asked receives it in its inbox, once.
+    Return those to notify (addressed now and never notified of this post
+    before), and those it addresses now or addressed before, but not both.
+    A team newly asked receives it in its inbox, once.
     """
     seen_by = audience(post.id)
     addressed = {u.id for u in mentioned if not u.is_community}
@@ -142,7 +151,7 @@ def _readdress(post: Post, mentioned: list[User]) -> set[int]:
             )
         )
     )
-    return addressed - before - told
+    return addressed - before - told, addressed ^ before
 
 
 def history(viewer: User | None, post_id: int | str) -> tuple[Post, list[PostEdit]]:

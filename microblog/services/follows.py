@@ -11,6 +11,8 @@ import realtime
 from microblog.database import db, on_commit
 from models import Base, Follow, ListAccount, Tag, TagFollow, TimelineList, User
 
+from . import kept_homes
+
 
 def insert_once(row: Base) -> bool:
     """Insert a row keyed by who and what; return False if it was there already (twice changes nothing)."""
@@ -51,11 +53,13 @@ def remove_follow(follower: User, followee: User) -> bool:
 
 
 def follows_changed(user_id: int) -> None:
-    """Tell every process, after the commit, that whom (or which tags) a person follows changed.
+    """Record that whom (or which tags) a person follows changed, and tell every process after the commit.
 
-    The processes with live clients of theirs read home_sources again: which
+    Their home timeline gains or loses earlier posts (kept_homes.moved); the
+    processes with live clients of theirs read home_sources again: which
     posts' home events reach them.
     """
+    kept_homes.moved([user_id])
     on_commit(lambda: realtime.relations_changed(user_id))
 
 

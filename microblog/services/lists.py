@@ -24,6 +24,7 @@ from models import Follow, ListAccount, ListHit, Post, TimelineList, User, utcno
 from models.timeline_list import ACCOUNTS, REPLIES_POLICIES, SEARCH
 from search.query import MAX_QUERY_LENGTH
 
+from . import kept_homes
 from .errors import NotFound, ValidationError
 from .follows import follows_changed, insert_once
 from .timelines import Cursor
@@ -265,8 +266,9 @@ def update_list(
     if exclusive is not None and exclusive != lst.exclusive:
         lst.exclusive = exclusive
         follows_changed(owner.id)  # its accounts leave home, or come back
-    if in_home is not None:
+    if in_home is not None and in_home != lst.in_home:
         lst.in_home = in_home
+        kept_homes.moved([owner.id])  # its hits join home, or leave it
     if notify is not None:
         lst.notify = notify
     db.session.commit()
@@ -294,6 +296,8 @@ def _retitle(owner: User, lst: TimelineList, title: str) -> None:
         raise ValidationError(_("You already follow this search."), field="title")
     # The old query's hits are not this search's: it starts afresh, with nothing unread.
     db.session.execute(delete(ListHit).where(ListHit.list_id == lst.id))
+    if lst.in_home:
+        kept_homes.moved([owner.id])
     lst.title = lst.query = text
     lst.last_read_id = _newest_post_id()
     lst.changed_at = utcnow()  # every process's percolator compiles the new query
@@ -307,6 +311,8 @@ def delete_list(owner: User, list_id: int | str) -> None:
         on_commit(search.saved_searches_changed)
     if lst.exclusive:
         follows_changed(owner.id)  # its accounts come back to home
+    if lst.in_home:
+        kept_homes.moved([owner.id])  # its hits leave home
     db.session.delete(lst)  # list_accounts and list_hits go with it (ON DELETE CASCADE)
     db.session.commit()
 
@@ -317,6 +323,8 @@ def unsave_search(owner: User, list_id: int | str) -> None:
     if lst.kind != SEARCH:
         raise ValidationError(_("This is a list of accounts, not a saved search."))
     on_commit(search.saved_searches_changed)
+    if lst.in_home:
+        kept_homes.moved([owner.id])  # its hits leave home
     db.session.delete(lst)
     db.session.commit()
 

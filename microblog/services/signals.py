@@ -34,7 +34,7 @@ from microblog.entities import FeedPost
 from models import ListAccount, ListHit, TimelineList, User
 from search import PostDocument, SavedSearch
 
-from . import notifications, timelines
+from . import kept_homes, notifications, timelines
 from .visibility import Audience, audience
 
 # Mastodon's notification type for "someone posted": a match of a search that notifies.
@@ -60,8 +60,10 @@ def deliver(matches: Sequence[tuple[SavedSearch, PostDocument]]) -> None:
             for lid in list_ids
             if lid in lists and seen_by.admits(lists[lid].user_id)
         ]
+    recorded = _record(wanted)
+    kept_homes.moved({lists[list_id].user_id for list_id, _post in recorded if lists[list_id].in_home})
     views: dict[int, tuple[FeedPost, dict[str, Any]] | None] = {}
-    for list_id, post_id in _record(wanted):
+    for list_id, post_id in recorded:
         if post_id not in views:
             view = timelines.announced_view(post_id)
             views[post_id] = (view, entities.status(view)) if view is not None else None

@@ -30,10 +30,12 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal,
     or_,
     select,
     true,
     union,
+    union_all,
 )
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -59,7 +61,7 @@ from models import (
 )
 from models.base import MAX_ID
 
-from . import media
+from . import kept_homes, media
 from .errors import ValidationError
 from .visibility import Audience, post_is_visible
 
@@ -452,7 +454,94 @@ def _page(feed: str, subject: int, viewer: User | None, cursor: Cursor) -> Page:
 
 def home_timeline(user: User, cursor: Cursor = Cursor()) -> Page:
     """Return a page of user's home timeline: own posts, followed people and tags, mentions."""
-    return _page("home", user.id, user, cursor)
+    user_id = id_of(user)
+    if cursor.shape == (False, False, False) and kept_homes.applies():
+        return _kept_first_page(user_id, cursor)
+    return _page("home", user_id, user, cursor)
+
+
+def _kept_first_page(user_id: int, cursor: Cursor) -> Page:
+    """Return the first page of a home from the ids this process keeps of it (services.kept_homes).
+
+    One statement reads the posts written since the kept ids' watermark that
+    the home holds (the home query bounded below: it walks only those), the
+    kept page's posts, as any page's (the reader's right to see each checked
+    again), and whether the kept ids still hold.  A change that moved older
+    posts, a kept post gone or hidden, or nothing kept: the page is the
+    query's, read in one statement with the state it is then kept under.
+    """
+    limit = cursor.limit
+    home = kept_homes.kept(user_id, limit)
+    if home is not None:
+        keep = max(limit, len(home.ids))
+        ids = list(home.ids[:limit])
+        params = {"subject": user_id, "viewer": user_id, "watermark": home.watermark, "ids": ids}
+        params.update(max_id=0, lower_id=home.watermark, limit=keep)
+        if ids:  # the state after the posts' columns
+            rows = read_rows(_kept_page_statement(), params)
+            state = kept_homes.State.of(rows[0][FEED_COLUMNS:]) if rows else None
+            posts = rows_to_posts(rows)
+        else:  # kept empty: a row of state, even without posts
+            state, posts = _state_and_posts(read_rows(_kept_empty_statement(), params))
+        newer = [p.id for p in posts if p.id > home.watermark]
+        if state is not None and kept_homes.only_newer(home, state) and len(posts) == len(newer) + len(ids):
+            merged = [*newer, *home.ids]
+            complete = home.complete and len(merged) <= keep  # nothing of the home left out
+            kept_homes.keep(user_id, state, merged[:keep], complete=complete)
+            return Page(posts[:limit], cursor)
+    params = {"subject": user_id, "viewer": user_id, "watermark": 0, **cursor.params()}
+    state, posts = _state_and_posts(read_rows(_cold_page_statement(), params))
+    kept_homes.keep(user_id, state, [p.id for p in posts], complete=len(posts) < limit)
+    return Page(posts, cursor)
+
+
+def _state_and_posts(rows: Any) -> tuple[kept_homes.State, list[FeedPost]]:
+    """Return the kept-home state and the posts of rows selected _with_state (one row, no post: none)."""
+    state = kept_homes.State.of(rows[0][:_STATE_COLUMNS])
+    return state, rows_to_posts([row[_STATE_COLUMNS:] for row in rows if row[_STATE_COLUMNS] is not None])
+
+
+# A kept home's state (kept_homes.state_columns) comes first in the rows of a _with_state statement.
+_STATE_COLUMNS = 4
+
+
+def _with_state(page: Select) -> Select:
+    """Select a kept home's state, then the posts of a page: a row of state alone when the page has none."""
+    posts = page.subquery("home_page")
+    one = select(literal(1).label("one")).subquery("one")
+    columns = list(posts.c)
+    return (
+        select(*kept_homes.state_columns(), *columns)
+        .select_from(one)
+        .outerjoin(posts, true())
+        .order_by(columns[0].desc())
+    )
+
+
+def _newer_in_home() -> Select:
+    """Select the ids in the home above the watermark (`lower_id`): the home query walks only those."""
+    newer = _home_ids(False, (False, True, False)).subquery("newer")
+    return select(newer.c.id)
+
+
+@cache
+def _kept_page_statement() -> Select:
+    """Select the posts above the watermark in the home and the kept ones (`ids`), each row with the state."""
+    kept = select(Post.id).where(Post.id.in_(bindparam("ids", expanding=True)), post_is_visible(_VIEWER))
+    page = union_all(_newer_in_home(), kept).subquery("page")
+    return _with_posts(None, page=page).add_columns(*kept_homes.state_columns())
+
+
+@cache
+def _kept_empty_statement() -> Select:
+    """Select the state, then the posts above the watermark in a home kept empty."""
+    return _with_state(_with_posts(None, page=_newer_in_home().subquery("page")))
+
+
+@cache
+def _cold_page_statement() -> Select:
+    """Select the state, then the first page of a home."""
+    return _with_state(_feed_statement("home", False, (False, False, False)))
 
 
 def public_timeline(viewer: User | None, cursor: Cursor = Cursor()) -> Page:
