@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 import search
 from microblog import create_app
@@ -28,6 +29,7 @@ from microblog.services import (
     timelines,
 )
 from microblog.services.timelines import Cursor
+from models import User
 
 from .factories import make_community, make_post, make_user
 
@@ -233,6 +235,19 @@ def test_an_empty_kept_home_gets_the_posts_written_since(app, other, world, serv
     assert served == ([] if _query_only(database_url) else [carol.id, carol.id])
 
 
+def test_more_posts_than_a_small_kept_page_leave_it_incomplete(app, other, world, served):
+    people, _ops, _guild = world
+    carol, nora = people["carol"], people["nora"]
+    social.follow_user(carol, "nora")
+    with other.app_context():
+        assert timelines.home_timeline(carol, Cursor(limit=1)).posts == []  # kept: empty, all of it
+    written = [make_post(nora, f"Update {n}").id for n in range(3)]
+    with other.app_context():
+        assert [p.id for p in timelines.home_timeline(carol, Cursor(limit=1)).posts] == written[-1:]
+        assert [p.id for p in timelines.home_timeline(carol, Cursor(limit=5)).posts] == written[::-1]
+    _same_as_query(other, {"carol": carol})
+
+
 def test_a_hidden_kept_post_sends_the_page_to_the_query(app, other, world, served):
     people, ops, _guild = world
     alice, dave = people["alice"], people["dave"]
@@ -264,3 +279,16 @@ def test_a_process_keeps_a_bounded_number_of_homes(app, world, monkeypatch):
         timelines.home_timeline(user)
     if "microblog.kept_homes" in app.extensions:  # not on PostgreSQL
         assert len(app.extensions["microblog.kept_homes"]) == 3
+
+
+def test_the_version_rises_only_where_kept_homes_answer(app, world, database_url):
+    people, _ops, _guild = world
+    bob = people["bob"]
+
+    def version() -> int:
+        return db.session.scalar(select(User.home_version).where(User.id == bob.id))
+
+    before = version()
+    social.follow_user(bob, "alice")
+    social.follow_tag(bob, "apollo")
+    assert version() == before + (0 if _query_only(database_url) else 2)  # PostgreSQL: no row locked

@@ -159,7 +159,11 @@ def moved(user_ids: Iterable[int] | Select) -> None:
     """Raise the home_version of these people: posts written earlier join or leave their home timeline.
 
     Call it in the transaction of the change; `user_ids` may be a select of ids.
+    Where kept homes do not answer (PostgreSQL), nothing reads the version:
+    it is left alone, and the change locks no row of its people.
     """
+    if not applies():
+        return
     if not isinstance(user_ids, Select):
         user_ids = sorted(set(user_ids))
         if not user_ids:

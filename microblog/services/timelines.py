@@ -486,7 +486,8 @@ def _kept_first_page(user_id: int, cursor: Cursor) -> Page:
         newer = [p.id for p in posts if p.id > home.watermark]
         if state is not None and kept_homes.only_newer(home, state) and len(posts) == len(newer) + len(ids):
             merged = [*newer, *home.ids]
-            complete = home.complete and len(merged) <= keep  # nothing of the home left out
+            # Nothing of the home left out: neither older posts above the watermark, nor kept ones.
+            complete = home.complete and len(newer) < keep and len(merged) <= keep
             kept_homes.keep(user_id, state, merged[:keep], complete=complete)
             return Page(posts[:limit], cursor)
     params = {"subject": user_id, "viewer": user_id, "watermark": 0, **cursor.params()}
