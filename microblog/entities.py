@@ -9,14 +9,14 @@ the services: it imports models and microblog.text, never services or the API.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 
 from microblog.avatars import initials
+from microblog.kept import Kept, kept_in_app
 from microblog.links import link
 from microblog.text import render_html
 from models import TimelineList, User
@@ -351,7 +351,7 @@ def status(post: FeedPost) -> dict[str, Any]:
     return entity
 
 
-def _account_of(author: Author, site: str, rendered: _Rendered) -> dict[str, Any]:
+def _account_of(author: Author, site: str, rendered: Kept[tuple[Any, ...], dict[str, Any]]) -> dict[str, Any]:
     """Return account(author), kept like a status's parts: keyed by every value it is built from."""
     key = (
         site,
@@ -410,38 +410,12 @@ def _status_body(post: FeedPost) -> dict[str, Any]:
     }
 
 
-class _Rendered:
-    """Entities built lately, by the values they were built from; the oldest go first past `limit`."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._kept: dict[tuple[Any, ...], dict[str, Any]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
-        return self._kept.get(key)
-
-    def keep(self, key: tuple[Any, ...], entity: dict[str, Any]) -> dict[str, Any]:
-        with self._lock:
-            while len(self._kept) >= self.limit:
-                del self._kept[next(iter(self._kept))]
-            self._kept[key] = entity
-        return entity
-
-    def __len__(self) -> int:
-        return len(self._kept)
-
-
 RENDERED_LIMIT = 20_000  # statuses and accounts a process keeps: a few hundred bytes to a few KiB each
-_RENDERED = "microblog.entities"
 
 
-def _rendered() -> _Rendered:
+def _rendered() -> Kept[tuple[Any, ...], dict[str, Any]]:
     """Return this site's kept entities (per application: links depend on its configuration)."""
-    found = current_app.extensions.get(_RENDERED)
-    if found is None:
-        found = current_app.extensions.setdefault(_RENDERED, _Rendered(RENDERED_LIMIT))
-    return found
+    return kept_in_app("microblog.entities", RENDERED_LIMIT)
 
 
 def media_attachment(media: MediaView) -> dict[str, Any]:

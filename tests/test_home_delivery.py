@@ -17,18 +17,14 @@ from microblog.database import db
 from microblog.services import communities, editing, lists, posts, social, timelines, visibility
 from models import User
 
-from .factories import login, make_community, make_post, make_user
+from . import home_world
+from .factories import login, make_post
 from .server import flask_cli, server_env
-
-PEOPLE = ("alice", "bob", "carol", "dave", "erin", "frank", "gina", "nora")
 
 
 @pytest.fixture
 def world(app):
-    people = {name: make_user(name) for name in PEOPLE}
-    ops = make_community(people["alice"], "ops", private=True, members=(people["dave"],))
-    guild = make_community(people["alice"], "guild", members=(people["erin"],))
-    return people, ops, guild
+    return home_world.build()
 
 
 @pytest.fixture
@@ -116,7 +112,8 @@ def test_home_events_reach_exactly_whose_home_holds_the_post_after_every_change(
         lambda: social.follow_tag(people["carol"], "apollo"),
         lambda: communities.join(people["frank"], guild),
         lambda: communities.add_member(None, ops, people["gina"]),
-        lambda: _exclusive_list(people["bob"], people["alice"]),  # bob reads alice in a list, not in home
+        # bob reads alice in a list, not in home
+        lambda: home_world.exclusive_list(people["bob"], people["alice"]),
         lambda: lists.update_list(people["bob"], lists.lists_of(people["bob"])[0].id, exclusive=False),
         lambda: social.unfollow_user(people["bob"], "alice"),
         lambda: social.unfollow_tag(people["carol"], "apollo"),
@@ -183,11 +180,6 @@ def test_a_member_added_at_the_command_line_hears_the_next_private_post_without_
     after = make_post(people["alice"], "@ops after frank joined")
     assert after.visibility == "private"
     assert ("update", str(after.id)) in _heard(clients).get("frank", set())
-
-
-def _exclusive_list(owner: User, account: User) -> None:
-    made = lists.create_list(owner, "Read apart", exclusive=True)
-    lists.add_accounts(owner, made.id, [account.id])
 
 
 def _logged_in(app, name: str):

@@ -31,18 +31,15 @@ from microblog.services import (
 from microblog.services.timelines import Cursor
 from models import User
 
-from .factories import make_community, make_post, make_user
+from . import home_world
+from .factories import make_post
 
-PEOPLE = ("alice", "bob", "carol", "dave", "erin", "frank", "gina", "nora")
 SIZES = (1, 5, 20, 40)
 
 
 @pytest.fixture
 def world(app):
-    people = {name: make_user(name) for name in PEOPLE}
-    ops = make_community(people["alice"], "ops", private=True, members=(people["dave"],))
-    guild = make_community(people["alice"], "guild", members=(people["erin"],))
-    return people, ops, guild
+    return home_world.build()
 
 
 @pytest.fixture
@@ -107,11 +104,6 @@ def _posts(world) -> list[int]:
     return [p.id for p in made]
 
 
-def _exclusive_list(owner, account):
-    made = lists.create_list(owner, "Close reading", exclusive=True)
-    lists.add_accounts(owner, made.id, [account.id])
-
-
 def test_kept_first_pages_equal_the_query_after_every_change(app, other, world, served, database_url):
     people, ops, guild = world
     lists.save_search(people["gina"], "kiwi", in_home=True)
@@ -126,7 +118,7 @@ def test_kept_first_pages_equal_the_query_after_every_change(app, other, world, 
         lambda: social.follow_tag(people["frank"], "gemini"),
         lambda: communities.join(people["frank"], guild),
         lambda: communities.add_member(None, ops, people["gina"]),
-        lambda: _exclusive_list(bob, alice),  # bob reads alice in a list, not in home
+        lambda: home_world.exclusive_list(bob, alice),  # bob reads alice in a list, not in home
         lambda: lists.update_list(bob, lists.lists_of(bob)[0].id, exclusive=False),
         lambda: lists.update_list(bob, lists.lists_of(bob)[0].id, exclusive=True),
         lambda: lists.remove_accounts(bob, lists.lists_of(bob)[0].id, [alice.id]),

@@ -33,16 +33,15 @@ merges a top-N per source and does not walk).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import BigInteger, ColumnElement, Integer, Select, bindparam, func, select, update
 
 from microblog.database import db, is_postgresql
+from microblog.kept import Kept, kept_in_app
 from models import Post, User
 
 KEPT_READERS = 5_000  # a process keeps the newest ids of this many readers' homes, the least recent go first
@@ -75,40 +74,8 @@ class State:
         return cls(version or 0, newest or 0, newest_at, marked_at)
 
 
-class _Kept:
-    """Kept homes by reader, the least recently read going first past `limit`."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._homes: dict[int, Home] = {}
-        self._lock = threading.Lock()
-
-    def get(self, user_id: int) -> Home | None:
-        return self._homes.get(user_id)
-
-    def keep(self, user_id: int, home: Home) -> None:
-        with self._lock:
-            self._homes.pop(user_id, None)
-            while len(self._homes) >= self.limit:
-                del self._homes[next(iter(self._homes))]
-            self._homes[user_id] = home
-
-    def forget(self, user_id: int) -> None:
-        with self._lock:
-            self._homes.pop(user_id, None)
-
-    def __len__(self) -> int:
-        return len(self._homes)
-
-
-_KEPT = "microblog.kept_homes"
-
-
-def _kept() -> _Kept:
-    found = current_app.extensions.get(_KEPT)
-    if found is None:
-        found = current_app.extensions.setdefault(_KEPT, _Kept(KEPT_READERS))
-    return found
+def _kept() -> Kept[int, Home]:
+    return kept_in_app("microblog.kept_homes", KEPT_READERS)
 
 
 def state_columns() -> list[ColumnElement[Any]]:
@@ -148,11 +115,6 @@ def only_newer(home: Home, state: State) -> bool:
 def keep(user_id: int, state: State, ids: Sequence[int], *, complete: bool) -> None:
     """Keep a reader's newest home ids, read in the statement (or after the one) that read `state`."""
     _kept().keep(user_id, Home(state.version, state.newest, state.newest_at, tuple(ids), complete))
-
-
-def forget(user_id: int) -> None:
-    """Forget what this process keeps of a reader's home (a kept post is gone or hidden from them)."""
-    _kept().forget(user_id)
 
 
 def moved(user_ids: Iterable[int] | Select) -> None:
