@@ -245,6 +245,7 @@ NEW_COLUMNS = {"posts_count", "followers_count", "following_count", "directory_d
 NEW_COLUMNS |= {"community_id", "visibility", "locale", "timezone"}  # communities, language (d4a1f7c3b925)
 NEW_COLUMNS |= {"posted_by_id", "is_question", "accepted_answer_id", "answer_accepted_at", "on_behalf_of_id"}
 NEW_COLUMNS |= {"edited_at"}  # edited posts (d7f1b3e5a9c2)
+NEW_COLUMNS |= {"home_version"}  # kept home timelines (a4d7e2c9b1f3)
 
 
 def test_db_upgrade_of_a_restored_older_backup_keeps_the_data(scratch_database, tmp_path):
