@@ -114,6 +114,7 @@ def test_reply_like_and_delete(site, new_page):
     expect(alice.locator("article.post button.like")).to_have_attribute("aria-pressed", "true")  # in place
     alice.click("article.post a.action[title=Reply]")
     expect(alice.locator("#composer-text")).to_have_value("@bob ")
+    alice.wait_for_load_state()  # the thread page's scripts have set up its composer
     alice.locator("#composer-text").press("End")
     alice.locator("#composer-text").type("I will")
     alice.click("form.composer button[type=submit]")
