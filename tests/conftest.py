@@ -7,6 +7,7 @@ MICROBLOG_REQUIRE_SERVICES=1  fail (instead of skip) when PostgreSQL or Chromium
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import shutil
 from collections.abc import Iterator
@@ -31,6 +32,22 @@ from .factories import login, make_team, make_user
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("MICROBLOG_TEST_DATABASE_URL", "")
 REQUIRE_SERVICES = os.environ.get("MICROBLOG_REQUIRE_SERVICES") == "1"
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Collect garbage less often while the tests run: a third of an in-process test's time went to it.
+
+    Every test builds an app (thousands of objects, most of them in reference
+    cycles) in a process that already holds every test module and plugin; with
+    Python's default thresholds the full collections scanned all of that again
+    and again.  What exists once the tests are collected is frozen out of the
+    collector's way, and young objects are collected every 50,000 allocations
+    instead of 700.  Only this test process is tuned; servers the tests start run
+    as in production.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 @pytest.fixture(scope="session", autouse=True)
