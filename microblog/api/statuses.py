@@ -93,7 +93,8 @@ def create_status():
         question=bool_param(data, "question"),
         media_ids=_media_ids(data),
     )
-    return jsonify(_status(id_of(post), viewer()))
+    view = posts.announced(post)  # None: a retry, answered with the post the first request made
+    return jsonify(entities.status(view) if view is not None else _status(id_of(post), viewer()))
 
 
 @route("/api/v1/statuses/<post_id>")

@@ -22,7 +22,7 @@ from models.base import MAX_ID
 from . import timelines
 from .errors import ValidationError
 from .timelines import Cursor
-from .visibility import audience, post_is_visible
+from .visibility import Audience, audience, post_is_visible
 
 PAGE_LIMIT = 30
 # A group of likes of one post (or of follows) takes in what comes within this many hours of its
@@ -37,17 +37,19 @@ def notify(
     post_id: int | None = None,
     *,
     view: FeedPost | None = None,
+    seen_by: Audience | None = None,
     community_id: int | None = None,
 ) -> None:
     """Record a notification for each recipient who may see its post (never the actor); publish after commit.
 
     Call inside the action's transaction, after the post (if any) is flushed;
-    `view` is that post as feeds show it, if the caller has it already.
+    `view` is that post as feeds show it, and `seen_by` its audience, if the caller has them already.
     `community_id` names the community a join request or acceptance is about.
     """
     recipients = set(recipient_ids) - {actor.id}
-    if post_id is not None:
-        recipients = set(audience(post_id).only(recipients))  # a private post: its members only
+    if recipients and post_id is not None:
+        seen_by = seen_by or audience(post_id)
+        recipients = set(seen_by.only(recipients))  # a private post: its members only
     if not recipients:
         return
     now = utcnow()

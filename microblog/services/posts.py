@@ -10,7 +10,7 @@ from typing import cast
 from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, Integer, Update, bindparam, delete, insert, select, update
+from sqlalchemy import CursorResult, Integer, Update, bindparam, delete, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
@@ -157,7 +157,7 @@ def post_status(
         )
     _route_to_inboxes(post, author, mentioned, parent, seen_by)
     view = timelines.announced_view(post.id)  # the post as it will be shown: announced and notified
-    notifications.notify("mention", author, sorted(addressed), post.id, view=view)
+    notifications.notify("mention", author, sorted(addressed), post.id, view=view, seen_by=seen_by)
     if key is not None:
         db.session.add(IdempotencyKey(user_id=author.id, key=key, post_id=post.id))
     search.index_post(post.id, new_post=True)
@@ -177,7 +177,22 @@ def post_status(
         if earlier is None:
             raise
         return earlier
+    if view is not None:
+        inspect(post).info[_ANNOUNCED] = view
     return post
+
+
+_ANNOUNCED = "announced"
+
+
+def announced(post: Post) -> entities.FeedPost | None:
+    """Return a post that post_status() just published as it announced it, or None (an earlier post).
+
+    That is the post as its writer sees it too, without reading it again after the
+    commit: nobody has liked or bookmarked it yet, and everything else a status
+    shows was read inside the transaction that wrote it.
+    """
+    return cast("entities.FeedPost | None", inspect(post).info.get(_ANNOUNCED))
 
 
 def _count_on_dashboard(
