@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from microblog.services import tokens
+from microblog.services import posts, tokens
 from tests.factories import make_community, make_post, make_team, make_token, make_user
 from tests.test_media import picture, upload
 
@@ -71,3 +71,14 @@ def test_a_retry_answers_with_the_first_post_as_it_is_now(app, client, alice):
     assert again.status_code == 200
     assert again.json["id"] == first["id"]
     assert again.json["favourites_count"] == 1  # read afresh, not the first request's answer
+
+
+def test_a_retry_of_a_post_this_session_still_holds_is_read_afresh(app, client, alice):
+    carol = make_user("carol")
+    first = posts.post_status(alice, "Deploy 42 done", idempotency_key="deploy-42")  # kept in the session
+    client.post(f"/api/v1/statuses/{first.id}/favourite", headers=make_token(carol))
+    auth = {**make_token(alice), "Idempotency-Key": "deploy-42"}
+    again = client.post("/api/v1/statuses", data={"status": "Deploy 42 done"}, headers=auth)
+    assert again.status_code == 200
+    assert again.json["id"] == str(first.id)
+    assert again.json["favourites_count"] == 1

@@ -186,13 +186,13 @@ _ANNOUNCED = "announced"
 
 
 def announced(post: Post) -> entities.FeedPost | None:
-    """Return a post that post_status() just published as it announced it, or None (an earlier post).
+    """Return, once, a post that post_status() just published as it announced it, or None (an earlier post).
 
     That is the post as its writer sees it too, without reading it again after the
     commit: nobody has liked or bookmarked it yet, and everything else a status
     shows was read inside the transaction that wrote it.
     """
-    return cast("entities.FeedPost | None", inspect(post).info.get(_ANNOUNCED))
+    return cast("entities.FeedPost | None", inspect(post).info.pop(_ANNOUNCED, None))  # once: later, read it
 
 
 def _count_on_dashboard(
@@ -349,7 +349,9 @@ def _post_for_key(author: User, key: str) -> Post | None:
         post = db.session.scalar(
             select(Post).where(Post.id == post_id, visible).options(joinedload(Post.author))
         )
-    if post is None:
+    if post is not None:
+        inspect(post).info.pop(_ANNOUNCED, None)  # an earlier post, as it is now: read afresh
+    else:
         # An old or unusable row under this key would block the new one: the key is free again.
         db.session.execute(
             delete(IdempotencyKey).where(IdempotencyKey.user_id == author.id, IdempotencyKey.key == key)

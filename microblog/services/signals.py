@@ -117,7 +117,6 @@ def _announce(view: FeedPost, payload: dict[str, Any], saved: Row[Any]) -> None:
 
 
 @cache
-@cache
 def _lists_with_account() -> Select:
     return (
         select(TimelineList.id, TimelineList.user_id)
