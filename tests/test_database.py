@@ -5,9 +5,12 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import select, text, update
+import pytest
+from sqlalchemy import bindparam, select, text, update
+from sqlalchemy.exc import DBAPIError
 
-from microblog.database import batches, db, read_rows
+import models
+from microblog.database import batches, db, generic_plan, read_rows
 from models import Post, mentions
 
 from .conftest import ROOT
@@ -157,3 +160,57 @@ def test_a_write_that_gets_no_lock_in_time_fails_whole_and_the_connection_waits_
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 0
     engine.dispose()
+
+
+def _prepared(connection) -> set[str]:
+    """Return the statements prepared on a PostgreSQL connection's session, as the server knows them."""
+    rows = connection.exec_driver_sql("SELECT statement FROM pg_prepared_statements").all()
+    return {statement for (statement,) in rows}
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_transaction_that_only_read_keeps_postgresql_s_prepared_statements(app, alice):
+    """psycopg prepares a statement run five times; ending reads with ROLLBACK made it forget them all."""
+    lookup = select(Post.id).where(Post.author_id == bindparam("author")).limit(1)
+    with db.engine.connect() as conn:
+        for _ in range(6):
+            conn.execute(lookup, {"author": alice.id}).all()
+            conn.rollback()  # as every request that writes nothing ends
+        assert any("FROM posts" in s for s in _prepared(conn))
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_transaction_that_wrote_still_rolls_back(app, alice):
+    with db.engine.connect() as conn:
+        conn.execute(select(Post.id)).all()
+        conn.execute(update(models.User).where(models.User.id == alice.id).values(display_name="Changed"))
+        conn.rollback()
+        assert conn.scalar(select(models.User.display_name).where(models.User.id == alice.id)) != "Changed"
+        conn.rollback()
+        # A write inside a WITH: the statement is no SELECT, and rolls back.
+        conn.execute(
+            text("WITH x AS (UPDATE users SET display_name = 'Changed' RETURNING id) SELECT * FROM x")
+        )
+        conn.rollback()
+        assert conn.scalar(select(models.User.display_name).where(models.User.id == alice.id)) != "Changed"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_failed_read_rolls_back_and_the_connection_serves_again(app):
+    with db.engine.connect() as conn:
+        with pytest.raises(DBAPIError):
+            conn.execute(text("SELECT 1 / 0")).all()
+        conn.rollback()
+        assert conn.scalar(text("SELECT 2")) == 2
+
+
+def test_generic_plan_leaves_the_plan_mode_as_it_found_it(app):
+    if not db.engine.dialect.name == "postgresql":
+        with generic_plan():  # a no-op: SQLite plans every statement itself
+            assert db.session.scalar(text("SELECT 1")) == 1
+        return
+    db.session.execute(text("SET plan_cache_mode = force_custom_plan"))
+    with generic_plan():
+        assert db.session.scalar(text("SELECT current_setting('plan_cache_mode')")) == "force_generic_plan"
+    assert db.session.scalar(text("SELECT current_setting('plan_cache_mode')")) == "force_custom_plan"
+    db.session.execute(text("RESET plan_cache_mode"))

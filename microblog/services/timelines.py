@@ -26,6 +26,7 @@ from sqlalchemy import (
     Select,
     String,
     Subquery,
+    any_,
     bindparam,
     cast,
     exists,
@@ -37,9 +38,10 @@ from sqlalchemy import (
     union,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from microblog.database import db, id_of, is_postgresql, read_rows
+from microblog.database import db, generic_plan, id_of, is_postgresql, read_rows
 from microblog.entities import AcceptedAnswer, Author, CommunityRef, FeedPost
 from microblog.text import parse_id
 from models import (
@@ -203,8 +205,12 @@ def _with_posts(
         .where(mentions.c.post_id == Post.id)
         .scalar_subquery()
     )
-    liked = exists().where(Like.post_id == Post.id, Like.user_id == _VIEWER)
-    bookmarked = exists().where(Bookmark.post_id == Post.id, Bookmark.user_id == _VIEWER)
+    # The viewer's own marks, true or NULL: one look-up per row, by (post, viewer).  As EXISTS, PostgreSQL
+    # may hash all the viewer's likes instead, and a plan made once for every viewer did, for 136,870.
+    liked = select(true()).where(Like.post_id == Post.id, Like.user_id == _VIEWER).scalar_subquery()
+    bookmarked = (
+        select(true()).where(Bookmark.post_id == Post.id, Bookmark.user_id == _VIEWER).scalar_subquery()
+    )
     pinned = exists().where(Pin.post_id == Post.id, Pin.account_id == Post.author_id)
     pinned_in_community = exists().where(Pin.post_id == Post.id, Pin.account_id == Post.community_id)
     community = aliased(User, name="community")
@@ -455,7 +461,7 @@ def _page(feed: str, subject: int, viewer: User | None, cursor: Cursor) -> Page:
 def home_timeline(user: User, cursor: Cursor = Cursor()) -> Page:
     """Return a page of user's home timeline: own posts, followed people and tags, mentions."""
     user_id = id_of(user)
-    if cursor.shape == (False, False, False) and kept_homes.applies():
+    if cursor.shape == (False, False, False):
         return _kept_first_page(user_id, cursor)
     return _page("home", user_id, user, cursor)
 
@@ -463,56 +469,64 @@ def home_timeline(user: User, cursor: Cursor = Cursor()) -> Page:
 def _kept_first_page(user_id: int, cursor: Cursor) -> Page:
     """Return the first page of a home from the ids this process keeps of it (services.kept_homes).
 
-    One statement reads the posts written since the kept ids' watermark that
-    the home holds (the home query bounded below: it walks only those), the
-    kept page's posts, as any page's (the reader's right to see each checked
-    again), and whether the kept ids still hold.  A change that moved older
-    posts, a kept post gone or hidden, or nothing kept: the page is the
-    query's, read in one statement with the state it is then kept under.
+    One statement reads the posts above the kept ids' watermark that the home
+    holds (the home query bounded below: it walks only those), the kept
+    page's posts at or below it, as any page's (the reader's right to see
+    each checked again), and whether the kept ids still hold.  A change that
+    moved older posts, a kept post gone or hidden, or nothing kept: the page
+    is the query's, read in one statement with the state it is then kept under.
     """
     limit = cursor.limit
+    postgresql = is_postgresql(db.engine)
     home = kept_homes.kept(user_id, limit)
     if home is not None:
         keep = max(limit, len(home.ids))
-        ids = list(home.ids[:limit])
+        settled = home.settled_ids()
+        ids = settled[:limit]
         params = {"subject": user_id, "viewer": user_id, "watermark": home.watermark, "ids": ids}
         params.update(max_id=0, lower_id=home.watermark, limit=keep)
+        before = kept_homes.before_read()
         if ids:  # the state after the posts' columns
-            rows = read_rows(_kept_page_statement(), params)
-            state = kept_homes.State.of(rows[0][FEED_COLUMNS:]) if rows else None
+            with generic_plan():  # one plan suits every reader: PostgreSQL's planning cost more than the read
+                rows = read_rows(_kept_page_statement(postgresql), params)
+            state = kept_homes.state_of(rows[0][FEED_COLUMNS:], before) if rows else None
             posts = rows_to_posts(rows)
-        else:  # kept empty: a row of state, even without posts
-            state, posts = _state_and_posts(read_rows(_kept_empty_statement(), params))
+        else:  # nothing kept at or below the watermark: a row of state, even without posts
+            with generic_plan():
+                rows = read_rows(_kept_empty_statement(postgresql), params)
+            state, posts = _state_and_posts(rows, before)
         newer = [p.id for p in posts if p.id > home.watermark]
         if state is not None and kept_homes.only_newer(home, state) and len(posts) == len(newer) + len(ids):
-            merged = [*newer, *home.ids]
+            merged = [*newer, *settled]
             # Nothing of the home left out: neither older posts above the watermark, nor kept ones.
             complete = home.complete and len(newer) < keep and len(merged) <= keep
-            kept_homes.keep(user_id, state, merged[:keep], complete=complete)
-            return Page(posts[:limit], cursor)
+            if complete or len(merged) >= limit:  # short of a page only when the home is
+                kept_homes.keep(user_id, state, merged[:keep], complete=complete, settled=home.watermark)
+                return Page(posts[:limit], cursor)
     params = {"subject": user_id, "viewer": user_id, "watermark": 0, **cursor.params()}
-    state, posts = _state_and_posts(read_rows(_cold_page_statement(), params))
+    before = kept_homes.before_read()
+    state, posts = _state_and_posts(read_rows(_cold_page_statement(postgresql), params), before)
     kept_homes.keep(user_id, state, [p.id for p in posts], complete=len(posts) < limit)
     return Page(posts, cursor)
 
 
-def _state_and_posts(rows: Any) -> tuple[kept_homes.State, list[FeedPost]]:
+def _state_and_posts(rows: Any, before: int) -> tuple[kept_homes.State, list[FeedPost]]:
     """Return the kept-home state and the posts of rows selected _with_state (one row, no post: none)."""
-    state = kept_homes.State.of(rows[0][:_STATE_COLUMNS])
+    state = kept_homes.state_of(rows[0][:_STATE_COLUMNS], before)
     return state, rows_to_posts([row[_STATE_COLUMNS:] for row in rows if row[_STATE_COLUMNS] is not None])
 
 
 # A kept home's state (kept_homes.state_columns) comes first in the rows of a _with_state statement.
-_STATE_COLUMNS = 4
+_STATE_COLUMNS = kept_homes.STATE_COLUMNS
 
 
-def _with_state(page: Select) -> Select:
+def _with_state(page: Select, postgresql: bool) -> Select:
     """Select a kept home's state, then the posts of a page: a row of state alone when the page has none."""
     posts = page.subquery("home_page")
     one = select(literal(1).label("one")).subquery("one")
     columns = list(posts.c)
     return (
-        select(*kept_homes.state_columns(), *columns)
+        select(*kept_homes.state_columns(postgresql), *columns)
         .select_from(one)
         .outerjoin(posts, true())
         .order_by(columns[0].desc())
@@ -520,29 +534,37 @@ def _with_state(page: Select) -> Select:
 
 
 def _newer_in_home() -> Select:
-    """Select the ids in the home above the watermark (`lower_id`): the home query walks only those."""
+    """Select the ids in the home above the watermark (`lower_id`): the home query walks only those.
+
+    The walk is SQLite's shape on either database: bounded below by the
+    watermark, it reads only the few posts written since.
+    """
     newer = _home_ids(False, (False, True, False)).subquery("newer")
     return select(newer.c.id)
 
 
 @cache
-def _kept_page_statement() -> Select:
+def _kept_page_statement(postgresql: bool) -> Select:
     """Select the posts above the watermark in the home and the kept ones (`ids`), each row with the state."""
-    kept = select(Post.id).where(Post.id.in_(bindparam("ids", expanding=True)), post_is_visible(_VIEWER))
+    if postgresql:  # one statement whatever the number of ids
+        listed = Post.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))
+    else:
+        listed = Post.id.in_(bindparam("ids", expanding=True))
+    kept = select(Post.id).where(listed, post_is_visible(_VIEWER))
     page = union_all(_newer_in_home(), kept).subquery("page")
-    return _with_posts(None, page=page).add_columns(*kept_homes.state_columns())
+    return _with_posts(None, page=page).add_columns(*kept_homes.state_columns(postgresql))
 
 
 @cache
-def _kept_empty_statement() -> Select:
+def _kept_empty_statement(postgresql: bool) -> Select:
     """Select the state, then the posts above the watermark in a home kept empty."""
-    return _with_state(_with_posts(None, page=_newer_in_home().subquery("page")))
+    return _with_state(_with_posts(None, page=_newer_in_home().subquery("page")), postgresql)
 
 
 @cache
-def _cold_page_statement() -> Select:
+def _cold_page_statement(postgresql: bool) -> Select:
     """Select the state, then the first page of a home."""
-    return _with_state(_feed_statement("home", False, (False, False, False)))
+    return _with_state(_feed_statement("home", postgresql, (False, False, False)), postgresql)
 
 
 def public_timeline(viewer: User | None, cursor: Cursor = Cursor()) -> Page:
