@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from psycopg.pq import TransactionStatus
 from sqlalchemy import ColumnElement, Row, Select, event, func, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -130,6 +129,10 @@ def _pg_end_reads_with_commit(conn: Any) -> None:
     """
     if conn.dialect.name != "postgresql" or conn.info.pop(_WROTE, False):
         return
+    # Imported here, on PostgreSQL only: psycopg picks how it waits for the server as it is first imported,
+    # and gunicorn's master imports this module (its JSON logs) before gevent patches the worker.
+    from psycopg.pq import TransactionStatus
+
     driver = conn.connection.driver_connection
     if driver.info.transaction_status == TransactionStatus.INTRANS:  # not failed, not ended
         driver.commit()

@@ -6,6 +6,7 @@ import configparser
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from config import TestingConfig
@@ -118,3 +119,40 @@ def test_gunicorn_takes_an_empty_setting_for_its_default(monkeypatch):
     settings = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
     assert settings["bind"] == "127.0.0.1:5001"  # never all interfaces
     assert settings["worker_connections"] == 4000 and settings["accesslog"] == "-"
+
+
+# gunicorn's master reads the settings (JSON logs: it imports microblog.logs), forks, and the gevent
+# worker patches the standard library, then loads the app; psycopg chooses how it waits for the server
+# as it is first imported.
+_GUNICORN_ORDER = """
+import logging.config, runpy, sys
+settings = runpy.run_path(sys.argv[1])
+logging.config.dictConfig(settings["logconfig_dict"])
+from gevent import monkey
+monkey.patch_all()
+import wsgi  # noqa: the app, as the worker loads it
+from sqlalchemy import create_engine
+create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+import psycopg.waiting
+print(psycopg.waiting.wait.__name__)
+"""
+
+
+def test_a_gevent_worker_waits_for_postgresql_without_holding_its_other_requests(tmp_path: Path):
+    """psycopg imported before gevent patches `select` waits in C: the whole worker stops for each query."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "MICROBLOG_LOG_FORMAT": "json",
+        "MICROBLOG_DATA_DIR": str(tmp_path),
+        "MICROBLOG_DATABASE_URL": f"sqlite:///{tmp_path / 'microblog.db'}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _GUNICORN_ORDER, str(DEPLOY / "gunicorn.conf.py")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.split()[-1] != "wait_c", done.stdout
