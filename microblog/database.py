@@ -88,7 +88,7 @@ def _sqlite_write_lock(conn: Any, cursor: Any, statement: str, *_args: Any) -> N
 @event.listens_for(Engine, "commit")
 @event.listens_for(Engine, "rollback")
 def _sqlite_wait_again(conn: Any) -> None:
-    if conn.info.pop(_FAILING_FAST, False):
+    if not conn.invalidated and conn.info.pop(_FAILING_FAST, False):
         _wait_again(conn.connection.driver_connection)
 
 
@@ -127,7 +127,7 @@ def _pg_end_reads_with_commit(conn: Any) -> None:
     prepared statements.  Anything else (a write, a SAVEPOINT, a SET, a
     failed statement) rolls back as before.
     """
-    if conn.dialect.name != "postgresql" or conn.info.pop(_WROTE, False):
+    if conn.dialect.name != "postgresql" or conn.invalidated or conn.info.pop(_WROTE, False):
         return
     # Imported here, on PostgreSQL only: psycopg picks how it waits for the server as it is first imported,
     # and gunicorn's master imports this module (its JSON logs) before gevent patches the worker.
@@ -141,7 +141,8 @@ def _pg_end_reads_with_commit(conn: Any) -> None:
 @event.listens_for(Engine, "commit")
 @event.listens_for(Engine, "begin")
 def _pg_forget_writes(conn: Any) -> None:
-    conn.info.pop(_WROTE, None)
+    if not conn.invalidated:  # a lost connection has no info to keep
+        conn.info.pop(_WROTE, None)
 
 
 @contextmanager

@@ -214,3 +214,15 @@ def test_generic_plan_leaves_the_plan_mode_as_it_found_it(app):
         assert db.session.scalar(text("SELECT current_setting('plan_cache_mode')")) == "force_generic_plan"
     assert db.session.scalar(text("SELECT current_setting('plan_cache_mode')")) == "force_custom_plan"
     db.session.execute(text("RESET plan_cache_mode"))
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_session_whose_connection_was_lost_rolls_back_and_serves_again(app):
+    """The engine's listeners on rollback must not fail on a connection the server has closed."""
+    pid = db.session.scalar(text("SELECT pg_backend_pid()"))
+    with db.engine.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    with pytest.raises(DBAPIError):
+        db.session.execute(text("SELECT 1"))
+    db.session.rollback()
+    assert db.session.scalar(text("SELECT 2")) == 2

@@ -28,20 +28,19 @@ The watermark must be settled: no post at or below it may still appear.
 SQLite writes one transaction at a time, and its newest id is settled.
 PostgreSQL's sequence hands ids to transactions that may commit in another
 order, so the newest id is not: a transaction still in progress may hold a
-lower one.  There the watermark is the highest id known to have been handed
-out before every transaction still in progress began (Settling): the
-statement reads its snapshot's oldest running transaction (xmin) and the
-first not yet begun (xmax) and the sequence's last id; a post's transaction
-takes its transaction id before the post's (the migration's next_post_id()),
-so an id handed out before a snapshot belongs to a transaction below its
-xmax.  Posts above the watermark are read again, each time, by the bounded
-home query.
+lower one.  There the watermark is the highest id known to be settled
+before the read's statement was sent (Settling): a transaction writing a
+post holds a shared advisory lock from before it takes the post's id until
+it ends (the migration's next_post_id()), and a process asks, now and then,
+in a statement of its own, whether it can take that lock exclusively; if it
+can, every id handed out by then is settled.  Posts above the watermark are
+read again, each time, by the bounded home query.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import deque
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,15 +52,11 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    String,
     bindparam,
-    case,
-    cast,
-    column,
     func,
-    literal_column,
+    null,
     select,
-    table,
+    text,
     update,
 )
 
@@ -71,7 +66,7 @@ from models import Post, User
 
 KEPT_READERS = 5_000  # a process keeps the newest ids of this many readers' homes, the least recent go first
 UNSETTLED = -1  # PostgreSQL: no watermark is known to be settled for a read
-SNAPSHOTS_SEEN = 64  # PostgreSQL: a process remembers this many reads' snapshots (Settling)
+SETTLE_EVERY = 0.05  # PostgreSQL: a process asks which ids are settled at most this often (seconds)
 WALK_AT_MOST = 2_000  # PostgreSQL: more posts than this above a kept watermark, and the query answers
 
 
@@ -101,44 +96,39 @@ class State:
 
 
 class Settling:
-    """PostgreSQL: which post ids are settled, from the snapshots of this process's reads.
+    """PostgreSQL: the highest post id that no transaction in progress can still hold, as far as known.
 
-    A read's statement gives the oldest transaction its snapshot saw in
-    progress (`xmin`; transactions of other databases left out: they write
-    no post here) or, with none, the first not yet begun (`xmax`: every
-    transaction that had begun is below it), and the sequence's last
-    handed-out id.  An id known to have been handed out before a statement
-    began (the process's last id read, taken as the statement is sent)
-    belongs to a transaction below that statement's xmax: so, pairing them,
-    every id up to it is settled for a later read whose xmin has passed that
-    xmax.  A read with no transaction in progress (xmin = xmax) settles its
-    own pair.  A long transaction that writes keeps later ids unsettled
-    while it runs: the kept ids hold, and the posts above them are read
-    each time.
+    settled_post_id() (the migration's) answers it, or NULL while a post's
+    transaction is in progress; its lock is exclusive against every post
+    being written, and is held for that one statement only (autocommit,
+    on a connection of its own).  A process asks at most every
+    SETTLE_EVERY seconds, as a read needs it; a read uses the value known
+    before it is sent, so its snapshot sees every post up to it.  While
+    posts are being written without a pause, the watermark waits for one.
     """
 
     def __init__(self) -> None:
-        self._last_id: int | None = None  # the highest id handed out that a finished statement has read
-        self._seen: deque[tuple[int, int]] = deque(maxlen=SNAPSHOTS_SEEN)  # (xmax, id handed out before)
+        self._settled = UNSETTLED
+        self._asked_at = float("-inf")
         self._lock = threading.Lock()
 
-    def before(self) -> int:
-        """Return the highest id known to be handed out: call it before sending the statement.
+    def settled(self) -> int:
+        """Return the highest id settled before now (UNSETTLED: none known), asking when it is time."""
+        now = time.monotonic()
+        if now - self._asked_at >= SETTLE_EVERY:
+            self._asked_at = now
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                answer = conn.scalar(_SETTLED)
+            if answer is not None:
+                with self._lock:
+                    if answer < self._settled:  # the sequence went back (restarted, or a restore)
+                        _kept_homes_forgotten()
+                    self._settled = answer
+        return self._settled
 
-        The process's first read asks the sequence first, in a statement of its own.
-        """
-        if self._last_id is None:
-            handed = db.session.scalar(select(_HANDED_OUT).select_from(_SEQUENCE)) or 0
-            with self._lock:
-                self._last_id = max(self._last_id or 0, handed)
-        return self._last_id
 
-    def settle(self, before: int, xmin: int, xmax: int, last_id: int) -> int:
-        """Return the highest id settled for a read with this snapshot (UNSETTLED: none), and remember it."""
-        with self._lock:
-            self._seen.append((xmax, before))
-            self._last_id = max(self._last_id or 0, last_id)
-            return max((handed for seen_xmax, handed in self._seen if seen_xmax <= xmin), default=UNSETTLED)
+def _kept_homes_forgotten() -> None:
+    current_app.extensions.pop("microblog.kept_homes", None)
 
 
 def _kept() -> Kept[int, Home]:
@@ -152,17 +142,7 @@ def _settling() -> Settling:
     return found
 
 
-_SEQUENCE = table("posts_id_seq", column("last_value"), column("is_called"))
-# The last id the sequence handed out (a sequence restarted has handed out none of its last_value).
-_HANDED_OUT = case((_SEQUENCE.c.is_called, _SEQUENCE.c.last_value), else_=_SEQUENCE.c.last_value - 1)
-_HANDED_OUT_NOW = select(_HANDED_OUT).select_from(_SEQUENCE).scalar_subquery()
-# The oldest transaction in progress as this statement's snapshot was taken, but those seen running in
-# another database (pg_stat_activity shows a transaction of another role without its id: it is kept).
-_RUNNING_HERE: ColumnElement[Any] = literal_column(
-    """(SELECT min(x::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
-    WHERE NOT EXISTS (SELECT FROM pg_stat_activity AS a
-    WHERE a.backend_xid = xid(x) AND a.datname <> current_database()))"""
-)
+_SETTLED = text("SELECT settled_post_id()")
 
 
 def state_columns(postgresql: bool) -> list[ColumnElement[Any]]:
@@ -171,15 +151,14 @@ def state_columns(postgresql: bool) -> list[ColumnElement[Any]]:
     SQLite gives a new post the next id after the newest: once the newest is
     deleted, its id comes back.  A watermark whose post is no longer the one it
     was (gone, or another written since) says nothing: the query answers again.
-    PostgreSQL never hands an id out twice; its columns are the snapshot's and
-    the sequence's (Settling).
+    PostgreSQL never hands an id out twice, and its watermark is Settling's,
+    known before the read: the version is all it reads.
     """
     version = (
         select(User.home_version).where(User.id == bindparam("subject", type_=Integer)).scalar_subquery()
     )
-    if postgresql:
-        xmax = cast(cast(func.pg_snapshot_xmax(func.pg_current_snapshot()), String), BigInteger)
-        return [version, func.coalesce(_RUNNING_HERE, xmax), xmax, _HANDED_OUT_NOW]
+    if postgresql:  # only the version: the watermark is Settling's, known before the read
+        return [version, null(), null(), null()]
     newest = select(func.max(Post.id)).scalar_subquery()
     return [
         version,
@@ -193,17 +172,16 @@ STATE_COLUMNS = 4  # state_columns()' length, on either database
 
 
 def state_of(columns: Sequence[Any], before: int) -> State:
-    """Return the state in the state_columns() of a row; `before` is before_read(), taken as it was sent."""
-    if is_postgresql(db.engine):
-        version, xmin, xmax, last_id = columns
-        return State(version or 0, _settling().settle(before, xmin, xmax, last_id or 0), None, None)
+    """Return the state in the state_columns() of a row; `before` is before_read(), taken before the read."""
     version, newest, newest_at, marked_at = columns
+    if is_postgresql(db.engine):
+        return State(version or 0, before, None, None)
     return State(version or 0, newest or 0, newest_at, marked_at)
 
 
 def before_read() -> int:
-    """Return what a read's state needs from before its statement is sent (PostgreSQL: Settling.before)."""
-    return _settling().before() if is_postgresql(db.engine) else 0
+    """Return what a read's state needs from before its statement is sent (PostgreSQL: the settled id)."""
+    return _settling().settled() if is_postgresql(db.engine) else 0
 
 
 def kept(user_id: int, limit: int) -> Home | None:
@@ -211,7 +189,7 @@ def kept(user_id: int, limit: int) -> Home | None:
     home = _kept().get(user_id)
     if home is None or (len(home.ids) < limit and not home.complete):
         return None
-    if is_postgresql(db.engine) and _settling().before() - home.watermark > WALK_AT_MOST:
+    if is_postgresql(db.engine) and _settling().settled() - home.watermark > WALK_AT_MOST:
         return None  # the query's top-N per source reads less than a walk of every post since
     return home
 
@@ -238,11 +216,15 @@ def moved(user_ids: Iterable[int] | Select) -> None:
     """Raise the home_version of these people: posts written earlier join or leave their home timeline.
 
     Call it in the transaction of the change; `user_ids` may be a select of ids.
+    Their rows are updated in the order of their ids, in every transaction:
+    two changes that move the same people (two edits retagging a post with a
+    popular tag) wait for each other rather than deadlock.
     """
-    if not isinstance(user_ids, Select):
-        user_ids = sorted(set(user_ids))
-        if not user_ids:
-            return
+    if isinstance(user_ids, Select):
+        user_ids = db.session.scalars(user_ids)
+    user_ids = sorted(set(user_ids))
+    if not user_ids:
+        return
     db.session.execute(
         update(User).where(User.id.in_(user_ids)).values(home_version=User.home_version + 1),
         execution_options={"synchronize_session": False},

@@ -257,7 +257,7 @@ def _with_posts(
     return stmt if where is None else stmt.where(where)
 
 
-def _home_ids(postgresql: bool, shape: tuple[bool, bool, bool]) -> Select:
+def _home_ids(postgresql: bool, shape: tuple[bool, bool, bool], *, probes: bool = False) -> Select:
     """Select the ids of a home timeline: own posts, followed people and tags, communities, mentions, signals.
 
     The shape differs by database (see ../shared/MEASUREMENTS.md): SQLite walks
@@ -277,11 +277,16 @@ def _home_ids(postgresql: bool, shape: tuple[bool, bool, bool]) -> Select:
     followed_tags = select(TagFollow.tag_id).where(TagFollow.user_id == _SUBJECT)
     # Saved searches whose matches show in home (their hits: posts that matched as they were written).
     searches_in_home = select(TimelineList.id).where(TimelineList.user_id == _SUBJECT, TimelineList.in_home)
-    if not postgresql:
+    if probes:  # each post looked up: PostgreSQL hashes every post of a followed tag for an EXISTS or IN
+        tagged = _found(post_tags.c.post_id == Post.id, post_tags.c.tag_id.in_(followed_tags))
+        mentioned = _found(mentions.c.post_id == Post.id, mentions.c.user_id == _SUBJECT)
+        signalled = _found(ListHit.post_id == Post.id, ListHit.list_id.in_(searches_in_home))
+    else:
         tagged = exists().where(post_tags.c.post_id == Post.id, post_tags.c.tag_id.in_(followed_tags))
         mentioned = exists().where(mentions.c.post_id == Post.id, mentions.c.user_id == _SUBJECT)
-        joined = Post.community_id.in_(followees)
         signalled = Post.id.in_(select(ListHit.post_id).where(ListHit.list_id.in_(searches_in_home)))
+    if not postgresql or probes:
+        joined = Post.community_id.in_(followees)
         source = or_(
             Post.author_id == _SUBJECT, Post.author_id.in_(followees), joined, tagged, mentioned, signalled
         )
@@ -301,6 +306,11 @@ def _home_ids(postgresql: bool, shape: tuple[bool, bool, bool]) -> Select:
     merged = union(people, communities, tags, mention, signals).subquery()
     order = merged.c.id.asc() if shape[2] else merged.c.id.desc()
     return select(merged.c.id).order_by(order).limit(_LIMIT)
+
+
+def _found(*where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Return whether a row is found, as a look-up per row that no plan turns into a hash of every row."""
+    return select(true()).where(*where).limit(1).scalar_subquery().is_not(None)
 
 
 def _on_exclusive_lists() -> Select:
@@ -533,13 +543,14 @@ def _with_state(page: Select, postgresql: bool) -> Select:
     )
 
 
-def _newer_in_home() -> Select:
+def _newer_in_home(postgresql: bool) -> Select:
     """Select the ids in the home above the watermark (`lower_id`): the home query walks only those.
 
     The walk is SQLite's shape on either database: bounded below by the
-    watermark, it reads only the few posts written since.
+    watermark, it reads only the few posts written since.  On PostgreSQL,
+    planned once for every reader (generic_plan), each post is looked up.
     """
-    newer = _home_ids(False, (False, True, False)).subquery("newer")
+    newer = _home_ids(False, (False, True, False), probes=postgresql).subquery("newer")
     return select(newer.c.id)
 
 
@@ -551,14 +562,14 @@ def _kept_page_statement(postgresql: bool) -> Select:
     else:
         listed = Post.id.in_(bindparam("ids", expanding=True))
     kept = select(Post.id).where(listed, post_is_visible(_VIEWER))
-    page = union_all(_newer_in_home(), kept).subquery("page")
+    page = union_all(_newer_in_home(postgresql), kept).subquery("page")
     return _with_posts(None, page=page).add_columns(*kept_homes.state_columns(postgresql))
 
 
 @cache
 def _kept_empty_statement(postgresql: bool) -> Select:
     """Select the state, then the posts above the watermark in a home kept empty."""
-    return _with_state(_with_posts(None, page=_newer_in_home().subquery("page")), postgresql)
+    return _with_state(_with_posts(None, page=_newer_in_home(postgresql).subquery("page")), postgresql)
 
 
 @cache
