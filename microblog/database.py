@@ -158,10 +158,8 @@ def generic_plan() -> Iterator[None]:
         yield
         return
     before = db.session.execute(_PLAN_CACHE_MODE, {"mode": "force_generic_plan"}).scalar_one()
-    try:
-        yield
-    finally:
-        db.session.execute(_PLAN_CACHE_MODE, {"mode": before})
+    yield  # on an error the transaction fails, and rolls back with the setting
+    db.session.execute(_PLAN_CACHE_MODE, {"mode": before})
 
 
 # Sets plan_cache_mode for the rest of the transaction (a SELECT: ending it by commit keeps plans); returns

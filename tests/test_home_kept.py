@@ -315,6 +315,10 @@ def test_a_post_whose_transaction_is_slow_joins_the_kept_home(
     _same_as_query(other, {"bob": bob})
 
 
+def _settled(conn) -> int | None:
+    return conn.scalar(text("SELECT settled FROM settled_post_id()"))
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_no_id_is_settled_while_a_post_s_transaction_is_in_progress(app, alice):
     """What settles a kept home's watermark on PostgreSQL (services.kept_homes.Settling) rests on this."""
@@ -326,14 +330,40 @@ def test_no_id_is_settled_while_a_post_s_transaction_is_in_progress(app, alice):
     )
     assert default == "next_post_id()"
     make_post(alice, "First")
-    asking = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-    with db.engine.connect() as writing, asking:
-        handed = asking.scalar(text("SELECT settled_post_id()"))
+    with db.engine.connect() as writing, db.engine.connect() as asking:
+        handed = _settled(asking)
         assert handed is not None
+        asking.rollback()
         new_id = writing.scalar(text(f"SELECT {default}"))  # a post's id, its transaction in progress
         assert new_id > handed
-        assert asking.scalar(text("SELECT settled_post_id()")) is None
+        assert _settled(asking) is None
+        asking.rollback()
         writing.rollback()
-        assert asking.scalar(text("SELECT settled_post_id()")) == new_id  # handed out, and ended
-        db.session.rollback()
-        make_post(alice, "Second")  # a writer waits for no reader: the lock was the statement's only
+        assert _settled(asking) == new_id  # handed out, and ended
+        asking.rollback()
+        make_post(alice, "Second")  # a writer waits for no reader: the lock was the expression's only
+        # Nothing is settled where a read's snapshot may be older than the answer, or by a transaction
+        # that wrote (it may hold the lock itself).
+        asking.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        assert _settled(asking) is None
+        asking.rollback()
+        asking.execute(text("UPDATE users SET bio = bio WHERE id = :id"), {"id": alice.id})
+        assert _settled(asking) is None
+        asking.rollback()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_posts_given_their_own_ids_take_them_past_every_id_handed_out(app, alice):
+    """A bulk import (`demo seed`) numbers its posts after last_post_id(): never at or below a watermark."""
+    with db.engine.connect() as conn:
+        conn.scalar(text("SELECT next_post_id()"))  # handed out, never written: the sequence is ahead
+        conn.rollback()
+        handed = conn.scalar(text("SELECT handed FROM settled_post_id()"))
+    make_post(alice, "Written")
+    assert kept_homes.last_post_id() > handed
+    assert kept_homes.last_post_id() == db.session.scalar(text("SELECT max(id) FROM posts"))
+    db.session.rollback()
+    with db.engine.connect() as conn:
+        conn.scalar(text("SELECT next_post_id()"))
+        conn.rollback()
+    assert kept_homes.last_post_id() == db.session.scalar(text("SELECT max(id) FROM posts")) + 1

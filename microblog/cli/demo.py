@@ -18,7 +18,7 @@ from microblog.cli import demo_activity
 from microblog.cli.demo_answering import QUESTION_TAGS, Answering, team_rows
 from microblog.cli.search import reindex_with_progress
 from microblog.database import db
-from microblog.services import rollups, social
+from microblog.services import kept_homes, rollups, social
 from microblog.services.errors import ValidationError
 from microblog.services.validation import check_post_text
 from microblog.text import extract_mentions, extract_tags, render_html
@@ -327,7 +327,7 @@ def seed(
     if db.session.scalar(select(User.id).where(User.username == usernames[0])):
         raise click.ClickException("Demo data is already in this database.")
     user_base = db.session.scalar(select(func.coalesce(func.max(User.id), 0))) or 0
-    post_base = db.session.scalar(select(func.coalesce(func.max(Post.id), 0))) or 0
+    post_base = kept_homes.last_post_id()  # PostgreSQL: past every id the sequence handed out too
     password = User()
     password.set_password(DEMO_PASSWORD)  # hashed once: scrypt per user would take minutes
     now = utcnow()
@@ -489,6 +489,7 @@ def _seed_posts(
     with Pool(2) as pool, click.progressbar(length=post_count, label="posts") as bar:
         for first in range(0, post_count, BATCH):
             size = min(BATCH, post_count - first)
+            kept_homes.writing_posts()  # as a post's id default does, until the batch is committed
             posts, tag_rows, mention_rows, jobs = [], [], [], []
             for i in range(first, first + size):
                 pid = post_base + i + 1

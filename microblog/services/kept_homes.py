@@ -99,32 +99,38 @@ class Settling:
     """PostgreSQL: the highest post id that no transaction in progress can still hold, as far as known.
 
     settled_post_id() (the migration's) answers it, or NULL while a post's
-    transaction is in progress; its lock is exclusive against every post
-    being written, and is held for that one statement only (autocommit,
-    on a connection of its own).  A process asks at most every
-    SETTLE_EVERY seconds, as a read needs it; a read uses the value known
-    before it is sent, so its snapshot sees every post up to it.  While
-    posts are being written without a pause, the watermark waits for one.
+    transaction is in progress, with the last id handed out.  A process asks
+    at most every SETTLE_EVERY seconds, as a read needs it, in a statement
+    of the read's own transaction (READ COMMITTED: the read that follows
+    takes a later snapshot); any read sent after the answer may use it.
+    While posts are being written without a pause, the watermark waits for one.
     """
 
     def __init__(self) -> None:
-        self._settled = UNSETTLED
+        self.settled = UNSETTLED  # the highest id known to be settled
+        self.handed = 0  # the last id handed out, when it was last asked
         self._asked_at = float("-inf")
+        self._asking = False
         self._lock = threading.Lock()
 
-    def settled(self) -> int:
+    def ask(self) -> int:
         """Return the highest id settled before now (UNSETTLED: none known), asking when it is time."""
         now = time.monotonic()
-        if now - self._asked_at >= SETTLE_EVERY:
-            self._asked_at = now
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                answer = conn.scalar(_SETTLED)
-            if answer is not None:
-                with self._lock:
-                    if answer < self._settled:  # the sequence went back (restarted, or a restore)
-                        _kept_homes_forgotten()
-                    self._settled = answer
-        return self._settled
+        if now - self._asked_at < SETTLE_EVERY or self._asking:
+            return self.settled
+        self._asked_at, self._asking = now, True  # one question at a time: an answer never goes back
+        try:
+            settled, handed = db.session.execute(_SETTLED).one()
+        finally:
+            self._asking = False
+        with self._lock:
+            if handed < self.handed:  # the sequence went back (restarted, or a restore): ids come again
+                _kept_homes_forgotten()
+                self.settled = UNSETTLED
+            self.handed = handed
+            if settled is not None:
+                self.settled = settled
+        return self.settled
 
 
 def _kept_homes_forgotten() -> None:
@@ -142,7 +148,24 @@ def _settling() -> Settling:
     return found
 
 
-_SETTLED = text("SELECT settled_post_id()")
+_SETTLED = text("SELECT settled, handed FROM settled_post_id()")
+WRITING_POSTS = 0x706F737473  # the advisory lock of next_post_id() (migration c7e3a9d5f2b8)
+
+
+def last_post_id() -> int:
+    """Return the last post id there is, or that was handed out (PostgreSQL): posts given their own ids
+    (a bulk import) take the ones after it, above every watermark kept so far."""
+    newest = db.session.scalar(select(func.coalesce(func.max(Post.id), 0))) or 0
+    if not is_postgresql(db.engine):
+        return newest
+    return max(newest, db.session.execute(_SETTLED).one().handed or 0)
+
+
+def writing_posts() -> None:
+    """Hold, for the rest of the transaction, what a post's id default holds (PostgreSQL), for posts
+    inserted with ids of their own: no id is settled until the transaction ends."""
+    if is_postgresql(db.engine):
+        db.session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": WRITING_POSTS})
 
 
 def state_columns(postgresql: bool) -> list[ColumnElement[Any]]:
@@ -181,7 +204,7 @@ def state_of(columns: Sequence[Any], before: int) -> State:
 
 def before_read() -> int:
     """Return what a read's state needs from before its statement is sent (PostgreSQL: the settled id)."""
-    return _settling().settled() if is_postgresql(db.engine) else 0
+    return _settling().ask() if is_postgresql(db.engine) else 0
 
 
 def kept(user_id: int, limit: int) -> Home | None:
@@ -189,7 +212,7 @@ def kept(user_id: int, limit: int) -> Home | None:
     home = _kept().get(user_id)
     if home is None or (len(home.ids) < limit and not home.complete):
         return None
-    if is_postgresql(db.engine) and _settling().settled() - home.watermark > WALK_AT_MOST:
+    if is_postgresql(db.engine) and _settling().handed - home.watermark > WALK_AT_MOST:
         return None  # the query's top-N per source reads less than a walk of every post since
     return home
 
@@ -206,6 +229,8 @@ def keep(user_id: int, state: State, ids: Sequence[int], *, complete: bool, sett
     higher of it and this read's is kept.  Without a settled watermark
     (PostgreSQL: none known yet) nothing is kept.
     """
+    if is_postgresql(db.engine) and settled > state.newest:
+        return  # kept before the sequence went back: that watermark no longer says anything
     watermark = max(state.newest, settled)
     if watermark == UNSETTLED:
         return

@@ -5,10 +5,11 @@ watermark below which no post may still appear.  PostgreSQL's sequence hands
 ids to transactions that commit in another order, so a process must know
 that no transaction holding a lower id is still in progress.  A new post's
 id default, next_post_id(), takes a shared advisory lock for the rest of its
-transaction before it takes the id; settled_post_id() takes the lock
-exclusively if nobody holds it, and then every id handed out so far belongs
-to a transaction that has ended.  Run alone (autocommit), its lock lasts the
-statement.  SQLite writes one transaction at a time: nothing changes there.
+transaction before it takes the id.  settled_post_id() reads the last id
+handed out, then whether that lock is free (taking it exclusively and giving
+it back at once): if it is, every id up to the one read belongs to a
+transaction that has ended.  SQLite writes one transaction at a time:
+nothing changes there.
 
 Revision ID: c7e3a9d5f2b8
 Revises: a4d7e2c9b1f3
@@ -33,7 +34,7 @@ def upgrade():
         return
     op.execute(
         f"""
-        CREATE FUNCTION next_post_id() RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
+        CREATE OR REPLACE FUNCTION next_post_id() RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
         BEGIN
             PERFORM pg_advisory_xact_lock_shared({WRITING_POSTS});  -- until this transaction ends
             RETURN nextval('posts_id_seq');
@@ -43,12 +44,20 @@ def upgrade():
     )
     op.execute(
         f"""
-        CREATE FUNCTION settled_post_id() RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
+        CREATE OR REPLACE FUNCTION settled_post_id(OUT settled bigint, OUT handed bigint)
+        LANGUAGE plpgsql VOLATILE AS $$
         BEGIN
-            IF NOT pg_try_advisory_xact_lock({WRITING_POSTS}) THEN
-                RETURN NULL;  -- a post's transaction is in progress
+            -- The last id handed out, first: whoever took one up to it held the lock before.
+            SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END INTO handed FROM posts_id_seq;
+            -- Free now, then nobody who took one is still in progress.  The lock is taken and given
+            -- back in one expression: nothing between them, not even a cancel, can leave it held.
+            -- Under REPEATABLE READ a read's snapshot may be older than this, and a transaction that
+            -- wrote may hold the lock itself (its own locks never conflict): then nothing is settled.
+            IF current_setting('transaction_isolation') = 'read committed'
+                AND pg_current_xact_id_if_assigned() IS NULL
+                AND pg_try_advisory_lock({WRITING_POSTS}) AND pg_advisory_unlock({WRITING_POSTS}) THEN
+                settled := handed;
             END IF;
-            RETURN (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM posts_id_seq);
         END
         $$
         """
@@ -60,5 +69,5 @@ def downgrade():
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("ALTER TABLE posts ALTER COLUMN id SET DEFAULT nextval('posts_id_seq')")
-    op.execute("DROP FUNCTION settled_post_id()")
+    op.execute("DROP FUNCTION settled_post_id(OUT bigint, OUT bigint)")
     op.execute("DROP FUNCTION next_post_id()")
