@@ -32,9 +32,11 @@ lower one.  There the watermark is the highest id known to be settled
 before the read's statement was sent (Settling): a transaction writing a
 post holds a shared advisory lock from before it takes the post's id until
 it ends (the migration's next_post_id()), and a process asks, now and then,
-in a statement of its own, whether it can take that lock exclusively; if it
-can, every id handed out by then is settled.  Posts above the watermark are
-read again, each time, by the bounded home query.
+in a statement before a read, for the last id handed out and then whether
+that lock is free; if it is, every id up to that one is settled.  Posts
+above the watermark are read again, each time, by the bounded home query.
+Posts given ids of their own (a bulk import) take them after last_post_id(),
+holding the same lock (writing_posts()).
 """
 
 from __future__ import annotations
