@@ -441,10 +441,12 @@ def seed(
     rollups.rebuild_all()  # ... and the dashboard's
     if db.engine.dialect.name == "postgresql":
         for table in ("users", "posts", "tags", "inbox_items"):
+            # Past the ids written, never back below one handed out (kept homes settle posts' ids by it).
+            sequence = f"pg_get_serial_sequence('{table}', 'id')"
             db.session.execute(
                 text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT coalesce(max(id), 1) FROM {table}))"
+                    f"SELECT setval({sequence}, greatest((SELECT coalesce(max(id), 1) FROM {table}),"
+                    f" coalesce(pg_sequence_last_value({sequence}::regclass), 1)))"
                 )
             )
         db.session.commit()

@@ -152,6 +152,8 @@ def _settling() -> Settling:
 
 _SETTLED = text("SELECT settled, handed FROM settled_post_id()")
 WRITING_POSTS = 0x706F737473  # the advisory lock of next_post_id() (migration c7e3a9d5f2b8)
+# As next_post_id(): the lock, and a transaction id (a transaction that holds the lock never asks).
+_WRITING = text("SELECT pg_advisory_xact_lock_shared(:key), pg_current_xact_id()")
 
 
 def last_post_id() -> int:
@@ -167,7 +169,7 @@ def writing_posts() -> None:
     """Hold, for the rest of the transaction, what a post's id default holds (PostgreSQL), for posts
     inserted with ids of their own: no id is settled until the transaction ends."""
     if is_postgresql(db.engine):
-        db.session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": WRITING_POSTS})
+        db.session.execute(_WRITING, {"key": WRITING_POSTS})
 
 
 def state_columns(postgresql: bool) -> list[ColumnElement[Any]]:
@@ -214,8 +216,12 @@ def kept(user_id: int, limit: int) -> Home | None:
     home = _kept().get(user_id)
     if home is None or (len(home.ids) < limit and not home.complete):
         return None
-    if is_postgresql(db.engine) and _settling().handed - home.watermark > WALK_AT_MOST:
-        return None  # the query's top-N per source reads less than a walk of every post since
+    if is_postgresql(db.engine):
+        behind = _settling().handed - home.watermark
+        if behind > WALK_AT_MOST:
+            return None  # the query's top-N per source reads less than a walk of every post since
+        if behind < 0:
+            return None  # kept before the sequence went back (a restart, a restore)
     return home
 
 
@@ -231,8 +237,8 @@ def keep(user_id: int, state: State, ids: Sequence[int], *, complete: bool, sett
     higher of it and this read's is kept.  Without a settled watermark
     (PostgreSQL: none known yet) nothing is kept.
     """
-    if is_postgresql(db.engine) and settled > state.newest:
-        return  # kept before the sequence went back: that watermark no longer says anything
+    if is_postgresql(db.engine) and (settled > state.newest or state.newest > _settling().handed):
+        return  # from before the sequence went back (a restart, a restore): it says nothing now
     watermark = max(state.newest, settled)
     if watermark == UNSETTLED:
         return

@@ -37,6 +37,7 @@ def upgrade():
         CREATE OR REPLACE FUNCTION next_post_id() RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
         BEGIN
             PERFORM pg_advisory_xact_lock_shared({WRITING_POSTS});  -- until this transaction ends
+            PERFORM pg_current_xact_id();  -- a transaction holding the lock is never one that asks
             RETURN nextval('posts_id_seq');
         END
         $$
@@ -54,15 +55,19 @@ def upgrade():
             -- Under REPEATABLE READ a read's snapshot may be older than this, and a transaction that
             -- wrote may hold the lock itself (its own locks never conflict): then nothing is settled.
             IF current_setting('transaction_isolation') = 'read committed'
-                AND pg_current_xact_id_if_assigned() IS NULL
-                AND pg_try_advisory_lock({WRITING_POSTS}) AND pg_advisory_unlock({WRITING_POSTS}) THEN
-                settled := handed;
+                AND pg_current_xact_id_if_assigned() IS NULL THEN
+                IF (CASE WHEN pg_try_advisory_lock({WRITING_POSTS}) THEN pg_advisory_unlock({WRITING_POSTS})
+                         ELSE false END) THEN
+                    settled := handed;
+                END IF;
             END IF;
         END
         $$
         """
     )
     op.execute("ALTER TABLE posts ALTER COLUMN id SET DEFAULT next_post_id()")
+    # Ids handed out one at a time: a session's cache of ids would hand out ids at or below one settled.
+    op.execute("ALTER SEQUENCE posts_id_seq CACHE 1")
 
 
 def downgrade():
