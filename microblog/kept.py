@@ -8,13 +8,14 @@ this is only where they are held, and how many.
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 from flask import current_app
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+T = TypeVar("T")
 
 
 class Kept(Generic[K, V]):
@@ -40,9 +41,14 @@ class Kept(Generic[K, V]):
         return len(self._values)
 
 
-def kept_in_app(name: str, limit: int) -> Kept:
-    """Return the current application's Kept of this name, made (holding at most `limit`) on first use."""
+def in_app(name: str, make: Callable[[], T]) -> T:
+    """Return what the current application holds under this name, made by `make` on first use."""
     found = current_app.extensions.get(name)
     if found is None:
-        found = current_app.extensions.setdefault(name, Kept(limit))
+        found = current_app.extensions.setdefault(name, make())
     return found
+
+
+def kept_in_app(name: str, limit: int) -> Kept:
+    """Return the current application's Kept of this name, made (holding at most `limit`) on first use."""
+    return in_app(name, lambda: Kept(limit))

@@ -204,11 +204,8 @@ def test_a_failed_read_rolls_back_and_the_connection_serves_again(app):
         assert conn.scalar(text("SELECT 2")) == 2
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_generic_plan_leaves_the_plan_mode_as_it_found_it(app):
-    if not db.engine.dialect.name == "postgresql":
-        with generic_plan():  # a no-op: SQLite plans every statement itself
-            assert db.session.scalar(text("SELECT 1")) == 1
-        return
     db.session.execute(text("SET plan_cache_mode = force_custom_plan"))
     with generic_plan():
         assert db.session.scalar(text("SELECT current_setting('plan_cache_mode')")) == "force_generic_plan"

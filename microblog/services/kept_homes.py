@@ -63,7 +63,7 @@ from sqlalchemy import (
 )
 
 from microblog.database import db, is_postgresql
-from microblog.kept import Kept, kept_in_app
+from microblog.kept import Kept, in_app, kept_in_app
 from models import Post, User
 
 KEPT_READERS = 5_000  # a process keeps the newest ids of this many readers' homes, the least recent go first
@@ -135,19 +135,19 @@ class Settling:
         return self.settled
 
 
+_KEPT = "microblog.kept_homes"  # the current application's kept homes (a Kept), by reader
+
+
 def _kept_homes_forgotten() -> None:
-    current_app.extensions.pop("microblog.kept_homes", None)
+    current_app.extensions.pop(_KEPT, None)
 
 
 def _kept() -> Kept[int, Home]:
-    return kept_in_app("microblog.kept_homes", KEPT_READERS)
+    return kept_in_app(_KEPT, KEPT_READERS)
 
 
 def _settling() -> Settling:
-    found = current_app.extensions.get("microblog.settling")
-    if found is None:
-        found = current_app.extensions.setdefault("microblog.settling", Settling())
-    return found
+    return in_app("microblog.settling", Settling)
 
 
 _SETTLED = text("SELECT settled, handed FROM settled_post_id()")

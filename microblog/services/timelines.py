@@ -496,14 +496,14 @@ def _kept_first_page(user_id: int, cursor: Cursor) -> Page:
         params = {"subject": user_id, "viewer": user_id, "watermark": home.watermark, "ids": ids}
         params.update(max_id=0, lower_id=home.watermark, limit=keep)
         before = kept_homes.before_read()
+        # Nothing kept at or below the watermark: a row of state, even without posts.
+        statement = _kept_page_statement(postgresql) if ids else _kept_empty_statement(postgresql)
+        with generic_plan():  # one plan suits every reader: PostgreSQL's planning cost more than the read
+            rows = read_rows(statement, params)
         if ids:  # the state after the posts' columns
-            with generic_plan():  # one plan suits every reader: PostgreSQL's planning cost more than the read
-                rows = read_rows(_kept_page_statement(postgresql), params)
             state = kept_homes.state_of(rows[0][FEED_COLUMNS:], before) if rows else None
             posts = rows_to_posts(rows)
-        else:  # nothing kept at or below the watermark: a row of state, even without posts
-            with generic_plan():
-                rows = read_rows(_kept_empty_statement(postgresql), params)
+        else:
             state, posts = _state_and_posts(rows, before)
         newer = [p.id for p in posts if p.id > home.watermark]
         if state is not None and kept_homes.only_newer(home, state) and len(posts) == len(newer) + len(ids):
