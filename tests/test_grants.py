@@ -54,13 +54,15 @@ def _deactivate(admin, alice, token_id):
     accounts.set_active(admin, "alice", False)
 
 
+# The home timeline reads no users row for its reader: the grant alone must end.
+@pytest.mark.parametrize("path", [ME, "/api/v1/timelines/home"])
 @pytest.mark.parametrize("end", [_revoke_it, _change_password_revoking_all, _deactivate])
-def test_a_remembered_token_is_refused_the_moment_it_ends(client, alice, admin, end):
+def test_a_remembered_token_is_refused_the_moment_it_ends(client, alice, admin, end, path):
     auth = make_token(alice)
     token_id = max(db.session.scalars(db.select(AccessToken.id).where(AccessToken.user_id == alice.id)))
-    assert client.get(ME, headers=auth).status_code == 200  # remembered now
+    assert client.get(path, headers=auth).status_code == 200  # remembered now
     end(admin, alice, token_id)
-    assert client.get(ME, headers=auth).status_code == 401
+    assert client.get(path, headers=auth).status_code == 401
 
 
 def test_a_team_token_is_refused_the_moment_its_member_leaves_the_team(client, alice, bob):

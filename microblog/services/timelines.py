@@ -462,18 +462,19 @@ def _mention(pair: str) -> tuple[int, str]:
     return int(user_id), username
 
 
-def _page(feed: str, subject: int, viewer: User | None, cursor: Cursor) -> Page:
+def _page(feed: str, subject: int, viewer: User | int | None, cursor: Cursor) -> Page:
     stmt = _feed_statement(feed, is_postgresql(db.engine), cursor.shape)
-    params = {"subject": subject, "viewer": viewer.id if viewer else 0, **cursor.params()}
+    viewer_id = viewer if isinstance(viewer, int) else viewer.id if viewer else 0
+    params = {"subject": subject, "viewer": viewer_id, **cursor.params()}
     return Page(rows_to_posts(read_rows(stmt, params)), cursor)
 
 
-def home_timeline(user: User, cursor: Cursor = Cursor()) -> Page:
-    """Return a page of user's home timeline: own posts, followed people and tags, mentions."""
-    user_id = id_of(user)
+def home_timeline(user: User | int, cursor: Cursor = Cursor()) -> Page:
+    """Return a page of a user's home timeline (given the user or their id): own posts, follows, mentions."""
+    user_id = user if isinstance(user, int) else id_of(user)
     if cursor.shape == (False, False, False):
         return _kept_first_page(user_id, cursor)
-    return _page("home", user_id, user, cursor)
+    return _page("home", user_id, user_id, cursor)
 
 
 def _kept_first_page(user_id: int, cursor: Cursor) -> Page:
