@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -103,6 +104,24 @@ def test_a_failing_write_fails_no_request_and_leaves_its_transaction_alone(clien
         "Written while the activity write fails"
     )
     assert days_of(alice.id) == []
+
+
+def test_a_failed_write_is_tried_again_a_minute_later(client, alice, clock, monkeypatch, count_queries):
+    # SQLite's write lock busy under a burst of posts: the person's day must not go unrecorded.
+    written = activity.set_flags
+    broken = text("INSERT INTO no_such_table (user_id, day) VALUES (:user_id, :day)")
+    monkeypatch.setattr(activity, "set_flags", lambda connection, rows: connection.execute(broken, rows[0]))
+    auth = make_token(alice)
+    assert client.get("/api/v1/timelines/home", headers=auth).status_code == 200
+    assert days_of(alice.id) == []
+    monkeypatch.setattr(activity, "set_flags", written)  # the database is well again
+    with count_queries() as soon:
+        assert client.get("/api/v1/timelines/home", headers=auth).status_code == 200
+    assert activity_writes(soon.statements) == []  # no second try within the minute
+    later = time.monotonic() + activity.RETRY_AFTER + 1
+    monkeypatch.setattr(time, "monotonic", lambda: later)
+    assert client.get("/api/v1/timelines/home", headers=auth).status_code == 200
+    assert days_of(alice.id) == [date(2031, 3, 3)]
 
 
 def test_the_write_does_not_join_the_request_s_transaction(app, alice, clock):

@@ -6,8 +6,9 @@ already written, so a person costs at most one INSERT a day per process, and
 never one per page view.  The INSERT runs on a connection and transaction of
 its own (INSERT ... ON CONFLICT: the day's row may be there already, from
 a post or another process), never inside the request's: a failing write is
-logged and forgotten, and it can neither commit nor roll back what the
-request is doing.  A request only names its person (`record_after_request`);
+logged and tried again by a request of a minute later (a day without
+its row would not count the person), and it can neither commit nor roll
+back what the request is doing.  A request only names its person (`record_after_request`);
 the write happens once the request has given its database connection back,
 so a burst of first-of-the-day requests never holds one connection each
 while waiting for a second (which could take the whole pool).  Only the
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 
 _EXTENSION = "microblog.activity"
 _VISITOR = "microblog.activity.visitor"  # in a request's WSGI environ: the person to record after it
+RETRY_AFTER = 60.0  # seconds before a person's visit whose write failed is written again
 
 
 class Recorded:
@@ -43,12 +46,15 @@ class Recorded:
 
     Yesterday's pairs are dropped as the day turns, so the set holds at most
     one entry per person.  A lock keeps two threads of one process from both
-    writing the same pair (a duplicate would be harmless, only wasted).
+    writing the same pair (a duplicate would be harmless, only wasted).  A
+    pair whose write failed is given back, to be claimed again no sooner than
+    RETRY_AFTER seconds later: a busy database gets one more try a minute.
     """
 
     def __init__(self) -> None:
         self._day: date | None = None
         self._people: set[int] = set()
+        self._retry_at: dict[int, float] = {}  # people given back today: when they may be claimed again
         self._lock = threading.Lock()
 
     def claim(self, user_id: int, day: date) -> bool:
@@ -57,15 +63,26 @@ class Recorded:
             if day != self._day:
                 if self._day is not None and day < self._day:
                     return False  # a clock stepping back: the later day is already being recorded
-                self._day, self._people = day, set()
-            if user_id in self._people:
+                self._day, self._people, self._retry_at = day, set(), {}
+            if user_id in self._people or self._waits(user_id):
                 return False
             self._people.add(user_id)
+            self._retry_at.pop(user_id, None)
             return True
 
+    def give_back(self, user_id: int, day: date) -> None:
+        """Forget a claim whose write failed: the person is claimed again after RETRY_AFTER seconds."""
+        with self._lock:
+            if day == self._day:
+                self._people.discard(user_id)
+                self._retry_at[user_id] = time.monotonic() + RETRY_AFTER
+
     def has(self, user_id: int, day: date) -> bool:
-        """Return whether this process has written the person's day already (claims nothing)."""
-        return day == self._day and user_id in self._people
+        """Return whether this process wrote the person's day, or waits to try again (claims nothing)."""
+        return day == self._day and (user_id in self._people or self._waits(user_id))
+
+    def _waits(self, user_id: int) -> bool:
+        return self._retry_at.get(user_id, 0.0) > time.monotonic()
 
 
 class RecordsVisits:
@@ -117,17 +134,26 @@ def record_visit(user_id: int, *, now: datetime | None = None) -> bool:
     The first request of a person on a local day writes one row on its own
     connection (call it holding none: `record_after_request` does); every
     later request of that day in this process writes nothing.  A write that
-    fails is logged and not retried that day (a database in trouble gets no
-    extra load from page views); the request goes on either way.
+    fails (SQLite's write lock busy past VISIT_WAIT_MS, under a burst of
+    posts) is logged, and a request of the person's at least RETRY_AFTER
+    seconds later tries again: a database in trouble gets little extra load
+    from page views.  The request goes on either way.
     """
     day = site_day(now)
-    if not current_app.extensions[_EXTENSION].claim(user_id, day):
+    recorded: Recorded = current_app.extensions[_EXTENSION]
+    if not recorded.claim(user_id, day):
         return False
     try:
         with db.engine.begin() as connection:  # its own transaction, committed here
             connection.execution_options(**{WRITE_WAIT_MS: VISIT_WAIT_MS})
             set_flags(connection, [{"user_id": user_id, "day": day, "community_id": 0, "did": READ}])
-    except SQLAlchemyError:
-        log.warning("could not record today's activity of user %s", user_id, exc_info=True)
+    except SQLAlchemyError as error:
+        recorded.give_back(user_id, day)
+        log.warning(
+            "could not record today's activity of user %s, tried again in %.0f s: %s",
+            user_id,
+            RETRY_AFTER,
+            getattr(error, "orig", None) or error,
+        )
         return False
     return True
