@@ -156,3 +156,15 @@ def test_a_private_post_leaves_the_kept_page_when_its_reader_leaves_the_communit
     communities.remove_member(alice, leaders, bob)
     db.session.expire_all()
     assert [s["content"] for s in client.get(HOME, headers=auth).get_json()] == ["<p>Public news</p>"]
+
+
+def test_a_page_too_large_to_keep_is_built_each_time(client, alice, bob, built, monkeypatch):
+    # Posts measure 140 characters but a link counts as 23 whatever its length: pages have no size.
+    social.follow_user(alice, "bob")
+    make_post(bob, "Read https://intranet.example/" + "a" * 3000)
+    auth = make_token(alice)
+    monkeypatch.setattr(api_timelines, "KEPT_PAGE_BYTES", 2000)
+    first = client.get(HOME, headers=auth)
+    assert len(first.get_data()) > 2000
+    assert client.get(HOME, headers=auth).get_data() == first.get_data()
+    assert len(built) == 2  # built again: nothing was kept

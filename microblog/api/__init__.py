@@ -154,7 +154,8 @@ def requires(scope: str, *, loads_user: bool = True) -> Callable[[F], F]:
     The token's user is loaded before the endpoint runs.  An endpoint that needs
     only their id (viewer_id) says `loads_user=False` and spares a query: a
     token is granted only while its user is active, and a deactivation ends
-    the grants every process keeps (services.grants).
+    the grants every process keeps (services.grants) as a revocation does,
+    with the same bound should the announcement be lost (grants.KEEP).
     """
 
     def decorate(view: F) -> F:

@@ -23,8 +23,12 @@ def statuses_page(page: Page):
     return paged(items, next_max=next_max, prev_min=prev_min)
 
 
-# Readers whose last home page a process keeps as JSON; at most about 64 KB each (40 statuses).
-KEPT_PAGES = 500
+# Readers whose last home page a process keeps as JSON, and the largest page kept.  A page of
+# twenty statuses is about 33 KB; its posts, kept beside it, take about as much again.  A post
+# measures 140 characters but may be far longer in bytes (a link counts as 23): a page past
+# KEPT_PAGE_BYTES is answered, not kept.  At most about 256 x 2 x 64 KiB = 32 MiB a process.
+KEPT_PAGES = 256
+KEPT_PAGE_BYTES = 64 * 1024
 
 
 def _answered_before(reader_id: int, page: Page) -> Response:
@@ -46,7 +50,9 @@ def _answered_before(reader_id: int, page: Page) -> Response:
             response.headers["Link"] = found[3]
         return response
     response = statuses_page(page)
-    kept.keep(reader_id, (url, page.posts, response.get_data(), response.headers.get("Link")))
+    body = response.get_data()
+    if len(body) <= KEPT_PAGE_BYTES:
+        kept.keep(reader_id, (url, page.posts, body, response.headers.get("Link")))
     return response
 
 

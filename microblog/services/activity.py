@@ -118,7 +118,7 @@ def site_day(moment: datetime | None = None) -> date:
 
 
 # How long a visit's write waits for SQLite's write lock (ms): a visit not written is logged, and
-# not tried again that day, as any failed write; others wait BUSY_TIMEOUT_MS.
+# tried again after RETRY_AFTER, as any failed write; other writes wait BUSY_TIMEOUT_MS.
 VISIT_WAIT_MS = 200
 
 
