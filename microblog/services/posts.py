@@ -25,7 +25,7 @@ from models.post import PRIVATE, PUBLIC
 from . import communities, inbox, media, notifications, rollups, signals, teams, timelines
 from .errors import NotFound, PermissionDenied, ValidationError
 from .validation import check_post_text
-from .visibility import Audience, audience, post_is_visible
+from .visibility import Audience, audience, audience_of, post_is_visible
 
 # The convention stock Mastodon clients use to ask a question: one of these tags in the text.
 QUESTION_TAGS = frozenset({"question", "spørsmål"})
@@ -141,7 +141,7 @@ def post_status(
     db.session.add(post)
     db.session.flush()
     media.attach(post, images)
-    seen_by = audience(post.id)
+    seen_by = audience_of(visibility, post.community_id)  # as just written: no need to read it back
     _count_post(post, +1)
     tags = tags_by_name(tag_names)
     if tags:

@@ -118,9 +118,11 @@ def _visibility_of() -> Select:
 def audience(post_id: int) -> Audience:
     """Return who may see a post now (nobody, if it does not exist)."""
     rows = read_rows(_visibility_of(), {"post": post_id})
-    if not rows:
-        return NOBODY
-    visibility, community_id = rows[0]
+    return audience_of(*rows[0]) if rows else NOBODY
+
+
+def audience_of(visibility: str, community_id: int | None) -> Audience:
+    """Return who may see a post of this visibility in this community (or none): a post written just now."""
     if visibility == PUBLIC:
         return Audience(None)
     if community_id is None:
