@@ -149,10 +149,10 @@ def index_post(post_id: int, *, new_post: bool = False) -> None:
     nothing reads them back in the transaction, and a post's flush of them cost more than their INSERTs.
     """
     connection = db.session.connection()
-    connection.execute(insert(SearchOutbox.__table__), {"post_id": post_id, "queued_at": utcnow()})
+    connection.execute(insert(SearchOutbox), {"post_id": post_id, "queued_at": utcnow()})
     if not new_post:
         return
-    connection.execute(insert(PercolationOutbox.__table__), {"post_id": post_id})
+    connection.execute(insert(PercolationOutbox), {"post_id": post_id})
     state = _state()
     if has_request_context():
         state.site_url = request.url_root
