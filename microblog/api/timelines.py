@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from flask import Response, current_app, request
 from flask_babel import gettext as _
 
@@ -31,6 +33,15 @@ KEPT_PAGES = 256
 KEPT_PAGE_BYTES = 64 * 1024
 
 
+class _KeptPage(NamedTuple):
+    """A reader's last home page as answered."""
+
+    url: str  # as asked
+    posts: list[entities.FeedPost]  # as read
+    body: bytes
+    link: str | None  # the Link header
+
+
 def _answered_before(reader_id: int, page: Page) -> Response:
     """Return statuses_page(page), encoded once for as long as the reader is answered the same posts.
 
@@ -43,16 +54,16 @@ def _answered_before(reader_id: int, page: Page) -> Response:
     """
     kept = kept_in_app("microblog.api.home_pages", KEPT_PAGES)
     url = request.url
-    found = kept.get(reader_id)
-    if found is not None and found[0] == url and found[1] == page.posts:
-        response = current_app.response_class(found[2], mimetype="application/json")
-        if found[3]:
-            response.headers["Link"] = found[3]
+    found: _KeptPage | None = kept.get(reader_id)
+    if found is not None and found.url == url and found.posts == page.posts:
+        response = current_app.response_class(found.body, mimetype="application/json")
+        if found.link:
+            response.headers["Link"] = found.link
         return response
     response = statuses_page(page)
     body = response.get_data()
     if len(body) <= KEPT_PAGE_BYTES:
-        kept.keep(reader_id, (url, page.posts, body, response.headers.get("Link")))
+        kept.keep(reader_id, _KeptPage(url, page.posts, body, response.headers.get("Link")))
     return response
 
 
