@@ -121,7 +121,7 @@ def test_a_change_a_page_shows_is_answered_as_a_fresh_process_builds_it(app, cli
     assert after.get_data() != before.get_data()
 
 
-def test_each_reader_and_each_url_has_its_own_page(app, client, alice, bob, built):
+def test_each_reader_and_each_url_has_its_own_page(client, alice, bob):
     carol = make_user("carol")
     social.follow_user(alice, "bob")
     social.follow_user(carol, "bob")

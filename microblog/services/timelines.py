@@ -464,8 +464,9 @@ def _mention(pair: str) -> tuple[int, str]:
 
 def _page(feed: str, subject: int, viewer: User | int | None, cursor: Cursor) -> Page:
     stmt = _feed_statement(feed, is_postgresql(db.engine), cursor.shape)
-    viewer_id = viewer if isinstance(viewer, int) else viewer.id if viewer else 0
-    params = {"subject": subject, "viewer": viewer_id, **cursor.params()}
+    if isinstance(viewer, User):
+        viewer = viewer.id
+    params = {"subject": subject, "viewer": viewer or 0, **cursor.params()}
     return Page(rows_to_posts(read_rows(stmt, params)), cursor)
 
 
