@@ -26,7 +26,7 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_ro
 from microblog.text import normalize_tag, parse_id
 
 from . import sse
-from .queue import END_SESSIONS, HOME, RELATIONS, Ended, LocalManager, RedisQueue
+from .queue import END_SESSIONS, HOME, RELATIONS, STREAMS, Ended, LocalManager, RedisQueue
 from .relations import HomeFacts, Load, Relations, user_ids_of, user_room
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,30 @@ def publish(stream: Stream, event: str, payload: Any, *, event_id: str | None = 
         socketio.emit(event, data, to=rooms)
     except Exception:
         log.exception("could not publish %s to %s", event, stream.label)
+
+
+def publish_all(streams: Iterable[Stream], event: str, payload: Any) -> None:
+    """Deliver one event to several streams in every process as one message (one Redis publish). Never raises.
+
+    Each process delivers it to each stream as publish() would have, labelled with
+    that stream (queue.STREAMS): a client in several of them gets it once from each.
+    The payload travels, and is encoded, once.
+    """
+    parts: list[dict[str, Any]] = []
+    for stream in streams:
+        rooms = stream.rooms
+        if not rooms:
+            continue
+        part: dict[str, Any] = {"stream": stream.label, "rooms": rooms}
+        if stream.home is not None:
+            part["home"] = stream.home.to_message()
+        parts.append(part)
+    if not parts:
+        return
+    try:
+        socketio.emit(event, {"payload": payload, "streams": parts}, to=STREAMS)
+    except Exception:
+        log.exception("could not publish %s to %s", event, [part["stream"] for part in parts])
 
 
 def sessions_room(user_id: int) -> str:

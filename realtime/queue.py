@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 END_SESSIONS = "microblog:end-sessions"
 # A post's home event is sent to this room once; each process delivers it to the user rooms it picks.
 HOME = "microblog:home"
+# An event for several streams (a post's home, public, tags, lists), sent once to this room: each
+# process delivers it to each stream's rooms as if it had been sent there alone.
+STREAMS = "microblog:streams"
 # Sent to a person's user room after their follows changed: each process knowing them reads them again.
 RELATIONS = "microblog:relations"
 # How long a process that ended sessions waits for every other process to confirm it heard of it.
@@ -73,6 +76,26 @@ def _refresh(relations: Relations | None, rooms: object) -> None:
         return
     for user_id in user_ids_of([rooms] if isinstance(rooms, str) else list(rooms or ())):  # type: ignore[call-overload]
         relations.refresh(user_id)
+
+
+def _is_streams(rooms: object) -> bool:
+    """Return whether an event is sent to STREAMS (alone, or as the one room of a list)."""
+    return rooms == STREAMS or rooms == [STREAMS] or rooms == (STREAMS,)
+
+
+def _each_stream(data: object) -> list[tuple[dict[str, Any], object]]:
+    """Return the data and rooms of each stream a STREAMS event names, as publish() sends to one stream."""
+    if not isinstance(data, dict) or not isinstance(data.get("streams"), list):
+        return []
+    each = []
+    for part in data["streams"]:
+        if not isinstance(part, dict) or not part.get("rooms"):
+            continue
+        one = {"stream": part.get("stream"), "payload": data.get("payload")}
+        if "home" in part:
+            one["home"] = part["home"]
+        each.append((one, part["rooms"]))
+    return each
 
 
 def _is_home(rooms: object) -> bool:
@@ -165,6 +188,10 @@ class LocalManager(socketio.Manager):
             _refresh(self.relations, to or room)
             if self.follows is not None:
                 self.follows.touch()
+            return
+        if _is_streams(to or room):
+            for one, rooms in _each_stream(data):
+                self.emit(event, one, namespace, to=rooms, skip_sid=skip_sid, callback=callback, **kwargs)
             return
         if _is_home(to or room):
             if self.follows is not None and self.follows.changed() and self.relations is not None:
@@ -303,6 +330,12 @@ class RedisQueue(socketio.RedisManager):
         data = message.get("data")
         if message.get("event") == RELATIONS:
             _refresh(self.relations, message.get("room"))
+            return
+        if _is_streams(message.get("room")):
+            if message.get("binary") or not isinstance(data, list) or len(data) != 1:
+                return
+            for one, rooms in _each_stream(data[0]):
+                self._handle_emit({**message, "data": [one], "room": rooms})
             return
         if _is_home(message.get("room")):
             if message.get("binary") or not isinstance(data, list) or len(data) != 1:

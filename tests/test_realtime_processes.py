@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -86,6 +87,47 @@ def test_a_post_through_one_process_reaches_clients_of_both(database_url, tmp_pa
             time.sleep(0.5)  # nothing doubles
             assert alice.updates() == dave.updates() == ["Deploy of Apollo 2.1 done #apollo"]
         finally:
+            alice.close(), dave.close()
+
+
+def _streams_of_updates(client: LiveClient) -> list[tuple[str, ...]]:
+    with client.lock:
+        return sorted(tuple(data["stream"]) for name, data in client.events if name == "update")
+
+
+def test_a_post_is_one_publish_that_reaches_each_of_its_streams_in_both_processes(
+    database_url, tmp_path, machine_redis
+):
+    """Home, company and tag streams hear a post from one message on the queue: each once, in each process."""
+    envs: list[dict] = []
+    with servers(database_url, tmp_path, machine_redis, envs_out=envs) as (first, second):
+        alice = LiveClient(first, "alice")
+        dave = LiveClient(second, "dave")
+        for client in (alice, dave):
+            _follow(client, "bob")
+            client.connect()
+            for stream in ({"stream": "public"}, {"stream": "hashtag", "tag": "apollo"}):
+                assert client.sio.call("subscribe", stream, timeout=5) == {"ok": True}
+        queue = redis.Redis.from_url(machine_redis).pubsub()
+        queue.subscribe(envs[0]["MICROBLOG_REDIS_CHANNEL"])
+        bob = LiveClient(second, "bob")
+        try:
+            bob.post("Apollo 2.2 is out #apollo")
+            every = [("hashtag", "apollo"), ("public",), ("user",)]
+            for client in (alice, dave):
+                assert client.wait_for(lambda c=client: _streams_of_updates(c) == every), client.events
+            time.sleep(0.5)  # nothing doubles
+            sent = []
+            while (message := queue.get_message(timeout=0.2)) is not None:
+                if message["type"] == "message":
+                    sent.append(json.loads(message["data"]))
+            updates = [m for m in sent if m.get("method") == "emit" and m.get("event") == "update"]
+            assert len(updates) == 1, updates
+            for client in (alice, dave):
+                assert _streams_of_updates(client) == every
+                assert client.updates() == ["Apollo 2.2 is out #apollo"] * 3
+        finally:
+            queue.close()
             alice.close(), dave.close()
 
 

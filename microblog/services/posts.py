@@ -393,11 +393,7 @@ def _announce(
         *signals.account_list_streams(view.author.id, seen_by),
     ]
 
-    def send() -> None:
-        for stream in streams:
-            realtime.publish(stream, event, payload)
-
-    on_commit(send)
+    on_commit(lambda: realtime.publish_all(streams, event, payload))
 
 
 def _home_facts(view: entities.FeedPost, seen_by: Audience, *, matched: bool) -> realtime.HomeFacts:
