@@ -20,7 +20,8 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,19 @@ def _each_stream(data: object) -> list[tuple[dict[str, Any], object]]:
             one["home"] = part["home"]
         each.append((one, part["rooms"]))
     return each
+
+
+@contextmanager
+def _each_on_its_own(event: object, one: dict[str, Any]) -> Iterator[None]:
+    """Log what fails in one stream's delivery: the other streams of the event still get it.
+
+    In the publishing process, a failure that escaped would also keep the
+    message from Redis, and so from every other process.
+    """
+    try:
+        yield
+    except Exception:
+        log.exception("could not deliver %s to the %s stream", event, one.get("stream"))
 
 
 def _is_home(rooms: object) -> bool:
@@ -191,7 +205,8 @@ class LocalManager(socketio.Manager):
             return
         if _is_streams(to or room):
             for one, rooms in _each_stream(data):
-                self.emit(event, one, namespace, to=rooms, skip_sid=skip_sid, callback=callback, **kwargs)
+                with _each_on_its_own(event, one):
+                    self.emit(event, one, namespace, to=rooms, skip_sid=skip_sid, callback=callback, **kwargs)
             return
         if _is_home(to or room):
             if self.follows is not None and self.follows.changed() and self.relations is not None:
@@ -335,7 +350,8 @@ class RedisQueue(socketio.RedisManager):
             if message.get("binary") or not isinstance(data, list) or len(data) != 1:
                 return
             for one, rooms in _each_stream(data[0]):
-                self._handle_emit({**message, "data": [one], "room": rooms})
+                with _each_on_its_own(message.get("event"), one):
+                    self._handle_emit({**message, "data": [one], "room": rooms})
             return
         if _is_home(message.get("room")):
             if message.get("binary") or not isinstance(data, list) or len(data) != 1:

@@ -142,6 +142,22 @@ def test_bad_subscriptions_get_an_error_not_a_crash(app, connect, alice, data):
     assert sio.is_connected()
 
 
+def test_a_stream_that_fails_to_deliver_leaves_the_others_their_event(app, connect, alice, bob, monkeypatch):
+    social.follow_user(alice, "bob")
+    sio = connect("alice")
+    assert sio.emit("subscribe", {"stream": "public"}, callback=True) == {"ok": True}
+    sio.get_received()
+
+    def broken(*args):
+        raise RuntimeError("home delivery failed")
+
+    monkeypatch.setattr(realtime.queue, "_home", broken)  # the home stream, delivered first
+    make_post(bob, "still on the company stream")
+    assert [(e["stream"], e["payload"]["text"]) for e in events(sio, "update")] == [
+        (["public"], "still on the company stream")
+    ]
+
+
 def test_each_post_reaches_each_stream_of_a_client_once(app, connect, alice, bob):
     social.follow_user(alice, "bob")
     social.follow_tag(alice, "apollo")
