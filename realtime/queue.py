@@ -79,11 +79,6 @@ def _refresh(relations: Relations | None, rooms: object) -> None:
         relations.refresh(user_id)
 
 
-def _is_streams(rooms: object) -> bool:
-    """Return whether an event is sent to STREAMS (alone, or as the one room of a list)."""
-    return rooms == STREAMS or rooms == [STREAMS] or rooms == (STREAMS,)
-
-
 def _each_stream(data: object) -> list[tuple[dict[str, Any], object]]:
     """Return the data and rooms of each stream a STREAMS event names, as publish() sends to one stream."""
     if not isinstance(data, dict) or not isinstance(data.get("streams"), list):
@@ -112,9 +107,9 @@ def _each_on_its_own(event: object, one: dict[str, Any]) -> Iterator[None]:
         log.exception("could not deliver %s to the %s stream", event, one.get("stream"))
 
 
-def _is_home(rooms: object) -> bool:
-    """Return whether an event is sent to HOME (alone, or as the one room of a list)."""
-    return rooms == HOME or rooms == [HOME] or rooms == (HOME,)
+def _sent_to(rooms: object, room: str) -> bool:
+    """Return whether an event is sent to this one room (HOME, STREAMS), alone or as a list of one."""
+    return rooms == room or rooms == [room] or rooms == (room,)
 
 
 def _home(relations: Relations | None, data: object) -> tuple[object, list[str]]:
@@ -203,12 +198,12 @@ class LocalManager(socketio.Manager):
             if self.follows is not None:
                 self.follows.touch()
             return
-        if _is_streams(to or room):
+        if _sent_to(to or room, STREAMS):
             for one, rooms in _each_stream(data):
                 with _each_on_its_own(event, one):
                     self.emit(event, one, namespace, to=rooms, skip_sid=skip_sid, callback=callback, **kwargs)
             return
-        if _is_home(to or room):
+        if _sent_to(to or room, HOME):
             if self.follows is not None and self.follows.changed() and self.relations is not None:
                 self.relations.refresh_all()  # follows changed at the command line: whose, it did not say
             data, rooms = _home(self.relations, data)
@@ -346,14 +341,14 @@ class RedisQueue(socketio.RedisManager):
         if message.get("event") == RELATIONS:
             _refresh(self.relations, message.get("room"))
             return
-        if _is_streams(message.get("room")):
+        if _sent_to(message.get("room"), STREAMS):
             if message.get("binary") or not isinstance(data, list) or len(data) != 1:
                 return
             for one, rooms in _each_stream(data[0]):
                 with _each_on_its_own(message.get("event"), one):
                     self._handle_emit({**message, "data": [one], "room": rooms})
             return
-        if _is_home(message.get("room")):
+        if _sent_to(message.get("room"), HOME):
             if message.get("binary") or not isinstance(data, list) or len(data) != 1:
                 return
             heard, rooms = _home(self.relations, data[0])
