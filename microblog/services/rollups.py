@@ -30,7 +30,7 @@ from flask import current_app
 from sqlalchemy import Connection, delete, event, func, inspect, select, union, update
 from sqlalchemy.orm import Session, aliased
 
-from microblog.database import db, upsert_into
+from microblog.database import db, upsert_into, upsert_text
 from models import (
     DailyActivity,
     FirstReply,
@@ -177,32 +177,32 @@ def _cell_key(key: tuple[Any, ...], *more: str) -> dict[str, Any]:
 def _add(connection: Any, model: Any, counts: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
     """Add rows' counts to the rows of the same key (inserting those missing), in one statement."""
     if rows:
-        _run(connection, _adding(model, counts, db.engine.dialect.name), rows)
+        _run(connection, _adding(model, counts), rows)
 
 
 @cache
-def _adding(model: Any, counts: tuple[str, ...], dialect: str) -> Any:
-    """Return the upsert that adds counts to a rollup's rows: built once per table and database."""
-    stmt = upsert_into(model)
-    keys = [c.name for c in model.__table__.primary_key.columns]
-    return stmt.on_conflict_do_update(
-        index_elements=keys, set_={c: getattr(model, c) + getattr(stmt.excluded, c) for c in counts}
-    )
+def _adding(model: Any, counts: tuple[str, ...]) -> Any:
+    """Return the upsert that adds counts to a rollup's rows: built once per table (the same SQL on both)."""
+    table = model.__table__
+    keys = [c.name for c in table.primary_key.columns]
+    added = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in counts)
+    return upsert_text(table, keys, counts, added)
 
 
 def set_flags(connection: Any, rows: list[dict[str, Any]]) -> None:
     """Set flags of daily_activity rows (inserting those missing); a row that has them is not written."""
     if rows:
-        _run(connection, _flagging(db.engine.dialect.name), rows)
+        _run(connection, _flagging(), rows)
 
 
 @cache
-def _flagging(dialect: str) -> Any:
-    stmt = upsert_into(DailyActivity)
-    return stmt.on_conflict_do_update(
-        index_elements=["user_id", "day", "community_id"],
-        set_={"did": DailyActivity.did.op("|")(stmt.excluded.did)},
-        where=DailyActivity.did.op("&")(stmt.excluded.did) != stmt.excluded.did,
+def _flagging() -> Any:
+    return upsert_text(
+        DailyActivity.__table__,
+        ["user_id", "day", "community_id"],
+        ["did"],
+        "did = daily_activity.did | excluded.did",
+        where="daily_activity.did & excluded.did != excluded.did",
     )
 
 
