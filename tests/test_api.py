@@ -218,6 +218,7 @@ def test_api_requests_are_rate_limited_per_token_with_headers(app, alice):
     assert responses[0].headers["X-RateLimit-Limit"] == "3"
     assert responses[2].headers["X-RateLimit-Remaining"] == "0"
     assert int(responses[3].headers["X-RateLimit-Reset"]) > 0
+    assert 0 < int(responses[3].headers["Retry-After"]) <= 60 and "Retry-After" not in responses[0].headers
     assert responses[3].get_json()["error"]
     # Another token has its own allowance.
     other = make_token(alice)
