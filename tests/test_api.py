@@ -225,6 +225,27 @@ def test_api_requests_are_rate_limited_per_token_with_headers(app, alice):
     assert client.get("/api/v1/timelines/public", headers=other).status_code == 200
 
 
+@pytest.mark.settings(API_RATE_LIMIT="10 per minute; 3 per hour")
+def test_every_limit_of_the_api_rate_limit_holds(app, alice):
+    headers = make_token(alice)
+    client = app.test_client()
+    responses = [client.get("/api/v1/timelines/public", headers=headers) for _ in range(4)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    # The shortest window is told while it allows; the one that refused, once one does.
+    assert responses[0].headers["X-RateLimit-Limit"] == "10"
+    refused = responses[3].headers
+    assert refused["X-RateLimit-Limit"] == "3" and refused["X-RateLimit-Remaining"] == "0"
+    assert 60 < int(refused["Retry-After"]) <= 3600
+
+
+def test_an_api_rate_limit_that_is_no_limit_stops_the_start(config):
+    from microblog import create_app
+
+    config.API_RATE_LIMIT = "as many as you like"
+    with pytest.raises(ValueError, match="MICROBLOG_API_RATE_LIMIT"):
+        create_app(config)
+
+
 @pytest.mark.settings(API_RATE_LIMIT="5 per minute")
 def test_one_allowance_per_token_covers_every_endpoint(app, alice):
     headers = make_token(alice)

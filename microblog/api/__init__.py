@@ -16,8 +16,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
-from limits import RateLimitItem
-from limits import parse as parse_limit
+from limits import RateLimitItem, parse_many
 from werkzeug.exceptions import TooManyRequests
 
 from microblog.database import db
@@ -101,7 +100,7 @@ def look_up_token(value: str) -> Grant | None:
     Invalid tokens count per address (MICROBLOG_API_RATE_LIMIT).  Past the limit every token
     from that address is refused unseen, valid or not, so the answer tells a guesser nothing.
     """
-    limit = _parsed_limit(current_app.config["API_RATE_LIMIT"])
+    limit = _parsed_limits(current_app.config["API_RATE_LIMIT"])[0]
     address = request.remote_addr or ""
     if limiter.enabled and not limiter.limiter.test(limit, "bad-token", address):
         raise TooManyBadTokens(_("Too many invalid access tokens from this address. Wait, then try again."))
@@ -301,14 +300,27 @@ def _rate_key() -> str:
 
 
 # Counted here, not through Flask-Limiter's per-request resolution of which limits apply (a sixth
-# of a kept home page's time): the one limit the API has, in the limiter's storage, under the keys
-# its shared limit used, with its headers.  Flask-Limiter goes on guarding the log-ins.
-_COUNTED = "microblog.api_counted"  # per request: the limit and key it counted against
+# of a kept home page's time): the API's limits, in the limiter's storage, under the keys its
+# shared limit used, with its headers.  Flask-Limiter guards the log-ins; it skips the API's
+# requests (_counted_by_the_api), so a limiter.limit on an API view would have no effect.
+_COUNTED = "microblog.api_counted"  # per request: the limit its headers tell of, and the key
 
 
 @lru_cache(maxsize=8)
-def _parsed_limit(value: str) -> RateLimitItem:
-    return parse_limit(value)
+def _parsed_limits(value: str) -> tuple[RateLimitItem, ...]:
+    """Return the limits MICROBLOG_API_RATE_LIMIT sets, shortest window first (Flask-Limiter's order)."""
+    try:
+        limits = parse_many(value)
+    except ValueError:
+        limits = []
+    if not limits:
+        raise ValueError(f"MICROBLOG_API_RATE_LIMIT={value!r} is no rate limit, such as '300 per 5 minutes'")
+    return tuple(sorted(limits, key=lambda limit: limit.GRANULARITY.seconds))
+
+
+@limiter.request_filter
+def _counted_by_the_api() -> bool:
+    return request.blueprint == bp.name
 
 
 @bp.before_request
@@ -316,24 +328,26 @@ def _count_request() -> None:
     """Count the request against its token's (or address's) allowance; past it, answer 429."""
     if not limiter.enabled:
         return
-    limit = _parsed_limit(current_app.config["API_RATE_LIMIT"])
+    limits = _parsed_limits(current_app.config["API_RATE_LIMIT"])
     key = _rate_key()
-    request.environ[_COUNTED] = (limit, key)
-    if not limiter.limiter.hit(limit, key, "api"):
-        reset, _remaining = limiter.limiter.get_window_stats(limit, key, "api")
-        raise TooManyRequests(retry_after=max(1, math.ceil(reset - time.time())))
+    request.environ[_COUNTED] = (limits[0], key)
+    for limit in limits:
+        if not limiter.limiter.hit(limit, key, "api"):
+            request.environ[_COUNTED] = (limit, key)
+            reset, _remaining = limiter.limiter.get_window_stats(limit, key, "api")
+            raise TooManyRequests(retry_after=max(1, math.ceil(reset - time.time())))
 
 
 @bp.after_request
 def _allowance_headers(response: Response) -> Response:
-    """Say the allowance in every answer: X-RateLimit-Limit, -Remaining and -Reset (Unix time)."""
+    """Say the allowance in every answer: X-RateLimit-Limit, -Remaining and -Reset (when it renews, Unix)."""
     counted = request.environ.get(_COUNTED)
     if counted is not None and current_app.config.get("RATELIMIT_HEADERS_ENABLED"):
         limit, key = counted
         reset, remaining = limiter.limiter.get_window_stats(limit, key, "api")
         response.headers["X-RateLimit-Limit"] = str(limit.amount)
         response.headers["X-RateLimit-Remaining"] = str(remaining)
-        response.headers["X-RateLimit-Reset"] = str(int(reset))
+        response.headers["X-RateLimit-Reset"] = str(int(reset + 1))
     return response
 
 
@@ -392,8 +406,8 @@ def init_app(app: Flask) -> None:
 
     csrf.exempt(bp)
     # One allowance per token for all endpoints together (a per-endpoint limit multiplies it by ~40),
-    # counted by _count_request.
-    limiter.request_filter(lambda: request.blueprint == bp.name)
+    # counted by _count_request; a value that is no limit stops the start, not every request.
+    _parsed_limits(app.config["API_RATE_LIMIT"])
     app.register_blueprint(bp)
     oauth.init_app(app)
 
